@@ -1,0 +1,41 @@
+# One-word entry points: make run, make test, make bench, make lint.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+VENDOR := chatserver/static/vendor/socket.io.min.js
+DEMO_DB ?= var/demo.db
+
+.PHONY: run test bench lint install assets clean screenshots
+
+run: install assets
+	@mkdir -p var
+	$(BIN)/chatserver demo --db $(DEMO_DB)
+
+test: install assets
+	$(BIN)/pytest
+
+bench: install assets
+	$(BIN)/python -m bench.run
+
+lint: install
+	$(BIN)/python -m compileall -q chatserver
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# The official socket.io-client browser build, from the npm registry with the lock file.
+assets: $(VENDOR)
+
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $(VENDOR))
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)
+
+clean:
+	rm -rf $(VENV) node_modules chatserver/static/vendor var

@@ -1,0 +1,81 @@
+"""create_app(settings) -> aiohttp Application: wires everything, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AsyncIterator
+
+import jinja2
+import socketio
+from aiohttp import web
+
+from chatserver import keys
+from chatserver.config import Settings, resolve_secret_key
+from chatserver.services.clock import Clock, system_clock
+from chatserver.services.container import build_services, close_services
+from chatserver.transport.agent import AgentNamespace
+from chatserver.transport.customer import CustomerNamespace
+from chatserver.transport.fanout import Fanout
+from chatserver.transport.http.pages import setup_routes
+from chatserver.transport.http.security import security_headers
+from chatserver.transport.monitor import MonitorNamespace
+from chatserver.transport.ratelimit import LOGIN_PER_ADDRESS, KeyedLimiter
+
+PACKAGE_DIR = Path(__file__).parent
+SIO = web.AppKey("sio", socketio.AsyncServer)
+# Frames above this are refused by the transport before any handler sees them.
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
+    app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
+    app[keys.SETTINGS] = settings
+    app[keys.SECRET_KEY] = resolve_secret_key(settings)
+    app[keys.LOGIN_LIMITER] = KeyedLimiter(LOGIN_PER_ADDRESS)
+    app[keys.TEMPLATES] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    static_root = PACKAGE_DIR / "static"
+
+    def static(path: str) -> str:
+        # a version query keeps caches honest after an upgrade
+        target = static_root / path
+        version = int(target.stat().st_mtime) if target.exists() else 0
+        return f"/static/{path}?v={version}"
+
+    app[keys.TEMPLATES].globals["static"] = static
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        max_http_buffer_size=MAX_FRAME_BYTES,
+        # the default: browsers may connect only from this server's own origin (the widget runs
+        # in an iframe served from here); never '*'
+        cors_allowed_origins=None,
+    )
+    sio.attach(app)
+    app[SIO] = sio
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings, app[keys.SECRET_KEY], clock)
+        app[keys.SERVICES] = services
+        sio.register_namespace(CustomerNamespace(services))
+        sio.register_namespace(AgentNamespace(services, app[keys.SECRET_KEY]))
+        sio.register_namespace(MonitorNamespace(services, app[keys.SECRET_KEY]))
+        fanout = Fanout(sio, services)
+        fanout.attach()
+        yield
+        fanout.stop()
+        await close_services(services)
+
+    async def close_sockets(app: web.Application) -> None:
+        for namespace in ("/customer", "/agent", "/monitor"):
+            handler = sio.namespace_handlers.get(namespace)
+            for sid in list(getattr(handler, "connections", {})):
+                await sio.disconnect(sid, namespace=namespace)
+
+    app.cleanup_ctx.append(services_ctx)
+    app.on_shutdown.append(close_sockets)
+    setup_routes(app)
+    app.router.add_static("/static", static_root)
+    return app

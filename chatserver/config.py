@@ -1,0 +1,135 @@
+"""One typed Settings object, read once: defaults < TOML file < CHATSERVER_* variables < CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "CHATSERVER_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "./chatserver.db"
+    # seconds a chat may wait unassigned before it becomes a complaint (chat_unanswered)
+    queue_timeout: float = 600.0
+    # seconds a disconnected agent keeps their chats
+    agent_grace: float = 60.0
+    identity_secret: str | None = None
+    # sites allowed to embed the widget; empty means the server's own origin only
+    allowed_origins: tuple[str, ...] = ()
+    # signs session cookies; generated and stored beside the database when not given
+    secret_key: str | None = None
+    max_message_chars: int = 4000
+    first_response_hours: float = 24.0
+    resolution_hours: float = 48.0
+    # NORMAL survives a process crash (SIGKILL); FULL also survives power loss at ~1 fsync per message
+    db_synchronous: str = "NORMAL"
+    cookie_secure: bool = False
+    log_level: str = "info"
+    # tuning decided in docs/benchmarks.md
+    uvloop: bool = True
+    gc_tuning: bool = True
+    config: str | None = field(default=None, compare=False)
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, raw: Any, current: Any, annotation: str) -> Any:
+    try:
+        if "tuple" in annotation:
+            if isinstance(raw, (list, tuple)):
+                return tuple(str(x).strip() for x in raw if str(x).strip())
+            return tuple(part.strip() for part in str(raw).split(",") if part.strip())
+        if annotation.startswith("bool"):
+            if isinstance(raw, bool):
+                return raw
+            value = str(raw).strip().lower()
+            if value in {"1", "true", "yes", "on"}:
+                return True
+            if value in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if annotation.startswith("int"):
+            return int(raw)
+        if annotation.startswith("float"):
+            return float(raw)
+        return None if raw is None else str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {name!r} has an invalid value {raw!r}") from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the Settings once. `overrides` are CLI flags (None means not given)."""
+    environ = os.environ if environ is None else environ
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    types = {f.name: str(f.type) for f in fields(Settings)}
+    values: dict[str, Any] = {}
+
+    config_path = overrides.get("config") or environ.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        try:
+            data = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {config_path}: {exc}") from None
+        for key, raw in data.items():
+            if key not in types or key == "config":
+                raise SettingsError(f"unknown setting {key!r} in {config_path}")
+            values[key] = _coerce(key, raw, None, types[key])
+        values["config"] = config_path
+
+    for name, annotation in types.items():
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None and name != "config":
+            values[name] = _coerce(name, env_value, None, annotation)
+
+    for name, raw in overrides.items():
+        if name in types:
+            values[name] = _coerce(name, raw, None, types[name])
+
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if not 0 < settings.port < 65536:
+        raise SettingsError("setting 'port' must be between 1 and 65535")
+    if settings.queue_timeout <= 0 or settings.agent_grace < 0:
+        raise SettingsError("settings 'queue_timeout' must be positive and 'agent_grace' not negative")
+    if settings.db_synchronous.upper() not in {"NORMAL", "FULL"}:
+        raise SettingsError("setting 'db_synchronous' must be NORMAL or FULL")
+    if settings.max_message_chars < 1:
+        raise SettingsError("setting 'max_message_chars' must be positive")
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """The cookie-signing key: the configured one, or one generated once and kept beside the database."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.db == ":memory:":
+        return secrets.token_hex(32)
+    path = Path(settings.db).with_suffix(Path(settings.db).suffix + ".secret")
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,19 @@
+"""Typed keys for what the application shares between handlers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jinja2
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from chatserver.config import Settings
+    from chatserver.services.container import Services
+    from chatserver.transport.ratelimit import KeyedLimiter
+
+SETTINGS = web.AppKey("settings", "Settings")
+SERVICES = web.AppKey("services", "Services")
+SECRET_KEY = web.AppKey("secret_key", str)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+LOGIN_LIMITER = web.AppKey("login_limiter", "KeyedLimiter")

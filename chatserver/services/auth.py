@@ -1,0 +1,217 @@
+"""Who is who: console passwords and sessions, API tokens, customer tokens and signed identities."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from chatserver.domain.errors import Conflict, Invalid, Unauthorized
+from chatserver.domain.models import LOCALES, ROLES, iso
+from chatserver.services.clock import Clock
+from chatserver.services.events import USER_SESSIONS_ENDED, EventBus
+from chatserver.store import audit, customers, users
+from chatserver.store.db import Database, Row
+
+SESSION_LIFETIME = timedelta(hours=12)
+_hasher = PasswordHasher()
+# verifying against this keeps unknown e-mails as slow as wrong passwords
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def mint_token() -> str:
+    """A random 256-bit customer or API token."""
+    return secrets.token_urlsafe(32)
+
+
+def identity_signature(secret: str, external_id: str, expires: int) -> str:
+    return hmac.new(secret.encode(), f"{external_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    id: str
+    name: str
+    email: str
+    role: str
+    max_chats: int
+    session_id: str | None = None
+    csrf_token: str | None = None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in ("supervisor", "admin")
+
+    @classmethod
+    def from_row(cls, row: Row, session_id: str | None = None, csrf_token: str | None = None) -> "ConsoleUser":
+        return cls(row["id"], row["name"], row["email"], row["role"], row["max_chats"], session_id, csrf_token)
+
+
+class AuthService:
+    def __init__(self, db: Database, bus: EventBus, clock: Clock, identity_secret: str | None) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.identity_secret = identity_secret
+
+    # -- console users ---------------------------------------------------------------------
+
+    async def create_user(
+        self,
+        *,
+        email: str,
+        name: str,
+        role: str,
+        password: str,
+        max_chats: int = 3,
+        skills: list[str] | None = None,
+        languages: list[str] | None = None,
+        actor: str = "system",
+    ) -> Row:
+        email = email.strip()
+        if "@" not in email or len(email) > 254:
+            raise Invalid("e-mail address is not valid")
+        if not name.strip():
+            raise Invalid("name must not be empty")
+        if role not in ROLES:
+            raise Invalid(f"role must be one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise Invalid("password must be at least 8 characters")
+        if not 0 <= max_chats <= 50:
+            raise Invalid("max chats must be between 0 and 50")
+        now = iso(self.clock())
+        async with self.db.transaction() as tx:
+            if await users.by_email(tx, email):
+                raise Conflict("a user with this e-mail already exists")
+            row = await users.create(
+                tx,
+                email=email,
+                name=name.strip(),
+                role=role,
+                password_hash=_hasher.hash(password),
+                max_chats=max_chats,
+                skills=skills or [],
+                languages=languages or [],
+                now=now,
+            )
+            await audit.record(tx, actor=actor, action="user.created", subject=row["id"], now=now, details={"role": role})
+        return row
+
+    async def login(self, email: str, password: str) -> ConsoleUser:
+        row = await users.by_email(self.db, email.strip())
+        try:
+            _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            raise Unauthorized("wrong e-mail or password") from None
+        if row is None or not row["active"]:
+            raise Unauthorized("wrong e-mail or password")
+        now = self.clock()
+        csrf = secrets.token_urlsafe(32)
+        async with self.db.transaction() as tx:
+            session_id = await users.create_session(
+                tx,
+                user_id=row["id"],
+                generation=row["session_generation"],
+                csrf_token=csrf,
+                now=iso(now),  # type: ignore[arg-type]
+                expires_at=iso(now + SESSION_LIFETIME),  # type: ignore[arg-type]
+            )
+            await audit.record(tx, actor=row["id"], action="user.login", subject=row["id"], now=iso(now))  # type: ignore[arg-type]
+        return ConsoleUser.from_row(row, session_id, csrf)
+
+    async def logout(self, session_id: str) -> None:
+        async with self.db.transaction() as tx:
+            await users.delete_session(tx, session_id)
+        await self.bus.publish(USER_SESSIONS_ENDED, session_id=session_id, user_id=None)
+
+    async def user_for_session(self, session_id: str) -> ConsoleUser | None:
+        row = await users.session_with_user(self.db, session_id, iso(self.clock()))  # type: ignore[arg-type]
+        return ConsoleUser.from_row(row, row["session_id"], row["csrf_token"]) if row else None
+
+    async def user_for_api_token(self, token: str) -> ConsoleUser | None:
+        row = await users.user_by_api_token(self.db, token_digest(token))
+        return ConsoleUser.from_row(row) if row else None
+
+    async def issue_api_token(self, user_id: str, label: str) -> str:
+        token = "cs_" + mint_token()
+        async with self.db.transaction() as tx:
+            await users.create_api_token(tx, user_id=user_id, token_hash=token_digest(token), label=label, now=iso(self.clock()))  # type: ignore[arg-type]
+        return token
+
+    # -- customers -------------------------------------------------------------------------
+
+    async def customer(self, customer_id: str) -> Row:
+        row = await customers.get(self.db, customer_id)
+        if row is None:
+            raise Unauthorized("unknown customer")
+        return row
+
+    def verify_identity(self, identity: dict[str, Any]) -> dict[str, Any]:
+        """Check a host-signed identity; returns it when the signature is right and unexpired."""
+        if not self.identity_secret:
+            raise Unauthorized("signed identities are not enabled on this server")
+        expires = identity["expires"]
+        if expires < self.clock().timestamp():
+            raise Unauthorized("the signed identity has expired")
+        expected = identity_signature(self.identity_secret, identity["external_id"], expires)
+        if not hmac.compare_digest(expected, str(identity["signature"]).lower()):
+            raise Unauthorized("the identity signature is not valid")
+        return identity
+
+    async def resolve_customer(
+        self, *, token: str | None, locale: str | None, identity: dict[str, Any] | None
+    ) -> tuple[Row, str | None]:
+        """The customer behind a connection, and a freshly minted token when one was issued.
+
+        A token the server did not mint is refused; a verified identity binds (or creates) the
+        customer record for that external id; a typed name or e-mail never does.
+        """
+        locale = locale if locale in LOCALES else None
+        now = iso(self.clock())
+        if identity is not None:
+            self.verify_identity(identity)
+            customer = await customers.by_external_id(self.db, identity["external_id"])
+            if customer is not None:
+                new_token = mint_token()
+                async with self.db.transaction() as tx:
+                    await customers.set_token_hash(tx, customer["id"], token_digest(new_token))
+                    await customers.update_profile(
+                        tx, customer["id"], name=identity.get("name"), email=identity.get("email"), locale=locale
+                    )
+                    customer = await customers.get(tx, customer["id"])
+                return customer, new_token  # type: ignore[return-value]
+            new_token = mint_token()
+            async with self.db.transaction() as tx:
+                customer = await customers.create(
+                    tx,
+                    token_hash=token_digest(new_token),
+                    locale=locale or "en",
+                    now=now,  # type: ignore[arg-type]
+                    external_id=identity["external_id"],
+                    name=identity.get("name"),
+                    email=identity.get("email"),
+                )
+            return customer, new_token
+        if token is not None:
+            customer = await customers.by_token_hash(self.db, token_digest(token))
+            if customer is None:
+                raise Unauthorized("unknown customer token")
+            if locale and locale != customer["locale"]:
+                async with self.db.transaction() as tx:
+                    await customers.update_profile(tx, customer["id"], name=None, email=None, locale=locale)
+                customer = dict(customer, locale=locale)
+            return customer, None
+        new_token = mint_token()
+        async with self.db.transaction() as tx:
+            customer = await customers.create(tx, token_hash=token_digest(new_token), locale=locale or "en", now=now)  # type: ignore[arg-type]
+        return customer, new_token

@@ -1,0 +1,279 @@
+"""Chats: start, post, read history, end, close, transfer, take, rate.
+
+Checks who may act (`_check_*`), writes through the store, then publishes. A customer only ever
+touches their own conversation; an agent only the ones assigned to them (supervisors: any).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.models import iso
+from chatserver.services import events as ev
+from chatserver.services import presenters
+from chatserver.services.auth import ConsoleUser
+from chatserver.services.clock import Clock
+from chatserver.services.complaints import ComplaintService
+from chatserver.services.dispatch import Dispatcher, LiveConversation
+from chatserver.services.events import EventBus
+from chatserver.store import audit, complaints, conversations, customers
+from chatserver.store.db import Database, Row
+
+
+class ChatService:
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        clock: Clock,
+        dispatcher: Dispatcher,
+        complaint_service: ComplaintService,
+        *,
+        queue_timeout: float,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.complaints = complaint_service
+        self.queue_timeout = queue_timeout
+        dispatcher.on_wait_expired = self.expire_wait
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def public_conversation(self, row: Row) -> dict[str, Any]:
+        agent = self.dispatcher.agents.get(row["agent_id"]) if row["agent_id"] else None
+        reference = None
+        if row["complaint_id"]:
+            complaint = await complaints.by_conversation(self.db, row["id"])
+            reference = complaint["reference"] if complaint else None
+        return presenters.conversation(row, agent.name if agent else None, reference)
+
+    async def open_conversation_for(self, customer_id: str) -> dict[str, Any] | None:
+        row = await conversations.open_for_customer(self.db, customer_id)
+        return await self.public_conversation(row) if row else None
+
+    async def history(self, conversation_id: str, after_seq: int, *, customer_id: str | None = None, user: ConsoleUser | None = None) -> list[dict]:
+        row = await self._readable(conversation_id, customer_id=customer_id, user=user)
+        rows = await conversations.messages_after(self.db, row["id"], after_seq, include_internal=user is not None)
+        return [presenters.message(m, for_agent=user is not None) for m in rows]
+
+    async def _readable(self, conversation_id: str, *, customer_id: str | None, user: ConsoleUser | None) -> Row:
+        row = await conversations.get(self.db, conversation_id)
+        if row is None:
+            raise NotFound("no such conversation")
+        if customer_id is not None and row["customer_id"] != customer_id:
+            raise NotFound("no such conversation")  # same answer as a missing id: nothing to probe
+        if user is not None and not user.is_supervisor and row["agent_id"] != user.id and row["status"] != "queued":
+            raise Forbidden("this conversation is not assigned to you")
+        return row
+
+    def _live_owned(self, conversation_id: str, customer_id: str) -> LiveConversation:
+        live = self.dispatcher.conversation(conversation_id)
+        if live is None or live.customer_id != customer_id:
+            raise NotFound("no open conversation with this id")
+        return live
+
+    def _live_assigned(self, conversation_id: str, user: ConsoleUser) -> LiveConversation:
+        live = self.dispatcher.conversation(conversation_id)
+        if live is None:
+            raise NotFound("no open conversation with this id")
+        if live.agent_id != user.id and not (user.is_supervisor and live.status == "active"):
+            raise Forbidden("this conversation is not assigned to you")
+        return live
+
+    # -- customers --------------------------------------------------------------------------
+
+    async def start(
+        self, customer: Row, *, topic: str | None, body: str | None, name: str | None, email: str | None
+    ) -> dict[str, Any]:
+        if topic is not None and topic not in await self.complaints.category_slugs():
+            raise Invalid("unknown topic")
+        existing = self.dispatcher.open_for_customer(customer["id"])
+        if existing is None:
+            now = self.clock()
+            async with self.db.transaction() as tx:
+                if name or email:
+                    # typed details are shown to agents but never bind or unlock an identity
+                    await customers.update_profile(tx, customer["id"], name=name, email=email, locale=None)
+                row = await conversations.create_queued(
+                    tx,
+                    customer_id=customer["id"],
+                    topic=topic,
+                    locale=customer["locale"],
+                    now=iso(now),  # type: ignore[arg-type]
+                    deadline=iso(now + timedelta(seconds=self.queue_timeout)),  # type: ignore[arg-type]
+                )
+                if row is not None and body:
+                    await conversations.append_message_in(
+                        tx, conversation_id=row["id"], sender="customer",
+                        author=name or customer["name"] or "Customer", author_id=customer["id"], body=body, now=iso(now),  # type: ignore[arg-type]
+                    )
+            if row is not None:
+                queue = await self.dispatcher.enqueue(row)
+                fresh = await conversations.get(self.db, row["id"])
+                return {"conversation": await self.public_conversation(fresh), "queue": queue}  # type: ignore[arg-type]
+        row = await conversations.open_for_customer(self.db, customer["id"])
+        if row is None:
+            raise Conflict("could not start the chat; try again")
+        return {"conversation": await self.public_conversation(row), "queue": self.dispatcher.queue_info(row["id"])}
+
+    async def post_customer_message(self, customer: Row, conversation_id: str, client_id: str, body: str) -> dict:
+        live = self._live_owned(conversation_id, customer["id"])
+        author = customer["name"] or "Customer"
+        return await self._post(live, "customer", author, customer["id"], body, False, client_id, for_agent=False)
+
+    async def end_by_customer(self, customer: Row, conversation_id: str, resolved: bool | None) -> dict[str, Any]:
+        live = self._live_owned(conversation_id, customer["id"])
+        if resolved is False:
+            return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
+        if live.status == "queued":
+            return await self._close(live, "abandoned", actor=customer["id"], for_customer=True)
+        return await self._close(live, "resolved", actor=customer["id"], for_customer=True)
+
+    async def rate(self, customer: Row, conversation_id: str, score: int, comment: str | None) -> None:
+        row = await self._readable(conversation_id, customer_id=customer["id"], user=None)
+        if row["status"] != "closed":
+            raise Conflict("a chat can be rated once it has ended")
+        now = iso(self.clock())
+        async with self.db.transaction() as tx:
+            await conversations.save_rating(tx, conversation_id=row["id"], score=score, comment=comment, now=now)  # type: ignore[arg-type]
+
+    async def typing(self, conversation_id: str, typing: bool, *, customer: Row | None = None, user: ConsoleUser | None = None) -> None:
+        if customer is not None:
+            live = self._live_owned(conversation_id, customer["id"])
+            author, side = customer["name"] or "Customer", "customer"
+        else:
+            assert user is not None
+            live = self._live_assigned(conversation_id, user)
+            author, side = user.name, "agent"
+        await self.bus.publish(
+            ev.TYPING, conversation_id=live.id, customer_id=live.customer_id, agent_id=live.agent_id,
+            side=side, author=author, typing=typing,
+        )
+
+    # -- agents -----------------------------------------------------------------------------
+
+    async def post_agent_message(self, user: ConsoleUser, conversation_id: str, client_id: str, body: str, internal: bool) -> dict:
+        live = self._live_assigned(conversation_id, user)
+        return await self._post(live, "agent", user.name, user.id, body, internal, client_id, for_agent=True)
+
+    async def close_by_agent(self, user: ConsoleUser, conversation_id: str, outcome: str, category: str | None, summary: str | None) -> dict[str, Any]:
+        live = self._live_assigned(conversation_id, user)
+        if outcome == "complaint":
+            if category is not None and category not in await self.complaints.category_slugs():
+                raise Invalid("unknown complaint category")
+            return await self._close(
+                live, "complaint", source="agent_closed", actor=user.id, category=category, summary=summary
+            )
+        return await self._close(live, "resolved", actor=user.id)
+
+    async def take(self, user: ConsoleUser, conversation_id: str) -> dict[str, Any]:
+        live = await self.dispatcher.take(conversation_id, user.id)
+        return await self.public_conversation(await conversations.get(self.db, live.id))  # type: ignore[arg-type]
+
+    async def transfer(self, user: ConsoleUser, conversation_id: str, to_agent_id: str | None) -> dict[str, Any]:
+        live = self._live_assigned(conversation_id, user)
+        if live.status != "active":
+            raise Conflict("only an active chat can be transferred")
+        if to_agent_id is None:
+            await self.dispatcher.return_to_queue(live.id, "transferred_to_queue", user.id)
+        else:
+            if to_agent_id == live.agent_id:
+                raise Conflict("the chat is already with this agent")
+            await self.dispatcher.transfer(live.id, user.id, to_agent_id)
+        return await self.public_conversation(await conversations.get(self.db, live.id))  # type: ignore[arg-type]
+
+    # -- shared -----------------------------------------------------------------------------
+
+    async def _post(
+        self, live: LiveConversation, sender: str, author: str, author_id: str, body: str,
+        internal: bool, client_id: str, *, for_agent: bool,
+    ) -> dict:
+        stored = await conversations.append_message(
+            self.db, conversation_id=live.id, sender=sender, author=author, author_id=author_id,
+            body=body, internal=internal, client_id=client_id, now=iso(self.clock()),  # type: ignore[arg-type]
+        )
+        if stored is None:
+            original = await conversations.message_by_client_id(self.db, live.id, client_id)
+            if original is None:
+                raise Conflict("the conversation has ended")
+            if original["author_id"] != author_id:
+                raise Conflict("this client_id was already used by someone else")
+            return presenters.message(original, for_agent=for_agent)
+        await self.bus.publish(
+            ev.MESSAGE_POSTED, message=stored, customer_id=live.customer_id, agent_id=live.agent_id
+        )
+        return presenters.message(stored, for_agent=for_agent)
+
+    async def expire_wait(self, conversation_id: str) -> None:
+        """Nobody took the chat in time: it becomes a complaint (chat_unanswered)."""
+        live = self.dispatcher.conversation(conversation_id)
+        if live is None or live.status != "queued":
+            return
+        try:
+            await self._close(live, "complaint", source="chat_unanswered", actor="system")
+        except Conflict:
+            pass  # closed meanwhile by the customer
+
+    async def _close(
+        self, live: LiveConversation, outcome: str, *, actor: str, source: str | None = None,
+        category: str | None = None, summary: str | None = None, for_customer: bool = False,
+    ) -> dict[str, Any]:
+        now = iso(self.clock())
+        complaint_row: Row | None = None
+        try:
+            async with self.db.transaction() as tx:
+                row = await conversations.get(tx, live.id)
+                if row is None or row["status"] == "closed":
+                    raise Conflict("the conversation has already ended")
+                if outcome == "complaint":
+                    customer = await customers.get(tx, live.customer_id)
+                    complaint_row = await self.complaints.create_in(
+                        tx,
+                        source=source or "agent_closed",
+                        category=category or (live.topic if live.topic else "other"),
+                        subject=summary or _default_subject(source),
+                        body=summary or "",
+                        customer_id=live.customer_id,
+                        conversation_id=live.id,
+                        channel="chat",
+                        email=customer["email"] if customer else None,
+                        actor=actor,
+                    )
+                await conversations.close(
+                    tx, conversation_id=live.id, outcome=outcome, now=now,  # type: ignore[arg-type]
+                    complaint_id=complaint_row["id"] if complaint_row else None,
+                )
+                await audit.record(
+                    tx, actor=actor, action="conversation.closed", subject=live.id, now=now,  # type: ignore[arg-type]
+                    details={"outcome": outcome, "source": source},
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict("the conversation has already ended") from None
+        agent_id = live.agent_id
+        await self.dispatcher.forget(live.id)
+        fresh = await conversations.get(self.db, live.id)
+        public = await self.public_conversation(fresh)  # type: ignore[arg-type]
+        customer_view = self.complaints.public(complaint_row, for_customer=True) if complaint_row else None
+        await self.bus.publish(
+            ev.CONVERSATION_CLOSED, conversation=public, customer_id=live.customer_id, agent_id=agent_id,
+            complaint=customer_view,
+        )
+        if complaint_row is not None:
+            await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=live.customer_id)
+        result: dict[str, Any] = {"conversation": public}
+        if complaint_row is not None:
+            result["complaint"] = self.complaints.public(complaint_row, for_customer=for_customer)
+        return result
+
+
+def _default_subject(source: str | None) -> str:
+    return {
+        "chat_unanswered": "Chat not answered in time",
+        "chat_not_solved": "Customer said the problem was not solved",
+        "agent_closed": "Closed by the agent as a complaint",
+    }.get(source or "", "Complaint from chat")

@@ -1,0 +1,560 @@
+"""The live router: open conversations, the queue and agent presence, kept in memory and rebuilt
+from the database at start-up. Every event that can change an answer runs `drain()`; no polling.
+
+Seats are reserved by a conditional UPDATE in the database as well as here, so an agent never
+holds more than `max_chats`, whatever arrives at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+from chatserver.domain import routing
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.models import AgentState, BusySeat, QueueEntry, SeatPool, iso, parse_iso
+from chatserver.services import events as ev
+from chatserver.services.clock import Clock
+from chatserver.services.events import EventBus
+from chatserver.store import audit, conversations, customers, users
+from chatserver.store.db import Database, Row
+
+log = logging.getLogger(__name__)
+
+ETA_STEP_SECONDS = 5  # estimates are rounded so that customers are not spammed with tiny changes
+
+
+@dataclass(slots=True)
+class LiveConversation:
+    id: str
+    customer_id: str
+    status: str
+    topic: str | None
+    locale: str
+    priority: int
+    queued_at: datetime | None
+    deadline: datetime | None
+    agent_id: str | None
+    assigned_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> "LiveConversation":
+        return cls(
+            id=row["id"],
+            customer_id=row["customer_id"],
+            status=row["status"],
+            topic=row["topic"],
+            locale=row["locale"],
+            priority=row["priority"],
+            queued_at=parse_iso(row["queued_at"]),
+            deadline=parse_iso(row["wait_deadline"]),
+            agent_id=row["agent_id"],
+            assigned_at=parse_iso(row["assigned_at"]),
+        )
+
+    def entry(self) -> QueueEntry:
+        assert self.queued_at is not None
+        return QueueEntry(self.id, self.topic, self.locale, self.priority, self.queued_at)
+
+
+@dataclass(slots=True)
+class LiveAgent:
+    id: str
+    name: str
+    role: str
+    status: str
+    status_since: datetime | None
+    max_chats: int
+    skills: frozenset[str]
+    languages: frozenset[str]
+    last_assigned_at: datetime | None
+    sockets: int = 0
+    chats: set[str] = field(default_factory=set)
+
+    def state(self) -> AgentState:
+        return AgentState(
+            id=self.id,
+            name=self.name,
+            status=self.status,
+            connected=self.sockets > 0,
+            active_chats=len(self.chats),
+            max_chats=self.max_chats,
+            skills=self.skills,
+            languages=self.languages,
+            last_assigned_at=self.last_assigned_at,
+        )
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "status": self.status,
+            "connected": self.sockets > 0,
+            "active": len(self.chats),
+            "max_chats": self.max_chats,
+            "status_since": iso(self.status_since),
+            "last_assigned_at": iso(self.last_assigned_at),
+        }
+
+    @classmethod
+    def from_row(cls, row: Row) -> "LiveAgent":
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            role=row["role"],
+            status=row["status"],
+            status_since=parse_iso(row["status_since"]),
+            max_chats=row["max_chats"],
+            skills=frozenset(row["skills"]),
+            languages=frozenset(row["languages"]),
+            last_assigned_at=parse_iso(row["last_assigned_at"]),
+        )
+
+
+WaitExpired = Callable[[str], Awaitable[None]]
+AgentLost = Callable[[str, list[str]], Awaitable[None]]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        clock: Clock,
+        *,
+        queue_timeout: float,
+        agent_grace: float,
+        handle_times: routing.HandleTimes | None = None,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.queue_timeout = queue_timeout
+        self.agent_grace = agent_grace
+        self.handle_times = handle_times or routing.HandleTimes()
+        self.conversations: dict[str, LiveConversation] = {}
+        self.agents: dict[str, LiveAgent] = {}
+        self._queue: list[tuple[tuple, str]] = []
+        self._lock = asyncio.Lock()
+        self._deadline_timers: dict[str, asyncio.TimerHandle] = {}
+        self._grace_timers: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._last_sent: dict[str, tuple[int, int | None]] = {}
+        self.on_wait_expired: WaitExpired | None = None
+
+    # -- start-up and shutdown --------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild queue, assignments and timers from what the database holds."""
+        for row in await users.list_active(self.db):
+            self.agents[row["id"]] = LiveAgent.from_row(row)
+        for row in await conversations.list_open(self.db):
+            live = LiveConversation.from_row(row)
+            self.conversations[live.id] = live
+            if live.status == "queued":
+                self._queue_add(live)
+                self._schedule_deadline(live)
+            elif live.agent_id in self.agents:
+                self.agents[live.agent_id].chats.add(live.id)
+        for row in await conversations.recent_handle_times(self.db):
+            start, end = parse_iso(row["assigned_at"]), parse_iso(row["closed_at"])
+            if start and end:
+                self.handle_times.record(row["topic"], (end - start).total_seconds())
+        # Nobody is connected after a start: agents who were present get the grace period to return.
+        for agent in self.agents.values():
+            if agent.status != "offline" or agent.chats:
+                self._schedule_grace(agent.id)
+
+    def stop(self) -> None:
+        for handle in [*self._deadline_timers.values(), *self._grace_timers.values()]:
+            handle.cancel()
+        self._deadline_timers.clear()
+        self._grace_timers.clear()
+        for task in self._tasks:
+            task.cancel()
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def conversation(self, conversation_id: str) -> LiveConversation | None:
+        return self.conversations.get(conversation_id)
+
+    def open_for_customer(self, customer_id: str) -> LiveConversation | None:
+        for live in self.conversations.values():
+            if live.customer_id == customer_id:
+                return live
+        return None
+
+    def queue_order(self) -> list[LiveConversation]:
+        return [self.conversations[cid] for _, cid in self._queue]
+
+    def queue_info(self, conversation_id: str) -> dict[str, Any] | None:
+        for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
+            if live.id == conversation_id:
+                return {"position": position, "eta_seconds": eta}
+        return None
+
+    def agent_public(self, agent_id: str) -> dict[str, Any] | None:
+        agent = self.agents.get(agent_id)
+        return agent.public() if agent else None
+
+    def seat_pool(self) -> SeatPool:
+        free = 0
+        busy: list[BusySeat] = []
+        for agent in self.agents.values():
+            if agent.status != "online" or agent.sockets == 0:
+                continue
+            free += max(0, agent.max_chats - len(agent.chats))
+            for cid in agent.chats:
+                live = self.conversations.get(cid)
+                if live and live.assigned_at:
+                    busy.append(BusySeat(live.topic, live.assigned_at))
+        return SeatPool(free=free, busy=tuple(busy))
+
+    def _estimates(self) -> list[int | None]:
+        order = self.queue_order()
+        free_in = routing.seat_free_times(self.seat_pool(), self.clock(), self.handle_times.mean)
+        waits = routing.estimate_waits(free_in, [self.handle_times.mean(c.topic) for c in order])
+        return [None if w is None else int(round(w / ETA_STEP_SECONDS) * ETA_STEP_SECONDS) for w in waits]
+
+    # -- the queue --------------------------------------------------------------------------
+
+    def _queue_add(self, live: LiveConversation) -> None:
+        bisect.insort(self._queue, (routing.queue_key(live.entry()), live.id))
+
+    def _queue_remove(self, conversation_id: str) -> None:
+        self._queue = [item for item in self._queue if item[1] != conversation_id]
+        self._last_sent.pop(conversation_id, None)
+
+    async def enqueue(self, row: Row) -> dict[str, Any] | None:
+        """Add a newly queued conversation and route at once. Queue info, or None if assigned."""
+        live = LiveConversation.from_row(row)
+        async with self._lock:
+            self.conversations[live.id] = live
+            self._queue_add(live)
+            self._schedule_deadline(live)
+        await self.drain()
+        info = self.queue_info(live.id)
+        if info is not None:
+            self._last_sent[live.id] = (info["position"], info["eta_seconds"])
+        return info
+
+    async def drain(self) -> None:
+        """Assign waiting chats, oldest and most urgent first, while eligible seats exist."""
+        assigned: list[tuple[LiveConversation, LiveAgent]] = []
+        async with self._lock:
+            for _, conversation_id in list(self._queue):
+                if not any(routing.ineligibility(a.state(), _ANY) is None for a in self.agents.values()):
+                    break  # no free seat anywhere: stop early
+                live = self.conversations[conversation_id]
+                decision = routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()])
+                if decision.chosen_agent_id is None:
+                    continue
+                agent = self.agents[decision.chosen_agent_id]
+                if await self._assign(live, agent, decision):
+                    assigned.append((live, agent))
+        for live, agent in assigned:
+            await self._publish_assigned(live, agent)
+        if assigned:
+            await self._publish_agents({agent.id for _, agent in assigned})
+        await self._publish_positions()
+
+    async def _assign(self, live: LiveConversation, agent: LiveAgent, decision: routing.RoutingDecision | None) -> bool:
+        now = self.clock()
+        stamp = iso(now)
+        async with self.db.transaction() as tx:
+            ok = await conversations.assign(
+                tx, conversation_id=live.id, agent_id=agent.id, max_chats=agent.max_chats, now=stamp  # type: ignore[arg-type]
+            )
+            if ok:
+                await users.mark_assigned(tx, agent.id, stamp)  # type: ignore[arg-type]
+                if decision is not None:
+                    await conversations.record_decision(
+                        tx,
+                        conversation_id=live.id,
+                        now=stamp,  # type: ignore[arg-type]
+                        chosen_agent_id=agent.id,
+                        rule=decision.rule,
+                        candidates=[c.as_dict() for c in decision.candidates],
+                    )
+        if not ok:
+            log.warning("seat reservation refused for %s on %s", agent.id, live.id)
+            return False
+        self._queue_remove(live.id)
+        self._cancel_deadline(live.id)
+        live.status, live.agent_id, live.assigned_at, live.deadline = "active", agent.id, now, None
+        agent.chats.add(live.id)
+        agent.last_assigned_at = now
+        return True
+
+    async def _publish_assigned(self, live: LiveConversation, agent: LiveAgent) -> None:
+        row = await conversations.get(self.db, live.id)
+        customer = await customers.get(self.db, live.customer_id)
+        messages = await conversations.messages_after(self.db, live.id, 0, include_internal=True)
+        await self.bus.publish(
+            ev.CONVERSATION_ASSIGNED,
+            conversation=row,
+            customer=customer,
+            agent=agent.public(),
+            messages=messages,
+        )
+
+    async def _publish_positions(self) -> None:
+        updates = []
+        for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
+            if self._last_sent.get(live.id) != (position, eta):
+                self._last_sent[live.id] = (position, eta)
+                updates.append(
+                    {"conversation_id": live.id, "customer_id": live.customer_id, "position": position, "eta_seconds": eta}
+                )
+        if updates:
+            await self.bus.publish(ev.QUEUE_POSITIONS, updates=updates)
+
+    async def _publish_agents(self, agent_ids: set[str]) -> None:
+        for agent_id in agent_ids:
+            if agent_id in self.agents:
+                await self.bus.publish(ev.AGENT_CHANGED, agent=self.agents[agent_id].public())
+
+    # -- conversations leaving or moving ----------------------------------------------------
+
+    async def forget(self, conversation_id: str) -> None:
+        """A conversation closed: free its seat and give it to whoever waits longest."""
+        async with self._lock:
+            live = self.conversations.pop(conversation_id, None)
+            self._cancel_deadline(conversation_id)
+            self._queue_remove(conversation_id)
+            agent = self.agents.get(live.agent_id) if live and live.agent_id else None
+            if agent is not None and live is not None:
+                agent.chats.discard(conversation_id)
+                if live.assigned_at is not None:
+                    self.handle_times.record(live.topic, (self.clock() - live.assigned_at).total_seconds())
+        if agent is not None:
+            await self._publish_agents({agent.id})
+        await self.drain()
+
+    async def return_to_queue(self, conversation_id: str, reason: str, actor: str) -> LiveConversation:
+        """Put an active chat back at the front of the queue and tell both sides."""
+        async with self._lock:
+            live = self.conversations.get(conversation_id)
+            if live is None or live.status != "active":
+                raise Conflict("the conversation is not active")
+            previous_agent = live.agent_id
+            now = self.clock()
+            deadline = now + timedelta(seconds=self.queue_timeout)
+            async with self.db.transaction() as tx:
+                if not await conversations.requeue(
+                    tx, conversation_id=live.id, priority=routing.PRIORITY_RETURNED, deadline=iso(deadline)  # type: ignore[arg-type]
+                ):
+                    raise Conflict("the conversation is not active")
+                message = await conversations.append_message_in(
+                    tx, conversation_id=live.id, sender="system", author="system", body=f"requeued:{reason}", now=iso(now)  # type: ignore[arg-type]
+                )
+                await audit.record(
+                    tx, actor=actor, action="conversation.requeued", subject=live.id, now=iso(now),  # type: ignore[arg-type]
+                    details={"reason": reason, "agent_id": previous_agent},
+                )
+            if previous_agent in self.agents:
+                self.agents[previous_agent].chats.discard(live.id)
+            live.status, live.agent_id, live.assigned_at = "queued", None, None
+            live.priority, live.deadline = routing.PRIORITY_RETURNED, deadline
+            self._queue_add(live)
+            self._schedule_deadline(live)
+        await self.bus.publish(
+            ev.CONVERSATION_UNASSIGNED,
+            conversation_id=live.id,
+            customer_id=live.customer_id,
+            agent_id=previous_agent,
+            reason=reason,
+            message=message,
+        )
+        if previous_agent:
+            await self._publish_agents({previous_agent})
+        await self.drain()
+        return live
+
+    async def take(self, conversation_id: str, agent_id: str) -> LiveConversation:
+        """An agent takes a queued chat by hand (capacity still holds)."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise Forbidden("only console users can take chats")
+        async with self._lock:
+            live = self.conversations.get(conversation_id)
+            if live is None:
+                raise NotFound("no such open conversation")
+            if live.status != "queued":
+                raise Conflict("the conversation is no longer waiting")
+            if len(agent.chats) >= agent.max_chats:
+                raise Conflict("you are at your chat capacity")
+            decision = routing.RoutingDecision(
+                live.id, agent.id, "taken_by_hand",
+                (routing.Candidate(agent.id, agent.name, agent.status, len(agent.chats), agent.max_chats, True, "chosen"),),
+            )
+            if not await self._assign(live, agent, decision):
+                raise Conflict("you are at your chat capacity")
+        await self._publish_assigned(live, agent)
+        await self._publish_agents({agent.id})
+        await self._publish_positions()
+        return live
+
+    async def transfer(self, conversation_id: str, from_agent_id: str, to_agent_id: str) -> LiveConversation:
+        target = self.agents.get(to_agent_id)
+        if target is None:
+            raise NotFound("no such colleague")
+        async with self._lock:
+            live = self.conversations.get(conversation_id)
+            if live is None or live.status != "active":
+                raise Conflict("the conversation is not active")
+            if target.status != "online" or target.sockets == 0:
+                raise Conflict(f"{target.name} is not online")
+            if len(target.chats) >= target.max_chats:
+                raise Conflict(f"{target.name} is at capacity")
+            now = self.clock()
+            async with self.db.transaction() as tx:
+                ok = await conversations.move_to_agent(
+                    tx, conversation_id=live.id, agent_id=target.id, max_chats=target.max_chats, now=iso(now)  # type: ignore[arg-type]
+                )
+                if not ok:
+                    raise Conflict(f"{target.name} is at capacity")
+                await conversations.record_decision(
+                    tx, conversation_id=live.id, now=iso(now), chosen_agent_id=target.id,  # type: ignore[arg-type]
+                    rule="transferred", candidates=[{"agent_id": target.id, "name": target.name, "reason": "chosen", "from_agent_id": from_agent_id}],
+                )
+                await audit.record(
+                    tx, actor=from_agent_id, action="conversation.transferred", subject=live.id, now=iso(now),  # type: ignore[arg-type]
+                    details={"from": live.agent_id, "to": target.id},
+                )
+            previous = live.agent_id
+            if previous in self.agents:
+                self.agents[previous].chats.discard(live.id)
+            target.chats.add(live.id)
+            live.agent_id, live.assigned_at = target.id, now
+        await self.bus.publish(
+            ev.CONVERSATION_UNASSIGNED, conversation_id=live.id, customer_id=live.customer_id,
+            agent_id=previous, reason="transferred", message=None,
+        )
+        await self._publish_assigned(live, target)
+        await self._publish_agents({target.id, previous} - {None})  # type: ignore[arg-type]
+        await self.drain()
+        return live
+
+    # -- agents -----------------------------------------------------------------------------
+
+    async def refresh_agent(self, user_id: str) -> None:
+        """Pick up a new or changed console user."""
+        row = await users.get(self.db, user_id)
+        async with self._lock:
+            if row is None or not row["active"]:
+                self.agents.pop(user_id, None)
+                return
+            fresh = LiveAgent.from_row(row)
+            known = self.agents.get(user_id)
+            if known:
+                fresh.sockets, fresh.chats = known.sockets, known.chats
+            self.agents[user_id] = fresh
+
+    async def agent_connected(self, agent_id: str) -> LiveAgent:
+        if agent_id not in self.agents:
+            await self.refresh_agent(agent_id)
+        agent = self.agents[agent_id]
+        agent.sockets += 1
+        handle = self._grace_timers.pop(agent_id, None)
+        if handle:
+            handle.cancel()
+        await self._publish_agents({agent_id})
+        await self.drain()
+        return agent
+
+    async def agent_disconnected(self, agent_id: str) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        agent.sockets = max(0, agent.sockets - 1)
+        if agent.sockets == 0:
+            self._schedule_grace(agent_id)
+            await self._publish_agents({agent_id})
+            await self._publish_positions()
+
+    async def set_presence(self, agent_id: str, status: str) -> dict[str, Any]:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise NotFound("no such agent")
+        if status not in ("online", "away", "offline"):
+            raise Invalid("status must be online, away or offline")
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            await users.set_status(tx, agent_id, status, iso(now))  # type: ignore[arg-type]
+            await audit.record(tx, actor=agent_id, action="agent.presence", subject=agent_id, now=iso(now), details={"status": status})  # type: ignore[arg-type]
+        if agent.status != status:
+            agent.status, agent.status_since = status, now
+        if status == "offline":
+            # signing off hands open chats to colleagues instead of leaving customers waiting
+            for conversation_id in list(agent.chats):
+                await self.return_to_queue(conversation_id, "agent_offline", agent_id)
+        await self._publish_agents({agent_id})
+        await self.drain()
+        return agent.public()
+
+    async def _grace_expired(self, agent_id: str) -> None:
+        self._grace_timers.pop(agent_id, None)
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.sockets > 0:
+            return
+        log.info("agent %s did not return within the grace period", agent_id)
+        for conversation_id in list(agent.chats):
+            try:
+                await self.return_to_queue(conversation_id, "agent_disconnected", "system")
+            except Conflict:
+                pass
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            await users.set_status(tx, agent_id, "offline", iso(now))  # type: ignore[arg-type]
+        agent.status, agent.status_since = "offline", now
+        await self._publish_agents({agent_id})
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("timer task failed", exc_info=task.exception())
+
+    def _schedule_deadline(self, live: LiveConversation) -> None:
+        self._cancel_deadline(live.id)
+        if live.deadline is None:
+            return
+        delay = max(0.0, (live.deadline - self.clock()).total_seconds())
+        loop = asyncio.get_running_loop()
+        self._deadline_timers[live.id] = loop.call_later(delay, lambda: self._spawn(self._deadline_passed(live.id)))
+
+    def _cancel_deadline(self, conversation_id: str) -> None:
+        handle = self._deadline_timers.pop(conversation_id, None)
+        if handle:
+            handle.cancel()
+
+    async def _deadline_passed(self, conversation_id: str) -> None:
+        self._deadline_timers.pop(conversation_id, None)
+        live = self.conversations.get(conversation_id)
+        if live is None or live.status != "queued" or self.on_wait_expired is None:
+            return
+        await self.on_wait_expired(conversation_id)
+
+    def _schedule_grace(self, agent_id: str) -> None:
+        if agent_id in self._grace_timers:
+            return
+        loop = asyncio.get_running_loop()
+        self._grace_timers[agent_id] = loop.call_later(
+            self.agent_grace, lambda: self._spawn(self._grace_expired(agent_id))
+        )
+
+
+# A queue entry that any free, connected, online agent could take: used to stop draining early.
+_ANY = QueueEntry("", None, None, 0, datetime.min)

@@ -1,0 +1,67 @@
+"""The port through which services say what happened, after it is committed.
+
+Transport subscribes and turns events into Socket.IO emits; tests may subscribe too.
+Event names live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# Every event the services publish.
+CONVERSATION_ASSIGNED = "conversation.assigned"  # conversation, customer, agent_id, messages
+CONVERSATION_UNASSIGNED = "conversation.unassigned"  # conversation, agent_id, reason
+CONVERSATION_UPDATED = "conversation.updated"  # conversation, agent_id
+CONVERSATION_CLOSED = "conversation.closed"  # conversation, agent_id, complaint
+MESSAGE_POSTED = "message.posted"  # message, conversation (customer_id, agent_id)
+TYPING = "typing"  # conversation_id, customer_id, agent_id, from, author, typing
+QUEUE_POSITIONS = "queue.positions"  # updates: [{conversation_id, customer_id, position, eta_seconds}]
+AGENT_CHANGED = "agent.changed"  # agent
+COMPLAINT_CREATED = "complaint.created"  # complaint, customer_id
+USER_SESSIONS_ENDED = "user.sessions_ended"  # user_id
+
+ALL_EVENTS = frozenset(
+    {
+        CONVERSATION_ASSIGNED,
+        CONVERSATION_UNASSIGNED,
+        CONVERSATION_UPDATED,
+        CONVERSATION_CLOSED,
+        MESSAGE_POSTED,
+        TYPING,
+        QUEUE_POSITIONS,
+        AGENT_CHANGED,
+        COMPLAINT_CREATED,
+        USER_SESSIONS_ENDED,
+    }
+)
+
+Subscriber = Callable[[Event], Awaitable[None]]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    async def publish(self, name: str, **data: Any) -> None:
+        assert name in ALL_EVENTS, f"unregistered event {name}"
+        event = Event(name, data)
+        for subscriber in list(self._subscribers):
+            try:
+                await subscriber(event)
+            except Exception:  # one broken subscriber must not stop the others
+                log.exception("subscriber failed on %s", name)

@@ -1,0 +1,1 @@
+"""Persistence. Nothing outside this package writes SQL."""

@@ -1,0 +1,177 @@
+"""Conversations, their messages and routing decisions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from chatserver.store.db import Database, Row, Tx
+from chatserver.store.ids import new_id
+
+OPEN = "status != 'closed'"
+
+_APPEND = """
+INSERT INTO messages (id, conversation_id, seq, sender, author, author_id, body, internal, client_id, created_at)
+SELECT ?, c.id, c.last_seq + 1, ?, ?, ?, ?, ?, ?, ?
+  FROM conversations c WHERE c.id = ? AND c.status != 'closed'
+ON CONFLICT (conversation_id, client_id) DO NOTHING
+RETURNING *
+"""
+
+
+async def create_queued(
+    tx: Tx, *, customer_id: str, topic: str | None, locale: str, now: str, deadline: str, priority: int = 0
+) -> Row | None:
+    """The new queued conversation, or None when the customer already has an open one."""
+    conversation_id = new_id("cv")
+    try:
+        await tx.execute(
+            "INSERT INTO conversations (id, customer_id, status, topic, locale, priority, created_at, queued_at, wait_deadline)"
+            " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+            (conversation_id, customer_id, topic, locale, priority, now, now, deadline),
+        )
+    except sqlite3.IntegrityError:
+        return None
+    return await get(tx, conversation_id)
+
+
+async def get(db: Database | Tx, conversation_id: str) -> Row | None:
+    return await db.fetch_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+
+
+async def open_for_customer(db: Database | Tx, customer_id: str) -> Row | None:
+    return await db.fetch_one(f"SELECT * FROM conversations WHERE customer_id = ? AND {OPEN}", (customer_id,))
+
+
+async def list_open(db: Database | Tx) -> list[Row]:
+    return await db.fetch(f"SELECT * FROM conversations WHERE {OPEN} ORDER BY created_at")
+
+
+async def list_for_customer(db: Database | Tx, customer_id: str, limit: int = 20) -> list[Row]:
+    return await db.fetch(
+        "SELECT * FROM conversations WHERE customer_id = ? ORDER BY created_at DESC LIMIT ?", (customer_id, limit)
+    )
+
+
+async def recent_handle_times(db: Database, limit: int = 500) -> list[Row]:
+    return await db.fetch(
+        "SELECT topic, assigned_at, closed_at FROM conversations"
+        " WHERE status = 'closed' AND assigned_at IS NOT NULL AND closed_at IS NOT NULL"
+        " ORDER BY closed_at DESC LIMIT ?",
+        (limit,),
+    )
+
+
+async def assign(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int, now: str) -> bool:
+    """Reserve a seat atomically: only a queued chat, only while the agent is under capacity."""
+    count = await tx.execute(
+        "UPDATE conversations SET status = 'active', agent_id = ?, assigned_at = ?, wait_deadline = NULL"
+        " WHERE id = ? AND status = 'queued'"
+        " AND (SELECT COUNT(*) FROM conversations WHERE agent_id = ? AND status = 'active') < ?",
+        (agent_id, now, conversation_id, agent_id, max_chats),
+    )
+    return count == 1
+
+
+async def move_to_agent(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int, now: str) -> bool:
+    count = await tx.execute(
+        "UPDATE conversations SET agent_id = ?, assigned_at = ?"
+        " WHERE id = ? AND status = 'active'"
+        " AND (SELECT COUNT(*) FROM conversations WHERE agent_id = ? AND status = 'active') < ?",
+        (agent_id, now, conversation_id, agent_id, max_chats),
+    )
+    return count == 1
+
+
+async def requeue(tx: Tx, *, conversation_id: str, priority: int, deadline: str) -> bool:
+    count = await tx.execute(
+        "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, priority = ?, wait_deadline = ?"
+        " WHERE id = ? AND status = 'active'",
+        (priority, deadline, conversation_id),
+    )
+    return count == 1
+
+
+async def close(tx: Tx, *, conversation_id: str, outcome: str, now: str, complaint_id: str | None) -> bool:
+    count = await tx.execute(
+        f"UPDATE conversations SET status = 'closed', outcome = ?, closed_at = ?, complaint_id = ?, wait_deadline = NULL"
+        f" WHERE id = ? AND {OPEN}",
+        (outcome, now, complaint_id, conversation_id),
+    )
+    return count == 1
+
+
+# -- messages ------------------------------------------------------------------------------
+
+
+async def append_message(
+    db: Database,
+    *,
+    conversation_id: str,
+    sender: str,
+    author: str,
+    author_id: str | None,
+    body: str,
+    internal: bool,
+    client_id: str | None,
+    now: str,
+) -> Row | None:
+    """Store a message with the next seq in one statement; None if the conversation is closed
+    or the client_id was already used (the caller then looks the original up)."""
+    rows = await db.write_returning(
+        _APPEND,
+        (new_id("m"), sender, author, author_id, body, int(internal), client_id, now, conversation_id),
+    )
+    return rows[0] if rows else None
+
+
+async def append_message_in(
+    tx: Tx, *, conversation_id: str, sender: str, author: str, body: str, now: str, author_id: str | None = None
+) -> Row | None:
+    """A system or agent line written as part of a larger transaction."""
+    return await tx.fetch_one(
+        _APPEND, (new_id("m"), sender, author, author_id, body, 0, None, now, conversation_id)
+    )
+
+
+async def message_by_client_id(db: Database | Tx, conversation_id: str, client_id: str) -> Row | None:
+    return await db.fetch_one(
+        "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?", (conversation_id, client_id)
+    )
+
+
+async def messages_after(
+    db: Database, conversation_id: str, after_seq: int, include_internal: bool, limit: int = 500
+) -> list[Row]:
+    internal_filter = "" if include_internal else " AND internal = 0"
+    return await db.fetch(
+        f"SELECT * FROM messages WHERE conversation_id = ? AND seq > ?{internal_filter} ORDER BY seq LIMIT ?",
+        (conversation_id, after_seq, limit),
+    )
+
+
+# -- routing decisions ---------------------------------------------------------------------
+
+
+async def record_decision(tx: Tx, *, conversation_id: str, now: str, chosen_agent_id: str | None, rule: str, candidates: list[dict]) -> None:
+    await tx.execute(
+        "INSERT INTO routing_decisions (id, conversation_id, decided_at, chosen_agent_id, rule, candidates) VALUES (?, ?, ?, ?, ?, ?)",
+        (new_id("rd"), conversation_id, now, chosen_agent_id, rule, json.dumps(candidates)),
+    )
+
+
+async def decisions_for(db: Database, conversation_id: str) -> list[Row]:
+    rows = await db.fetch(
+        "SELECT * FROM routing_decisions WHERE conversation_id = ? ORDER BY decided_at", (conversation_id,)
+    )
+    for row in rows:
+        row["candidates"] = json.loads(row["candidates"])
+    return rows
+
+
+async def save_rating(tx: Tx, *, conversation_id: str, score: int, comment: str | None, now: str) -> None:
+    await tx.execute(
+        "INSERT INTO ratings (conversation_id, score, comment, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (conversation_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, created_at = excluded.created_at",
+        (conversation_id, score, comment, now),
+    )

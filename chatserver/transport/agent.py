@@ -1,0 +1,89 @@
+"""Namespace /agent: the operator console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserver.services.auth import ConsoleUser
+from chatserver.services.container import Services
+from chatserver.services import presenters
+from chatserver.store import conversations as conversation_store
+from chatserver.transport import schemas as s
+from chatserver.transport.base import Connection, ContractNamespace
+from chatserver.transport.console_auth import console_user
+from chatserver.transport.ratelimit import AGENT_MESSAGE_RATE, ConnectionLimits
+from chatserver.transport.visibility import AGENT_NS, ALL_AGENTS, agent_room
+
+
+class AgentNamespace(ContractNamespace):
+    def __init__(self, services: Services, secret_key: str) -> None:
+        super().__init__(AGENT_NS)
+        self.services = services
+        self.secret_key = secret_key
+        self.max_body = services.settings.max_message_chars
+        self.routes = {
+            "presence:set": (s.PresenceSet, self.presence_set),
+            "message:send": (s.AgentMessageSend, self.message_send),
+            "history": (s.History, self.history),
+            "typing": (s.Typing, self.typing),
+            "chat:close": (s.ChatClose, self.chat_close),
+            "chat:transfer": (s.ChatTransfer, self.chat_transfer),
+            "chat:take": (s.ChatTake, self.chat_take),
+        }
+
+    async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
+        user = await console_user(environ, auth, self.services.auth, self.secret_key)
+        conn = Connection(sid, user, ConnectionLimits({"message:send": AGENT_MESSAGE_RATE}))
+        await self.enter_room(sid, agent_room(user.id))
+        await self.enter_room(sid, ALL_AGENTS)
+        return conn
+
+    async def opened(self, conn: Connection) -> None:
+        user: ConsoleUser = conn.principal
+        agent = await self.services.dispatcher.agent_connected(user.id)
+        rows = [
+            await conversation_store.get(self.services.db, cid) for cid in sorted(agent.chats)
+        ]
+        conversations = [await self.services.chats.public_conversation(r) for r in rows if r]
+        await self.emit(
+            "session",
+            {
+                "agent": agent.public(),
+                "conversations": conversations,
+                "queue": self.services.monitor.queue(),
+                "colleagues": [
+                    {"id": a.id, "name": a.name, "status": a.status, "connected": a.sockets > 0}
+                    for a in self.services.dispatcher.agents.values()
+                    if a.id != user.id
+                ],
+            },
+            to=conn.sid,
+        )
+
+    async def closed(self, conn: Connection, reason: Any) -> None:
+        await self.services.dispatcher.agent_disconnected(conn.principal.id)
+
+    async def presence_set(self, conn: Connection, p: s.PresenceSet) -> dict:
+        return {"agent": await self.services.dispatcher.set_presence(conn.principal.id, p.status)}
+
+    async def message_send(self, conn: Connection, p: s.AgentMessageSend) -> dict:
+        message = await self.services.chats.post_agent_message(conn.principal, p.conversation_id, p.client_id, p.body, p.internal)
+        return {"message": message}
+
+    async def history(self, conn: Connection, p: s.History) -> dict:
+        return {"messages": await self.services.chats.history(p.conversation_id, p.after_seq, user=conn.principal)}
+
+    async def typing(self, conn: Connection, p: s.Typing) -> None:
+        await self.services.chats.typing(p.conversation_id, p.typing, user=conn.principal)
+
+    async def chat_close(self, conn: Connection, p: s.ChatClose) -> dict:
+        return await self.services.chats.close_by_agent(conn.principal, p.conversation_id, p.outcome, p.category, p.summary)
+
+    async def chat_transfer(self, conn: Connection, p: s.ChatTransfer) -> dict:
+        return {"conversation": await self.services.chats.transfer(conn.principal, p.conversation_id, p.to_agent_id)}
+
+    async def chat_take(self, conn: Connection, p: s.ChatTake) -> dict:
+        return {"conversation": await self.services.chats.take(conn.principal, p.conversation_id)}
+
+
+__all__ = ["AgentNamespace", "presenters"]

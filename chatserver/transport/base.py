@@ -1,0 +1,117 @@
+"""A Socket.IO namespace whose events are validated, rate limited and answered with contract acks.
+
+A handler raises a ChatError for a clear error ack; anything else becomes `internal` and is logged.
+Unknown events and malformed payloads get an error ack; the socket stays open.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+import socketio
+
+from chatserver.domain.errors import ChatError, Invalid, RateLimited, Unauthorized
+from chatserver.transport.ratelimit import ConnectionLimits
+from chatserver.transport.schemas import Payload, parse
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Payload], Awaitable[dict[str, Any] | None]]
+
+
+def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"ok": True, **(result or {})}
+
+
+def error(exc: ChatError) -> dict[str, Any]:
+    return {"ok": False, "error": exc.as_payload()}
+
+
+def refuse(exc: ChatError) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection carries the contract's error object as its data."""
+    return socketio.exceptions.ConnectionRefusedError(exc.as_payload())
+
+
+class Connection:
+    """What one socket is: who it belongs to and its rate limits."""
+
+    __slots__ = ("sid", "principal", "limits", "extra")
+
+    def __init__(self, sid: str, principal: Any, limits: ConnectionLimits) -> None:
+        self.sid = sid
+        self.principal = principal
+        self.limits = limits
+        self.extra: dict[str, Any] = {}
+
+
+class ContractNamespace(socketio.AsyncNamespace):
+    """Subclasses fill `routes` with event -> (schema, handler) and implement `accept`."""
+
+    max_body: int | None = None
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self.connections: dict[str, Connection] = {}
+        self.routes: dict[str, tuple[type[Payload], Handler]] = {}
+        self.errors_answered = 0
+
+    async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
+        raise NotImplementedError
+
+    async def opened(self, conn: Connection) -> None:
+        """Runs right after the connection is accepted (send the session here)."""
+
+    async def closed(self, conn: Connection, reason: Any) -> None:
+        """Runs after the socket went away."""
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            sid, environ = args[0], args[1]
+            auth = args[2] if len(args) > 2 else None
+            try:
+                conn = await self.accept(sid, environ, auth)
+            except ChatError as exc:
+                raise refuse(exc) from None
+            except Exception:
+                log.exception("connect handler failed")
+                raise refuse(ChatError("the server could not accept the connection")) from None
+            self.connections[sid] = conn
+            self.server.start_background_task(self._after_open, conn)
+            return True
+        if event == "disconnect":
+            conn = self.connections.pop(args[0], None)
+            if conn is not None:
+                try:
+                    await self.closed(conn, args[1] if len(args) > 1 else None)
+                except Exception:
+                    log.exception("disconnect handler failed")
+            return None
+        return await self._answer(event, args[0], args[1:])
+
+    async def _after_open(self, conn: Connection) -> None:
+        try:
+            await self.opened(conn)
+        except Exception:
+            log.exception("session handler failed")
+
+    async def _answer(self, event: str, sid: str, args: tuple) -> dict[str, Any]:
+        try:
+            conn = self.connections.get(sid)
+            if conn is None:
+                raise Unauthorized("this connection is not authenticated")
+            route = self.routes.get(event) if isinstance(event, str) else None
+            if route is None:
+                raise Invalid(f"unknown event {str(event)[:64]!r}")
+            if not conn.limits.allow(event):
+                raise RateLimited("too many requests; slow down")
+            schema, handler = route
+            payload = parse(schema, args, self.max_body if "body" in schema.model_fields else None)
+            return ok(await handler(conn, payload))
+        except ChatError as exc:
+            self.errors_answered += 1
+            return error(exc)
+        except Exception:
+            log.exception("handler for %s failed", event)
+            self.errors_answered += 1
+            return error(ChatError("something went wrong on the server; nothing was lost, try again"))

@@ -1,0 +1,40 @@
+"""Who a console socket belongs to: the session cookie (same origin only) or an API token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserver.domain.errors import Forbidden, Unauthorized
+from chatserver.services.auth import AuthService, ConsoleUser
+from chatserver.transport import cookies
+
+
+def same_origin(environ: dict) -> bool:
+    """A browser always sends Origin on a WebSocket; it must be this server's own."""
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return True  # not a browser: the cookie or token still has to be right
+    request = environ.get("aiohttp.request")
+    scheme = request.scheme if request is not None else environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST", "")
+    forwarded_host = environ.get("HTTP_X_FORWARDED_HOST")
+    allowed = {f"{scheme}://{host}"}
+    if forwarded_host:
+        proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme)
+        allowed.add(f"{proto}://{forwarded_host}")
+    return origin in allowed
+
+
+async def console_user(environ: dict, auth: Any, auth_service: AuthService, secret_key: str) -> ConsoleUser:
+    if not same_origin(environ):
+        raise Forbidden("connections to the console are accepted only from this server's own pages")
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        user = await auth_service.user_for_api_token(auth["token"])
+        if user is None:
+            raise Unauthorized("the API token is not valid")
+        return user
+    session_id = cookies.unsign(secret_key, cookies.from_header(environ.get("HTTP_COOKIE"), cookies.SESSION_COOKIE))
+    user = await auth_service.user_for_session(session_id) if session_id else None
+    if user is None:
+        raise Unauthorized("log in to the console first")
+    return user

@@ -1,0 +1,99 @@
+"""Namespace /customer: the widget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserver.domain.errors import RateLimited
+from chatserver.services.container import Services
+from chatserver.transport.base import Connection, ContractNamespace
+from chatserver.transport.ratelimit import CHAT_STARTS_PER_ADDRESS, ConnectionLimits, KeyedLimiter
+from chatserver.transport import schemas as s
+from chatserver.transport.visibility import CUSTOMER_NS, customer_room
+
+
+def client_address(environ: dict) -> str:
+    request = environ.get("aiohttp.request")
+    if request is not None and request.remote:
+        return str(request.remote)
+    return str(environ.get("REMOTE_ADDR", "unknown"))
+
+
+class CustomerNamespace(ContractNamespace):
+    def __init__(self, services: Services) -> None:
+        super().__init__(CUSTOMER_NS)
+        self.services = services
+        self.max_body = services.settings.max_message_chars
+        self.starts_per_address = KeyedLimiter(CHAT_STARTS_PER_ADDRESS)
+        self.routes = {
+            "chat:start": (s.ChatStart, self.chat_start),
+            "message:send": (s.MessageSend, self.message_send),
+            "history": (s.History, self.history),
+            "typing": (s.Typing, self.typing),
+            "chat:end": (s.ChatEnd, self.chat_end),
+            "rating": (s.Rating, self.rating),
+            "complaint:submit": (s.ComplaintSubmit, self.complaint_submit),
+            "complaint:list": (s.Empty, self.complaint_list),
+        }
+
+    async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
+        payload = s.parse(s.CustomerAuth, (auth,))
+        assert isinstance(payload, s.CustomerAuth)
+        customer, new_token = await self.services.auth.resolve_customer(
+            token=payload.token,
+            locale=payload.locale,
+            identity=payload.identity.model_dump() if payload.identity else None,
+        )
+        conn = Connection(sid, customer, ConnectionLimits())
+        conn.extra["token"] = new_token or payload.token
+        conn.extra["address"] = client_address(environ)
+        await self.enter_room(sid, customer_room(customer["id"]))
+        return conn
+
+    async def opened(self, conn: Connection) -> None:
+        customer = conn.principal
+        conversation = await self.services.chats.open_conversation_for(customer["id"])
+        session: dict[str, Any] = {
+            "customer_id": customer["id"],
+            "token": conn.extra["token"],
+            "locale": customer["locale"],
+            "conversation": conversation,
+            "last_seq": conversation["last_seq"] if conversation else 0,
+            "queue": self.services.dispatcher.queue_info(conversation["id"]) if conversation else None,
+        }
+        await self.emit("session", session, to=conn.sid)
+
+    async def chat_start(self, conn: Connection, p: s.ChatStart) -> dict:
+        if not self.starts_per_address.allow(conn.extra["address"]):
+            raise RateLimited("too many chats started from this address; wait a moment")
+        result = await self.services.chats.start(conn.principal, topic=p.topic, body=p.body, name=p.name, email=p.email or None)
+        if p.name or p.email:
+            conn.principal = await self.services.auth.customer(conn.principal["id"])
+        return result
+
+    async def message_send(self, conn: Connection, p: s.MessageSend) -> dict:
+        message = await self.services.chats.post_customer_message(conn.principal, p.conversation_id, p.client_id, p.body)
+        return {"message": message}
+
+    async def history(self, conn: Connection, p: s.History) -> dict:
+        messages = await self.services.chats.history(p.conversation_id, p.after_seq, customer_id=conn.principal["id"])
+        return {"messages": messages}
+
+    async def typing(self, conn: Connection, p: s.Typing) -> None:
+        await self.services.chats.typing(p.conversation_id, p.typing, customer=conn.principal)
+
+    async def chat_end(self, conn: Connection, p: s.ChatEnd) -> dict:
+        return await self.services.chats.end_by_customer(conn.principal, p.conversation_id, p.resolved)
+
+    async def rating(self, conn: Connection, p: s.Rating) -> dict:
+        await self.services.chats.rate(conn.principal, p.conversation_id, p.score, p.comment)
+        return {}
+
+    async def complaint_submit(self, conn: Connection, p: s.ComplaintSubmit) -> dict:
+        complaint = await self.services.complaints.submit_form(
+            customer=conn.principal, category=p.category, subject=p.subject, body=p.body, email=p.email or None
+        )
+        return {"complaint": complaint}
+
+    async def complaint_list(self, conn: Connection, p: s.Empty) -> dict:
+        return {"complaints": await self.services.complaints.list_for_customer(conn.principal["id"])}

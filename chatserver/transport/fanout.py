@@ -1,0 +1,69 @@
+"""Turns service events into Socket.IO emits, and keeps monitors and consoles' queue views fresh."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import socketio
+
+from chatserver.services import events as ev
+from chatserver.services.container import Services
+from chatserver.services.events import Event
+from chatserver.transport.monitor import MONITOR_ROOM
+from chatserver.transport.visibility import AGENT_NS, ALL_AGENTS, MONITOR_NS, emits_for
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_INTERVAL = 0.25  # at most four monitor snapshots a second, however busy the floor
+
+
+class Fanout:
+    def __init__(self, sio: socketio.AsyncServer, services: Services) -> None:
+        self.sio = sio
+        self.services = services
+        self._snapshot_pending = False
+        self._task: asyncio.Task | None = None
+        self.session_sockets: dict[str, set[str]] = {}
+
+    def attach(self) -> None:
+        self.services.bus.subscribe(self.on_event)
+
+    async def on_event(self, event: Event) -> None:
+        for emit in emits_for(event):
+            await self.sio.emit(emit.event, emit.payload, room=emit.room, namespace=emit.namespace)
+        if event.name == ev.USER_SESSIONS_ENDED:
+            await self._end_sessions(event.data.get("session_id"), event.data.get("user_id"))
+        if event.name in (ev.QUEUE_POSITIONS, ev.AGENT_CHANGED, ev.CONVERSATION_ASSIGNED, ev.CONVERSATION_CLOSED, ev.CONVERSATION_UNASSIGNED):
+            self._schedule_snapshot()
+
+    def _schedule_snapshot(self) -> None:
+        if self._snapshot_pending:
+            return
+        self._snapshot_pending = True
+        self._task = asyncio.ensure_future(self._send_snapshots())
+
+    async def _send_snapshots(self) -> None:
+        await asyncio.sleep(SNAPSHOT_INTERVAL)
+        self._snapshot_pending = False
+        try:
+            snapshot = self.services.monitor.snapshot()
+            await self.sio.emit("monitor:snapshot", snapshot, room=MONITOR_ROOM, namespace=MONITOR_NS)
+            await self.sio.emit("queue:snapshot", {"queue": snapshot["queue"]}, room=ALL_AGENTS, namespace=AGENT_NS)
+        except Exception:
+            log.exception("snapshot failed")
+
+    async def _end_sessions(self, session_id: str | None, user_id: str | None) -> None:
+        """Logout, deactivation, password or role change: the user's open sockets close now."""
+        for namespace in (AGENT_NS, MONITOR_NS):
+            handler = self.sio.namespace_handlers.get(namespace)
+            if handler is None:
+                continue
+            for sid, conn in list(handler.connections.items()):
+                principal = conn.principal
+                if (session_id and principal.session_id == session_id) or (user_id and principal.id == user_id):
+                    await self.sio.disconnect(sid, namespace=namespace)
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()

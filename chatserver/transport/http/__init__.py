@@ -1,0 +1,1 @@
+"""aiohttp routes: pages, login, health."""

@@ -1,0 +1,113 @@
+"""Login, logout and the console pages."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlparse
+
+from aiohttp import web
+
+from chatserver import keys
+from chatserver.domain.errors import ChatError
+from chatserver.transport import cookies
+from chatserver.transport.http.security import cookie_secure, current_user, require_user
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
+    html = request.app[keys.TEMPLATES].get_template(template).render(**context)
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: a login must never bounce the user to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+        return "/console"
+    return target
+
+
+async def login_page(request: web.Request, error: str | None = None, status: int = 200, email: str = "") -> web.Response:
+    csrf = request.cookies.get(cookies.CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(
+        request, "login.html", status=status, csrf_token=csrf, error=error,
+        next=_safe_next(request.query.get("next")), email=email,
+    )
+    response.set_cookie(
+        cookies.CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=cookie_secure(request), path="/login"
+    )
+    return response
+
+
+async def login_get(request: web.Request) -> web.Response:
+    return await login_page(request)
+
+
+async def login_post(request: web.Request) -> web.Response:
+    form = await request.post()
+    expected = request.cookies.get(cookies.CSRF_COOKIE, "")
+    given = str(form.get("csrf_token", ""))
+    if not expected or not hmac.compare_digest(expected, given):
+        return await login_page(request, "Your form expired. Please try again.", status=403)
+    email = str(form.get("email", ""))[:254]
+    if not request.app[keys.LOGIN_LIMITER].allow(request.remote or "unknown") or not request.app[keys.LOGIN_LIMITER].allow("email:" + email.lower()):
+        return await login_page(request, "Too many attempts. Wait a minute and try again.", status=429, email=email)
+    try:
+        user = await request.app[keys.SERVICES].auth.login(email, str(form.get("password", ""))[:1024])
+    except ChatError as exc:
+        return await login_page(request, exc.message, status=401, email=email)
+    assert user.session_id is not None
+    response = web.HTTPSeeOther(_safe_next(str(form.get("next", "")) or None))
+    response.set_cookie(
+        cookies.SESSION_COOKIE,
+        cookies.sign(request.app[keys.SECRET_KEY], user.session_id),
+        httponly=True,
+        samesite="Lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+    response.del_cookie(cookies.CSRF_COOKIE, path="/login")
+    raise response
+
+
+async def logout_post(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    if user is not None:
+        form = await request.post()
+        if not hmac.compare_digest(user.csrf_token or "", str(form.get("csrf_token", ""))):
+            raise web.HTTPForbidden(text="The logout form expired; reload the page.")
+        assert user.session_id is not None
+        await request.app[keys.SERVICES].auth.logout(user.session_id)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(cookies.SESSION_COOKIE, path="/")
+    raise response
+
+
+async def console(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    return render(request, "console.html", user=user)
+
+
+async def monitor(request: web.Request) -> web.Response:
+    user = await require_user(request, supervisor=True)
+    return render(request, "monitor.html", user=user)
+
+
+async def health(request: web.Request) -> web.Response:
+    healthy = await request.app[keys.SERVICES].db.healthy()
+    if healthy:
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "unavailable", "reason": "storage"}, status=503)
+
+
+async def index(request: web.Request) -> web.Response:
+    return render(request, "index.html")
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/login", login_get)
+    app.router.add_post("/login", login_post)
+    app.router.add_post("/logout", logout_post)
+    app.router.add_get("/console", console)
+    app.router.add_get("/monitor", monitor)

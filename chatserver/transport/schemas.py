@@ -1,0 +1,154 @@
+"""The shape of every inbound payload. Strict types: a number is not a string, an object is not an id."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from chatserver.domain.errors import Invalid, TooLarge
+
+
+def _valid_unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text is not valid Unicode") from None
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if value and ("@" not in value or any(c in value for c in " \r\n<>,;") or value.startswith("@")):
+        raise ValueError("not a valid e-mail address")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_valid_unicode)]
+
+
+Id = Text(64, 1)
+# The body's upper bound is checked against the settings (too_large), not here.
+Body = Annotated[str, Field(min_length=1), AfterValidator(_valid_unicode)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_valid_unicode), AfterValidator(_email)]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class Empty(Payload):
+    pass
+
+
+# -- /customer ----------------------------------------------------------------------------
+
+
+class Identity(Payload):
+    external_id: Text(128, 1)  # type: ignore[valid-type]
+    name: Text(120) | None = None  # type: ignore[valid-type]
+    email: Email | None = None
+    expires: int
+    signature: Text(128, 1)  # type: ignore[valid-type]
+
+
+class CustomerAuth(Payload):
+    token: Text(128, 1) | None = None  # type: ignore[valid-type]
+    locale: Text(8) | None = None  # type: ignore[valid-type]
+    identity: Identity | None = None
+
+
+class ChatStart(Payload):
+    topic: Text(64, 1) | None = None  # type: ignore[valid-type]
+    body: Body | None = None
+    name: Text(120) | None = None  # type: ignore[valid-type]
+    email: Email | None = None
+
+
+class MessageSend(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    client_id: Id  # type: ignore[valid-type]
+    body: Body
+
+
+class History(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    after_seq: Annotated[int, Field(ge=0)] = 0
+
+
+class Typing(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    typing: bool
+
+
+class ChatEnd(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    resolved: bool | None = None
+
+
+class Rating(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Text(2000) | None = None  # type: ignore[valid-type]
+
+
+class ComplaintSubmit(Payload):
+    category: Text(64, 1)  # type: ignore[valid-type]
+    subject: Text(200, 1)  # type: ignore[valid-type]
+    body: Text(10000, 1)  # type: ignore[valid-type]
+    email: Email | None = None
+
+
+# -- /agent -------------------------------------------------------------------------------
+
+
+class PresenceSet(Payload):
+    status: Literal["online", "away", "offline"]
+
+
+class AgentMessageSend(MessageSend):
+    internal: bool = False
+
+
+class ChatClose(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    outcome: Literal["resolved", "complaint"]
+    category: Text(64, 1) | None = None  # type: ignore[valid-type]
+    summary: Text(2000) | None = None  # type: ignore[valid-type]
+
+
+class ChatTransfer(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+    to_agent_id: Id | None = None  # type: ignore[valid-type]
+
+
+class ChatTake(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+
+
+def parse(schema: type[Payload], args: tuple, max_body: int | None = None) -> Payload:
+    """Turn the event's arguments into a validated payload, or raise a contract error."""
+    if len(args) == 0:
+        data: Any = {}
+    elif len(args) == 1:
+        data = args[0]
+    else:
+        raise Invalid("send exactly one payload object")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise Invalid("the payload must be a JSON object")
+    body = data.get("body")
+    if max_body is not None and isinstance(body, str) and len(body) > max_body:
+        raise TooLarge(f"the message is longer than {max_body} characters")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise Invalid(f"{where}: {first['msg']}") from None
+    except RecursionError:
+        raise Invalid("the payload is nested too deeply") from None

@@ -1,0 +1,132 @@
+"""Who sees which event: one pure function from a service event to the emits it causes.
+
+Rooms: `c:{customer_id}` holds a customer's tabs in /customer; `a:{user_id}` an agent's tabs in
+/agent; `agents` every console. Internal notes and tracking keys never reach the wrong side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chatserver.services import events as ev
+from chatserver.services import presenters
+from chatserver.services.events import Event
+
+CUSTOMER_NS = "/customer"
+AGENT_NS = "/agent"
+MONITOR_NS = "/monitor"
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    namespace: str
+    room: str
+    event: str
+    payload: dict[str, Any]
+
+
+def customer_room(customer_id: str) -> str:
+    return f"c:{customer_id}"
+
+
+def agent_room(user_id: str) -> str:
+    return f"a:{user_id}"
+
+
+ALL_AGENTS = "agents"
+
+
+def _without_key(complaint: dict[str, Any] | None) -> dict[str, Any] | None:
+    if complaint is None:
+        return None
+    return {k: v for k, v in complaint.items() if k != "tracking_key"}
+
+
+def emits_for(event: Event) -> list[Emit]:
+    d = event.data
+    out: list[Emit] = []
+    if event.name == ev.MESSAGE_POSTED:
+        message = d["message"]
+        if d.get("agent_id"):
+            out.append(Emit(AGENT_NS, agent_room(d["agent_id"]), "message:new", presenters.message(message, for_agent=True)))
+        if not message["internal"]:
+            out.append(Emit(CUSTOMER_NS, customer_room(d["customer_id"]), "message:new", presenters.message(message, for_agent=False)))
+    elif event.name == ev.TYPING:
+        payload = {"conversation_id": d["conversation_id"], "typing": d["typing"], "author": d["author"]}
+        if d["side"] == "customer" and d.get("agent_id"):
+            out.append(Emit(AGENT_NS, agent_room(d["agent_id"]), "typing", payload))
+        elif d["side"] == "agent":
+            out.append(Emit(CUSTOMER_NS, customer_room(d["customer_id"]), "typing", payload))
+    elif event.name == ev.CONVERSATION_ASSIGNED:
+        conversation = d["conversation"]
+        agent = d["agent"]
+        public = presenters.conversation(conversation, agent["name"])
+        out.append(
+            Emit(
+                AGENT_NS,
+                agent_room(agent["id"]),
+                "chat:assigned",
+                {
+                    "conversation": public,
+                    "customer": presenters.customer(d["customer"]),
+                    "messages": [presenters.message(m, for_agent=True) for m in d["messages"]],
+                },
+            )
+        )
+        out.append(
+            Emit(
+                CUSTOMER_NS,
+                customer_room(conversation["customer_id"]),
+                "chat:assigned",
+                {"conversation_id": conversation["id"], "agent": {"name": agent["name"]}},
+            )
+        )
+    elif event.name == ev.CONVERSATION_UNASSIGNED:
+        if d.get("agent_id"):
+            out.append(
+                Emit(AGENT_NS, agent_room(d["agent_id"]), "chat:unassigned", {"conversation_id": d["conversation_id"], "reason": d["reason"]})
+            )
+        if d.get("message"):
+            room = customer_room(d["customer_id"])
+            out.append(Emit(CUSTOMER_NS, room, "message:new", presenters.message(d["message"], for_agent=False)))
+            out.append(Emit(CUSTOMER_NS, room, "chat:requeued", {"conversation_id": d["conversation_id"], "reason": d["reason"]}))
+    elif event.name == ev.QUEUE_POSITIONS:
+        for update in d["updates"]:
+            out.append(
+                Emit(
+                    CUSTOMER_NS,
+                    customer_room(update["customer_id"]),
+                    "queue:update",
+                    {k: update[k] for k in ("conversation_id", "position", "eta_seconds")},
+                )
+            )
+    elif event.name == ev.CONVERSATION_CLOSED:
+        conversation = d["conversation"]
+        complaint = d.get("complaint")
+        out.append(
+            Emit(
+                CUSTOMER_NS,
+                customer_room(d["customer_id"]),
+                "chat:closed",
+                {
+                    "conversation_id": conversation["id"],
+                    "outcome": conversation["outcome"],
+                    "complaint_reference": conversation["complaint_reference"],
+                    "complaint": complaint,
+                },
+            )
+        )
+        if d.get("agent_id"):
+            out.append(
+                Emit(
+                    AGENT_NS,
+                    agent_room(d["agent_id"]),
+                    "chat:updated",
+                    dict(conversation, complaint=_without_key(complaint)),
+                )
+            )
+    elif event.name == ev.AGENT_CHANGED:
+        agent = d["agent"]
+        out.append(Emit(AGENT_NS, agent_room(agent["id"]), "agent:updated", agent))
+    return out

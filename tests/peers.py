@@ -1,0 +1,105 @@
+"""Real Socket.IO peers for end-to-end tests: a customer widget and an agent console, as python clients."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any, Callable
+
+import aiohttp
+import socketio
+
+CAST_PASSWORD = "correct-horse-battery"
+
+
+class Peer:
+    """One Socket.IO connection to one namespace that records every event it receives."""
+
+    def __init__(self, base_url: str, namespace: str) -> None:
+        self.base_url = base_url
+        self.namespace = namespace
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, Any]] = []
+        self._changed = asyncio.Event()
+        self.sio.on("*", self._record, namespace=namespace)
+
+    async def _record(self, event: str, *args: Any) -> None:
+        self.events.append((event, args[0] if args else None))
+        self._changed.set()
+
+    async def connect(self, *, auth: Any = None, headers: dict[str, str] | None = None) -> "Peer":
+        await self.sio.connect(
+            self.base_url, namespaces=[self.namespace], auth=auth, headers=headers or {},
+            transports=["websocket"], wait_timeout=5,
+        )
+        return self
+
+    async def call(self, event: str, data: Any = None, timeout: float = 5) -> Any:
+        return await self.sio.call(event, data, namespace=self.namespace, timeout=timeout)
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        await self.sio.emit(event, data, namespace=self.namespace)
+
+    def received(self, event: str) -> list[Any]:
+        return [data for name, data in self.events if name == event]
+
+    async def wait_for(self, event: str, where: Callable[[Any], bool] = lambda _: True, timeout: float = 5) -> Any:
+        """The first `event` (seen or future) whose payload satisfies `where`."""
+        seen = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for name, data in self.events[seen:]:
+                if name == event and where(data):
+                    return data
+            seen = len(self.events)
+            self._changed.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"no {event!r} within {timeout}s; got {[n for n, _ in self.events]}")
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+async def customer(base_url: str, **auth: Any) -> Peer:
+    peer = await Peer(base_url, "/customer").connect(auth=auth or None)
+    await peer.wait_for("session")
+    return peer
+
+
+async def login_cookie(base_url: str, email: str, password: str = CAST_PASSWORD) -> str:
+    """Log in through the real form (CSRF token included) and return the Cookie header."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        async with http.get(f"{base_url}/login") as page:
+            html = await page.text()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+        async with http.post(
+            f"{base_url}/login", data={"email": email, "password": password, "csrf_token": token, "next": "/console"},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 303, await response.text()
+        session = [c for c in jar if c.key == "cs_session"][0]
+        return f"cs_session={session.value}"
+
+
+async def agent(base_url: str, email: str, *, online: bool = True, namespace: str = "/agent") -> Peer:
+    cookie = await login_cookie(base_url, email)
+    peer = await Peer(base_url, namespace).connect(headers={"Cookie": cookie})
+    if namespace == "/agent":
+        await peer.wait_for("session")
+        if online:
+            ack = await peer.call("presence:set", {"status": "online"})
+            assert ack["ok"], ack
+    return peer
+
+
+def client_id() -> str:
+    return str(uuid.uuid4())
