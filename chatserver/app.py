@@ -19,7 +19,7 @@ from chatserver.transport.fanout import Fanout
 from chatserver.transport.http.pages import setup_routes
 from chatserver.transport.http.security import security_headers
 from chatserver.transport.monitor import MonitorNamespace
-from chatserver.transport.ratelimit import LOGIN_PER_ADDRESS, KeyedLimiter
+from chatserver.transport.ratelimit import KeyedLimiter, per_minute
 
 PACKAGE_DIR = Path(__file__).parent
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -31,7 +31,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.SECRET_KEY] = resolve_secret_key(settings)
-    app[keys.LOGIN_LIMITER] = KeyedLimiter(LOGIN_PER_ADDRESS)
+    app[keys.LOGIN_LIMITER] = KeyedLimiter(per_minute(settings.logins_per_minute))
     app[keys.TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
         autoescape=True,

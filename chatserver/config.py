@@ -32,6 +32,10 @@ class Settings:
     # signs session cookies; generated and stored beside the database when not given
     secret_key: str | None = None
     max_message_chars: int = 4000
+    # chat starts allowed per client address per minute (shared NATs need headroom)
+    chat_starts_per_minute: int = 60
+    # login attempts allowed per address and per e-mail per minute
+    logins_per_minute: int = 10
     first_response_hours: float = 24.0
     resolution_hours: float = 48.0
     # NORMAL survives a process crash (SIGKILL); FULL also survives power loss at ~1 fsync per message

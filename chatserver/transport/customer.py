@@ -7,7 +7,7 @@ from typing import Any
 from chatserver.domain.errors import RateLimited
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
-from chatserver.transport.ratelimit import CHAT_STARTS_PER_ADDRESS, ConnectionLimits, KeyedLimiter
+from chatserver.transport.ratelimit import ConnectionLimits, KeyedLimiter, per_minute
 from chatserver.transport import schemas as s
 from chatserver.transport.visibility import CUSTOMER_NS, customer_room
 
@@ -24,7 +24,7 @@ class CustomerNamespace(ContractNamespace):
         super().__init__(CUSTOMER_NS)
         self.services = services
         self.max_body = services.settings.max_message_chars
-        self.starts_per_address = KeyedLimiter(CHAT_STARTS_PER_ADDRESS)
+        self.starts_per_address = KeyedLimiter(per_minute(services.settings.chat_starts_per_minute))
         self.routes = {
             "chat:start": (s.ChatStart, self.chat_start),
             "message:send": (s.MessageSend, self.message_send),

@@ -22,8 +22,11 @@ SOCKET_LIMITS: dict[str, Rate] = {
     "default": Rate(10.0, 30),
 }
 AGENT_MESSAGE_RATE = Rate(20.0, 60)
-LOGIN_PER_ADDRESS = Rate(10 / 60, 10)
-CHAT_STARTS_PER_ADDRESS = Rate(1.0, 30)
+
+
+def per_minute(count: int) -> Rate:
+    """`count` a minute, all of which may come at once."""
+    return Rate(count / 60, max(1, count))
 
 
 class Bucket:
