@@ -134,22 +134,44 @@ def choose_agent(entry: QueueEntry, agents: Sequence[AgentState]) -> RoutingDeci
 
 
 def expected_remaining(elapsed: float, handle_time: float) -> float:
-    """Expected seconds until a busy seat frees, given how long its chat has run.
+    """Expected seconds until a busy seat frees when all we know is the mean handle time.
 
-    Chats rarely end at once, and one that has outlived the mean usually ends soon but not
-    instantly: keep a floor of a fifth of the mean handle time.
+    A chat that has outlived the mean usually ends soon but not instantly: keep a floor of a
+    fifth of the mean.
     """
     return max(handle_time - elapsed, handle_time * 0.2)
 
 
 def seat_free_times(
-    pool: SeatPool, now: datetime, handle_time_for: Callable[[str | None], float]
+    pool: SeatPool, now: datetime, samples_for: Callable[[str | None], Sequence[float]]
 ) -> list[float]:
-    """Seconds from `now` until each online seat is expected to be free (0 for free seats)."""
+    """Seconds from `now` until the 1st, 2nd, ... online seat is free (free seats first, at 0).
+
+    Each busy seat's chat ends after a handle time like the recent ones for its topic, given how
+    long it has already lasted. The k-th seat counts as free when the expected number of ended
+    chats reaches k - 1/2: the median of the k-th ending, not the k-th smallest of the means
+    (which would ignore that the first of many chats to end comes much sooner than any one).
+    """
     times = [0.0] * pool.free
+    steps: list[tuple[float, float]] = []
     for seat in pool.busy:
         elapsed = max(0.0, (now - seat.since).total_seconds())
-        times.append(expected_remaining(elapsed, handle_time_for(seat.topic)))
+        samples = samples_for(seat.topic)
+        later = [sample - elapsed for sample in samples if sample > elapsed]
+        if later:
+            weight = 1.0 / len(later)
+            steps.extend((remaining, weight) for remaining in later)
+        else:
+            mean = sum(samples) / len(samples)
+            steps.append((expected_remaining(elapsed, mean), 1.0))
+    steps.sort()
+    ended = 0.0
+    for remaining, weight in steps:
+        ended += weight
+        while len(times) - pool.free < len(pool.busy) and ended >= len(times) - pool.free + 0.5 - 1e-9:
+            times.append(remaining)
+    while len(times) - pool.free < len(pool.busy):
+        times.append(steps[-1][0])
     return times
 
 
@@ -174,7 +196,7 @@ def estimate_waits(free_in: Sequence[float], handle_times: Sequence[float]) -> l
 class HandleTimes:
     """Rolling mean handle time per topic over the last `window` chats, with a global fallback."""
 
-    def __init__(self, default_seconds: float = 300.0, window: int = 50) -> None:
+    def __init__(self, default_seconds: float = 300.0, window: int = 100) -> None:
         self.default_seconds = default_seconds
         self.window = window
         self._by_topic: dict[str | None, list[float]] = {}
@@ -186,10 +208,13 @@ class HandleTimes:
             if len(bucket) > self.window:
                 del bucket[0]
 
-    def mean(self, topic: str | None) -> float:
+    def samples(self, topic: str | None) -> Sequence[float]:
+        """Recent handle times for the topic, or for all topics while the topic has too few."""
         bucket = self._by_topic.get(topic)
         if bucket and len(bucket) >= 5:
-            return sum(bucket) / len(bucket)
-        if self._all:
-            return sum(self._all) / len(self._all)
-        return self.default_seconds
+            return bucket
+        return self._all or (self.default_seconds,)
+
+    def mean(self, topic: str | None) -> float:
+        samples = self.samples(topic)
+        return sum(samples) / len(samples)
