@@ -37,7 +37,7 @@ class RunningServer:
 def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
         db=str(tmp_path / "chat.db"), secret_key="test-secret", queue_timeout=30.0, agent_grace=0.5,
-        identity_secret="identity-secret", uvloop=False, gc_tuning=False,
+        identity_secret="identity-secret", uvloop=False, gc_tuning=False, logins_per_minute=1000,
     )
     values.update(overrides)
     return Settings(**values)

@@ -22,17 +22,27 @@ class Peer:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[tuple[str, Any]] = []
         self._changed = asyncio.Event()
+        self.refusal: Any = None
         self.sio.on("*", self._record, namespace=namespace)
+        self.sio.on("connect_error", self._refused, namespace=namespace)
+
+    async def _refused(self, data: Any = None) -> None:
+        self.refusal = data
 
     async def _record(self, event: str, *args: Any) -> None:
         self.events.append((event, args[0] if args else None))
         self._changed.set()
 
     async def connect(self, *, auth: Any = None, headers: dict[str, str] | None = None) -> "Peer":
-        await self.sio.connect(
-            self.base_url, namespaces=[self.namespace], auth=auth, headers=headers or {},
-            transports=["websocket"], wait_timeout=5,
-        )
+        """Connect; a refusal raises ConnectionError carrying the server's error object."""
+        try:
+            await self.sio.connect(
+                self.base_url, namespaces=[self.namespace], auth=auth, headers=headers or {},
+                transports=["websocket"], wait_timeout=5,
+            )
+        except socketio.exceptions.ConnectionError as exc:
+            await self.sio.disconnect()
+            raise socketio.exceptions.ConnectionError(f"{exc}: {self.refusal}") from None
         return self
 
     async def call(self, event: str, data: Any = None, timeout: float = 5) -> Any:

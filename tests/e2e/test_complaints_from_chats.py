@@ -1,0 +1,107 @@
+"""Chats that end unresolved become complaints: exactly one per chat, with a reference and due times."""
+
+import asyncio
+import re
+from datetime import timedelta
+
+from chatserver.domain.models import parse_iso
+from tests import peers
+from tests.conftest import seed_cast
+
+REFERENCE = re.compile(r"^C-\d{4}-\d{6}$")
+
+
+async def test_queue_timeout_turns_the_chat_into_a_complaint(start_server):
+    running = await start_server(queue_timeout=0.5)
+    await seed_cast(running.services)
+    alice = await peers.customer(running.url)
+    ack = await alice.call("chat:start", {"topic": "withdrawals", "body": "Withdrawal pending 3 days", "email": "alice@example.test"})
+    closed = await alice.wait_for("chat:closed", timeout=5)
+    assert closed["conversation_id"] == ack["conversation"]["id"]
+    assert closed["outcome"] == "complaint" and REFERENCE.match(closed["complaint_reference"])
+    complaint = closed["complaint"]
+    assert complaint["source"] == "chat_unanswered" and complaint["category"] == "withdrawals"
+    created = parse_iso(complaint["created_at"])
+    assert parse_iso(complaint["first_response_due"]) - created == timedelta(hours=24)
+    assert parse_iso(complaint["resolution_due"]) - created == timedelta(hours=48)
+    listed = await alice.call("complaint:list", {})
+    assert [c["reference"] for c in listed["complaints"]] == [closed["complaint_reference"]]
+    await alice.close()
+
+
+async def test_not_solved_at_the_end_creates_a_complaint(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"topic": "bet_settlement", "body": "My bet was settled wrong"})
+    await bob.wait_for("chat:assigned")
+    ended = await alice.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": False})
+    assert ended["ok"], ended
+    assert ended["conversation"]["outcome"] == "complaint"
+    reference = ended["conversation"]["complaint_reference"]
+    assert REFERENCE.match(reference) and ended["complaint"]["source"] == "chat_not_solved"
+    await alice.wait_for("chat:closed", lambda d: d["complaint_reference"] == reference)
+    update = await bob.wait_for("chat:updated")
+    assert update["status"] == "closed" and "tracking_key" not in update["complaint"]
+    rated = await alice.call("rating", {"conversation_id": started["conversation"]["id"], "score": 2, "comment": "slow"})
+    assert rated["ok"]
+    await bob.close()
+    await alice.close()
+
+
+async def test_agent_closes_as_a_complaint_with_category_and_summary(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "I cannot log in"})
+    await bob.wait_for("chat:assigned")
+    closed = await bob.call(
+        "chat:close",
+        {"conversation_id": started["conversation"]["id"], "outcome": "complaint", "category": "account_access", "summary": "Locked after 2FA reset"},
+    )
+    assert closed["ok"], closed
+    assert closed["complaint"]["category"] == "account_access"
+    assert closed["complaint"]["subject"] == "Locked after 2FA reset"
+    assert "tracking_key" not in closed["complaint"]
+    told = await alice.wait_for("chat:closed")
+    assert told["complaint_reference"] == closed["complaint"]["reference"]
+    assert told["complaint"]["tracking_key"]
+    bad = await bob.call("chat:close", {"conversation_id": started["conversation"]["id"], "outcome": "complaint"})
+    assert bad["error"]["code"] in ("not_found", "conflict")
+    await bob.close()
+    await alice.close()
+
+
+async def test_one_chat_never_yields_two_complaints(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "problem"})
+    conversation_id = started["conversation"]["id"]
+    await bob.wait_for("chat:assigned")
+    results = await asyncio.gather(
+        alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False}),
+        bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "complaint", "category": "other"}),
+        alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False}),
+    )
+    assert sum(1 for r in results if r["ok"]) == 1, results
+    assert all(r["error"]["code"] in ("conflict", "not_found") for r in results if not r["ok"])
+    rows = await server.services.db.fetch("SELECT * FROM complaints WHERE conversation_id = ?", (conversation_id,))
+    assert len(rows) == 1
+    await bob.close()
+    await alice.close()
+
+
+async def test_references_are_sequential_per_year_and_unique(server):
+    alice = await peers.customer(server.url)
+    refs = []
+    for i in range(3):
+        ack = await alice.call("complaint:submit", {"category": "bonuses", "subject": f"Bonus {i}", "body": "Not credited"})
+        assert ack["ok"], ack
+        refs.append(ack["complaint"]["reference"])
+    numbers = [int(r.rsplit("-", 1)[1]) for r in refs]
+    assert numbers == sorted(numbers) and len(set(refs)) == 3
+    flood = await alice.call("complaint:submit", {"category": "bonuses", "subject": "again", "body": "again"})
+    assert flood["error"]["code"] == "rate_limited"
+    eve = await peers.customer(server.url)
+    bad = await eve.call("complaint:submit", {"category": "nonsense", "subject": "x", "body": "y"})
+    assert bad["error"]["code"] == "invalid"
+    await alice.close()
+    await eve.close()

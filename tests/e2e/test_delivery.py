@@ -1,0 +1,93 @@
+"""Delivery guarantees: stored before acked, idempotent resends, gap-free seq, history catch-up, resume."""
+
+import asyncio
+
+from tests import peers
+from tests.peers import client_id
+
+
+async def active_chat(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "hi"})
+    await bob.wait_for("chat:assigned")
+    return bob, alice, started["conversation"]["id"]
+
+
+async def test_resending_with_the_same_client_id_returns_the_same_stored_message(server):
+    bob, alice, conversation_id = await active_chat(server)
+    payload = {"conversation_id": conversation_id, "client_id": client_id(), "body": "once only"}
+    acks = await asyncio.gather(*(alice.call("message:send", payload) for _ in range(5)))
+    ids = {a["message"]["id"] for a in acks}
+    seqs = {a["message"]["seq"] for a in acks}
+    assert len(ids) == 1 and len(seqs) == 1
+    await asyncio.sleep(0.2)
+    assert [m["body"] for m in bob.received("message:new")].count("once only") == 1
+    rows = await server.services.db.fetch("SELECT COUNT(*) AS n FROM messages WHERE body = 'once only'")
+    assert rows[0]["n"] == 1
+    await bob.close()
+    await alice.close()
+
+
+async def test_seq_has_no_gaps_under_concurrent_senders_and_history_returns_what_was_missed(server):
+    bob, alice, conversation_id = await active_chat(server)
+    sends = [alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": f"c{i}"}) for i in range(15)]
+    sends += [bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": f"a{i}"}) for i in range(15)]
+    acks = await asyncio.gather(*sends)
+    assert all(a["ok"] for a in acks)
+    seqs = sorted(a["message"]["seq"] for a in acks)
+    assert seqs == list(range(2, 32))
+    history = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert [m["seq"] for m in history["messages"]] == list(range(1, 32))
+    missed = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 25})
+    assert [m["seq"] for m in missed["messages"]] == list(range(26, 32))
+    await bob.close()
+    await alice.close()
+
+
+async def test_a_reconnecting_customer_resumes_the_open_conversation(server):
+    bob, alice, conversation_id = await active_chat(server)
+    token = alice.received("session")[0]["token"]
+    await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "before"})
+    await alice.close()
+    await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "while you were away"})
+
+    again = await peers.customer(server.url, token=token)
+    session = again.received("session")[0]
+    assert session["conversation"]["id"] == conversation_id and session["conversation"]["status"] == "active"
+    assert session["token"] == token and session["last_seq"] == 3
+    missed = await again.call("history", {"conversation_id": conversation_id, "after_seq": 2})
+    assert [m["body"] for m in missed["messages"]] == ["while you were away"]
+    resent = await again.call("chat:start", {"body": "again"})
+    assert resent["conversation"]["id"] == conversation_id  # an open chat is returned, not duplicated
+    await bob.close()
+    await again.close()
+
+
+async def test_internal_notes_never_reach_the_customer(server):
+    bob, alice, conversation_id = await active_chat(server)
+    note = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "VIP, check limits", "internal": True})
+    assert note["ok"] and note["message"]["internal"] is True
+    public = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "Looking into it"})
+    await alice.wait_for("message:new", lambda m: m["body"] == "Looking into it")
+    assert all(m["body"] != "VIP, check limits" for m in alice.received("message:new"))
+    history = await alice.call("history", {"conversation_id": conversation_id})
+    assert "VIP, check limits" not in [m["body"] for m in history["messages"]]
+    assert all("internal" not in m for m in history["messages"])
+    agent_history = await bob.call("history", {"conversation_id": conversation_id})
+    assert "VIP, check limits" in [m["body"] for m in agent_history["messages"]]
+    assert public["message"]["seq"] == note["message"]["seq"] + 1
+    await bob.close()
+    await alice.close()
+
+
+async def test_typing_reaches_the_other_side(server):
+    bob, alice, conversation_id = await active_chat(server)
+    await alice.emit("typing", {"conversation_id": conversation_id, "typing": True})
+    seen = await bob.wait_for("typing")
+    assert seen == {"conversation_id": conversation_id, "typing": True, "author": "Customer"}
+    await bob.emit("typing", {"conversation_id": conversation_id, "typing": True})
+    heard = await alice.wait_for("typing")
+    assert heard["author"] == "Bob"
+    await bob.close()
+    await alice.close()

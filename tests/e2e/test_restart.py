@@ -1,0 +1,358 @@
+"""The real server process is killed or restarted; nothing acknowledged is lost, live state comes back.
+
+Each test runs `python -m chatserver serve` as a subprocess on a free port with a real SQLite
+file, drives it with real python-socketio clients, and SIGKILLs it (no shutdown code runs, like a
+crash) or stops it, then starts it again on the same database and port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+import socketio
+
+from tests import peers
+from tests.peers import CAST_PASSWORD, Peer, client_id
+from tests.procs import ServerProcess, ServerProcesses, create_users
+
+pytestmark = pytest.mark.slow
+
+SECRET = "restart-test-secret"
+BURST = 6  # messages fired at once right before a kill, so that some are in flight when it lands
+
+
+@pytest.fixture
+async def procs(tmp_path: Path) -> AsyncIterator[ServerProcesses]:
+    group = ServerProcesses(tmp_path)
+    try:
+        yield group
+    finally:
+        group.close()
+
+
+@pytest.fixture
+async def closing() -> AsyncIterator[list[Peer]]:
+    """Peers registered here are disconnected at teardown, whatever happened."""
+    opened: list[Peer] = []
+    try:
+        yield opened
+    finally:
+        for peer in opened:
+            try:
+                await asyncio.wait_for(peer.close(), 5)
+            except Exception:
+                pass
+
+
+def env(**settings: Any) -> dict[str, str]:
+    values = {"CHATSERVER_SECRET_KEY": SECRET, "CHATSERVER_LOG_LEVEL": "info"}
+    values.update({f"CHATSERVER_{k.upper()}": str(v) for k, v in settings.items()})
+    return values
+
+
+async def customer_with(url: str, token: str, closing: list[Peer]) -> tuple[Peer, dict]:
+    peer = await peers.customer(url, token=token)
+    closing.append(peer)
+    return peer, peer.received("session")[0]
+
+
+async def agent_on(url: str, email: str, closing: list[Peer], *, online: bool = True) -> tuple[Peer, dict]:
+    peer = await peers.agent(url, email, online=online)
+    closing.append(peer)
+    return peer, peer.received("session")[0]
+
+
+async def wait_disconnected(peer: Peer, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while peer.sio.connected and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
+# -- a. SIGKILL while a customer sends ---------------------------------------------------------
+
+
+class Sender:
+    """A customer that sends continuously; each message has its own client_id, every ack is kept."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        self.bodies: dict[str, str] = {}        # client_id -> body, in the order first tried
+        self.acked: dict[str, dict] = {}        # client_id -> the message from the ack
+        self.refusals: list[dict] = []          # error acks (rate_limited ...): not acknowledged
+        self.counter = 0
+        self.pending: set[asyncio.Task] = set()  # sends still waiting for their ack
+
+    def new_message(self) -> str:
+        self.counter += 1
+        cid = client_id()
+        self.bodies[cid] = f"message {self.counter} ({cid[:8]})"
+        return cid
+
+    def unacked(self) -> list[str]:
+        return [cid for cid in self.bodies if cid not in self.acked]
+
+    async def send(self, peer: Peer, cid: str, timeout: float = 3) -> dict | None:
+        payload = {"conversation_id": self.conversation_id, "client_id": cid, "body": self.bodies[cid]}
+        try:
+            ack = await peer.call("message:send", payload, timeout=timeout)
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.SocketIOError):
+            return None  # the server went away before answering: not acknowledged
+        if ack.get("ok"):
+            message = ack["message"]
+            assert message["client_id"] == cid and message["body"] == self.bodies[cid], ack
+            earlier = self.acked.get(cid)
+            if earlier is not None:
+                # a resend of an acknowledged message gets the original, never a second copy
+                assert (message["id"], message["seq"]) == (earlier["id"], earlier["seq"]), (earlier, message)
+            self.acked[cid] = message
+        else:
+            self.refusals.append(ack)
+        return ack
+
+    def send_soon(self, peer: Peer, cid: str) -> None:
+        """Send without waiting for the ack (the ack is recorded when it comes)."""
+        task = asyncio.ensure_future(self.send(peer, cid))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def stream(self, peer: Peer, stop: asyncio.Event, interval: float = 0.08) -> None:
+        """Send a new message every `interval` without waiting for acks, until `stop` is set."""
+        deadline = time.monotonic() + 20
+        while not stop.is_set() and time.monotonic() < deadline:
+            self.send_soon(peer, self.new_message())
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
+
+    async def abandon_pending(self) -> None:
+        """The connection is gone: no ack can come for what is still pending (python-socketio
+        does not fail pending calls on a disconnect, they would only time out)."""
+        for task in list(self.pending):
+            task.cancel()
+        await asyncio.gather(*self.pending, return_exceptions=True)
+
+    async def resend_unacked(self, peer: Peer, timeout: float = 15) -> None:
+        """Resend every unacknowledged message with its own client_id until all are acknowledged."""
+        deadline = time.monotonic() + timeout
+        while self.unacked():
+            assert time.monotonic() < deadline, f"still unacknowledged: {self.unacked()}; refusals {self.refusals[-3:]}"
+            for cid in self.unacked():
+                ack = await self.send(peer, cid)
+                if ack is not None and not ack.get("ok"):
+                    assert ack["error"]["code"] == "rate_limited", ack
+                    await asyncio.sleep(0.25)
+
+
+async def stream_then_kill(
+    server: ServerProcess, peer: Peer, sender: Sender, acks_before_kill: int, kill_after: float
+) -> None:
+    """Stream messages; once `acks_before_kill` new acks arrived, fire a burst and SIGKILL the
+    server `kill_after` seconds later, while those writes are in flight."""
+    stop = asyncio.Event()
+    already = len(sender.acked)
+    streaming = asyncio.ensure_future(sender.stream(peer, stop))
+    try:
+        deadline = time.monotonic() + 10
+        while len(sender.acked) < already + acks_before_kill:
+            assert time.monotonic() < deadline, f"only {len(sender.acked) - already} acks; refusals {sender.refusals[-3:]}"
+            assert not streaming.done(), streaming
+            await asyncio.sleep(0.01)
+        for _ in range(BURST):
+            sender.send_soon(peer, sender.new_message())
+        await asyncio.sleep(kill_after)
+        server.kill()
+        await asyncio.sleep(0.3)  # the customer keeps trying while the server is gone
+    finally:
+        stop.set()
+        await asyncio.wait_for(streaming, 5)
+        await wait_disconnected(peer)
+        await sender.abandon_pending()
+
+
+async def test_sigkill_while_sending_loses_no_acknowledged_message(procs: ServerProcesses, closing: list[Peer]) -> None:
+    server = procs.server(env=env(agent_grace=30, queue_timeout=120))
+    await create_users(server.db, [("bob@example.test", "Bob", "agent", 3)], CAST_PASSWORD)
+    await server.start()
+
+    bob, _ = await agent_on(server.url, "bob@example.test", closing)
+    alice = await peers.customer(server.url)
+    closing.append(alice)
+    token = alice.received("session")[0]["token"]
+    started = await alice.call("chat:start", {"body": "hello, my withdrawal is late", "name": "Alice"})
+    assert started["ok"], started
+    conversation_id = started["conversation"]["id"]
+    await alice.wait_for("chat:assigned")
+    await bob.wait_for("chat:assigned")
+
+    sender = Sender(conversation_id)
+    committed_unacked = 0  # messages the server stored whose ack the kill swallowed
+    for round_no, kill_after in enumerate([0.0, 0.004, 0.012], start=1):
+        await stream_then_kill(server, alice, sender, acks_before_kill=6, kill_after=kill_after)
+        assert sender.acked, "nothing was acknowledged before the kill"
+
+        await server.start()
+        alice, session = await customer_with(server.url, token, closing)
+        conversation = session["conversation"]
+        assert conversation is not None, f"round {round_no}: the open conversation is missing from session: {session}"
+        assert conversation["id"] == conversation_id and conversation["status"] == "active", session
+        assert session["last_seq"] >= max(m["seq"] for m in sender.acked.values()), (session, sorted(m["seq"] for m in sender.acked.values()))
+
+        # the agent comes back within the grace period and still holds the chat
+        bob, bob_session = await agent_on(server.url, "bob@example.test", closing)
+        assert [c["id"] for c in bob_session["conversations"]] == [conversation_id], bob_session
+
+        # a resend of an already acknowledged message returns the original (checked in Sender.send)
+        first_acked = next(iter(sender.acked))
+        assert (await sender.send(alice, first_acked))["ok"]
+        before = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+        stored_ids = {m["client_id"] for m in before["messages"]}
+        committed_unacked += len([cid for cid in sender.unacked() if cid in stored_ids])
+        assert set(sender.acked) <= stored_ids, "an acknowledged message is gone after the kill"
+        await sender.resend_unacked(alice)
+
+    history = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert history["ok"], history
+    messages = history["messages"]
+    seqs = [m["seq"] for m in messages]
+    assert seqs == list(range(1, len(messages) + 1)), f"seq has gaps or repeats: {seqs}"
+
+    by_client = Counter(m["client_id"] for m in messages if m["client_id"])
+    stored = {m["client_id"]: m for m in messages if m["client_id"]}
+    for cid, acked in sender.acked.items():
+        assert by_client[cid] == 1, f"acknowledged {cid} stored {by_client[cid]} times"
+        assert (stored[cid]["id"], stored[cid]["seq"], stored[cid]["body"]) == (acked["id"], acked["seq"], acked["body"])
+    assert set(sender.bodies) <= set(stored), "a resent message is missing"
+
+    bodies = Counter(m["body"] for m in messages)
+    assert [b for b, n in bodies.items() if n > 1] == [], "a body appears twice"
+    assert len(sender.acked) == len(sender.bodies) == sender.counter
+    assert messages[0]["body"] == "hello, my withdrawal is late"
+
+    # the agent's view after the last restart is the same history
+    agent_history = await bob.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert [m["id"] for m in agent_history["messages"]] == [m["id"] for m in messages]
+
+
+# -- b. queue and assignments survive a restart ------------------------------------------------
+
+
+async def test_restart_rebuilds_queue_and_assignments(procs: ServerProcesses, closing: list[Peer]) -> None:
+    server = procs.server(env=env(agent_grace=5, queue_timeout=120))
+    await create_users(server.db, [("bob@example.test", "Bob", "agent", 2)], CAST_PASSWORD)
+    await server.start()
+
+    # Bob takes one chat, then goes away: he keeps it, but nobody else is routed to anyone
+    bob, _ = await agent_on(server.url, "bob@example.test", closing)
+    dave = await peers.customer(server.url)
+    closing.append(dave)
+    dave_token = dave.received("session")[0]["token"]
+    active = await dave.call("chat:start", {"body": "I need help", "name": "Dave"})
+    assert active["ok"], active
+    active_id = active["conversation"]["id"]
+    await bob.wait_for("chat:assigned")
+    away = await bob.call("presence:set", {"status": "away"})
+    assert away["ok"], away
+
+    queued: list[tuple[str, str]] = []  # (token, conversation id) in queue order
+    for position, name in enumerate(["Alice", "Eve"], start=1):
+        peer = await peers.customer(server.url)
+        closing.append(peer)
+        started = await peer.call("chat:start", {"body": f"{name} waits", "name": name})
+        assert started["ok"], started
+        assert started["conversation"]["status"] == "queued", started
+        assert started["queue"]["position"] == position, started
+        queued.append((peer.received("session")[0]["token"], started["conversation"]["id"]))
+
+    # first a graceful stop (SIGTERM, as a service manager does), then a crash (SIGKILL)
+    for how in ("graceful", "kill"):
+        if how == "graceful":
+            code = await server.stop(signal.SIGTERM)
+            assert code == 0, f"graceful stop exited with {code}\n{server.output()}"
+        else:
+            server.kill()
+        await server.start()
+        started_at = time.monotonic()
+
+        # the agent comes back within the grace period (CHATSERVER_AGENT_GRACE=5) and keeps his chat
+        bob, bob_session = await agent_on(server.url, "bob@example.test", closing, online=False)
+        assert time.monotonic() - started_at < 5, "the agent did not reconnect within the grace period"
+        assert [c["id"] for c in bob_session["conversations"]] == [active_id], (how, bob_session)
+        assert bob_session["conversations"][0]["status"] == "active", (how, bob_session)
+        assert bob_session["agent"]["active"] == 1, (how, bob_session)
+
+        for position, (token, conversation_id) in enumerate(queued, start=1):
+            _, session = await customer_with(server.url, token, closing)
+            conversation = session["conversation"]
+            assert conversation is not None and conversation["id"] == conversation_id, (how, session)
+            assert conversation["status"] == "queued", (how, session)
+            assert session.get("queue") is not None, f"{how}: no queue info after restart: {session}"
+            assert session["queue"]["position"] == position, (how, session)
+
+        _, dave_session = await customer_with(server.url, dave_token, closing)
+        assert dave_session["conversation"] is not None, (how, dave_session)
+        assert dave_session["conversation"]["id"] == active_id, (how, dave_session)
+        assert dave_session["conversation"]["status"] == "active", (how, dave_session)
+        assert dave_session["conversation"]["agent"]["name"] == "Bob", (how, dave_session)
+
+    # once the grace period is over, the reconnected agent still holds his chat
+    await asyncio.sleep(max(0.0, 5.5 - (time.monotonic() - started_at)))
+    reply = await bob.call("message:send", {"conversation_id": active_id, "client_id": client_id(), "body": "still here"})
+    assert reply["ok"], reply
+    assert bob.received("chat:unassigned") == []
+
+
+# -- c. a wait deadline that passed while the server was down -----------------------------------
+
+
+async def test_queue_deadline_missed_while_down_fires_once_after_start(procs: ServerProcesses, closing: list[Peer]) -> None:
+    server = procs.server(env=env(queue_timeout=2, agent_grace=5))
+    await server.start()
+
+    alice = await peers.customer(server.url)
+    closing.append(alice)
+    token = alice.received("session")[0]["token"]
+    started = await alice.call("chat:start", {"body": "anyone there?", "name": "Alice"})
+    assert started["ok"] and started["conversation"]["status"] == "queued", started
+    conversation_id = started["conversation"]["id"]
+
+    server.kill()
+    killed_at = time.monotonic()
+    await wait_disconnected(alice)
+    await asyncio.sleep(max(0.0, 2.5 - (time.monotonic() - killed_at)))
+    await server.start()
+
+    # the overdue deadline fires right after the start; give it a bounded moment to land
+    deadline = time.monotonic() + 3
+    while True:
+        peer, session = await customer_with(server.url, token, closing)
+        if session["conversation"] is None or time.monotonic() > deadline:
+            break
+        await peer.close()
+        await asyncio.sleep(0.1)
+    assert session["conversation"] is None, f"the overdue conversation is still open after start: {session}"
+
+    listed = await peer.call("complaint:list", {})
+    assert listed["ok"], listed
+    complaints = listed["complaints"]
+    assert len(complaints) == 1, complaints
+    assert complaints[0]["source"] == "chat_unanswered", complaints
+    assert complaints[0]["conversation_id"] == conversation_id, complaints
+
+    history = await peer.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert history["ok"], history
+
+    # longer than the timeout again, and one more restart: still exactly one complaint
+    await asyncio.sleep(2.2)
+    server.kill()
+    await server.start()
+    peer, session = await customer_with(server.url, token, closing)
+    assert session["conversation"] is None, session
+    listed = await peer.call("complaint:list", {})
+    assert [c["source"] for c in listed["complaints"]] == ["chat_unanswered"], listed

@@ -1,0 +1,213 @@
+"""Routing on the live server: capacity under bursts, FIFO drain, presence, grace, transfer, take."""
+
+import asyncio
+
+from tests import peers
+from tests.conftest import eventually
+from tests.peers import client_id
+
+
+async def start_chat(peer, **payload):
+    ack = await peer.call("chat:start", payload)
+    assert ack["ok"], ack
+    return ack
+
+
+async def test_no_agent_exceeds_capacity_when_many_chats_start_at_once(server):
+    bob = await peers.agent(server.url, "bob@example.test")  # max 2
+    carol = await peers.agent(server.url, "carol@example.test")  # max 2
+    customers = await asyncio.gather(*(peers.customer(server.url) for _ in range(12)))
+    acks = await asyncio.gather(*(start_chat(c, body=f"hello {i}") for i, c in enumerate(customers)))
+    assert sum(1 for a in acks if a["queue"] is None) <= 4
+
+    await eventually(lambda: len(bob.received("chat:assigned")) == 2 and len(carol.received("chat:assigned")) == 2)
+    await asyncio.sleep(0.2)
+    assert len(bob.received("chat:assigned")) == 2 and len(carol.received("chat:assigned")) == 2
+    rows = await server.services.db.fetch(
+        "SELECT agent_id, COUNT(*) AS n FROM conversations WHERE status = 'active' GROUP BY agent_id"
+    )
+    assert sorted(r["n"] for r in rows) == [2, 2]
+    queued = [c for c in customers if c.received("queue:update") or True]
+    positions = sorted(
+        a["queue"]["position"] for a in acks if a["queue"] is not None
+    )
+    assert positions[-1] >= 8 and len(queued) == 12
+    for peer in [bob, carol, *customers]:
+        await peer.close()
+
+
+async def test_a_freed_seat_goes_to_the_oldest_waiting_chat(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    first, second = await peers.customer(server.url), await peers.customer(server.url)
+    a = await start_chat(first, body="one")
+    b = await start_chat(second, body="two")
+    assert a["queue"] is None and b["queue"] is None  # bob has two seats
+    waiting = []
+    for i in range(3):
+        peer = await peers.customer(server.url)
+        ack = await start_chat(peer, body=f"waiting {i}")
+        assert ack["queue"]["position"] == i + 1
+        waiting.append((peer, ack["conversation"]["id"]))
+
+    close = await bob.call("chat:close", {"conversation_id": a["conversation"]["id"], "outcome": "resolved"})
+    assert close["ok"], close
+    oldest_peer, oldest_id = waiting[0]
+    await oldest_peer.wait_for("chat:assigned")
+    await bob.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == oldest_id)
+    # the others moved up, and were told
+    await waiting[1][0].wait_for("queue:update", lambda d: d["position"] == 1)
+    await waiting[2][0].wait_for("queue:update", lambda d: d["position"] == 2)
+    for peer in [bob, first, second, *(p for p, _ in waiting)]:
+        await peer.close()
+
+
+async def test_waiting_customers_get_an_estimate_once_agents_are_online(server):
+    alice = await peers.customer(server.url)
+    ack = await start_chat(alice, body="anyone?")
+    assert ack["queue"] == {"position": 1, "eta_seconds": None}  # nobody online: no made-up number
+    bob = await peers.agent(server.url, "bob@example.test")
+    await alice.wait_for("chat:assigned")
+    await bob.close()
+    await alice.close()
+
+
+async def test_away_keeps_current_chats_but_takes_no_new_ones(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    first = await start_chat(alice, body="hi")
+    await bob.wait_for("chat:assigned")
+    ack = await bob.call("presence:set", {"status": "away"})
+    assert ack["ok"] and ack["agent"]["status"] == "away"
+    eve = await peers.customer(server.url)
+    queued = await start_chat(eve, body="hello?")
+    assert queued["queue"]["position"] == 1
+    sent = await bob.call("message:send", {"conversation_id": first["conversation"]["id"], "client_id": client_id(), "body": "still here"})
+    assert sent["ok"]
+    await bob.call("presence:set", {"status": "online"})
+    await eve.wait_for("chat:assigned")
+    for peer in [bob, alice, eve]:
+        await peer.close()
+
+
+async def test_a_vanished_agents_chat_moves_to_a_colleague_after_the_grace_period(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await start_chat(alice, body="help")
+    conversation_id = started["conversation"]["id"]
+    await bob.wait_for("chat:assigned")
+    carol = await peers.agent(server.url, "carol@example.test")
+    await bob.sio.disconnect()  # browser crashed; grace is 0.5 s in tests
+
+    await alice.wait_for("chat:requeued", timeout=5)
+    moved = await carol.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == conversation_id, timeout=5)
+    assert [m["body"] for m in moved["messages"]][0] == "help"
+    told = await alice.wait_for("chat:assigned", lambda d: d["agent"]["name"] == "Carol")
+    assert told["conversation_id"] == conversation_id
+    system = await alice.wait_for("message:new", lambda m: m["sender"] == "system")
+    assert system["body"] == "requeued:agent_disconnected"
+    audit = await server.services.db.fetch("SELECT action FROM audit_events WHERE subject = ?", (conversation_id,))
+    assert "conversation.requeued" in [a["action"] for a in audit]
+    await carol.close()
+    await alice.close()
+
+
+async def test_an_agent_reconnecting_within_grace_keeps_the_chat(start_server):
+    from tests.conftest import seed_cast
+
+    running = await start_server(agent_grace=3)
+    await seed_cast(running.services)
+    bob = await peers.agent(running.url, "bob@example.test")
+    alice = await peers.customer(running.url)
+    started = await start_chat(alice, body="help")
+    await bob.wait_for("chat:assigned")
+    await bob.sio.disconnect()
+    again = await peers.agent(running.url, "bob@example.test", online=False)
+    session = again.received("session")[0]
+    assert [c["id"] for c in session["conversations"]] == [started["conversation"]["id"]]
+    await asyncio.sleep(0.3)
+    assert alice.received("chat:requeued") == []
+    await again.close()
+    await alice.close()
+
+
+async def test_transfer_to_a_colleague_and_back_to_the_queue(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    carol = await peers.agent(server.url, "carol@example.test")
+    alice = await peers.customer(server.url)
+    started = await start_chat(alice, body="help")
+    conversation_id = started["conversation"]["id"]
+    assigned_to = None
+    for agent_peer, other, other_id in ((bob, carol, "carol"), (carol, bob, "bob")):
+        if agent_peer.received("chat:assigned"):
+            assigned_to = (agent_peer, other, other_id)
+    if assigned_to is None:
+        await eventually(lambda: bob.received("chat:assigned") or carol.received("chat:assigned"))
+        assigned_to = (bob, carol, "carol") if bob.received("chat:assigned") else (carol, bob, "bob")
+    holder, colleague, colleague_name = assigned_to
+    colleague_id = [r for r in await server.services.db.fetch("SELECT id, name FROM users") if r["name"].lower() == colleague_name][0]["id"]
+
+    moved = await holder.call("chat:transfer", {"conversation_id": conversation_id, "to_agent_id": colleague_id})
+    assert moved["ok"], moved
+    await holder.wait_for("chat:unassigned", lambda d: d["reason"] == "transferred")
+    await colleague.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == conversation_id)
+    denied = await holder.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "x"})
+    assert denied["error"]["code"] == "forbidden"
+
+    back = await colleague.call("chat:transfer", {"conversation_id": conversation_id})
+    assert back["ok"], back
+    # back in the queue at the front, and routed again at once to whoever has a seat
+    decisions = await server.services.db.fetch(
+        "SELECT rule FROM routing_decisions WHERE conversation_id = ? ORDER BY decided_at", (conversation_id,)
+    )
+    assert decisions[0]["rule"] in ("least_loaded", "language_match_least_loaded")
+    assert "transferred" in [d["rule"] for d in decisions]
+    for peer in [bob, carol, alice]:
+        await peer.close()
+
+
+async def test_an_agent_takes_a_queued_chat_by_hand(server):
+    bob = await peers.agent(server.url, "bob@example.test", online=False)
+    alice = await peers.customer(server.url)
+    started = await start_chat(alice, body="hello")
+    conversation_id = started["conversation"]["id"]
+    taken = await bob.call("chat:take", {"conversation_id": conversation_id})
+    assert taken["ok"] and taken["conversation"]["agent"]["name"] == "Bob"
+    await alice.wait_for("chat:assigned")
+    again = await bob.call("chat:take", {"conversation_id": conversation_id})
+    assert again["error"]["code"] == "conflict"
+    decision = (await server.services.db.fetch("SELECT * FROM routing_decisions WHERE conversation_id = ?", (conversation_id,)))[-1]
+    assert decision["rule"] == "taken_by_hand"
+    await bob.close()
+    await alice.close()
+
+
+async def test_every_routing_decision_is_stored_with_its_candidates(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    carol = await peers.agent(server.url, "carol@example.test")
+    await carol.call("presence:set", {"status": "away"})
+    alice = await peers.customer(server.url)
+    started = await start_chat(alice, body="hi")
+    await bob.wait_for("chat:assigned")
+    rows = await server.services.db.fetch(
+        "SELECT * FROM routing_decisions WHERE conversation_id = ?", (started["conversation"]["id"],)
+    )
+    import json
+
+    candidates = {c["name"]: c for c in json.loads(rows[0]["candidates"])}
+    assert candidates["Bob"]["reason"] == "chosen"
+    assert candidates["Carol"]["reason"] == "away" and not candidates["Carol"]["eligible"]
+    assert candidates["Sam"]["reason"] == "offline"
+    for peer in [bob, carol, alice]:
+        await peer.close()
+
+
+async def test_monitor_receives_live_snapshots(server):
+    sam = await peers.agent(server.url, "sam@example.test", namespace="/monitor")
+    first = await sam.wait_for("monitor:snapshot")
+    assert first["queue"] == [] and {a["name"] for a in first["agents"]} == {"Bob", "Carol", "Sam"}
+    alice = await peers.customer(server.url)
+    await start_chat(alice, topic="bonuses", body="where is my bonus")
+    snap = await sam.wait_for("monitor:snapshot", lambda s: len(s["queue"]) == 1)
+    assert snap["queue"][0]["topic"] == "bonuses" and snap["stats"]["queued"] == 1
+    await sam.close()
+    await alice.close()

@@ -1,0 +1,209 @@
+"""Who may do what: ownership, console authentication, identities, hostile payloads, limits."""
+
+import asyncio
+import time
+
+import pytest
+import socketio
+
+from chatserver.services.auth import identity_signature
+from tests import peers
+from tests.peers import Peer, client_id, login_cookie
+
+
+async def test_one_customer_cannot_touch_another_customers_conversation(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "my private problem"})
+    conversation_id = started["conversation"]["id"]
+    await bob.wait_for("chat:assigned")
+    eve = await peers.customer(server.url)
+    attempts = [
+        ("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "hijack"}),
+        ("history", {"conversation_id": conversation_id}),
+        ("chat:end", {"conversation_id": conversation_id, "resolved": False}),
+        ("rating", {"conversation_id": conversation_id, "score": 1}),
+    ]
+    for event, payload in attempts:
+        ack = await eve.call(event, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "not_found", (event, ack)
+    await eve.emit("typing", {"conversation_id": conversation_id, "typing": True})
+    await asyncio.sleep(0.2)
+    assert bob.received("typing") == []
+    history = await alice.call("history", {"conversation_id": conversation_id})
+    assert [m["body"] for m in history["messages"]] == ["my private problem"]
+    assert eve.received("message:new") == []
+    for peer in (bob, alice, eve):
+        await peer.close()
+
+
+async def test_an_agent_cannot_act_on_a_chat_assigned_to_a_colleague(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "hi"})
+    await bob.wait_for("chat:assigned")
+    carol = await peers.agent(server.url, "carol@example.test", online=False)
+    conversation_id = started["conversation"]["id"]
+    for event, payload in [
+        ("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "mine now"}),
+        ("history", {"conversation_id": conversation_id}),
+        ("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}),
+        ("chat:transfer", {"conversation_id": conversation_id}),
+    ]:
+        ack = await carol.call(event, payload)
+        assert ack["error"]["code"] == "forbidden", (event, ack)
+    for peer in (bob, alice, carol):
+        await peer.close()
+
+
+async def test_customer_tokens_are_minted_by_the_server(server):
+    with pytest.raises(socketio.exceptions.ConnectionError) as refused:
+        await Peer(server.url, "/customer").connect(auth={"token": "a-token-i-made-up"})
+    assert "unknown customer token" in str(refused.value)
+    alice = await peers.customer(server.url)
+    token = alice.received("session")[0]["token"]
+    assert len(token) >= 40  # 256 random bits, URL-safe
+    await alice.close()
+
+
+async def test_signed_identity_binds_the_person_and_a_typed_email_never_does(server):
+    expires = int(time.time()) + 600
+    identity = {"external_id": "player-42", "name": "Alice Verified", "email": "alice@example.test", "expires": expires,
+                "signature": identity_signature("identity-secret", "player-42", expires)}
+    first = await peers.customer(server.url, identity=identity)
+    customer_id = first.received("session")[0]["customer_id"]
+    await first.call("complaint:submit", {"category": "withdrawals", "subject": "Withdrawal", "body": "late"})
+    await first.close()
+    second_device = await peers.customer(server.url, identity=identity)
+    assert second_device.received("session")[0]["customer_id"] == customer_id
+    assert len((await second_device.call("complaint:list", {}))["complaints"]) == 1
+
+    stranger = await peers.customer(server.url)
+    await stranger.call("chat:start", {"body": "hi", "email": "alice@example.test", "name": "Alice Verified"})
+    assert (await stranger.call("complaint:list", {}))["complaints"] == []
+
+    forged = dict(identity, signature="0" * 64)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="signature"):
+        await Peer(server.url, "/customer").connect(auth={"identity": forged})
+    stale = dict(identity, expires=int(time.time()) - 5)
+    stale["signature"] = identity_signature("identity-secret", "player-42", stale["expires"])
+    with pytest.raises(socketio.exceptions.ConnectionError, match="expired"):
+        await Peer(server.url, "/customer").connect(auth={"identity": stale})
+    for peer in (second_device, stranger):
+        await peer.close()
+
+
+async def test_console_namespaces_refuse_without_a_session_or_from_a_foreign_origin(server):
+    for namespace in ("/agent", "/monitor"):
+        with pytest.raises(socketio.exceptions.ConnectionError, match="log in"):
+            await Peer(server.url, namespace).connect()
+        with pytest.raises(socketio.exceptions.ConnectionError, match="log in"):
+            await Peer(server.url, namespace).connect(headers={"Cookie": "cs_session=s_forged.deadbeef"})
+    cookie = await login_cookie(server.url, "bob@example.test")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await Peer(server.url, "/agent").connect(headers={"Cookie": cookie, "Origin": "https://evil.example"})
+    with pytest.raises(socketio.exceptions.ConnectionError, match="supervisors"):
+        await Peer(server.url, "/monitor").connect(headers={"Cookie": cookie})
+
+
+async def test_logout_ends_the_session_and_its_open_sockets(server):
+    import aiohttp
+    import re
+
+    cookie = await login_cookie(server.url, "bob@example.test")
+    bob = await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
+    await bob.wait_for("session")
+    async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
+        async with http.get(f"{server.url}/console") as page:
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)
+        async with http.post(f"{server.url}/logout", data={"csrf_token": "wrong"}, allow_redirects=False) as refused:
+            assert refused.status == 403
+        async with http.post(f"{server.url}/logout", data={"csrf_token": csrf}, allow_redirects=False) as done:
+            assert done.status == 303
+    for _ in range(50):
+        if not bob.sio.connected:
+            break
+        await asyncio.sleep(0.05)
+    assert not bob.sio.connected
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
+
+
+DEEP: list = []
+for _ in range(200):
+    DEEP = [DEEP]
+
+HOSTILE_PAYLOADS = [
+    None, "", "text", 42, 3.5, True, [], ["a"], {"$gt": ""}, {"conversation_id": {"$ne": None}},
+    {"conversation_id": ["x"]}, {"conversation_id": 12, "client_id": 3, "body": 5},
+    {"conversation_id": "' OR 1=1--", "client_id": "x", "body": "y"},
+    {"conversation_id": "x" * 10_000}, {"body": "\ud800"}, {"conversation_id": "a", "client_id": "b", "body": "\ud83d"},
+    {"score": "5", "conversation_id": "x"}, {"score": 99, "conversation_id": "x"}, {"typing": "yes", "conversation_id": "x"},
+    {"status": "god"}, {"outcome": "deleted", "conversation_id": "x"}, {"after_seq": -1, "conversation_id": "x"},
+    {"conversation_id": "x", "client_id": "y", "body": "z", "deep": DEEP},
+]
+CUSTOMER_EVENTS = ["chat:start", "message:send", "history", "chat:end", "rating", "complaint:submit", "complaint:list", "typing"]
+AGENT_EVENTS = ["presence:set", "message:send", "history", "chat:close", "chat:transfer", "chat:take", "typing"]
+
+
+async def test_malformed_payloads_get_error_acks_and_the_server_keeps_serving(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "hello"})
+    conversation_id = started["conversation"]["id"]
+    await bob.wait_for("chat:assigned")
+    mallory = await peers.customer(server.url)
+    mallet = await peers.agent(server.url, "carol@example.test", online=False)
+    refused = 0
+    for peer, events in ((mallory, CUSTOMER_EVENTS), (mallet, AGENT_EVENTS)):
+        for event in events + ["no:such:event", "x" * 500]:
+            for payload in HOSTILE_PAYLOADS:
+                ack = await peer.call(event, payload)
+                assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), (event, payload, ack)
+                if not ack["ok"]:
+                    # a contract code, never an unhandled failure
+                    assert ack["error"]["code"] in ("invalid", "not_found", "rate_limited", "too_large", "forbidden", "conflict"), (event, payload, ack)
+                    refused += 1
+                elif event not in ("chat:start", "complaint:list", "typing", "presence:set"):
+                    raise AssertionError(f"{event} accepted {payload!r}: {ack}")
+            assert peer.sio.connected
+    assert refused > 300
+    # everyone else was served all along
+    ack = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "still works"})
+    assert ack["ok"]
+    await bob.wait_for("message:new", lambda m: m["body"] == "still works")
+    rows = await server.services.db.fetch("SELECT body FROM messages WHERE conversation_id = ?", (conversation_id,))
+    assert [r["body"] for r in rows] == ["hello", "still works"]
+    for peer in (bob, alice, mallory, mallet):
+        await peer.close()
+
+
+async def test_oversized_messages_are_refused_as_too_large(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "hi"})
+    await bob.wait_for("chat:assigned")
+    ack = await alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": client_id(), "body": "x" * 4001})
+    assert ack["error"]["code"] == "too_large"
+    fits = await alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": client_id(), "body": "x" * 4000})
+    assert fits["ok"]
+    for peer in (bob, alice):
+        await peer.close()
+
+
+async def test_message_floods_are_rate_limited_per_connection(server):
+    bob = await peers.agent(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    started = await alice.call("chat:start", {"body": "hi"})
+    await bob.wait_for("chat:assigned")
+    acks = await asyncio.gather(*(
+        alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": client_id(), "body": f"spam {i}"})
+        for i in range(60)
+    ))
+    limited = [a for a in acks if not a["ok"]]
+    assert limited and all(a["error"]["code"] == "rate_limited" for a in limited)
+    assert sum(1 for a in acks if a["ok"]) <= 25
+    other = await peers.customer(server.url)
+    assert (await other.call("chat:start", {"body": "me too"}))["ok"]
+    for peer in (bob, alice, other):
+        await peer.close()
