@@ -113,3 +113,13 @@ async def agent(base_url: str, email: str, *, online: bool = True, namespace: st
 
 def client_id() -> str:
     return str(uuid.uuid4())
+
+
+async def active_chat(base_url: str, agent_email: str = "bob@example.test", body: str = "hi", **start: Any) -> tuple[Peer, Peer, str]:
+    """An agent online and a customer whose chat the agent has received: (agent, customer, conversation id)."""
+    agent_peer = await agent(base_url, agent_email)
+    customer_peer = await customer(base_url)
+    started = await customer_peer.call("chat:start", {"body": body, **start})
+    assert started["ok"], started
+    await agent_peer.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == started["conversation"]["id"])
+    return agent_peer, customer_peer, started["conversation"]["id"]

@@ -17,7 +17,8 @@ from chatserver.services import presenters
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.clock import Clock
 from chatserver.services.complaints import ComplaintService
-from chatserver.services.dispatch import Dispatcher, LiveConversation
+from chatserver.services.dispatch import Dispatcher
+from chatserver.services.live import LiveConversation
 from chatserver.services.events import EventBus
 from chatserver.store import audit, complaints, conversations, customers
 from chatserver.store.db import Database, Row

@@ -10,110 +10,22 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from chatserver.domain import routing
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from chatserver.domain.models import AgentState, BusySeat, QueueEntry, SeatPool, iso, parse_iso
+from chatserver.domain.models import BusySeat, QueueEntry, SeatPool, iso, parse_iso
 from chatserver.services import events as ev
 from chatserver.services.clock import Clock
 from chatserver.services.events import EventBus
+from chatserver.services.live import LiveAgent, LiveConversation
 from chatserver.store import audit, conversations, customers, users
 from chatserver.store.db import Database, Row
 
 log = logging.getLogger(__name__)
 
 ETA_STEP_SECONDS = 5  # estimates are rounded so that customers are not spammed with tiny changes
-
-
-@dataclass(slots=True)
-class LiveConversation:
-    id: str
-    customer_id: str
-    status: str
-    topic: str | None
-    locale: str
-    priority: int
-    queued_at: datetime | None
-    deadline: datetime | None
-    agent_id: str | None
-    assigned_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Row) -> "LiveConversation":
-        return cls(
-            id=row["id"],
-            customer_id=row["customer_id"],
-            status=row["status"],
-            topic=row["topic"],
-            locale=row["locale"],
-            priority=row["priority"],
-            queued_at=parse_iso(row["queued_at"]),
-            deadline=parse_iso(row["wait_deadline"]),
-            agent_id=row["agent_id"],
-            assigned_at=parse_iso(row["assigned_at"]),
-        )
-
-    def entry(self) -> QueueEntry:
-        assert self.queued_at is not None
-        return QueueEntry(self.id, self.topic, self.locale, self.priority, self.queued_at)
-
-
-@dataclass(slots=True)
-class LiveAgent:
-    id: str
-    name: str
-    role: str
-    status: str
-    status_since: datetime | None
-    max_chats: int
-    skills: frozenset[str]
-    languages: frozenset[str]
-    last_assigned_at: datetime | None
-    sockets: int = 0
-    chats: set[str] = field(default_factory=set)
-
-    def state(self) -> AgentState:
-        return AgentState(
-            id=self.id,
-            name=self.name,
-            status=self.status,
-            connected=self.sockets > 0,
-            active_chats=len(self.chats),
-            max_chats=self.max_chats,
-            skills=self.skills,
-            languages=self.languages,
-            last_assigned_at=self.last_assigned_at,
-        )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "role": self.role,
-            "status": self.status,
-            "connected": self.sockets > 0,
-            "active": len(self.chats),
-            "max_chats": self.max_chats,
-            "status_since": iso(self.status_since),
-            "last_assigned_at": iso(self.last_assigned_at),
-        }
-
-    @classmethod
-    def from_row(cls, row: Row) -> "LiveAgent":
-        return cls(
-            id=row["id"],
-            name=row["name"],
-            role=row["role"],
-            status=row["status"],
-            status_since=parse_iso(row["status_since"]),
-            max_chats=row["max_chats"],
-            skills=frozenset(row["skills"]),
-            languages=frozenset(row["languages"]),
-            last_assigned_at=parse_iso(row["last_assigned_at"]),
-        )
 
 
 WaitExpired = Callable[[str], Awaitable[None]]

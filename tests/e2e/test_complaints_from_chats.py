@@ -30,11 +30,8 @@ async def test_queue_timeout_turns_the_chat_into_a_complaint(start_server):
 
 
 async def test_not_solved_at_the_end_creates_a_complaint(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"topic": "bet_settlement", "body": "My bet was settled wrong"})
-    await bob.wait_for("chat:assigned")
-    ended = await alice.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": False})
+    bob, alice, conversation_id = await peers.active_chat(server.url, topic="bet_settlement", body="My bet was settled wrong")
+    ended = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
     assert ended["ok"], ended
     assert ended["conversation"]["outcome"] == "complaint"
     reference = ended["conversation"]["complaint_reference"]
@@ -42,20 +39,17 @@ async def test_not_solved_at_the_end_creates_a_complaint(server):
     await alice.wait_for("chat:closed", lambda d: d["complaint_reference"] == reference)
     update = await bob.wait_for("chat:updated")
     assert update["status"] == "closed" and "tracking_key" not in update["complaint"]
-    rated = await alice.call("rating", {"conversation_id": started["conversation"]["id"], "score": 2, "comment": "slow"})
+    rated = await alice.call("rating", {"conversation_id": conversation_id, "score": 2, "comment": "slow"})
     assert rated["ok"]
     await bob.close()
     await alice.close()
 
 
 async def test_agent_closes_as_a_complaint_with_category_and_summary(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "I cannot log in"})
-    await bob.wait_for("chat:assigned")
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="I cannot log in")
     closed = await bob.call(
         "chat:close",
-        {"conversation_id": started["conversation"]["id"], "outcome": "complaint", "category": "account_access", "summary": "Locked after 2FA reset"},
+        {"conversation_id": conversation_id, "outcome": "complaint", "category": "account_access", "summary": "Locked after 2FA reset"},
     )
     assert closed["ok"], closed
     assert closed["complaint"]["category"] == "account_access"
@@ -64,18 +58,14 @@ async def test_agent_closes_as_a_complaint_with_category_and_summary(server):
     told = await alice.wait_for("chat:closed")
     assert told["complaint_reference"] == closed["complaint"]["reference"]
     assert told["complaint"]["tracking_key"]
-    bad = await bob.call("chat:close", {"conversation_id": started["conversation"]["id"], "outcome": "complaint"})
+    bad = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "complaint"})
     assert bad["error"]["code"] in ("not_found", "conflict")
     await bob.close()
     await alice.close()
 
 
 async def test_one_chat_never_yields_two_complaints(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "problem"})
-    conversation_id = started["conversation"]["id"]
-    await bob.wait_for("chat:assigned")
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="problem")
     results = await asyncio.gather(
         alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False}),
         bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "complaint", "category": "other"}),

@@ -6,16 +6,8 @@ from tests import peers
 from tests.peers import client_id
 
 
-async def active_chat(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "hi"})
-    await bob.wait_for("chat:assigned")
-    return bob, alice, started["conversation"]["id"]
-
-
 async def test_resending_with_the_same_client_id_returns_the_same_stored_message(server):
-    bob, alice, conversation_id = await active_chat(server)
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     payload = {"conversation_id": conversation_id, "client_id": client_id(), "body": "once only"}
     acks = await asyncio.gather(*(alice.call("message:send", payload) for _ in range(5)))
     ids = {a["message"]["id"] for a in acks}
@@ -30,7 +22,7 @@ async def test_resending_with_the_same_client_id_returns_the_same_stored_message
 
 
 async def test_seq_has_no_gaps_under_concurrent_senders_and_history_returns_what_was_missed(server):
-    bob, alice, conversation_id = await active_chat(server)
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     sends = [alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": f"c{i}"}) for i in range(15)]
     sends += [bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": f"a{i}"}) for i in range(15)]
     acks = await asyncio.gather(*sends)
@@ -46,7 +38,7 @@ async def test_seq_has_no_gaps_under_concurrent_senders_and_history_returns_what
 
 
 async def test_a_reconnecting_customer_resumes_the_open_conversation(server):
-    bob, alice, conversation_id = await active_chat(server)
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     token = alice.received("session")[0]["token"]
     await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "before"})
     await alice.close()
@@ -65,7 +57,7 @@ async def test_a_reconnecting_customer_resumes_the_open_conversation(server):
 
 
 async def test_internal_notes_never_reach_the_customer(server):
-    bob, alice, conversation_id = await active_chat(server)
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     note = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "VIP, check limits", "internal": True})
     assert note["ok"] and note["message"]["internal"] is True
     public = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "Looking into it"})
@@ -82,7 +74,7 @@ async def test_internal_notes_never_reach_the_customer(server):
 
 
 async def test_typing_reaches_the_other_side(server):
-    bob, alice, conversation_id = await active_chat(server)
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     await alice.emit("typing", {"conversation_id": conversation_id, "typing": True})
     seen = await bob.wait_for("typing")
     assert seen == {"conversation_id": conversation_id, "typing": True, "author": "Customer"}

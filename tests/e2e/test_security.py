@@ -12,11 +12,7 @@ from tests.peers import Peer, client_id, login_cookie
 
 
 async def test_one_customer_cannot_touch_another_customers_conversation(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "my private problem"})
-    conversation_id = started["conversation"]["id"]
-    await bob.wait_for("chat:assigned")
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="my private problem")
     eve = await peers.customer(server.url)
     attempts = [
         ("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "hijack"}),
@@ -38,12 +34,8 @@ async def test_one_customer_cannot_touch_another_customers_conversation(server):
 
 
 async def test_an_agent_cannot_act_on_a_chat_assigned_to_a_colleague(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "hi"})
-    await bob.wait_for("chat:assigned")
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     carol = await peers.agent(server.url, "carol@example.test", online=False)
-    conversation_id = started["conversation"]["id"]
     for event, payload in [
         ("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "mine now"}),
         ("history", {"conversation_id": conversation_id}),
@@ -147,11 +139,7 @@ AGENT_EVENTS = ["presence:set", "message:send", "history", "chat:close", "chat:t
 
 
 async def test_malformed_payloads_get_error_acks_and_the_server_keeps_serving(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "hello"})
-    conversation_id = started["conversation"]["id"]
-    await bob.wait_for("chat:assigned")
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="hello")
     mallory = await peers.customer(server.url)
     mallet = await peers.agent(server.url, "carol@example.test", online=False)
     refused = 0
@@ -179,25 +167,19 @@ async def test_malformed_payloads_get_error_acks_and_the_server_keeps_serving(se
 
 
 async def test_oversized_messages_are_refused_as_too_large(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "hi"})
-    await bob.wait_for("chat:assigned")
-    ack = await alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": client_id(), "body": "x" * 4001})
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    ack = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "x" * 4001})
     assert ack["error"]["code"] == "too_large"
-    fits = await alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": client_id(), "body": "x" * 4000})
+    fits = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "x" * 4000})
     assert fits["ok"]
     for peer in (bob, alice):
         await peer.close()
 
 
 async def test_message_floods_are_rate_limited_per_connection(server):
-    bob = await peers.agent(server.url, "bob@example.test")
-    alice = await peers.customer(server.url)
-    started = await alice.call("chat:start", {"body": "hi"})
-    await bob.wait_for("chat:assigned")
+    bob, alice, conversation_id = await peers.active_chat(server.url)
     acks = await asyncio.gather(*(
-        alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": client_id(), "body": f"spam {i}"})
+        alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": f"spam {i}"})
         for i in range(60)
     ))
     limited = [a for a in acks if not a["ok"]]
