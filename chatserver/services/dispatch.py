@@ -165,10 +165,15 @@ class Dispatcher:
                 live = self.conversations[conversation_id]
                 decision = routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()])
                 if decision.chosen_agent_id is None:
+                    await self._explain_wait(live, decision)
                     continue
                 agent = self.agents[decision.chosen_agent_id]
                 if await self._assign(live, agent, decision):
                     assigned.append((live, agent))
+            for _, conversation_id in list(self._queue):
+                live = self.conversations[conversation_id]
+                if not live.wait_explained:
+                    await self._explain_wait(live, routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()]))
         for live, agent in assigned:
             await self._publish_assigned(live, agent)
         if assigned:
@@ -202,6 +207,17 @@ class Dispatcher:
         agent.chats.add(live.id)
         agent.last_assigned_at = now
         return True
+
+    async def _explain_wait(self, live: LiveConversation, decision: routing.RoutingDecision) -> None:
+        """Record once per stay in the queue why nobody could take the chat."""
+        if live.wait_explained:
+            return
+        async with self.db.transaction() as tx:
+            await conversations.record_decision(
+                tx, conversation_id=live.id, now=iso(self.clock()), chosen_agent_id=None,  # type: ignore[arg-type]
+                rule=decision.rule, candidates=[c.as_dict() for c in decision.candidates],
+            )
+        live.wait_explained = True
 
     async def _publish_assigned(self, live: LiveConversation, agent: LiveAgent) -> None:
         row = await conversations.get(self.db, live.id)
@@ -273,6 +289,7 @@ class Dispatcher:
                 self.agents[previous_agent].chats.discard(live.id)
             live.status, live.agent_id, live.assigned_at = "queued", None, None
             live.priority, live.deadline = routing.PRIORITY_RETURNED, deadline
+            live.wait_explained = False
             self._queue_add(live)
             self._schedule_deadline(live)
         await self.bus.publish(

@@ -22,6 +22,8 @@ class LiveConversation:
     deadline: datetime | None
     agent_id: str | None
     assigned_at: datetime | None
+    # whether the reasons it is waiting were recorded since it last entered the queue
+    wait_explained: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> "LiveConversation":

@@ -211,3 +211,26 @@ async def test_monitor_receives_live_snapshots(server):
     assert snap["queue"][0]["topic"] == "bonuses" and snap["stats"]["queued"] == 1
     await sam.close()
     await alice.close()
+
+
+async def test_a_chat_that_has_to_wait_records_why(server):
+    carol = await peers.agent(server.url, "carol@example.test")
+    await carol.call("presence:set", {"status": "away"})
+    alice = await peers.customer(server.url)
+    started = await start_chat(alice, body="anyone?")
+    rows = await server.services.db.fetch(
+        "SELECT * FROM routing_decisions WHERE conversation_id = ?", (started["conversation"]["id"],)
+    )
+    import json
+
+    assert [r["rule"] for r in rows] == ["no_eligible_agent"]
+    reasons = {c["name"]: c["reason"] for c in json.loads(rows[0]["candidates"])}
+    assert reasons == {"Bob": "offline", "Carol": "away", "Sam": "offline"}
+    bob = await peers.agent(server.url, "bob@example.test")
+    await bob.wait_for("chat:assigned")
+    rows = await server.services.db.fetch(
+        "SELECT rule, chosen_agent_id FROM routing_decisions WHERE conversation_id = ? ORDER BY decided_at", (started["conversation"]["id"],)
+    )
+    assert [r["rule"] for r in rows] == ["no_eligible_agent", "least_loaded"]
+    for peer in (carol, alice, bob):
+        await peer.close()
