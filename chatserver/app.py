@@ -69,6 +69,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         await close_services(services)
 
     async def close_sockets(app: web.Application) -> None:
+        app[keys.SERVICES].dispatcher.stop()
         for namespace in ("/customer", "/agent", "/monitor"):
             handler = sio.namespace_handlers.get(namespace)
             for sid in list(getattr(handler, "connections", {})):

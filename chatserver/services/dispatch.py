@@ -58,6 +58,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._last_sent: dict[str, tuple[int, int | None]] = {}
         self.on_wait_expired: WaitExpired | None = None
+        self._stopping = False
 
     # -- start-up and shutdown --------------------------------------------------------------
 
@@ -83,6 +84,9 @@ class Dispatcher:
                 self._schedule_grace(agent.id)
 
     def stop(self) -> None:
+        """Stop all timers. Disconnects caused by our own shutdown must not start grace periods:
+        after a restart `load()` gives every agent a fresh one."""
+        self._stopping = True
         for handle in [*self._deadline_timers.values(), *self._grace_timers.values()]:
             handle.cancel()
         self._deadline_timers.clear()
@@ -458,7 +462,7 @@ class Dispatcher:
 
     def _schedule_deadline(self, live: LiveConversation) -> None:
         self._cancel_deadline(live.id)
-        if live.deadline is None:
+        if live.deadline is None or self._stopping:
             return
         delay = max(0.0, (live.deadline - self.clock()).total_seconds())
         loop = asyncio.get_running_loop()
@@ -477,7 +481,7 @@ class Dispatcher:
         await self.on_wait_expired(conversation_id)
 
     def _schedule_grace(self, agent_id: str) -> None:
-        if agent_id in self._grace_timers:
+        if agent_id in self._grace_timers or self._stopping:
             return
         loop = asyncio.get_running_loop()
         self._grace_timers[agent_id] = loop.call_later(
