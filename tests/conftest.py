@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -18,6 +18,9 @@ from chatserver.app import create_app
 from chatserver.config import Settings
 from chatserver.services.container import Services
 from tests.peers import CAST_PASSWORD
+
+if TYPE_CHECKING:
+    from tests.procs import ServerProcesses
 
 CAST = [
     ("bob@example.test", "Bob", "agent", 2),
@@ -80,8 +83,15 @@ async def server(start_server: StartServer) -> RunningServer:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+async def procs(tmp_path: Path) -> AsyncIterator["ServerProcesses"]:
+    """Server subprocesses for restart and CLI tests; all are stopped at teardown."""
+    from tests.procs import ServerProcesses
+
+    group = ServerProcesses(tmp_path)
+    try:
+        yield group
+    finally:
+        group.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 5.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -15,18 +14,7 @@ from tests.procs import ServerProcesses, free_port, get_health, run_cli
 
 SECRET = {"CHATSERVER_SECRET_KEY": "cli-test-secret"}
 
-
-@pytest.fixture
-async def procs(tmp_path: Path) -> AsyncIterator[ServerProcesses]:
-    group = ServerProcesses(tmp_path)
-    try:
-        yield group
-    finally:
-        group.close()
-
-
 # -- help ---------------------------------------------------------------------------------------
-
 
 @pytest.mark.parametrize(
     "command, mentions",
@@ -47,9 +35,7 @@ def test_help_exits_zero(command: list[str], mentions: list[str], tmp_path: Path
         assert word in result.stdout, (word, result.stdout)
     assert not list(tmp_path.iterdir()), "--help must not create files"
 
-
 # -- migrate ------------------------------------------------------------------------------------
-
 
 def test_migrate_creates_the_schema_and_a_second_run_is_up_to_date(tmp_path: Path) -> None:
     db = tmp_path / "data" / "chat.db"
@@ -72,7 +58,6 @@ def test_migrate_creates_the_schema_and_a_second_run_is_up_to_date(tmp_path: Pat
         again = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
     assert again == versions
 
-
 def test_migrate_honours_chatserver_db(tmp_path: Path) -> None:
     db = tmp_path / "from-env.db"
     result = run_cli("migrate", env={"CHATSERVER_DB": str(db)}, cwd=tmp_path)
@@ -80,9 +65,7 @@ def test_migrate_honours_chatserver_db(tmp_path: Path) -> None:
     assert db.exists()
     assert not (tmp_path / "chatserver.db").exists()
 
-
 # -- user add -----------------------------------------------------------------------------------
-
 
 def user_add(db: Path, email: str, *extra: str, password: str | None = None, name: str = "Bob", role: str = "agent"):
     args = ["user", "add", "--db", str(db), "--email", email, "--name", name, "--role", role, *extra]
@@ -90,12 +73,10 @@ def user_add(db: Path, email: str, *extra: str, password: str | None = None, nam
         args.append("--password-stdin")
     return run_cli(*args, env=SECRET, input=None if password is None else password + "\n", cwd=db.parent)
 
-
 def generated_password(stdout: str) -> str:
     found = re.findall(r"password \(shown once\): (\S+)", stdout)
     assert len(found) == 1, stdout
     return found[0]
-
 
 @pytest.mark.slow
 async def test_user_add_creates_users_who_can_log_in(procs: ServerProcesses, tmp_path: Path) -> None:
@@ -131,7 +112,6 @@ async def test_user_add_creates_users_who_can_log_in(procs: ServerProcesses, tmp
         for peer in opened:
             await peer.close()
 
-
 def test_user_add_without_password_stdin_prints_a_generated_password_once(tmp_path: Path) -> None:
     result = user_add(tmp_path / "chat.db", "carol@example.test", name="Carol")
     assert result.returncode == 0, result.stderr
@@ -142,7 +122,6 @@ def test_user_add_without_password_stdin_prints_a_generated_password_once(tmp_pa
 
     other = user_add(tmp_path / "chat.db", "dora@example.test", name="Dora")
     assert generated_password(other.stdout) != password, "each generated password must be new"
-
 
 def test_user_add_duplicate_email_fails_clearly(tmp_path: Path) -> None:
     db = tmp_path / "chat.db"
@@ -161,9 +140,7 @@ def test_user_add_duplicate_email_fails_clearly(tmp_path: Path) -> None:
         count = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
     assert count == 1
 
-
 # -- settings -----------------------------------------------------------------------------------
-
 
 @pytest.mark.slow
 async def test_config_file_settings_are_honoured(procs: ServerProcesses, tmp_path: Path) -> None:
@@ -180,7 +157,6 @@ async def test_config_file_settings_are_honoured(procs: ServerProcesses, tmp_pat
     assert not db.with_suffix(".db.secret").exists(), "secret_key from the config file was ignored"
     code = await server.stop()
     assert code == 0, server.output()
-
 
 @pytest.mark.slow
 async def test_environment_settings_are_honoured_and_beat_the_config_file(procs: ServerProcesses, tmp_path: Path) -> None:
@@ -199,7 +175,6 @@ async def test_environment_settings_are_honoured_and_beat_the_config_file(procs:
     assert await get_health(f"http://127.0.0.1:{file_port}") is None, "also listening on the config file's port"
     code = await server.stop()
     assert code == 0, server.output()
-
 
 @pytest.mark.parametrize(
     "env, args, setting",
@@ -220,7 +195,6 @@ def test_an_invalid_setting_exits_2_and_names_it(env: dict[str, str], args: list
     assert "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "chat.db").exists(), "nothing may be created before the settings are valid"
 
-
 @pytest.mark.parametrize(
     "toml, setting",
     [('port = "abc"\n', "port"), ('no_such_setting = 1\n', "no_such_setting"), ("port = \n", "config")],
@@ -234,9 +208,7 @@ def test_an_invalid_config_file_exits_2_and_names_the_problem(toml: str, setting
     assert setting in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
 
-
 # -- demo ---------------------------------------------------------------------------------------
-
 
 @pytest.mark.slow
 async def test_demo_prints_the_logins_and_they_work(procs: ServerProcesses, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 import socketio
@@ -29,13 +29,6 @@ SECRET = "restart-test-secret"
 BURST = 6  # messages fired at once right before a kill, so that some are in flight when it lands
 
 
-@pytest.fixture
-async def procs(tmp_path: Path) -> AsyncIterator[ServerProcesses]:
-    group = ServerProcesses(tmp_path)
-    try:
-        yield group
-    finally:
-        group.close()
 
 
 @pytest.fixture
