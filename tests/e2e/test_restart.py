@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import pytest
 import socketio
@@ -27,8 +27,6 @@ pytestmark = pytest.mark.slow
 
 SECRET = "restart-test-secret"
 BURST = 6  # messages fired at once right before a kill, so that some are in flight when it lands
-
-
 
 
 @pytest.fixture
