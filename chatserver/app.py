@@ -20,6 +20,7 @@ from chatserver.transport.http.pages import setup_routes
 from chatserver.transport.http.security import security_headers
 from chatserver.transport.monitor import MonitorNamespace
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
+from chatserver.transport.tuning import set_websocket_compression
 
 PACKAGE_DIR = Path(__file__).parent
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -53,6 +54,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         # in an iframe served from here); never '*'
         cors_allowed_origins=None,
     )
+    set_websocket_compression(sio, settings.websocket_compression)
     sio.attach(app)
     app[SIO] = sio
 

@@ -45,6 +45,9 @@ class Settings:
     # tuning decided in docs/benchmarks.md
     uvloop: bool = True
     gc_tuning: bool = True
+    # accept permessage-deflate on WebSockets: ~90 KB of zlib state per connection and CPU on
+    # every frame, for chat frames of a few hundred bytes; off unless bandwidth matters more
+    websocket_compression: bool = False
     config: str | None = field(default=None, compare=False)
 
     def with_overrides(self, **changes: Any) -> "Settings":
