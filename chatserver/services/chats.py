@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from chatserver.domain.models import iso
+from chatserver.domain.models import iso, parse_iso
 from chatserver.services import events as ev
 from chatserver.services import presenters
 from chatserver.services.auth import ConsoleUser
@@ -22,6 +22,10 @@ from chatserver.services.live import LiveConversation
 from chatserver.services.events import EventBus
 from chatserver.store import audit, complaints, conversations, customers
 from chatserver.store.db import Database, Row
+
+
+# how long after an agent closed a chat as resolved its customer may still say it was not
+ANSWER_WINDOW = timedelta(hours=24)
 
 
 class ChatService:
@@ -45,17 +49,32 @@ class ChatService:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def public_conversation(self, row: Row) -> dict[str, Any]:
+    async def public_conversation(self, row: Row, *, for_customer: bool = False) -> dict[str, Any]:
         agent = self.dispatcher.agents.get(row["agent_id"]) if row["agent_id"] else None
         reference = None
         if row["complaint_id"]:
             complaint = await complaints.by_conversation(self.db, row["id"])
             reference = complaint["reference"] if complaint else None
-        return presenters.conversation(row, agent.name if agent else None, reference)
+        return presenters.conversation(row, agent.name if agent else None, reference, for_customer=for_customer)
 
     async def open_conversation_for(self, customer_id: str) -> dict[str, Any] | None:
         row = await conversations.open_for_customer(self.db, customer_id)
-        return await self.public_conversation(row) if row else None
+        return await self.public_conversation(row, for_customer=True) if row else None
+
+    async def customer_history(self, user: ConsoleUser, conversation_id: str) -> dict[str, Any]:
+        """The customer behind a chat this console user may read, with their earlier chats and complaints."""
+        row = await conversations.get(self.db, conversation_id)
+        # a missing chat and someone else's get the same answer: nothing to probe
+        if row is None or not (user.is_supervisor or row["agent_id"] == user.id or row["status"] == "queued"):
+            raise NotFound("no such conversation")
+        customer = await customers.get(self.db, row["customer_id"])
+        earlier = [r for r in await conversations.list_for_customer(self.db, row["customer_id"]) if r["id"] != row["id"]]
+        return {
+            "conversation": await self.public_conversation(row),
+            "customer": presenters.customer(customer),
+            "conversations": [await self.public_conversation(r) for r in earlier],
+            "complaints": [presenters.complaint(r) for r in await complaints.list_for_customer(self.db, row["customer_id"])],
+        }
 
     async def history(self, conversation_id: str, after_seq: int, *, customer_id: str | None = None, user: ConsoleUser | None = None) -> list[dict]:
         row = await self._readable(conversation_id, customer_id=customer_id, user=user)
@@ -116,11 +135,11 @@ class ChatService:
             if row is not None:
                 queue = await self.dispatcher.enqueue(row)
                 fresh = await conversations.get(self.db, row["id"])
-                return {"conversation": await self.public_conversation(fresh), "queue": queue}  # type: ignore[arg-type]
+                return {"conversation": await self.public_conversation(fresh, for_customer=True), "queue": queue}  # type: ignore[arg-type]
         row = await conversations.open_for_customer(self.db, customer["id"])
         if row is None:
             raise Conflict("could not start the chat; try again")
-        return {"conversation": await self.public_conversation(row), "queue": self.dispatcher.queue_info(row["id"])}
+        return {"conversation": await self.public_conversation(row, for_customer=True), "queue": self.dispatcher.queue_info(row["id"])}
 
     async def post_customer_message(self, customer: Row, conversation_id: str, client_id: str, body: str) -> dict:
         live = self._live_owned(conversation_id, customer["id"])
@@ -128,12 +147,47 @@ class ChatService:
         return await self._post(live, "customer", author, customer["id"], body, False, client_id, for_agent=False)
 
     async def end_by_customer(self, customer: Row, conversation_id: str, resolved: bool | None) -> dict[str, Any]:
+        if self.dispatcher.conversation(conversation_id) is None:
+            return await self._answer_after_close(customer, conversation_id, resolved)
         live = self._live_owned(conversation_id, customer["id"])
         if resolved is False:
             return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
         if live.status == "queued":
             return await self._close(live, "abandoned", actor=customer["id"], for_customer=True)
         return await self._close(live, "resolved", actor=customer["id"], for_customer=True)
+
+    async def _answer_after_close(self, customer: Row, conversation_id: str, resolved: bool | None) -> dict[str, Any]:
+        """The agent closed the chat as resolved; the customer's answer to "Was your problem solved?"
+        still counts: "no" turns that same chat into a complaint (within a day of the close)."""
+        row = await self._readable(conversation_id, customer_id=customer["id"], user=None)
+        closed_at = parse_iso(row["closed_at"])
+        late = closed_at is None or self.clock() - closed_at > ANSWER_WINDOW
+        if resolved is not False or row["outcome"] != "resolved" or row["complaint_id"] or late:
+            if resolved is False and row["outcome"] != "complaint":
+                raise Conflict("this chat can no longer be turned into a complaint; use the complaint form")
+            result: dict[str, Any] = {"conversation": await self.public_conversation(row, for_customer=True)}
+            if row["complaint_id"]:
+                complaint_row = await complaints.by_conversation(self.db, row["id"])
+                if complaint_row:
+                    result["complaint"] = self.complaints.public(complaint_row, for_customer=True)
+            return result
+        async with self.db.transaction() as tx:
+            complaint_row = await self.complaints.create_in(
+                tx, source="chat_not_solved", category=row["topic"] or "other",
+                subject=_default_subject("chat_not_solved"), customer_id=customer["id"], conversation_id=row["id"],
+                channel="chat", email=customer["email"], actor=customer["id"],
+            )
+            if not await conversations.mark_complaint(tx, conversation_id=row["id"], complaint_id=complaint_row["id"]):
+                raise Conflict("this chat already has a complaint")
+        fresh = await conversations.get(self.db, row["id"])
+        public = await self.public_conversation(fresh)  # type: ignore[arg-type]
+        customer_view = self.complaints.public(complaint_row, for_customer=True)
+        await self.bus.publish(
+            ev.CONVERSATION_CLOSED, conversation=public, customer_id=customer["id"], agent_id=row["agent_id"],
+            complaint=customer_view,
+        )
+        await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=customer["id"])
+        return {"conversation": await self.public_conversation(fresh, for_customer=True), "complaint": customer_view}  # type: ignore[arg-type]
 
     async def rate(self, customer: Row, conversation_id: str, score: int, comment: str | None) -> None:
         row = await self._readable(conversation_id, customer_id=customer["id"], user=None)
@@ -260,13 +314,17 @@ class ChatService:
         fresh = await conversations.get(self.db, live.id)
         public = await self.public_conversation(fresh)  # type: ignore[arg-type]
         customer_view = self.complaints.public(complaint_row, for_customer=True) if complaint_row else None
+        if for_customer:
+            public_for_caller = await self.public_conversation(fresh, for_customer=True)  # type: ignore[arg-type]
+        else:
+            public_for_caller = public
         await self.bus.publish(
             ev.CONVERSATION_CLOSED, conversation=public, customer_id=live.customer_id, agent_id=agent_id,
             complaint=customer_view,
         )
         if complaint_row is not None:
             await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=live.customer_id)
-        result: dict[str, Any] = {"conversation": public}
+        result: dict[str, Any] = {"conversation": public_for_caller}
         if complaint_row is not None:
             result["complaint"] = self.complaints.public(complaint_row, for_customer=for_customer)
         return result

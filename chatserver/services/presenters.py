@@ -23,14 +23,20 @@ def message(row: Row, *, for_agent: bool) -> dict[str, Any]:
     return public
 
 
-def conversation(row: Row, agent_name: str | None = None, complaint_reference: str | None = None) -> dict[str, Any]:
+def conversation(
+    row: Row, agent_name: str | None = None, complaint_reference: str | None = None, *, for_customer: bool = False
+) -> dict[str, Any]:
+    agent: dict[str, Any] | None = None
+    if row["agent_id"]:
+        # customers learn who helps them, not the agent's internal id
+        agent = {"name": agent_name} if for_customer else {"id": row["agent_id"], "name": agent_name}
     return {
         "id": row["id"],
         "status": row["status"],
         "topic": row["topic"],
         "locale": row["locale"],
         "created_at": row["created_at"],
-        "agent": {"id": row["agent_id"], "name": agent_name} if row["agent_id"] else None,
+        "agent": agent,
         "outcome": row["outcome"],
         "complaint_reference": complaint_reference,
         "last_seq": row["last_seq"],

@@ -101,6 +101,16 @@ async def close(tx: Tx, *, conversation_id: str, outcome: str, now: str, complai
     return count == 1
 
 
+async def mark_complaint(tx: Tx, *, conversation_id: str, complaint_id: str) -> bool:
+    """A chat closed as resolved that its customer says was not: it now has a complaint."""
+    count = await tx.execute(
+        "UPDATE conversations SET outcome = 'complaint', complaint_id = ?"
+        " WHERE id = ? AND status = 'closed' AND outcome = 'resolved' AND complaint_id IS NULL",
+        (complaint_id, conversation_id),
+    )
+    return count == 1
+
+
 # -- messages ------------------------------------------------------------------------------
 
 

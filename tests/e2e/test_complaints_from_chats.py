@@ -95,3 +95,26 @@ async def test_references_are_sequential_per_year_and_unique(server):
     assert bad["error"]["code"] == "invalid"
     await alice.close()
     await eve.close()
+
+
+async def test_not_solved_after_the_agent_closed_as_resolved_turns_that_chat_into_a_complaint(server):
+    bob, alice, conversation_id = await peers.active_chat(server.url, topic="withdrawals", body="where is my money")
+    closed = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"})
+    assert closed["ok"] and closed["conversation"]["outcome"] == "resolved"
+    await alice.wait_for("chat:closed", lambda d: d["outcome"] == "resolved")
+    answer = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert answer["ok"], answer
+    assert answer["complaint"]["source"] == "chat_not_solved" and answer["complaint"]["category"] == "withdrawals"
+    assert answer["conversation"]["outcome"] == "complaint"
+    assert answer["conversation"]["agent"] == {"name": "Bob"}  # customers never see agent ids
+    update = await bob.wait_for("chat:updated", lambda d: d["outcome"] == "complaint")
+    assert update["complaint_reference"] == answer["complaint"]["reference"]
+    again = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert again["ok"] and again["complaint"]["reference"] == answer["complaint"]["reference"]
+    rows = await server.services.db.fetch("SELECT COUNT(*) AS n FROM complaints WHERE conversation_id = ?", (conversation_id,))
+    assert rows[0]["n"] == 1
+    eve = await peers.customer(server.url)
+    stolen = await eve.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert stolen["error"]["code"] == "not_found"
+    for peer in (bob, alice, eve):
+        await peer.close()
