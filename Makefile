@@ -37,5 +37,9 @@ $(VENDOR): package.json package-lock.json
 	mkdir -p $(dir $(VENDOR))
 	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)
 
+# docs/screenshots/*.png: the widget and the console at desktop and phone sizes, in Debian's Chromium.
+screenshots: install assets
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots
+
 clean:
 	rm -rf $(VENV) node_modules chatserver/static/vendor var

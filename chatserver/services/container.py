@@ -11,6 +11,7 @@ from chatserver.services.clock import Clock, system_clock
 from chatserver.services.complaints import ComplaintService
 from chatserver.services.dispatch import Dispatcher
 from chatserver.services.events import EventBus
+from chatserver.services.knowledge import KnowledgeService
 from chatserver.services.monitor import MonitorService
 from chatserver.store.db import Database
 
@@ -26,6 +27,7 @@ class Services:
     complaints: ComplaintService
     chats: ChatService
     monitor: MonitorService
+    knowledge: KnowledgeService
 
 
 async def build_services(settings: Settings, secret_key: str, clock: Clock = system_clock) -> Services:
@@ -47,6 +49,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         complaints=complaint_service,
         chats=chats,
         monitor=MonitorService(dispatcher, clock),
+        knowledge=KnowledgeService(db),
     )
     await dispatcher.load()
     return services

@@ -6,7 +6,6 @@ from typing import Any
 
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services
-from chatserver.services import presenters
 from chatserver.store import conversations as conversation_store
 from chatserver.transport import schemas as s
 from chatserver.transport.base import Connection, ContractNamespace
@@ -29,6 +28,9 @@ class AgentNamespace(ContractNamespace):
             "chat:close": (s.ChatClose, self.chat_close),
             "chat:transfer": (s.ChatTransfer, self.chat_transfer),
             "chat:take": (s.ChatTake, self.chat_take),
+            "canned:search": (s.KnowledgeSearch, self.canned_search),
+            "faq:search": (s.KnowledgeSearch, self.faq_search),
+            "customer:history": (s.CustomerHistory, self.customer_history),
         }
 
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
@@ -39,7 +41,10 @@ class AgentNamespace(ContractNamespace):
         return conn
 
     async def opened(self, conn: Connection) -> None:
+        if conn.sid not in self.connections:
+            return  # gone before it was counted: nothing to undo
         user: ConsoleUser = conn.principal
+        conn.extra["counted"] = True
         agent = await self.services.dispatcher.agent_connected(user.id)
         rows = [
             await conversation_store.get(self.services.db, cid) for cid in sorted(agent.chats)
@@ -61,7 +66,8 @@ class AgentNamespace(ContractNamespace):
         )
 
     async def closed(self, conn: Connection, reason: Any) -> None:
-        await self.services.dispatcher.agent_disconnected(conn.principal.id)
+        if conn.extra.get("counted"):
+            await self.services.dispatcher.agent_disconnected(conn.principal.id)
 
     async def presence_set(self, conn: Connection, p: s.PresenceSet) -> dict:
         return {"agent": await self.services.dispatcher.set_presence(conn.principal.id, p.status)}
@@ -85,5 +91,12 @@ class AgentNamespace(ContractNamespace):
     async def chat_take(self, conn: Connection, p: s.ChatTake) -> dict:
         return {"conversation": await self.services.chats.take(conn.principal, p.conversation_id)}
 
+    async def canned_search(self, conn: Connection, p: s.KnowledgeSearch) -> dict:
+        return {"answers": await self.services.knowledge.canned(p.query, p.locale)}
 
-__all__ = ["AgentNamespace", "presenters"]
+    async def faq_search(self, conn: Connection, p: s.KnowledgeSearch) -> dict:
+        return {"articles": await self.services.knowledge.faq(p.locale, p.query)}
+
+    async def customer_history(self, conn: Connection, p: s.CustomerHistory) -> dict:
+        return await self.services.chats.customer_history(conn.principal, p.conversation_id)
+

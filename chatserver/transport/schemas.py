@@ -129,6 +129,17 @@ class ChatTake(Payload):
     conversation_id: Id  # type: ignore[valid-type]
 
 
+class KnowledgeSearch(Payload):
+    """`canned:search` and `faq:search`: words or a shortcut prefix, in the conversation's language."""
+
+    query: Text(200) = ""  # type: ignore[valid-type]
+    locale: Text(8) | None = None  # type: ignore[valid-type]
+
+
+class CustomerHistory(Payload):
+    conversation_id: Id  # type: ignore[valid-type]
+
+
 def parse(schema: type[Payload], args: tuple, max_body: int | None = None) -> Payload:
     """Turn the event's arguments into a validated payload, or raise a contract error."""
     if len(args) == 0:

@@ -1,0 +1,53 @@
+// The left pane: my chats (unread, waiting time, typing) and the queue (with "Take").
+import { $, h, clear, initials } from './dom.js';
+import { state, ordered, unread, waitingSince, customerName, categoryName, duration } from './state.js';
+
+const LONG_WAIT_MS = 2 * 60 * 1000;
+
+export function renderMyChats({ select, dismiss }) {
+  const list = clear($('my-chats'));
+  const started = (chat) => Date.parse(chat.conversation.created_at || '') || chat.arrivedAt;
+  const chats = [...state.chats.values()].sort((a, b) => started(a) - started(b));
+  $('my-count').textContent = String(chats.filter((c) => !c.closed).length);
+  $('my-empty').hidden = chats.length > 0;
+  for (const chat of chats) {
+    const last = ordered(chat).filter((m) => m.sender !== 'system').pop();
+    const count = chat.id === state.selected || chat.closed ? 0 : unread(chat);
+    const since = chat.closed ? null : waitingSince(chat);
+    const waited = since ? Date.now() - since : 0;
+    const preview = chat.typing ? 'typing…' : last ? `${last.sender === 'agent' ? (last.internal ? 'Note: ' : 'You: ') : ''}${last.body}` : 'No messages yet';
+    const item = h('li', { class: `chat-item${chat.id === state.selected ? ' is-selected' : ''}${chat.closed ? ' is-closed' : ''}` },
+      h('button', { type: 'button', class: 'chat-item-main', onclick: () => select(chat.id), 'aria-current': chat.id === state.selected ? 'true' : null, dataset: { conversation: chat.id } },
+        h('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, initials(customerName(chat))),
+        h('span', { class: 'chat-item-text' },
+          h('span', { class: 'chat-item-top' },
+            h('strong', { class: 'chat-item-name' }, customerName(chat)),
+            chat.closed
+              ? h('span', { class: 'tag tag-muted' }, 'Closed')
+              : since ? h('span', { class: `wait${waited > LONG_WAIT_MS ? ' is-long' : ''}`, title: 'Customer waiting for an answer' }, duration(waited)) : null),
+          h('span', { class: `chat-item-preview${chat.typing ? ' is-typing' : ''}` }, preview)),
+        count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null),
+      chat.closed ? h('button', { type: 'button', class: 'dismiss', 'aria-label': `Remove ${customerName(chat)} from the list`, onclick: () => dismiss(chat.id) }, '×') : null);
+    list.append(item);
+  }
+}
+
+export function renderQueue({ take }) {
+  const list = clear($('queue'));
+  $('queue-count').textContent = String(state.queue.length);
+  $('queue-empty').hidden = state.queue.length > 0;
+  const full = state.agent && state.agent.active >= state.agent.max_chats;
+  const elapsed = Date.now() - state.queueAt;
+  for (const entry of state.queue) {
+    const waited = entry.waiting_seconds * 1000 + elapsed;
+    list.append(h('li', { class: 'queue-item' },
+      h('span', { class: 'queue-pos', 'aria-label': `Position ${entry.position}` }, String(entry.position)),
+      h('span', { class: 'queue-text' },
+        h('strong', {}, categoryName(entry.topic) || 'General question'),
+        h('span', { class: 'queue-meta' },
+          h('span', { class: 'locale' }, String(entry.locale || '').toUpperCase()),
+          entry.priority > 0 ? h('span', { class: 'tag tag-warn' }, 'Returned') : null,
+          h('span', { class: `wait${waited > LONG_WAIT_MS ? ' is-long' : ''}` }, `waiting ${duration(waited)}`))),
+      h('button', { type: 'button', class: 'button-small', disabled: full, title: full ? 'You are at your chat capacity' : null, onclick: (e) => take(entry.conversation_id, e.currentTarget) }, 'Take')));
+  }
+}

@@ -1,0 +1,371 @@
+// The operator console: one /agent socket; every (re)connect resyncs chats, queue and presence.
+import { $, h, initials } from './dom.js';
+import { state, chatFor, addMessage, markRead, unread, customerName, categoryName, duration, uuid } from './state.js';
+import { renderMyChats, renderQueue } from './lists.js';
+import { TranscriptView } from './transcript.js';
+import { Composer } from './composer.js';
+import { renderDetails } from './details.js';
+import { setupTransfer, setupClose } from './dialogs.js';
+import { setupSound, chime, setTitleCount } from './notify.js';
+
+const RETRY_CODES = new Set(['timeout', 'unavailable', 'internal', 'rate_limited']);
+const CUSTOMER_TYPING_TTL_MS = 8000;
+const LANGUAGES = { en: 'English', ru: 'Russian', pl: 'Polish' };
+const app = $('app');
+state.me = { id: app.dataset.userId, name: app.dataset.userName };
+$('me-avatar').textContent = initials(state.me.name);
+
+const socket = io('/agent', { transports: ['websocket', 'polling'], reconnectionDelay: 500, reconnectionDelayMax: 4000 });
+const transcript = new TranscriptView();
+const composer = new Composer({ socket, send });
+const typingTimers = new Map();
+
+function call(event, payload) {
+  if (!socket.connected) return Promise.resolve({ ok: false, error: { code: 'offline', message: 'You are offline; it will be sent when the connection is back.' } });
+  return socket.timeout(10000).emitWithAck(event, payload)
+    .catch(() => ({ ok: false, error: { code: 'timeout', message: 'The server did not answer in time. Try again.' } }));
+}
+
+function toast(text, kind = 'info') {
+  const el = h('div', { class: `toast toast-${kind}` }, text);
+  $('toasts').append(el);
+  while ($('toasts').children.length > 3) $('toasts').firstElementChild.remove();
+  setTimeout(() => el.classList.add('is-leaving'), 3800);
+  setTimeout(() => el.remove(), 4200);
+}
+
+const wide = () => window.matchMedia('(min-width: 761px)').matches;
+const looking = () => document.visibilityState === 'visible';
+
+// -- connection and resync -----------------------------------------------------------------------
+
+socket.on('connect', () => { $('banner').hidden = true; });
+socket.on('disconnect', (reason) => {
+  if (reason !== 'io client disconnect') $('banner').hidden = false;
+  if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 800); // a logout elsewhere answers unauthorized
+});
+socket.on('connect_error', (err) => {
+  const code = err && err.data && err.data.code;
+  if (code === 'unauthorized') window.location.assign('/login?next=/console');
+  else $('banner').hidden = false;
+});
+
+socket.on('session', async (session) => {
+  state.agent = session.agent;
+  state.colleagues = session.colleagues || [];
+  setQueue(session.queue || []);
+  const assigned = new Set(session.conversations.map((c) => c.id));
+  for (const chat of state.chats.values()) {
+    if (!assigned.has(chat.id) && !chat.closed) {
+      chat.closed = true;
+      chat.note = 'This chat is no longer assigned to you.';
+    }
+  }
+  for (const conversation of session.conversations) {
+    const chat = chatFor(conversation);
+    chat.closed = false;
+    chat.note = null;
+  }
+  if (!state.selected && wide() && session.conversations.length) state.selected = session.conversations[0].id;
+  renderAll();
+  await Promise.all(session.conversations.map((c) => resync(state.chats.get(c.id))));
+});
+
+/** Resend what we had not got acked, then fetch what we missed and who the customer is. */
+async function resync(chat) {
+  for (const pending of chat.pending.values()) deliver(chat, pending);
+  const [history, info] = await Promise.all([
+    call('history', { conversation_id: chat.id, after_seq: chat.maxSeq }),
+    call('customer:history', { conversation_id: chat.id }),
+  ]);
+  if (history.ok) history.messages.forEach((m) => addMessage(chat, m));
+  if (info.ok) {
+    chat.customer = info.customer;
+    chat.history = { conversations: info.conversations, complaints: info.complaints };
+  }
+  if (chat.id === state.selected && looking()) markRead(chat);
+  renderAll();
+}
+
+// -- live events ----------------------------------------------------------------------------------
+
+socket.on('chat:assigned', (event) => {
+  const chat = chatFor(event.conversation);
+  chat.customer = event.customer;
+  chat.closed = false;
+  chat.note = null;
+  chat.arrivedAt = Date.now();
+  event.messages.forEach((m) => addMessage(chat, m));
+  chime('chat');
+  toast(`New chat: ${customerName(chat)}${chat.conversation.topic ? ` · ${categoryName(chat.conversation.topic)}` : ''}`);
+  if (!state.selected && wide()) select(chat.id);
+  else renderAll();
+  call('customer:history', { conversation_id: chat.id }).then((info) => {
+    if (!info.ok) return;
+    chat.customer = info.customer;
+    chat.history = { conversations: info.conversations, complaints: info.complaints };
+    if (chat.id === state.selected) renderDetails(chat);
+  });
+});
+
+socket.on('message:new', (message) => {
+  const chat = state.chats.get(message.conversation_id);
+  if (!chat) return;
+  const before = chat.maxSeq;
+  if (!addMessage(chat, message)) return;
+  if (message.sender === 'customer') {
+    setTyping(chat, false);
+    if (!(chat.id === state.selected && looking())) chime();
+  }
+  if (message.seq > before + 1) {
+    call('history', { conversation_id: chat.id, after_seq: before }).then((ack) => {
+      if (ack.ok) ack.messages.forEach((m) => addMessage(chat, m));
+      renderAll();
+    });
+  }
+  if (chat.id === state.selected && looking()) markRead(chat);
+  renderAll();
+});
+
+socket.on('typing', (event) => {
+  const chat = state.chats.get(event.conversation_id);
+  if (chat) setTyping(chat, event.typing);
+});
+
+function setTyping(chat, typing) {
+  clearTimeout(typingTimers.get(chat.id));
+  chat.typing = typing;
+  if (typing) typingTimers.set(chat.id, setTimeout(() => setTyping(chat, false), CUSTOMER_TYPING_TTL_MS));
+  renderLists();
+  if (chat.id === state.selected) renderTyping(chat);
+}
+
+socket.on('chat:unassigned', (event) => {
+  const chat = state.chats.get(event.conversation_id);
+  if (!chat) return;
+  state.chats.delete(chat.id);
+  if (state.selected === chat.id) {
+    state.selected = null;
+    app.dataset.view = 'list';
+  }
+  const why = event.reason === 'transferred' ? 'was transferred' : 'went back to the queue';
+  toast(`Chat with ${customerName(chat)} ${why}.`);
+  renderAll();
+});
+
+socket.on('chat:updated', (conversation) => {
+  const chat = state.chats.get(conversation.id);
+  if (!chat) return;
+  chat.conversation = { ...chat.conversation, ...conversation };
+  if (conversation.status === 'closed' && !chat.closed) {
+    chat.closed = true;
+    setTyping(chat, false);
+    chat.note = closedNote(conversation, 'The customer ended the chat');
+    if (chat.id !== state.selected) toast(`${customerName(chat)} ended the chat.`);
+  }
+  renderAll();
+});
+
+socket.on('queue:snapshot', (event) => setQueue(event.queue));
+socket.on('agent:updated', (agent) => {
+  state.agent = { ...state.agent, ...agent };
+  renderPresence();
+  renderLists();
+});
+
+function closedNote(conversation, who) {
+  if (conversation.outcome === 'complaint') {
+    return `${who}. A complaint was created${conversation.complaint_reference ? `: ${conversation.complaint_reference}` : ''}.`;
+  }
+  if (conversation.outcome === 'abandoned') return `${who} before it was answered.`;
+  return `${who} — resolved.`;
+}
+
+function setQueue(queue) {
+  state.queue = queue;
+  state.queueAt = Date.now();
+  renderLists();
+}
+
+// -- sending -----------------------------------------------------------------------------------------
+
+function send(chat, body, internal) {
+  const pending = { client_id: uuid(), conversation_id: chat.id, body, internal, created_at: new Date().toISOString() };
+  chat.pending.set(pending.client_id, pending);
+  renderChat();
+  deliver(chat, pending);
+}
+
+async function deliver(chat, pending) {
+  if (pending.inFlight) return;
+  pending.inFlight = true;
+  pending.failed = false;
+  const ack = await call('message:send', {
+    conversation_id: pending.conversation_id, client_id: pending.client_id, body: pending.body, internal: Boolean(pending.internal),
+  });
+  pending.inFlight = false;
+  if (ack.ok) {
+    addMessage(chat, ack.message);
+    if (chat.id === state.selected) markRead(chat);
+    $('composer-error').hidden = true;
+  } else if (ack.error.code === 'offline') {
+    // the next session resends it with the same client_id
+  } else if (RETRY_CODES.has(ack.error.code)) {
+    setTimeout(() => deliver(chat, pending), 1500);
+  } else {
+    pending.failed = true;
+    $('composer-error').textContent = ack.error.message;
+    $('composer-error').hidden = false;
+  }
+  renderAll();
+}
+
+// -- selection and rendering -----------------------------------------------------------------------
+
+function select(id) {
+  const previous = state.selected ? state.chats.get(state.selected) : null;
+  const next = state.chats.get(id) || null;
+  composer.switchTo(previous, next);
+  if (previous && previous.closed && previous.id !== id) state.chats.delete(previous.id);
+  state.selected = next ? id : null;
+  if (next) markRead(next);
+  app.dataset.view = next ? 'chat' : 'list';
+  renderAll();
+  if (next && !next.closed && wide()) $('composer-input').focus();
+}
+
+function dismiss(id) {
+  state.chats.delete(id);
+  if (state.selected === id) {
+    state.selected = null;
+    app.dataset.view = 'list';
+  }
+  renderAll();
+}
+
+function renderLists() {
+  renderMyChats({ select, dismiss });
+  renderQueue({ take });
+  let count = 0;
+  for (const chat of state.chats.values()) if (!chat.closed && !(chat.id === state.selected && looking())) count += unread(chat);
+  setTitleCount(count);
+}
+
+function renderPresence() {
+  const agent = state.agent;
+  if (!agent) return;
+  for (const button of $('presence').querySelectorAll('[data-status]')) {
+    button.setAttribute('aria-checked', String(button.dataset.status === agent.status));
+  }
+  $('capacity').textContent = `${agent.active ?? 0} of ${agent.max_chats} chats`;
+  $('capacity').classList.toggle('is-full', (agent.active ?? 0) >= agent.max_chats);
+}
+
+function renderTyping(chat) {
+  $('typing').hidden = !chat.typing || chat.closed;
+  $('typing-text').textContent = `${customerName(chat)} is typing…`;
+}
+
+function renderChat() {
+  const chat = state.selected ? state.chats.get(state.selected) : null;
+  $('no-chat').hidden = Boolean(chat);
+  $('chat').hidden = !chat;
+  renderDetails(chat);
+  if (!chat) return;
+  const conversation = chat.conversation;
+  $('chat-avatar').textContent = initials(customerName(chat));
+  $('chat-name').textContent = customerName(chat);
+  const meta = [categoryName(conversation.topic) || 'General question', LANGUAGES[conversation.locale] || conversation.locale];
+  if (conversation.created_at) meta.push(`started ${duration(Date.now() - Date.parse(conversation.created_at))} ago`);
+  if (chat.customer && chat.customer.verified) meta.push('verified');
+  $('chat-meta').textContent = meta.join(' · ');
+  transcript.show(chat);
+  renderTyping(chat);
+  $('closed-note').hidden = !chat.note;
+  $('closed-note').replaceChildren(h('span', {}, chat.note || ''),
+    chat.closed ? h('button', { type: 'button', class: 'button-quiet', onclick: () => dismiss(chat.id) }, 'Remove from list') : null);
+  $('composer').hidden = chat.closed;
+  $('transfer').hidden = chat.closed;
+  $('close-chat').hidden = chat.closed;
+}
+
+function renderAll() {
+  renderPresence();
+  renderLists();
+  renderChat();
+}
+
+// -- controls ----------------------------------------------------------------------------------------
+
+async function take(conversationId, button) {
+  button.disabled = true;
+  const ack = await call('chat:take', { conversation_id: conversationId });
+  if (!ack.ok) {
+    button.disabled = false;
+    toast(ack.error.message, 'error');
+    return;
+  }
+  // chat:assigned brings the transcript; show it as soon as it is here
+  const until = Date.now() + 5000;
+  const waitForChat = () => {
+    if (state.chats.has(conversationId)) select(conversationId);
+    else if (Date.now() < until) setTimeout(waitForChat, 50);
+  };
+  waitForChat();
+}
+
+for (const button of $('presence').querySelectorAll('[data-status]')) {
+  button.addEventListener('click', async () => {
+    const ack = await call('presence:set', { status: button.dataset.status });
+    if (!ack.ok) {
+      toast(ack.error.message, 'error');
+      return;
+    }
+    state.agent = { ...state.agent, ...ack.agent };
+    renderPresence();
+  });
+}
+$('presence').addEventListener('keydown', (event) => {
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  if (!step) return;
+  event.preventDefault();
+  const buttons = [...$('presence').querySelectorAll('[data-status]')];
+  const index = buttons.indexOf(document.activeElement);
+  buttons[(index + step + buttons.length) % buttons.length].focus();
+});
+
+const openTransfer = setupTransfer({
+  call,
+  done: (to) => toast(to ? `Transferred to ${to.name}.` : 'Returned to the queue.'),
+});
+const openClose = setupClose({
+  call,
+  done: (ack) => {
+    const chat = state.chats.get(ack.conversation.id);
+    if (!chat) return;
+    chat.conversation = { ...chat.conversation, ...ack.conversation };
+    chat.closed = true;
+    chat.note = ack.complaint
+      ? `You closed this chat as a complaint: ${ack.complaint.reference}.`
+      : 'You closed this chat as resolved.';
+    renderAll();
+  },
+});
+$('transfer').addEventListener('click', openTransfer);
+$('close-chat').addEventListener('click', openClose);
+$('back').addEventListener('click', () => { app.dataset.view = 'list'; });
+$('show-details').addEventListener('click', () => { app.dataset.view = 'details'; });
+$('hide-details').addEventListener('click', () => { app.dataset.view = state.selected ? 'chat' : 'list'; });
+document.addEventListener('visibilitychange', () => {
+  const chat = state.selected && state.chats.get(state.selected);
+  if (chat && looking()) markRead(chat);
+  renderLists();
+});
+setupSound();
+setInterval(renderLists, 10000);
+
+fetch('/widget/config?locale=en', { credentials: 'same-origin' })
+  .then((response) => (response.ok ? response.json() : { categories: [] }))
+  .then((config) => { state.categories = config.categories; renderAll(); })
+  .catch(() => {});
+renderAll();

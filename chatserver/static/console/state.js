@@ -1,0 +1,116 @@
+// What the console knows: the agent, their chats (keyed by conversation id), the queue, colleagues.
+// Messages are keyed by id, so the ack, the live event and a resync's history never show one twice.
+
+const READ_KEY = 'chatserver.console.read';
+
+export const state = {
+  me: { id: '', name: '' },
+  agent: null,
+  colleagues: [],
+  queue: [],
+  queueAt: Date.now(),
+  categories: [],
+  chats: new Map(),
+  selected: null,
+};
+
+export function chatFor(conversation) {
+  let chat = state.chats.get(conversation.id);
+  if (!chat) {
+    chat = {
+      id: conversation.id,
+      conversation,
+      customer: null,
+      history: null,
+      messages: new Map(),
+      pending: new Map(),
+      maxSeq: 0,
+      typing: false,
+      closed: false,
+      note: null,
+      draft: '',
+      arrivedAt: Date.now(),
+    };
+    state.chats.set(conversation.id, chat);
+  } else {
+    chat.conversation = { ...chat.conversation, ...conversation };
+  }
+  return chat;
+}
+
+/** Store a message; true when it is new. */
+export function addMessage(chat, message) {
+  if (message.client_id) chat.pending.delete(message.client_id);
+  if (chat.messages.has(message.id)) return false;
+  chat.messages.set(message.id, message);
+  chat.maxSeq = Math.max(chat.maxSeq, message.seq);
+  return true;
+}
+
+export function ordered(chat) {
+  return [...chat.messages.values()].sort((a, b) => a.seq - b.seq);
+}
+
+// -- read markers survive a reload, so unread counts do too --------------------------------------
+
+function readMarks() {
+  try {
+    return JSON.parse(localStorage.getItem(READ_KEY) || '{}');
+  } catch {
+    return {};
+  }
+}
+
+export function markRead(chat) {
+  const marks = readMarks();
+  marks[chat.id] = chat.maxSeq;
+  for (const id of Object.keys(marks)) if (!state.chats.has(id)) delete marks[id];
+  try {
+    localStorage.setItem(READ_KEY, JSON.stringify(marks));
+  } catch {
+    // unread counts just restart after a reload
+  }
+}
+
+export function unread(chat) {
+  const seen = readMarks()[chat.id] || 0;
+  let count = 0;
+  for (const m of chat.messages.values()) if (m.sender === 'customer' && m.seq > seen) count += 1;
+  return count;
+}
+
+/** Since when the customer has been waiting for our answer, or null when it is their turn. */
+export function waitingSince(chat) {
+  const list = ordered(chat).filter((m) => !m.internal && m.sender !== 'system');
+  const last = list[list.length - 1];
+  if (!last) return chat.conversation.created_at ? Date.parse(chat.conversation.created_at) : null;
+  if (last.sender !== 'customer') return null;
+  return Date.parse(last.created_at);
+}
+
+export function customerName(chat) {
+  return (chat.customer && chat.customer.name) || 'Customer';
+}
+
+export function categoryName(slug) {
+  if (!slug) return null;
+  const category = state.categories.find((c) => c.slug === slug);
+  return category ? category.name : slug;
+}
+
+export function duration(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

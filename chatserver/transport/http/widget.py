@@ -1,0 +1,137 @@
+"""The embeddable widget: the loader (/widget.js), the iframe page, its assets and public configuration.
+
+The widget's files live in the top-level `widget/` folder and are served as they are (no build step).
+Everything here is public and read-only; the customer's token never leaves the iframe's own storage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from chatserver import keys
+from chatserver.domain.models import LOCALES
+from chatserver.store import complaints as complaint_store
+from chatserver.transport.http.security import CSP
+
+WIDGET_DIR = Path(__file__).resolve().parents[3] / "widget"
+ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"}
+# Only plain origins may go into a CSP header: no spaces, quotes or semicolons can sneak in.
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+DEFAULT_COLOR = "#0a7d5a"
+# launcher labels the loader needs before its iframe has loaded
+LOADER_LABELS = {"open": "launcher.open", "close": "launcher.close", "unread": "launcher.unread", "title": "app.title"}
+LABELS_SLOT = re.compile(r"/\*LABELS\*/.*?/\*END\*/", re.S)
+
+
+def frame_csp(allowed_origins: tuple[str, ...]) -> str:
+    """The page CSP, except that the operator's sites (and this server) may frame the chat."""
+    origins = [o.rstrip("/") for o in allowed_origins if ORIGIN.match(o.rstrip("/"))]
+    return CSP.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(["'self'", *origins]))
+
+
+def pick_locale(wanted: str | None, accept_language: str = "") -> str:
+    candidates = [wanted or ""] + [part.split(";")[0].strip() for part in accept_language.split(",")]
+    for tag in candidates:
+        base = tag.lower().split("-")[0]
+        if base in LOCALES:
+            return base
+    return "en"
+
+
+@lru_cache(maxsize=32)
+def _read_json(path: Path, mtime: float) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def catalog(locale: str) -> dict[str, Any]:
+    path = WIDGET_DIR / "i18n" / f"{locale}.json"
+    return _read_json(path, path.stat().st_mtime)
+
+
+@lru_cache(maxsize=4)
+def _loader_source(mtimes: tuple[float, ...]) -> str:
+    labels = {locale: {k: catalog(locale).get(key, "") for k, key in LOADER_LABELS.items()} for locale in LOCALES}
+    source = (WIDGET_DIR / "loader.js").read_text(encoding="utf-8")
+    return LABELS_SLOT.sub(lambda _: json.dumps(labels, ensure_ascii=False), source, count=1)
+
+
+def asset_url(path: str) -> str:
+    target = WIDGET_DIR / path
+    version = int(target.stat().st_mtime) if target.exists() else 0
+    return f"/widget/assets/{path}?v={version}"
+
+
+async def loader(request: web.Request) -> web.Response:
+    files = [WIDGET_DIR / "loader.js", *(WIDGET_DIR / "i18n" / f"{locale}.json" for locale in LOCALES)]
+    source = _loader_source(tuple(f.stat().st_mtime for f in files))
+    response = web.Response(
+        text=source, content_type="text/javascript", charset="utf-8",
+        # short: operators never change the tag, so upgrades must reach their pages soon
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+    response.enable_compression()  # ~4 KB on the wire
+    return response
+
+
+async def _config(request: web.Request, locale: str) -> dict[str, Any]:
+    services = request.app[keys.SERVICES]
+    categories = [
+        {"slug": row["slug"], "name": row[f"name_{locale}"]} for row in await complaint_store.categories(services.db)
+    ]
+    online = any(a.status == "online" and a.sockets > 0 for a in services.dispatcher.agents.values())
+    return {"locale": locale, "categories": categories, "faq": await services.knowledge.faq(locale), "online": online}
+
+
+async def config(request: web.Request) -> web.Response:
+    locale = pick_locale(request.query.get("locale"), request.headers.get("Accept-Language", ""))
+    return web.json_response(await _config(request, locale), headers={"Cache-Control": "no-cache"})
+
+
+async def faq(request: web.Request) -> web.Response:
+    locale = pick_locale(request.query.get("locale"), request.headers.get("Accept-Language", ""))
+    articles = await request.app[keys.SERVICES].knowledge.faq(locale, request.query.get("q", "")[:200])
+    return web.json_response({"articles": articles})
+
+
+async def frame(request: web.Request) -> web.Response:
+    locale = pick_locale(request.query.get("locale"), request.headers.get("Accept-Language", ""))
+    color = request.query.get("color", "")
+    host = request.query.get("host", "")
+    boot = {
+        "locale": locale,
+        "color": color if COLOR.match(color) else DEFAULT_COLOR,
+        "host": host if ORIGIN.match(host) else None,
+        "catalog": catalog(locale),
+        "config": await _config(request, locale),
+    }
+    html = request.app[keys.TEMPLATES].get_template("widget_frame.html").render(boot=boot, locale=locale, asset=asset_url)
+    settings = request.app[keys.SETTINGS]
+    return web.Response(
+        text=html, content_type="text/html",
+        headers={"Content-Security-Policy": frame_csp(settings.allowed_origins), "Cache-Control": "no-cache"},
+    )
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    relative = request.match_info["path"]
+    target = (WIDGET_DIR / relative).resolve()
+    if WIDGET_DIR.resolve() not in target.parents or target.suffix not in ASSET_TYPES or not target.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(
+        target, headers={"Content-Type": ASSET_TYPES[target.suffix] + "; charset=utf-8", "Cache-Control": "no-cache"}
+    )
+
+
+def setup_widget_routes(app: web.Application) -> None:
+    app.router.add_get("/widget.js", loader)
+    app.router.add_get("/widget/frame", frame)
+    app.router.add_get("/widget/config", config)
+    app.router.add_get("/widget/faq", faq)
+    app.router.add_get("/widget/assets/{path:.+}", asset)

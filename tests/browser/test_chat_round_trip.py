@@ -1,0 +1,142 @@
+"""A customer on the demo page and an agent in the console talk, in two real Chromium contexts."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser import drive
+
+pytestmark = pytest.mark.browser
+
+
+async def test_customer_and_agent_exchange_messages_with_typing_both_ways(browser, live):
+    errors = drive.BrowserErrors()
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test"))
+    context = await drive.new_context(browser)
+    page = errors.watch(await context.new_page())
+    frame = await drive.open_widget(page, live.url)
+
+    await drive.start_chat(frame, "My withdrawal has been pending since Monday", name="Alice")
+    await expect(frame.locator(".msg--customer .bubble")).to_have_text(["My withdrawal has been pending since Monday"])
+
+    # the console is told without a reload, and Bob opens the chat
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["My withdrawal has been pending since Monday"])
+    await expect(frame.locator(".status--active .status-title")).to_have_text("Bob")
+
+    # agent typing shows in the widget, then the reply arrives
+    await bob.locator("#composer-input").press_sequentially("Checking it", delay=30)
+    await expect(frame.locator("#typing")).to_be_visible()
+    await expect(frame.locator("#typing-text")).to_contain_text("Bob")
+    await bob.locator("#composer-input").press_sequentially(" now", delay=30)
+    await bob.locator("#composer-input").press("Enter")
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["Checking it now"])
+    await expect(frame.locator("#typing")).to_be_hidden()
+
+    # customer typing shows in the console, then the answer arrives
+    await frame.locator("#composer-input").press_sequentially("Thank you", delay=30)
+    await expect(bob.locator("#typing")).to_be_visible()
+    await expect(bob.locator("#typing-text")).to_have_text("Alice is typing…")
+    await frame.locator("#composer-input").press("Enter")
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(
+        ["My withdrawal has been pending since Monday", "Thank you"]
+    )
+    await expect(frame.locator(".msg--customer.is-last-own .msg-state-text")).to_have_text("Sent")
+    assert errors.errors == []
+
+
+async def test_reload_mid_chat_shows_the_whole_conversation_once(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "First question", name="Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.locator("#composer-input").fill("First answer")
+    await bob.locator("#composer-input").press("Enter")
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["First answer"])
+    await drive.send_from_widget(frame, "Second question")
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_count(2)
+
+    await page.reload()
+    frame = await drive.open_widget(page)
+    bubbles = frame.locator("#log .bubble")
+    await expect(bubbles).to_have_text(["First question", "First answer", "Second question"])
+    await expect(frame.locator(".status--active")).to_be_visible()
+
+    # and the chat goes on after the reload
+    await drive.send_from_widget(frame, "Still there?")
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(
+        ["First question", "Second question", "Still there?"]
+    )
+    await expect(bubbles).to_have_count(4)
+
+
+async def test_message_written_offline_arrives_exactly_once(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "Hello", name="Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+
+    await context.set_offline(True)
+    await expect(frame.locator("#banner")).to_be_visible()
+    await drive.send_from_widget(frame, "Written while offline")
+    pending = frame.locator(".msg.is-pending .bubble")
+    await expect(pending).to_have_text(["Written while offline"])
+    stored = await frame.locator("#log").evaluate("() => JSON.parse(localStorage.getItem('chatserver.pending'))")
+    assert [m["body"] for m in stored] == ["Written while offline"]
+    await page.wait_for_timeout(1000)
+    await expect(bob.locator("#transcript .bubble", has_text="Written while offline")).to_have_count(0)
+
+    await context.set_offline(False)
+    await expect(frame.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["Hello", "Written while offline"])
+    await expect(frame.locator("#log .bubble")).to_have_text(["Hello", "Written while offline"])
+    await expect(frame.locator(".msg.is-pending")).to_have_count(0)
+    assert await frame.locator("#log").evaluate("() => JSON.parse(localStorage.getItem('chatserver.pending'))") == []
+
+    rows = await live.services.db.fetch("SELECT COUNT(*) AS n FROM messages WHERE body = ?", ("Written while offline",))
+    assert rows[0]["n"] == 1
+    await page.wait_for_timeout(500)  # a late duplicate would show up by now
+    await expect(bob.locator("#transcript .bubble", has_text="Written while offline")).to_have_count(1)
+
+
+async def test_queue_position_updates_live(browser, live):
+    first_page = await (await drive.new_context(browser)).new_page()
+    first = await drive.open_widget(first_page, live.url)
+    await drive.start_chat(first, "I was here first", name="Eve")
+    await expect(first.locator(".status--queued .status-title")).to_have_text("You're next in the queue")
+
+    second_page = await (await drive.new_context(browser)).new_page()
+    second = await drive.open_widget(second_page, live.url)
+    await drive.start_chat(second, "Me too", name="Alice")
+    await expect(second.locator(".status--queued .status-title")).to_have_text("You are number 2 in the queue")
+
+    await first.locator(".status--queued .btn").click()
+    await first.locator(".end-card--leave .btn-danger").click()
+    await expect(second.locator(".status--queued .status-title")).to_have_text("You're next in the queue")
+
+
+async def test_unread_badge_on_the_launcher_while_the_chat_is_closed(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page = await (await drive.new_context(browser)).new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "Hello", name="Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+
+    await frame.locator("#composer-input").press("Escape")  # the widget closes; focus returns to the launcher
+    launcher = page.locator("button.launcher")
+    await expect(launcher).to_have_attribute("aria-expanded", "false")
+    await expect(launcher).to_be_focused()
+    for text in ("One moment please", "Found it"):
+        await bob.fill("#composer-input", text)
+        await bob.press("#composer-input", "Enter")
+    await expect(page.locator(".badge")).to_have_text("2")
+    await expect(launcher).to_have_attribute("aria-label", "Open chat, 2 unread")
+
+    await launcher.click()
+    await expect(page.locator(".badge")).to_be_hidden()
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["One moment please", "Found it"])

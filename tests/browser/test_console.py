@@ -1,0 +1,122 @@
+"""The operator console: presence and capacity, the queue, notes, canned answers, transfer, resync, phone."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser import drive
+
+pytestmark = pytest.mark.browser
+
+
+async def customer_starts(browser, live, body: str, name: str):
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, body, name=name)
+    return page, frame
+
+
+async def test_queue_take_capacity_and_new_chat_notification(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test", online=False)
+    await bob.click("#presence [data-status=away]")
+    await expect(bob.locator("#capacity")).to_have_text("0 of 2 chats")
+    page, frame = await customer_starts(browser, live, "Is the bonus still active?", "Alice")
+    queued = bob.locator("#queue .queue-item")
+    await expect(queued).to_have_count(1)
+    await expect(queued).to_contain_text("Payments and withdrawals")
+    await queued.locator("button", has_text="Take").click()
+    await expect(bob.locator("#chat-name")).to_have_text("Alice")
+    await expect(bob.locator("#capacity")).to_have_text("1 of 2 chats")
+    await expect(bob.locator("#queue .queue-item")).to_have_count(0)
+    await expect(frame.locator(".status--active")).to_be_visible()
+
+    # a message for a chat that is not open: unread count and a title badge
+    page2, frame2 = await customer_starts(browser, live, "Second customer here", "Eve")
+    await bob.locator("#queue .queue-item button").click()
+    await expect(bob.locator("#chat-name")).to_have_text("Eve")
+    await drive.send_from_widget(frame, "Hello? Any news?")
+    alice = bob.locator("#my-chats .chat-item", has_text="Alice")
+    await expect(alice.locator(".unread")).to_have_text("1")
+    await expect(bob).to_have_title("(1) Console · Chatserver")
+    await alice.locator(".chat-item-main").click()
+    await expect(bob).to_have_title("Console · Chatserver")
+
+
+async def test_internal_notes_and_canned_answers(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page, frame = await customer_starts(browser, live, "Where is my money?", "Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+
+    await bob.click(".composer-modes [data-mode=note]")
+    await bob.fill("#composer-input", "Payments team says it left on Tuesday")
+    await bob.press("#composer-input", "Enter")
+    note = bob.locator("#transcript .line-note")
+    await expect(note).to_contain_text("Internal note")
+    await bob.click(".composer-modes [data-mode=reply]")
+
+    await bob.locator("#composer-input").press_sequentially("/withd")
+    options = bob.locator("#canned-list [role=option]")
+    await expect(options.first).to_contain_text("/withdraw")
+    await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#composer-input")).to_have_value("Your withdrawal has been approved on our side. Depending on your bank it arrives within 1–3 business days; e-wallets are usually faster.")
+    await bob.press("#composer-input", "Enter")
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["Your withdrawal has been approved on our side. Depending on your bank it arrives within 1–3 business days; e-wallets are usually faster."])
+    await page.wait_for_timeout(300)
+    assert "Payments team" not in await frame.locator("body").inner_text()
+
+
+async def test_transfer_to_a_colleague(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    carol = await drive.console(browser, live.url, "carol@example.test", online=False)
+    await carol.click("#presence [data-status=away]")  # carol gets nothing by routing...
+    page, frame = await customer_starts(browser, live, "Please help", "Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+    await carol.click("#presence [data-status=online]")  # ...until she is back
+    await bob.reload()  # colleagues' presence comes with the session
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.click("#transfer")
+    choice = bob.locator("#transfer-choices .choice", has_text="Carol")
+    await choice.locator("input").check()
+    await bob.click("#transfer-submit")
+    await expect(bob.locator("#my-chats .chat-item")).to_have_count(0)
+    await drive.open_chat_in_console(carol, "Alice")
+    await expect(carol.locator("#transcript .line-customer .bubble")).to_have_text(["Please help"])
+    await expect(frame.locator(".status--active .status-title")).to_have_text("Carol")
+
+
+async def test_console_resyncs_by_itself_after_a_lost_connection(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page, frame = await customer_starts(browser, live, "First", "Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+
+    await bob.context.set_offline(True)
+    await expect(bob.locator("#banner")).to_be_visible()
+    await drive.send_from_widget(frame, "Sent while the agent was away")
+    await bob.fill("#composer-input", "Typed while offline")
+    await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(1)
+
+    await bob.context.set_offline(False)
+    await expect(bob.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["First", "Sent while the agent was away"])
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["Typed while offline"])
+    await expect(bob.locator("#transcript .line-agent .bubble")).to_have_text(["Typed while offline"])
+
+
+async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test", viewport=drive.PHONE)
+    page, frame = await customer_starts(browser, live, "Hi from my phone", "Alice")
+    await expect(bob.locator("#my-chats")).to_be_visible()
+    await expect(bob.locator("#chat-pane")).to_be_hidden()
+    await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
+    await expect(bob.locator("#transcript .bubble")).to_have_text(["Hi from my phone"])
+    await expect(bob.locator("#my-chats")).to_be_hidden()
+    await bob.click("#show-details")
+    await expect(bob.locator("#details-body .profile-name")).to_have_text("Alice")
+    await bob.click("#hide-details")
+    await bob.click("#back")
+    await expect(bob.locator("#my-chats")).to_be_visible()
+    width = await bob.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= drive.PHONE["width"]

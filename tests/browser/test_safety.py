@@ -1,0 +1,127 @@
+"""Visitor text is text everywhere; pages allow no inline script; only allowed sites may frame the chat."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import expect
+
+from chatserver.services.auth import identity_signature
+from tests.browser import drive
+from tests.conftest import seed_cast
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTILE_NAME = '<img src=x onerror="window.__pwned=1">'
+HOSTILE_BODY = "{{7*7}} ${7*7} <script>window.__pwned=2</script><b onmouseover=alert(1)>bold</b>"
+TEMPLATE_INJECTION = "{{constructor.constructor('window.__pwned=3')()}}"
+
+
+@pytest.mark.browser
+async def test_visitor_markup_shows_literally_in_the_console_and_nothing_runs(browser, live):
+    errors = drive.BrowserErrors()
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test"))
+    context = await drive.new_context(browser)
+    page = errors.watch(await context.new_page())
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, HOSTILE_BODY, name=HOSTILE_NAME)
+    await drive.send_from_widget(frame, TEMPLATE_INJECTION)
+
+    await drive.open_chat_in_console(bob, HOSTILE_NAME)
+    bubbles = bob.locator("#transcript .line-customer .bubble")
+    await expect(bubbles).to_have_text([HOSTILE_BODY, TEMPLATE_INJECTION])
+    await expect(bob.locator("#my-chats .chat-item-name")).to_have_text([HOSTILE_NAME])
+    await expect(bob.locator("#details-body .profile-name")).to_have_text(HOSTILE_NAME)
+    await expect(frame.locator("#log .bubble")).to_have_text([HOSTILE_BODY, TEMPLATE_INJECTION])
+
+    for where in (bob, page):
+        assert await where.evaluate("() => window.__pwned") is None
+        assert await where.locator("img[src=x], b[onmouseover]").count() == 0
+    assert await frame.locator("img, script:not([src]):not([type='application/json'])").count() == 0
+    assert "49" not in await bob.locator("#transcript").inner_text()
+    await bob.locator("#transcript .bubble").first.hover()
+    assert errors.errors == []
+
+
+@pytest.mark.browser
+async def test_only_allowed_sites_may_frame_the_chat(browser, start_server, operator_site):
+    server = await start_server(allowed_origins=("https://casino.example",))
+    await seed_cast(server.services)
+    operator_site.html = f'<!doctype html><title>Not allowed</title><script src="{server.url}/widget.js"></script>'
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    await page.goto(f"{operator_site.origin}/")
+    await expect(page.locator("button.launcher")).to_be_visible()  # the loader runs anywhere...
+    await page.locator("button.launcher").click()
+    await page.wait_for_timeout(800)
+    frame = page.frame_locator("#chatserver-frame")
+    assert await frame.locator("#start-body").count() == 0  # ...but the chat refuses to be framed here
+
+
+async def test_every_page_has_a_csp_that_forbids_inline_scripts(start_server):
+    server = await start_server(allowed_origins=("https://casino.example", "bad origin; script-src *"))
+    async with aiohttp.ClientSession() as http:
+        for path in ("/", "/login", "/widget/frame", "/widget/config", "/widget.js"):
+            async with http.get(server.url + path) as response:
+                assert response.status == 200, path
+                csp = response.headers["Content-Security-Policy"]
+                assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+        async with http.get(server.url + "/widget/frame") as response:
+            csp = response.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'self' https://casino.example" in csp
+            assert "bad origin" not in csp and "X-Frame-Options" not in response.headers
+        async with http.get(server.url + "/") as response:
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        async with http.get(server.url + "/widget/assets/../chatserver/app.py") as response:
+            assert response.status == 404
+
+
+def test_templates_and_widget_have_no_inline_scripts_handlers_or_styles():
+    files = [
+        *ROOT.glob("chatserver/templates/*.html"),
+        ROOT / "widget" / "loader.js",
+        *ROOT.glob("widget/app/*.js"),
+        *ROOT.glob("chatserver/static/console/*.js"),
+    ]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".html":
+            for tag in re.findall(r"<script\b[^>]*>", text):
+                assert "src=" in tag or 'type="application/json"' in tag, f"inline script in {path.name}: {tag}"
+            assert not re.search(r"\son[a-z]+\s*=", text), f"inline event handler in {path.name}"
+            assert not re.search(r"\sstyle\s*=", text), f"style attribute in {path.name}"
+            assert "|safe" not in text, f"|safe in {path.name}"
+        else:
+            assert "innerHTML" not in text and "insertAdjacentHTML" not in text and "document.write" not in text, path.name
+            assert "eval(" not in text and "new Function" not in text, path.name
+
+
+@pytest.mark.browser
+async def test_signed_identity_from_the_host_reaches_the_console_and_the_token_stays_in_the_iframe(
+    browser, start_server, operator_site
+):
+    server = await start_server(allowed_origins=(operator_site.origin,), logins_per_minute=1000)
+    await seed_cast(server.services)
+    expires = int(time.time()) + 3600
+    signature = identity_signature("identity-secret", "player-1042", expires)
+    operator_site.html = (
+        f'<!doctype html><title>Casino</title><body><h1>My account</h1><script src="{server.url}/widget.js"></script>'
+        f"<script>Chatserver.identify({{external_id: 'player-1042', name: 'Anna Verified', expires: {expires}, "
+        f"signature: '{signature}'}});</script></body>"
+    )
+    bob = await drive.console(browser, server.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    await page.goto(f"{operator_site.origin}/")
+    frame = await drive.open_widget(page)
+    await drive.start_chat(frame, "Where is my deposit?")
+    await drive.open_chat_in_console(bob, "Anna Verified")
+    await expect(bob.locator("#details-body .badge-verified")).to_be_visible()
+
+    assert await page.evaluate("() => Object.keys(localStorage)") == []  # the host page holds nothing of ours
+    token = await frame.locator("body").evaluate("() => localStorage.getItem('chatserver.token')")
+    assert token and "player-1042" not in token
+    assert token.strip('"') not in await page.content()

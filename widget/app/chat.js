@@ -1,0 +1,482 @@
+// The Chat tab: the start form, then the live conversation (queue, agent, typing, delivery states),
+// then the ending (solved? → rating, not solved → complaint reference).
+import { $, h, clear, icon, ICONS, initials } from './dom.js';
+import { t, formatEta, formatDate } from './i18n.js';
+import { storage, uuid } from './storage.js';
+import { Transcript } from './transcript.js';
+import { endingCard } from './ending.js';
+
+const RETRY_CODES = new Set(['offline', 'timeout', 'unavailable', 'internal', 'rate_limited']);
+const TYPING_IDLE_MS = 3000;
+const TYPING_REPEAT_MS = 2500;
+const AGENT_TYPING_TTL_MS = 8000;
+const EMAIL = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
+
+export class Chat {
+  constructor({ conn, getConfig, whenSession, onAgentMessage, showTab, openArticle }) {
+    this.conn = conn;
+    this.getConfig = getConfig;
+    this.whenSession = whenSession;
+    this.onAgentMessage = onAgentMessage;
+    this.showTab = showTab;
+    this.openArticle = openArticle;
+    this.conversation = null;
+    this.queue = null;
+    this.ending = null;
+    this.endRequest = null;
+    this.inFlight = new Set();
+    this.typingSentAt = 0;
+    this.typingTimer = null;
+    this.agentTypingTimer = null;
+    this.transcript = new Transcript($('log'));
+    this.pinned = true;
+    this.bind();
+    this.subscribe();
+  }
+
+  // -- wiring ---------------------------------------------------------------------------------
+
+  bind() {
+    $('start-form').addEventListener('submit', (e) => { e.preventDefault(); this.start(); });
+    $('all-answers').addEventListener('click', () => this.showTab('help'));
+    $('home-complaint').addEventListener('click', () => this.showTab('complaints', { form: true }));
+    const input = $('composer-input');
+    input.addEventListener('input', () => { this.autosize(); this.typed(); });
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submitComposer(); }
+    });
+    $('composer').addEventListener('submit', (e) => { e.preventDefault(); this.submitComposer(); });
+    // a reader at the end stays at the end when the view shrinks (a phone keyboard, a rotated screen)
+    const scroller = $('scroller');
+    scroller.addEventListener('scroll', () => { this.pinned = this.nearBottom(); }, { passive: true });
+    new ResizeObserver(() => { if (this.pinned) scroller.scrollTop = scroller.scrollHeight; }).observe(scroller);
+  }
+
+  subscribe() {
+    this.conn.on('message:new', (m) => this.onMessage(m, true));
+    this.conn.on('queue:update', (q) => {
+      if (this.isCurrent(q.conversation_id)) { this.queue = { position: q.position, eta_seconds: q.eta_seconds }; this.renderStatus(); }
+    });
+    this.conn.on('chat:assigned', (a) => {
+      if (!this.isCurrent(a.conversation_id)) return;
+      Object.assign(this.conversation, { status: 'active', agent: { name: a.agent && a.agent.name } });
+      this.queue = null;
+      this.renderStatus();
+    });
+    this.conn.on('chat:requeued', (r) => {
+      if (!this.isCurrent(r.conversation_id)) return;
+      Object.assign(this.conversation, { status: 'queued', agent: null, requeued: true });
+      this.queue = null;
+      this.showAgentTyping(false);
+      this.renderStatus();
+    });
+    this.conn.on('typing', (e) => {
+      if (this.isCurrent(e.conversation_id)) this.showAgentTyping(e.typing, e.author);
+    });
+    this.conn.on('chat:closed', (c) => this.closed(c));
+  }
+
+  isCurrent(conversationId) {
+    return Boolean(this.conversation && this.conversation.id === conversationId);
+  }
+
+  // -- session and catching up ---------------------------------------------------------------
+
+  /** Every (re)connect: adopt the open conversation, resend unsent messages, fetch what we missed. */
+  async onSession(session) {
+    const open = session.conversation;
+    if (!open) {
+      storage.keepPendingFor(null);
+      if (this.conversation && this.conversation.status !== 'closed' && !this.ending) {
+        // it ended while we were away; we cannot know how, so just say so
+        this.conversation.status = 'closed';
+        this.ending = { kind: 'ended' };
+      }
+      this.render();
+      return;
+    }
+    if (!this.isCurrent(open.id)) {
+      this.transcript.reset();
+      this.ending = null;
+    }
+    this.conversation = open;
+    this.queue = session.queue;
+    storage.keepPendingFor(open.id);
+    this.render();
+    await Promise.all(storage.pending().map((p) => { this.transcript.addPending(p); return this.deliver(p); }));
+    await this.catchUp();
+  }
+
+  async catchUp() {
+    if (!this.conversation) return;
+    const conversationId = this.conversation.id;
+    const ack = await this.conn.call('history', { conversation_id: conversationId, after_seq: this.transcript.maxSeq });
+    if (ack.ok && this.isCurrent(conversationId)) {
+      for (const message of ack.messages) this.onMessage(message, false);
+    }
+  }
+
+  onMessage(message, live) {
+    if (!this.isCurrent(message.conversation_id)) return;
+    const stick = this.nearBottom();
+    const { known, gapAfter } = this.transcript.add(message);
+    if (message.sender === 'customer' && message.client_id) storage.removePending(message.client_id);
+    if (!known && message.sender === 'agent') {
+      this.showAgentTyping(false);
+      if (live) this.onAgentMessage(message);
+      if (this.conversation.agent === null || this.conversation.status === 'queued') {
+        // an agent wrote, so someone has the chat even if we missed chat:assigned
+        Object.assign(this.conversation, { status: 'active', agent: { name: message.author } });
+        this.renderStatus();
+      }
+    }
+    if (gapAfter !== null) this.catchUp();
+    if (stick || message.sender === 'customer') this.scrollToEnd();
+  }
+
+  // -- starting --------------------------------------------------------------------------------
+
+  async start() {
+    const body = $('start-body').value.trim();
+    const name = $('start-name').value.trim();
+    const email = $('start-email').value.trim();
+    const bodyError = !body ? t('form.required') : '';
+    const emailError = email && !EMAIL.test(email) ? t('form.email') : '';
+    this.fieldError('start-body', bodyError);
+    this.fieldError('start-email', emailError);
+    if (bodyError || emailError) {
+      (bodyError ? $('start-body') : $('start-email')).focus();
+      return;
+    }
+    const button = $('start-submit');
+    button.disabled = true;
+    this.formError('start-error', '');
+    try {
+      this.conn.start();
+      await this.whenSession();
+      const topic = document.querySelector('input[name="topic"]:checked');
+      const payload = { topic: topic ? topic.value : undefined, name: name || undefined, email: email || undefined };
+      const ack = await this.conn.call('chat:start', payload);
+      if (!ack.ok) {
+        this.formError('start-error', errorText(ack.error));
+        return;
+      }
+      this.transcript.reset();
+      this.conversation = ack.conversation;
+      this.queue = ack.queue;
+      this.ending = null;
+      $('start-body').value = '';
+      this.render();
+      this.send(body);
+      $('composer-input').focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  fieldError(id, text) {
+    const field = $(id);
+    const error = $(`${id}-error`);
+    error.textContent = text;
+    error.hidden = !text;
+    field.setAttribute('aria-invalid', String(Boolean(text)));
+    if (text) field.setAttribute('aria-describedby', `${id}-error`);
+    else field.removeAttribute('aria-describedby');
+  }
+
+  formError(id, text) {
+    $(id).textContent = text;
+    $(id).hidden = !text;
+  }
+
+  // -- sending ---------------------------------------------------------------------------------
+
+  submitComposer() {
+    const input = $('composer-input');
+    const body = input.value.trim();
+    if (!body || !this.conversation || this.conversation.status === 'closed') return;
+    input.value = '';
+    this.autosize();
+    this.stopTyping();
+    this.send(body);
+  }
+
+  /** Keep the message before the first try; it leaves storage only when the server has it. */
+  send(body) {
+    const pending = { client_id: uuid(), conversation_id: this.conversation.id, body, created_at: new Date().toISOString() };
+    storage.addPending(pending);
+    this.transcript.addPending(pending);
+    this.scrollToEnd();
+    this.deliver(pending);
+  }
+
+  async deliver(pending) {
+    if (this.inFlight.has(pending.client_id)) return;
+    this.inFlight.add(pending.client_id);
+    const ack = await this.conn.call('message:send', {
+      conversation_id: pending.conversation_id, client_id: pending.client_id, body: pending.body,
+    });
+    this.inFlight.delete(pending.client_id);
+    if (ack.ok) {
+      storage.removePending(pending.client_id);
+      this.onMessage(ack.message, false);
+      this.formError('composer-error', '');
+      return;
+    }
+    const code = ack.error && ack.error.code;
+    if (RETRY_CODES.has(code)) {
+      // offline: the next session resends it; otherwise try again shortly with the same client_id
+      if (code !== 'offline') setTimeout(() => this.conn.connected && this.deliver(pending), code === 'rate_limited' ? 3000 : 1500);
+      return;
+    }
+    storage.removePending(pending.client_id);
+    this.transcript.pendingEls.get(pending.client_id)?.classList.add('is-failed');
+    this.formError('composer-error', errorText(ack.error));
+  }
+
+  // -- typing ----------------------------------------------------------------------------------
+
+  typed() {
+    $('composer-send').disabled = !$('composer-input').value.trim();
+    if (!this.conversation || this.conversation.status === 'closed') return;
+    const now = Date.now();
+    if (now - this.typingSentAt > TYPING_REPEAT_MS) {
+      this.typingSentAt = now;
+      this.conn.send('typing', { conversation_id: this.conversation.id, typing: true });
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingTimer);
+    $('composer-send').disabled = !$('composer-input').value.trim();
+    if (this.typingSentAt && this.conversation) {
+      this.conn.send('typing', { conversation_id: this.conversation.id, typing: false });
+    }
+    this.typingSentAt = 0;
+  }
+
+  showAgentTyping(typing, author) {
+    clearTimeout(this.agentTypingTimer);
+    const box = $('typing');
+    if (typing) {
+      $('typing-text').textContent = t('agent.typing', { name: author || t('agent.fallback') });
+      const stick = this.nearBottom();
+      box.hidden = false;
+      if (stick) this.scrollToEnd();
+      this.agentTypingTimer = setTimeout(() => this.showAgentTyping(false), AGENT_TYPING_TTL_MS);
+    } else {
+      box.hidden = true;
+    }
+  }
+
+  // -- ending ----------------------------------------------------------------------------------
+
+  askToEnd() {
+    if (!this.conversation || this.conversation.status === 'closed') return;
+    this.ending = { kind: this.conversation.status === 'queued' ? 'leave' : 'ask', closed: false };
+    this.renderEnding();
+  }
+
+  async endChat(resolved) {
+    const conversationId = this.conversation.id;
+    this.endRequest = { conversationId, resolved };
+    const payload = { conversation_id: conversationId };
+    if (resolved !== undefined) payload.resolved = resolved;
+    const ack = await this.conn.call('chat:end', payload);
+    if (!ack.ok) {
+      this.ending.error = errorText(ack.error);
+      this.renderEnding();
+      return;
+    }
+    this.closed({
+      conversation_id: conversationId, outcome: ack.conversation.outcome,
+      complaint_reference: ack.conversation.complaint_reference, complaint: ack.complaint,
+    });
+  }
+
+  /** chat:closed and the chat:end ack both land here; whichever comes second changes nothing. */
+  closed(event) {
+    if (!this.isCurrent(event.conversation_id)) return;
+    this.conversation.status = 'closed';
+    this.conversation.outcome = event.outcome;
+    storage.keepPendingFor(null);
+    this.showAgentTyping(false);
+    const mine = this.endRequest && this.endRequest.conversationId === event.conversation_id ? this.endRequest : null;
+    const settled = this.ending && ['rate', 'thanks', 'complaint', 'abandoned', 'ended'].includes(this.ending.kind);
+    if (event.outcome === 'complaint') {
+      const complaint = event.complaint || (this.ending && this.ending.complaint) || null;
+      this.ending = { kind: 'complaint', complaint, reference: event.complaint_reference || (complaint && complaint.reference) };
+    } else if (settled) {
+      return;
+    } else if (event.outcome === 'abandoned') {
+      this.ending = { kind: 'abandoned' };
+    } else if (mine && mine.resolved === true) {
+      this.ending = { kind: 'rate' };
+    } else {
+      // the agent closed it: still ask, the customer has the last word
+      this.ending = { kind: 'ask', closed: true };
+    }
+    this.render();
+  }
+
+  /** The agent closed it as resolved and the customer says it was not: that same chat becomes a complaint. */
+  async notSolvedAfterClose() {
+    const ack = await this.conn.call('chat:end', { conversation_id: this.conversation.id, resolved: false });
+    if (!ack.ok) {
+      this.ending.error = errorText(ack.error);
+      this.renderEnding();
+      return;
+    }
+    this.ending = { kind: 'complaint', complaint: ack.complaint, reference: ack.complaint.reference };
+    this.render();
+  }
+
+  async rate(score, comment) {
+    const ack = await this.conn.call('rating', { conversation_id: this.conversation.id, score, comment: comment || undefined });
+    if (!ack.ok) {
+      this.ending.error = errorText(ack.error);
+      this.renderEnding();
+      return;
+    }
+    this.ending = { kind: 'thanks', score };
+    this.renderEnding();
+  }
+
+  newChat() {
+    this.conversation = null;
+    this.queue = null;
+    this.ending = null;
+    this.endRequest = null;
+    this.transcript.reset();
+    this.render();
+    $('start-body').focus();
+  }
+
+  // -- rendering -------------------------------------------------------------------------------
+
+  render() {
+    const live = Boolean(this.conversation);
+    $('home').hidden = live;
+    $('live').hidden = !live;
+    if (!live) {
+      this.renderHome();
+      return;
+    }
+    this.renderStatus();
+    this.renderEnding();
+  }
+
+  renderHome() {
+    const config = this.getConfig();
+    const chosen = document.querySelector('input[name="topic"]:checked');
+    const chosenSlug = chosen ? chosen.value : null;
+    clear($('topics')).append(...config.categories.filter((c) => c.slug !== 'other').slice(0, 6).concat(
+      config.categories.filter((c) => c.slug === 'other')).map((category) => h('label', { class: 'chip' },
+      h('input', { type: 'radio', name: 'topic', value: category.slug, class: 'sr-only', checked: category.slug === chosenSlug }),
+      h('span', {}, category.name))));
+    clear($('popular')).append(...config.faq.slice(0, 3).map((article) => h('li', {},
+      h('button', { type: 'button', class: 'popular-item', onclick: () => this.openArticle(article.id) },
+        h('span', {}, article.question), icon(ICONS.chevron)))));
+  }
+
+  renderStatus() {
+    const box = clear($('status'));
+    const conversation = this.conversation;
+    if (!conversation || conversation.status === 'closed') {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const endLabel = conversation.status === 'queued' ? t('chat.leave') : t('chat.end');
+    const endButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => this.askToEnd() }, endLabel);
+    if (conversation.status === 'queued') {
+      const position = this.queue && this.queue.position;
+      let title = t('queue.back');
+      if (position === 1) title = t('queue.next');
+      else if (position) title = t('queue.position', { position });
+      else if (!conversation.requeued) title = t('queue.title');
+      box.className = 'status status--queued';
+      box.append(
+        h('div', { class: 'status-icon', 'aria-hidden': 'true' }, icon(ICONS.hourglass)),
+        h('div', { class: 'status-text' },
+          h('strong', { class: 'status-title' }, title),
+          h('span', { class: 'status-sub' }, formatEta(this.queue ? this.queue.eta_seconds : null)),
+          h('button', { type: 'button', class: 'link', onclick: () => this.showTab('help') }, t('queue.browse'))),
+        endButton);
+    } else {
+      const name = (conversation.agent && conversation.agent.name) || t('agent.fallback');
+      box.className = 'status status--active';
+      box.append(
+        h('div', { class: 'avatar', 'aria-hidden': 'true' }, initials(name), h('span', { class: 'presence' })),
+        h('div', { class: 'status-text' },
+          h('strong', { class: 'status-title' }, name),
+          h('span', { class: 'status-sub' }, t('agent.helping'))),
+        endButton);
+    }
+  }
+
+  renderEnding() {
+    const box = $('ending');
+    const composerHidden = Boolean(this.ending) || !this.conversation || this.conversation.status === 'closed';
+    $('composer').hidden = composerHidden;
+    if (composerHidden) $('composer-error').hidden = true;
+    if (!this.ending) {
+      box.hidden = true;
+      clear(box);
+      return;
+    }
+    box.hidden = false;
+    clear(box).append(endingCard(this.ending, this.conversation, {
+      solved: () => (this.ending.closed ? (this.ending = { kind: 'rate' }, this.renderEnding()) : this.endChat(true)),
+      notSolved: () => (this.ending.closed ? this.notSolvedAfterClose() : this.endChat(false)),
+      leave: () => this.endChat(undefined),
+      cancel: () => { this.ending = null; this.renderEnding(); $('composer-input').focus(); },
+      rate: (score, comment) => this.rate(score, comment),
+      skip: () => { this.ending = { kind: 'ended' }; this.renderEnding(); },
+      newChat: () => this.newChat(),
+      complaints: () => this.showTab('complaints'),
+    }));
+    this.scrollToEnd();
+    const focusable = box.querySelector('button, textarea');
+    if (focusable && document.activeElement && (document.activeElement === document.body || box.contains(document.activeElement) || document.activeElement.closest('#status'))) {
+      focusable.focus({ preventScroll: true });
+    }
+  }
+
+  retranslate() {
+    this.transcript.retranslate();
+    this.render();
+    if (!$('typing').hidden) $('typing-text').textContent = t('agent.typing', { name: this.conversation?.agent?.name || t('agent.fallback') });
+  }
+
+  // -- helpers ---------------------------------------------------------------------------------
+
+  autosize() {
+    const input = $('composer-input');
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 132)}px`;
+  }
+
+  nearBottom() {
+    const log = $('scroller');
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  scrollToEnd() {
+    const log = $('scroller');
+    this.pinned = true;
+    requestAnimationFrame(() => { log.scrollTop = log.scrollHeight; });
+  }
+}
+
+export function errorText(error) {
+  const code = error && error.code;
+  if (code === 'rate_limited') return t('errors.rate_limited');
+  if (code === 'too_large') return t('errors.too_large');
+  if (code === 'offline') return t('errors.offline');
+  return t('errors.generic');
+}
+
+export { formatDate };

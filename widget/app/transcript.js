@@ -1,0 +1,114 @@
+// The chat log: messages keyed by id and ordered by seq, so a message seen twice (ack, live event,
+// history after a reconnect) is shown once. Unsent messages sit at the end, keyed by client_id.
+import { h, icon, ICONS, initials } from './dom.js';
+import { t, has, formatTime } from './i18n.js';
+
+/** System messages carry a key such as `requeued:agent_disconnected`, never text to show as is. */
+export function systemText(body) {
+  const [kind, reason] = String(body || '').split(':', 2);
+  const specific = `system.${kind}.${reason}`;
+  if (reason && has(specific)) return t(specific);
+  if (has(`system.${kind}`)) return t(`system.${kind}`);
+  return t('system.generic');
+}
+
+export class Transcript {
+  constructor(list) {
+    this.list = list;
+    this.byId = new Map();
+    this.pendingEls = new Map();
+    this.maxSeq = 0;
+  }
+
+  reset() {
+    this.byId.clear();
+    this.pendingEls.clear();
+    this.maxSeq = 0;
+    this.list.replaceChildren();
+  }
+
+  /** Add or confirm a stored message. `gapAfter` is set when seq jumped past what we had:
+   * the caller then asks `history` for everything after it. */
+  add(message) {
+    const pendingEl = message.client_id ? this.pendingEls.get(message.client_id) : null;
+    if (pendingEl) {
+      pendingEl.remove();
+      this.pendingEls.delete(message.client_id);
+    }
+    const before = this.maxSeq;
+    if (this.byId.has(message.id)) return { known: true, gapAfter: null };
+    const el = this.render(message);
+    this.byId.set(message.id, { message, el });
+    this.insert(el, message.seq);
+    this.maxSeq = Math.max(this.maxSeq, message.seq);
+    this.relayout();
+    return { known: false, gapAfter: message.seq > before + 1 ? before : null };
+  }
+
+  addPending(pending) {
+    if (this.pendingEls.has(pending.client_id)) return;
+    const el = this.render({ sender: 'customer', body: pending.body, created_at: pending.created_at, pending: true });
+    this.pendingEls.set(pending.client_id, el);
+    this.list.append(el);
+    this.relayout();
+  }
+
+  insert(el, seq) {
+    for (const child of this.list.children) {
+      const childSeq = child.dataset.seq ? Number(child.dataset.seq) : Infinity;
+      if (childSeq > seq) {
+        this.list.insertBefore(el, child);
+        return;
+      }
+    }
+    this.list.append(el);
+  }
+
+  render(message) {
+    if (message.sender === 'system') {
+      return h('li', { class: 'msg msg--system', dataset: { seq: message.seq, body: message.body } },
+        h('span', { class: 'system-text' }, systemText(message.body)));
+    }
+    const mine = message.sender === 'customer';
+    const state = mine
+      ? h('span', { class: 'msg-state' }, message.pending ? icon(ICONS.clock) : icon(ICONS.check),
+        h('span', { class: 'msg-state-text' }, message.pending ? t('chat.sending') : t('chat.sent')))
+      : null;
+    return h('li', { class: `msg msg--${mine ? 'customer' : 'agent'}${message.pending ? ' is-pending' : ''}`, dataset: { seq: message.seq, at: message.created_at || '' } },
+      mine ? null : h('span', { class: 'msg-avatar', 'aria-hidden': 'true' }, initials(message.author)),
+      h('div', { class: 'msg-body' },
+        mine ? null : h('span', { class: 'msg-author' }, message.author || t('agent.fallback')),
+        h('p', { class: 'bubble' }, message.body),
+        h('span', { class: 'msg-meta' }, h('time', { datetime: message.created_at || '' }, formatTime(message.created_at)), state)));
+  }
+
+  /** Group runs from one author, and show the delivery state on the last own message only. */
+  relayout() {
+    let previous = null;
+    let lastOwn = null;
+    for (const el of this.list.children) {
+      const author = el.classList.contains('msg--system') ? null : (el.querySelector('.msg-author')?.textContent ?? 'me');
+      el.classList.toggle('is-followup', author !== null && previous === author);
+      if (el.classList.contains('msg--customer')) lastOwn = el;
+      el.classList.remove('is-last-own');
+      previous = author;
+    }
+    if (lastOwn) lastOwn.classList.add('is-last-own');
+  }
+
+  /** Re-render every row in the current language. */
+  retranslate() {
+    for (const { message, el } of this.byId.values()) {
+      const fresh = this.render(message);
+      el.replaceWith(fresh);
+      this.byId.get(message.id).el = fresh;
+    }
+    for (const el of this.list.querySelectorAll('.is-pending .msg-state-text')) el.textContent = t('chat.sending');
+    this.relayout();
+  }
+
+  lastAgentName() {
+    const agents = [...this.byId.values()].filter((e) => e.message.sender === 'agent');
+    return agents.length ? agents[agents.length - 1].message.author : null;
+  }
+}
