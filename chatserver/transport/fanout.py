@@ -49,7 +49,13 @@ class Fanout:
         try:
             snapshot = self.services.monitor.snapshot()
             await self.sio.emit("monitor:snapshot", snapshot, room=MONITOR_ROOM, namespace=MONITOR_NS)
-            await self.sio.emit("queue:snapshot", {"queue": snapshot["queue"]}, room=ALL_AGENTS, namespace=AGENT_NS)
+            colleagues = [
+                {"id": a["id"], "name": a["name"], "status": a["status"], "connected": a["connected"]}
+                for a in snapshot["agents"]
+            ]
+            await self.sio.emit(
+                "queue:snapshot", {"queue": snapshot["queue"], "colleagues": colleagues}, room=ALL_AGENTS, namespace=AGENT_NS
+            )
         except Exception:
             log.exception("snapshot failed")
 

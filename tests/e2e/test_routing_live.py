@@ -234,3 +234,19 @@ async def test_a_chat_that_has_to_wait_records_why(server):
     assert [r["rule"] for r in rows] == ["no_eligible_agent", "least_loaded"]
     for peer in (carol, alice, bob):
         await peer.close()
+
+
+async def test_consoles_see_the_queue_and_colleagues_presence_change(server):
+    bob = await peers.agent(server.url, "bob@example.test", online=False)
+    carol = await peers.agent(server.url, "carol@example.test")
+    seen = await bob.wait_for("queue:snapshot", lambda s: any(c["name"] == "Carol" and c["status"] == "online" for c in s["colleagues"]))
+    assert seen["queue"] == []
+    await carol.call("presence:set", {"status": "away"})
+    await bob.wait_for("queue:snapshot", lambda s: any(c["name"] == "Carol" and c["status"] == "away" for c in s["colleagues"]))
+    await carol.call("presence:set", {"status": "offline"})  # nobody online now: the chat waits
+    alice = await peers.customer(server.url)
+    await start_chat(alice, topic="rules", body="what does this rule mean")
+    waiting = await bob.wait_for("queue:snapshot", lambda s: len(s["queue"]) == 1)
+    assert waiting["queue"][0]["topic"] == "rules"
+    for peer in (bob, carol, alice):
+        await peer.close()

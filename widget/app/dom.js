@@ -1,4 +1,4 @@
-// Building DOM from data: text always goes in as text (textContent), never as HTML.
+// Building DOM from data: visitor text always goes in as text (textContent), never as HTML.
 
 /** h('li', {class: 'msg', dataset: {seq: 3}, onclick: fn}, 'text', childNode, ...) */
 export function h(tag, props = {}, ...children) {
@@ -60,6 +60,13 @@ export const ICONS = {
   hourglass: ['M7 3h10M7 21h10', 'M8 3c0 5 8 5 8 9s-8 4-8 9', 'M16 3c0 5-8 5-8 9s8 4 8 9'],
   chevron: 'M9 6l6 6-6 6',
   external: ['M14 4h6v6', 'M20 4l-9 9', 'M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5'],
+  lock: ['M6 11h12v9H6z', 'M8.5 11V8a3.5 3.5 0 0 1 7 0v3'],
+  back: 'M15 5l-7 7 7 7',
+  user: ['M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8z', 'M4 21a8 8 0 0 1 16 0'],
+  close: 'M6 6l12 12M18 6L6 18',
+  inbox: ['M3 13h5l1.5 3h5L16 13h5', 'M5 5h14l2 8v6H3v-6z'],
+  chat: 'M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z',
+  verified: ['M12 3l2.4 1.8 3-.2.9 2.9 2.4 1.8-1 2.7 1 2.7-2.4 1.8-.9 2.9-3-.2L12 21l-2.4-1.8-3 .2-.9-2.9-2.4-1.8 1-2.7-1-2.7 2.4-1.8.9-2.9 3 .2z', 'M9 12l2 2 4-4'],
 };
 
 export function initials(name) {

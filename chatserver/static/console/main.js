@@ -166,7 +166,10 @@ socket.on('chat:updated', (conversation) => {
   renderAll();
 });
 
-socket.on('queue:snapshot', (event) => setQueue(event.queue));
+socket.on('queue:snapshot', (event) => {
+  if (event.colleagues) state.colleagues = event.colleagues.filter((c) => c.id !== state.agent?.id);
+  setQueue(event.queue);
+});
 socket.on('agent:updated', (agent) => {
   state.agent = { ...state.agent, ...agent };
   renderPresence();
