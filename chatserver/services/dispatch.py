@@ -133,7 +133,9 @@ class Dispatcher:
 
     def _estimates(self) -> list[int | None]:
         order = self.queue_order()
-        free_in = routing.seat_free_times(self.seat_pool(), self.clock(), self.handle_times.samples)
+        if not order:
+            return []
+        free_in = routing.seat_free_times(self.seat_pool(), self.clock(), self.handle_times.samples, needed=len(order))
         waits = routing.estimate_waits(free_in, [self.handle_times.mean(c.topic) for c in order])
         return [None if w is None else int(round(w / ETA_STEP_SECONDS) * ETA_STEP_SECONDS) for w in waits]
 
