@@ -18,6 +18,7 @@ from chatserver.transport.customer import CustomerNamespace
 from chatserver.transport.fanout import Fanout
 from chatserver.transport.http.pages import setup_routes
 from chatserver.transport.http.security import security_headers
+from chatserver.transport.http.tracking import setup_tracking_routes
 from chatserver.transport.http.widget import setup_widget_routes
 from chatserver.transport.monitor import MonitorNamespace
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
@@ -82,5 +83,6 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app.on_shutdown.append(close_sockets)
     setup_routes(app)
     setup_widget_routes(app)
+    setup_tracking_routes(app)
     app.router.add_static("/static", static_root)
     return app

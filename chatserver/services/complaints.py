@@ -7,13 +7,13 @@ import hmac
 from typing import Any
 
 from chatserver.domain import complaints as rules
-from chatserver.domain.errors import Invalid
+from chatserver.domain.errors import Invalid, NotFound
 from chatserver.domain.models import iso
 from chatserver.services import events as ev
 from chatserver.services import presenters
 from chatserver.services.clock import Clock
 from chatserver.services.events import EventBus
-from chatserver.store import audit, complaints
+from chatserver.store import audit, complaints, customers
 from chatserver.store.db import Database, Row, Tx
 
 
@@ -90,6 +90,17 @@ class ComplaintService:
             )
         await self.bus.publish(ev.COMPLAINT_CREATED, complaint=row, customer_id=customer["id"])
         return self.public(row, for_customer=True)
+
+    async def track(self, reference: str, key: str) -> tuple[dict[str, Any], str]:
+        """The complaint behind a tracking link and its customer's language; a wrong key is not_found."""
+        row = await complaints.by_reference(self.db, reference)
+        if row is None or not hmac.compare_digest(self.tracking_key(reference), key):
+            raise NotFound("no complaint with this reference and key")
+        customer = await customers.get(self.db, row["customer_id"]) if row["customer_id"] else None
+        category = await complaints.category(self.db, row["category"])
+        public = presenters.complaint(row)
+        public["category_names"] = presenters.category(category)["names"] if category else {}
+        return public, customer["locale"] if customer else "en"
 
     async def list_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
         return [self.public(r, for_customer=True) for r in await complaints.list_for_customer(self.db, customer_id)]
