@@ -7,6 +7,7 @@ Unknown events and malformed payloads get an error ack; the socket stays open.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable
 
 import socketio
@@ -18,6 +19,9 @@ from chatserver.transport.schemas import Payload, parse
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Payload], Awaitable[dict[str, Any] | None]]
+
+# The socket whose event is being handled; emits it caused can skip it (its ack carries the result).
+origin_sid: ContextVar[str | None] = ContextVar("origin_sid", default=None)
 
 
 def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -107,7 +111,11 @@ class ContractNamespace(socketio.AsyncNamespace):
                 raise RateLimited("too many requests; slow down")
             schema, handler = route
             payload = parse(schema, args, self.max_body if "body" in schema.model_fields else None)
-            return ok(await handler(conn, payload))
+            token = origin_sid.set(sid)
+            try:
+                return ok(await handler(conn, payload))
+            finally:
+                origin_sid.reset(token)
         except ChatError as exc:
             self.errors_answered += 1
             return error(exc)

@@ -10,6 +10,7 @@ import socketio
 from chatserver.services import events as ev
 from chatserver.services.container import Services
 from chatserver.services.events import Event
+from chatserver.transport.base import origin_sid
 from chatserver.transport.monitor import MONITOR_ROOM
 from chatserver.transport.visibility import AGENT_NS, ALL_AGENTS, MONITOR_NS, emits_for
 
@@ -30,8 +31,10 @@ class Fanout:
         self.services.bus.subscribe(self.on_event)
 
     async def on_event(self, event: Event) -> None:
+        origin = origin_sid.get()
         for emit in emits_for(event):
-            await self.sio.emit(emit.event, emit.payload, room=emit.room, namespace=emit.namespace)
+            skip = origin if emit.skip_origin else None
+            await self.sio.emit(emit.event, emit.payload, room=emit.room, namespace=emit.namespace, skip_sid=skip)
         if event.name == ev.USER_SESSIONS_ENDED:
             await self._end_sessions(event.data.get("session_id"), event.data.get("user_id"))
         if event.name in (ev.QUEUE_POSITIONS, ev.AGENT_CHANGED, ev.CONVERSATION_ASSIGNED, ev.CONVERSATION_CLOSED, ev.CONVERSATION_UNASSIGNED):

@@ -24,6 +24,8 @@ class Emit:
     room: str
     event: str
     payload: dict[str, Any]
+    # the socket whose request caused this already has the result in its ack: skip it
+    skip_origin: bool = False
 
 
 def customer_room(customer_id: str) -> str:
@@ -49,9 +51,9 @@ def emits_for(event: Event) -> list[Emit]:
     if event.name == ev.MESSAGE_POSTED:
         message = d["message"]
         if d.get("agent_id"):
-            out.append(Emit(AGENT_NS, agent_room(d["agent_id"]), "message:new", presenters.message(message, for_agent=True)))
+            out.append(Emit(AGENT_NS, agent_room(d["agent_id"]), "message:new", presenters.message(message, for_agent=True), skip_origin=True))
         if not message["internal"]:
-            out.append(Emit(CUSTOMER_NS, customer_room(d["customer_id"]), "message:new", presenters.message(message, for_agent=False)))
+            out.append(Emit(CUSTOMER_NS, customer_room(d["customer_id"]), "message:new", presenters.message(message, for_agent=False), skip_origin=True))
     elif event.name == ev.TYPING:
         payload = {"conversation_id": d["conversation_id"], "typing": d["typing"], "author": d["author"]}
         if d["side"] == "customer" and d.get("agent_id"):

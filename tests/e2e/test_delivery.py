@@ -83,3 +83,16 @@ async def test_typing_reaches_the_other_side(server):
     assert heard["author"] == "Bob"
     await bob.close()
     await alice.close()
+
+
+async def test_the_sender_gets_its_message_in_the_ack_and_its_other_tabs_get_it_live(server):
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    token = alice.received("session")[0]["token"]
+    second_tab = await peers.customer(server.url, token=token)
+    ack = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "from tab one"})
+    assert ack["ok"]
+    await second_tab.wait_for("message:new", lambda m: m["body"] == "from tab one")
+    await bob.wait_for("message:new", lambda m: m["body"] == "from tab one")
+    assert [m for m in alice.received("message:new") if m["body"] == "from tab one"] == []  # no echo to the sender
+    for peer in (bob, alice, second_tab):
+        await peer.close()
