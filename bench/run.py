@@ -153,6 +153,17 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the bench process dies, however it dies, so that
+    no server or load generator outlives it (PR_SET_PDEATHSIG survives exec)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -206,7 +217,7 @@ class Server:
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             ["taskset", "-c", str(SERVER_CPU), *command], env=env, cwd=self.workdir,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
         )
         log.close()
 
@@ -286,7 +297,7 @@ class LoadGen:
         self.proc = await asyncio.create_subprocess_exec(
             "taskset", "-c", str(LOADGEN_CPU), node, str(LOADGEN), str(config),
             cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
-            limit=16 * 1024 * 1024,
+            limit=16 * 1024 * 1024, preexec_fn=_die_with_parent,
         )
         err.close()
 
@@ -604,8 +615,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # unwinds through run_scenario's finally blocks: the server and load generator are stopped
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         os.sched_setaffinity(0, {LOADGEN_CPU})  # keep the orchestrator off the server's core
     except (AttributeError, OSError):
