@@ -464,6 +464,14 @@ def _lat(p: dict[str, Any] | None) -> str:
     return f"{p['p50']:.1f} / {p['p95']:.1f} / {p['p99']:.1f} / {p['max']:.1f}"
 
 
+def noisy(d: dict[str, Any]) -> bool:
+    """Other processes (or the hypervisor) took a noticeable share of either core in the window."""
+    busy = d.get("interference_pct")
+    if not busy:
+        return False
+    return busy["server_cpu_others"] > 5 or busy["server_cpu_steal"] > 5 or busy["loadgen_cpu_others"] > 15
+
+
 def verdict(result: Result) -> list[str]:
     sc, d = result.scenario, result.data
     notes: list[str] = []
@@ -526,7 +534,7 @@ def report(result: Result) -> str:
         busy = d["interference_pct"]
         out.append(f"  other processes on the server's CPU {busy['server_cpu_others']}% (steal {busy['server_cpu_steal']}%), "
                    f"on the load generator's CPU {busy['loadgen_cpu_others']}%"
-                   + ("  <- NOISY: figures disturbed by other work on this machine" if busy["server_cpu_others"] > 5 else ""))
+                   + ("  <- NOISY: figures disturbed by other work on this machine" if noisy(d) else ""))
         split = d["server_cpu_split_pct"]
         out.append(f"  server CPU split: event-loop thread {split['main']}%, other threads (SQLite) {split['threads']}%; "
                    f"user {split['user']}%, system {split['system']}%")
@@ -543,6 +551,14 @@ def report(result: Result) -> str:
     return "\n".join(out)
 
 
+def _noise_cell(d: dict[str, Any]) -> str:
+    busy = d.get("interference_pct")
+    if not busy:
+        return "-"
+    cell = f"{busy['server_cpu_others']} / {busy['server_cpu_steal']} / {busy['loadgen_cpu_others']}"
+    return cell + (" NOISY" if noisy(d) else "")
+
+
 def _gc_cell(trace: dict[str, Any] | None) -> str:
     if not trace:
         return "not traced"
@@ -551,7 +567,7 @@ def _gc_cell(trace: dict[str, Any] | None) -> str:
 
 
 def comparison_table(results: list[Result]) -> str:
-    rows = ["| variant | deflate | gc tuning | uvloop | e2e p50 / p95 / p99 / max ms | ack p99 ms | achieved msg/s | lost / dup | server CPU µs/msg | server CPU % | KB/conn | loadgen CPU % | others on server CPU % | GC pauses in window |",
+    rows = ["| variant | deflate | gc tuning | uvloop | e2e p50 / p95 / p99 / max ms | ack p99 ms | achieved msg/s | lost / dup | server CPU µs/msg | server CPU % | KB/conn | loadgen CPU % | other work on server CPU / steal / on loadgen CPU % | GC pauses in window |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         env = VARIANTS[r.scenario.variant]
@@ -562,7 +578,7 @@ def comparison_table(results: list[Result]) -> str:
             f"{yes('CHATSERVER_UVLOOP', '1')} | {_lat(load.get('e2e_ms'))} | {load['ack_ms']['p99'] if load.get('ack_ms') else '-'} | "
             f"{load.get('achieved_rate', 0):.0f} | {load.get('lost_acked', '-')} / {load.get('duplicates', '-')} | "
             f"{d.get('server_cpu_us_per_msg', '-')} | {d.get('server_cpu_pct', '-')} | {d['kb_per_connection']} | {d.get('loadgen_cpu_pct', '-')} | "
-            f"{d.get('interference_pct', {}).get('server_cpu_others', '-')} | {_gc_cell(d.get('gc_trace'))} |"
+            f"{_noise_cell(d)} | {_gc_cell(d.get('gc_trace'))} |"
         )
     return "\n".join(rows)
 
