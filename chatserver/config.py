@@ -38,6 +38,22 @@ class Settings:
     logins_per_minute: int = 10
     first_response_hours: float = 24.0
     resolution_hours: float = 48.0
+    # hours before a complaint's due time that its owners are warned
+    sla_warning_hours: float = 2.0
+    # seconds between SLA sweeps (warnings, breaches, escalations, auto-close)
+    sla_sweep_seconds: float = 30.0
+    # days a resolved complaint waits for the customer before it closes by itself
+    complaint_autoclose_days: float = 7.0
+    # base address of this server as customers reach it, for links in e-mail; default http://host:port
+    public_url: str | None = None
+    # SMTP server for e-mail notices; without one, notices are written to the log instead
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    # "starttls", "tls" (implicit, usually port 465) or "none"
+    smtp_security: str = "starttls"
+    mail_from: str = "Support <support@localhost>"
     # NORMAL survives a process crash (SIGKILL); FULL also survives power loss at ~1 fsync per message
     db_synchronous: str = "NORMAL"
     cookie_secure: bool = False
@@ -49,6 +65,10 @@ class Settings:
     # every frame, for chat frames of a few hundred bytes; off unless bandwidth matters more
     websocket_compression: bool = False
     config: str | None = field(default=None, compare=False)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -121,6 +141,10 @@ def _check(settings: Settings) -> None:
         raise SettingsError("settings 'queue_timeout' must be positive and 'agent_grace' not negative")
     if settings.db_synchronous.upper() not in {"NORMAL", "FULL"}:
         raise SettingsError("setting 'db_synchronous' must be NORMAL or FULL")
+    if settings.smtp_security not in {"starttls", "tls", "none"}:
+        raise SettingsError("setting 'smtp_security' must be starttls, tls or none")
+    if min(settings.sla_warning_hours, settings.complaint_autoclose_days) < 0 or settings.sla_sweep_seconds <= 0:
+        raise SettingsError("settings 'sla_warning_hours' and 'complaint_autoclose_days' must not be negative, 'sla_sweep_seconds' must be positive")
     if settings.max_message_chars < 1:
         raise SettingsError("setting 'max_message_chars' must be positive")
 
