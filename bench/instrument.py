@@ -5,9 +5,6 @@ Which aids is set by environment variables, each naming an output file:
   goes, not how fast it is). Read with `python -m pstats OUT.pstats`.
 - BENCH_GC_TRACE=OUT.json: every garbage collection (generation, pause, objects collected) and
   event-loop stalls (a 10 ms ticker that reports how late it ran); costs next to nothing.
-- BENCH_JSON=orjson: python-socketio and python-engineio encode and decode packets with orjson
-  (what AsyncServer(json=...) would do), to measure whether a faster JSON module pays for a
-  dependency. orjson must be importable (bench/run.py adds --orjson-path to PYTHONPATH).
 - BENCH_GC_THRESHOLD=a,b,c: these collector thresholds instead of the ones `chatserver serve`
   sets with gc tuning on, to try other values without a code change.
 The profile and the trace cover only the measured window: they start on SIGUSR1 and stop and write on SIGUSR2
@@ -94,35 +91,9 @@ class GcTrace:
             json.dump(summary, handle, indent=1)
 
 
-class OrjsonModule:
-    """The part of the json module's interface that python-socketio and python-engineio use."""
-
-    def __init__(self) -> None:
-        import orjson
-
-        self._orjson = orjson
-        self.loads = orjson.loads
-
-    def dumps(self, obj: Any, **_: Any) -> str:
-        return self._orjson.dumps(obj).decode()
-
-
-def use_json(name: str) -> None:
-    if name != "orjson":
-        raise SystemExit(f"bench.instrument: unknown BENCH_JSON {name!r}")
-    import engineio.packet
-    import socketio.packet
-
-    module = OrjsonModule()
-    socketio.packet.Packet.json = module
-    engineio.packet.Packet.json = module
-
-
 def main() -> int:
     from chatserver.cli import main as chatserver_main
 
-    if os.environ.get("BENCH_JSON"):
-        use_json(os.environ["BENCH_JSON"])
     if os.environ.get("BENCH_GC_THRESHOLD"):
         values = tuple(int(x) for x in os.environ["BENCH_GC_THRESHOLD"].split(","))
         set_threshold = gc.set_threshold

@@ -44,14 +44,15 @@ VARIANTS: dict[str, dict[str, str]] = {
     "deflate": {"CHATSERVER_WEBSOCKET_COMPRESSION": "1"},
     "gc-default": {"CHATSERVER_GC_TUNING": "0"},
     "no-uvloop": {"CHATSERVER_UVLOOP": "0"},
-    "untuned": {"CHATSERVER_WEBSOCKET_COMPRESSION": "1", "CHATSERVER_GC_TUNING": "0", "CHATSERVER_UVLOOP": "0"},
-    # not a setting: bench/instrument.py swaps in orjson, to see whether it would pay for a dependency
-    "orjson": {"BENCH_JSON": "orjson"},
+    "untuned": {"CHATSERVER_WEBSOCKET_COMPRESSION": "1", "CHATSERVER_GC_TUNING": "0", "CHATSERVER_UVLOOP": "0",
+                "CHATSERVER_SOCKETIO_FAST_PATH": "0"},
+    # python-socketio's stock packet class (json module, binary walk) and manager (a task per recipient)
+    "stock-socketio": {"CHATSERVER_SOCKETIO_FAST_PATH": "0"},
     # other collector thresholds than cli.py's (100000, 50, 100), through bench/instrument.py
     "gc-10k": {"BENCH_GC_THRESHOLD": "10000,50,100"},
 }
-COMPARE_DEFAULT = ["tuned", "deflate", "gc-default", "no-uvloop", "untuned"]
-TUNING_ENV = ("CHATSERVER_WEBSOCKET_COMPRESSION", "CHATSERVER_GC_TUNING", "CHATSERVER_UVLOOP")
+COMPARE_DEFAULT = ["tuned", "stock-socketio", "deflate", "gc-default", "no-uvloop", "untuned"]
+TUNING_ENV = ("CHATSERVER_WEBSOCKET_COMPRESSION", "CHATSERVER_GC_TUNING", "CHATSERVER_UVLOOP", "CHATSERVER_SOCKETIO_FAST_PATH")
 
 
 @dataclass
@@ -212,7 +213,7 @@ class Server:
         if self.instrument:
             command = [sys.executable, "-m", "bench.instrument"]
             env.update(self.instrument)
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), self.instrument.get("BENCH_PYTHONPATH"), env.get("PYTHONPATH")]))
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", str(self.db)]
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
@@ -567,15 +568,15 @@ def _gc_cell(trace: dict[str, Any] | None) -> str:
 
 
 def comparison_table(results: list[Result]) -> str:
-    rows = ["| variant | deflate | gc tuning | uvloop | e2e p50 / p95 / p99 / max ms | ack p99 ms | achieved msg/s | lost / dup | server CPU µs/msg | server CPU % | KB/conn | loadgen CPU % | other work on server CPU / steal / on loadgen CPU % | GC pauses in window |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| variant | deflate | gc tuning | uvloop | socketio fast path | e2e p50 / p95 / p99 / max ms | ack p99 ms | achieved msg/s | lost / dup | server CPU µs/msg | server CPU % | KB/conn | loadgen CPU % | other work on server CPU / steal / on loadgen CPU % | GC pauses in window |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         env = VARIANTS[r.scenario.variant]
         d, load = r.data, r.data.get("load", {})
         yes = lambda key, default: "on" if env.get(key, default) == "1" else "off"  # noqa: E731
         rows.append(
             f"| {r.scenario.variant} | {yes('CHATSERVER_WEBSOCKET_COMPRESSION', '0')} | {yes('CHATSERVER_GC_TUNING', '1')} | "
-            f"{yes('CHATSERVER_UVLOOP', '1')} | {_lat(load.get('e2e_ms'))} | {load['ack_ms']['p99'] if load.get('ack_ms') else '-'} | "
+            f"{yes('CHATSERVER_UVLOOP', '1')} | {yes('CHATSERVER_SOCKETIO_FAST_PATH', '1')} | {_lat(load.get('e2e_ms'))} | {load['ack_ms']['p99'] if load.get('ack_ms') else '-'} | "
             f"{load.get('achieved_rate', 0):.0f} | {load.get('lost_acked', '-')} / {load.get('duplicates', '-')} | "
             f"{d.get('server_cpu_us_per_msg', '-')} | {d.get('server_cpu_pct', '-')} | {d['kb_per_connection']} | {d.get('loadgen_cpu_pct', '-')} | "
             f"{_noise_cell(d)} | {_gc_cell(d.get('gc_trace'))} |"
@@ -617,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--idle", type=int, metavar="N", help="only connect N customers and measure idle memory and CPU")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="tuned", help="server tuning (default: tuned = shipped defaults)")
     parser.add_argument("--compare", action="store_true", help="run scenario a (or the given one) once per variant")
-    parser.add_argument("--variants", help="comma-separated variants for --compare (default: tuned,deflate,gc-default,no-uvloop,untuned; also orjson, gc-10k)")
+    parser.add_argument("--variants", help="comma-separated variants for --compare (default: tuned,stock-socketio,deflate,gc-default,no-uvloop,untuned; also gc-10k)")
     parser.add_argument("--repeat", type=int, default=1, help="run each scenario this many times")
     parser.add_argument("--target-p99", type=float, default=None, help="p99 end-to-end target in ms for a custom scenario")
     parser.add_argument("--profile", metavar="OUT", help="run the server under cProfile and write pstats to OUT (slows it down)")
@@ -626,7 +627,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-trace-gc", dest="trace_gc", action="store_false",
                         help="do not record garbage collections and event-loop stalls in the measured window (recorded by default; "
                              "the server then runs under bench/instrument.py, the same code plus a gc callback and a 10 ms ticker)")
-    parser.add_argument("--orjson-path", metavar="DIR", help="where orjson is installed (pip install --target DIR orjson) for the orjson variant")
     parser.add_argument("--json", help="write results here (default var/bench/<timestamp>.json)")
     return parser
 
@@ -670,8 +670,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         base = scenarios[0]
         scenarios = [Scenario(**{**base.__dict__, "variant": n}) for n in names]
-    if args.orjson_path:
-        VARIANTS["orjson"]["BENCH_PYTHONPATH"] = str(Path(args.orjson_path).resolve())
     for sc in scenarios:
         sc.trace_gc = args.trace_gc
         sc.quiet_wait = args.quiet_wait

@@ -22,7 +22,7 @@ from chatserver.transport.http.tracking import setup_tracking_routes
 from chatserver.transport.http.widget import setup_widget_routes
 from chatserver.transport.monitor import MonitorNamespace
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
-from chatserver.transport.tuning import set_websocket_compression
+from chatserver.transport.tuning import DirectManager, JsonPacket, set_websocket_compression
 
 PACKAGE_DIR = Path(__file__).parent
 SIO = web.AppKey("sio", socketio.AsyncServer)
@@ -49,8 +49,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         return f"/static/{path}?v={version}"
 
     app[keys.TEMPLATES].globals["static"] = static
+    fast = settings.socketio_fast_path
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
+        serializer=JsonPacket if fast else "default",
+        client_manager=DirectManager() if fast else None,
         max_http_buffer_size=MAX_FRAME_BYTES,
         # the default: browsers may connect only from this server's own origin (the widget runs
         # in an iframe served from here); never '*'
@@ -63,6 +66,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         services = await build_services(settings, app[keys.SECRET_KEY], clock)
         app[keys.SERVICES] = services
+        services.mail.start()
         sio.register_namespace(CustomerNamespace(services))
         sio.register_namespace(AgentNamespace(services, app[keys.SECRET_KEY]))
         sio.register_namespace(MonitorNamespace(services, app[keys.SECRET_KEY]))
@@ -74,6 +78,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
     async def close_sockets(app: web.Application) -> None:
         app[keys.SERVICES].dispatcher.stop()
+        await app[keys.SERVICES].sweeper.stop()
         for namespace in ("/customer", "/agent", "/monitor"):
             handler = sio.namespace_handlers.get(namespace)
             for sid in list(getattr(handler, "connections", {})):

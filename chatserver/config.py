@@ -64,6 +64,9 @@ class Settings:
     # accept permessage-deflate on WebSockets: ~90 KB of zlib state per connection and CPU on
     # every frame, for chat frames of a few hundred bytes; off unless bandwidth matters more
     websocket_compression: bool = False
+    # JSON-only Socket.IO packets encoded with orjson, and emits without a task per recipient;
+    # off gives python-socketio's stock packet class and manager
+    socketio_fast_path: bool = True
     config: str | None = field(default=None, compare=False)
 
     @property
