@@ -66,6 +66,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         services = await build_services(settings, app[keys.SECRET_KEY], clock)
         app[keys.SERVICES] = services
+        services.mail.start()
+        # sweeps once now (what fell due while the server was down), then every sla_sweep_seconds
+        await services.sweeper.start()
         sio.register_namespace(CustomerNamespace(services))
         sio.register_namespace(AgentNamespace(services, app[keys.SECRET_KEY]))
         sio.register_namespace(MonitorNamespace(services, app[keys.SECRET_KEY]))
@@ -77,6 +80,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
     async def close_sockets(app: web.Application) -> None:
         app[keys.SERVICES].dispatcher.stop()
+        await app[keys.SERVICES].sweeper.stop()
         for namespace in ("/customer", "/agent", "/monitor"):
             handler = sio.namespace_handlers.get(namespace)
             for sid in list(getattr(handler, "connections", {})):

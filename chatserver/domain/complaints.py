@@ -1,9 +1,12 @@
-"""Complaint rules that chat closing needs: references, categories, due times."""
+"""Complaint rules: references, categories, due times, and what people may write."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from chatserver.domain.errors import Invalid
 
 SOURCES = ("chat_unanswered", "chat_not_solved", "agent_closed", "form", "agent_logged")
 DEFAULT_CATEGORY = "other"
@@ -30,3 +33,46 @@ def due_times(created_at: datetime, first_response_hours: float, resolution_hour
 def category_for_topic(topic: str | None, known_categories: set[str]) -> str:
     """A chat's topic is a category slug when the customer picked one; otherwise 'other'."""
     return topic if topic in known_categories else DEFAULT_CATEGORY
+
+
+# -- what people may write ---------------------------------------------------------------------
+
+BODY_MAX = 10_000  # as long as the form's body
+SUBJECT_MAX = 200
+REASON_MAX = 1_000
+COMMENT_MAX = 2_000
+AMOUNT_MAX = 10**9
+LOGGED_CHANNELS = ("email", "phone")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+# one address, nothing that could start a second mail header
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def check_text(value: str | None, what: str, limit: int) -> str:
+    """Stripped text that is neither empty nor longer than `limit`, else Invalid."""
+    text = (value or "").strip()
+    if not text:
+        raise Invalid(f"{what} must not be empty")
+    if len(text) > limit:
+        raise Invalid(f"{what} is longer than {limit} characters")
+    return text
+
+
+def check_optional_text(value: str | None, what: str, limit: int) -> str | None:
+    return check_text(value, what, limit) if value is not None and value.strip() else None
+
+
+def check_compensation(amount_minor: int, currency: str) -> None:
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 1 <= amount_minor <= AMOUNT_MAX:
+        raise Invalid(f"amount_minor must be a whole number from 1 to {AMOUNT_MAX}")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise Invalid("currency must be three capital letters (ISO 4217)")
+
+
+def check_score(score: int) -> None:
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise Invalid("score must be a whole number from 1 to 5")
+
+
+def plausible_email(value: str | None) -> bool:
+    return bool(value) and len(value) <= 254 and _EMAIL.fullmatch(value) is not None  # type: ignore[arg-type]

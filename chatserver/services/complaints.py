@@ -1,35 +1,83 @@
-"""Complaints: created from chats and from the widget's form, each with a reference and SLA due times."""
+"""Complaints: creation (chats, the widget's form, logged by staff), the lifecycle, compensation,
+ratings and the SLA sweep.
+
+Every write is one transaction: the transition the pure lifecycle allows, thread entries, the row,
+an audit event and the outbox notices; `complaint.updated` is published after it commits.
+
+Who may write: staff act on complaints at or below their level (agents level 1, supervisors 1-2,
+admins all); reading is open to all staff. Only supervisors and admins decide compensation, never
+their own proposal. A customer reaches only their own complaints, through the widget (their
+customer row) or the tracking link (reference + key); anything else answers not_found, exactly
+like an unknown reference.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime, timedelta
 from typing import Any
 
+from chatserver.domain import complaint_lifecycle as lifecycle
 from chatserver.domain import complaints as rules
-from chatserver.domain.errors import Invalid, NotFound
-from chatserver.domain.models import iso
+from chatserver.domain import sla
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.models import LOCALES, iso
+from chatserver.services import complaint_changes as changes
+from chatserver.services import complaint_notices as notices
+from chatserver.services import sla_sweeper
 from chatserver.services import events as ev
 from chatserver.services import presenters
+from chatserver.services.auth import ConsoleUser
 from chatserver.services.clock import Clock
+from chatserver.services.complaint_changes import Actor, Step
 from chatserver.services.events import EventBus
-from chatserver.store import audit, complaints, customers
+from chatserver.store import audit, complaints, conversations, customers, users
 from chatserver.store.db import Database, Row, Tx
+
+SORTS = ("due", "newest")
+LIST_LIMIT_MAX = 200
+SEARCH_MAX = 200
+UNASSIGNED = "none"  # assignee_id filter value for complaints nobody holds
+# named once: inside the class `list` is the method
+Views = list[dict[str, Any]]
+
+
+def _staff(user: ConsoleUser) -> Actor:
+    return Actor(user.id, user.name, user.role)
 
 
 class ComplaintService:
-    def __init__(self, db: Database, bus: EventBus, clock: Clock, secret_key: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        clock: Clock,
+        secret_key: str,
+        *,
+        sla_warning_hours: float = 2.0,
+        complaint_autoclose_days: float = 7.0,
+        base_url: str = "http://127.0.0.1:8080",
+    ) -> None:
         self.db = db
         self.bus = bus
         self.clock = clock
         self._secret = secret_key.encode()
+        self.warn_before = timedelta(hours=sla_warning_hours)
+        self.autoclose_after = timedelta(days=complaint_autoclose_days)
+        self.base_url = base_url.rstrip("/")
 
     def tracking_key(self, reference: str) -> str:
         """The key in the customer's acknowledgement that opens /track/{reference}."""
         return hmac.new(self._secret, f"track:{reference}".encode(), hashlib.sha256).hexdigest()[:32]
 
+    def tracking_url(self, reference: str) -> str:
+        return f"{self.base_url}/track/{reference}?key={self.tracking_key(reference)}"
+
     async def category_slugs(self) -> set[str]:
         return {row["slug"] for row in await complaints.categories(self.db)}
+
+    # -- creation -------------------------------------------------------------------------------
 
     async def create_in(
         self,
@@ -43,11 +91,19 @@ class ComplaintService:
         conversation_id: str | None = None,
         channel: str = "chat",
         email: str | None = None,
+        customer_name: str | None = None,
+        locale: str | None = None,
         actor: str = "system",
     ) -> Row:
-        """Write a complaint inside the caller's transaction (so a chat and its complaint land together)."""
+        """Write a complaint inside the caller's transaction (so a chat and its complaint land together),
+        with its due times, owner group and, when an address is known, the acknowledgement."""
         category_row = await complaints.category(tx, category) or await complaints.category(tx, rules.DEFAULT_CATEGORY)
         assert category_row is not None
+        customer = await customers.get(tx, customer_id) if customer_id else None
+        if customer is not None:
+            email = email or customer["email"]
+            customer_name = customer_name or customer["name"]
+            locale = locale or customer["locale"]
         now = self.clock()
         due = rules.due_times(now, category_row["first_response_hours"], category_row["resolution_hours"])
         number = await complaints.next_number(tx, now.year)
@@ -57,25 +113,42 @@ class ComplaintService:
             conversation_id=conversation_id,
             customer_id=customer_id,
             category=category_row["slug"],
-            subject=subject[:200],
+            subject=subject[: rules.SUBJECT_MAX],
             body=body,
             source=source,
             channel=channel,
             email=email,
+            customer_name=customer_name,
+            locale=locale,
             created_at=iso(now),
             first_response_due=iso(due.first_response_due),
+            response_due=iso(due.first_response_due),
             resolution_due=iso(due.resolution_due),
+            owner_group=sla.owner_group(1, category_row["owner_group"]),
+            updated_at=iso(now),
+            last_public_at=iso(now),
         )
         await audit.record(
             tx, actor=actor, action="complaint.created", subject=row["id"], now=iso(now),  # type: ignore[arg-type]
-            details={"reference": row["reference"], "source": source, "category": row["category"]},
+            details={"reference": row["reference"], "source": source, "category": row["category"], "channel": channel},
+        )
+        await notices.to_customer(
+            tx, row, "complaint_ack",
+            {
+                "reference": row["reference"], "subject": row["subject"], "category": row["category"],
+                "tracking_url": self.tracking_url(row["reference"]),
+                "first_response_due": row["first_response_due"], "resolution_due": row["resolution_due"],
+            },
+            iso(now),  # type: ignore[arg-type]
         )
         return row
 
     def public(self, row: Row, *, for_customer: bool) -> dict[str, Any]:
-        data = presenters.complaint(row)
-        if for_customer:
-            data["tracking_key"] = self.tracking_key(row["reference"])
+        """The complaint as a chat's participants see it; its customer also gets the tracking key."""
+        if not for_customer:
+            return presenters.complaint(row)
+        data = presenters.complaint_customer(row)
+        data["tracking_key"] = self.tracking_key(row["reference"])
         return data
 
     async def submit_form(
@@ -91,16 +164,399 @@ class ComplaintService:
         await self.bus.publish(ev.COMPLAINT_CREATED, complaint=row, customer_id=customer["id"])
         return self.public(row, for_customer=True)
 
+    async def log(
+        self,
+        user: ConsoleUser,
+        *,
+        category: str,
+        subject: str,
+        body: str,
+        channel: str,
+        customer_email: str | None = None,
+        customer_name: str | None = None,
+        locale: str = "en",
+    ) -> dict[str, Any]:
+        """A complaint that arrived by e-mail or phone, recorded by staff. It belongs to no widget
+        customer: a typed address never binds anyone's identity; the customer follows it by the
+        tracking link in the acknowledgement."""
+        if channel not in rules.LOGGED_CHANNELS:
+            raise Invalid("channel must be email or phone")
+        subject = rules.check_text(subject, "subject", rules.SUBJECT_MAX)
+        body = rules.check_text(body, "body", rules.BODY_MAX)
+        email = (customer_email or "").strip() or None
+        if email is not None and not rules.plausible_email(email):
+            raise Invalid("customer_email is not an e-mail address")
+        name = rules.check_optional_text(customer_name, "customer_name", rules.SUBJECT_MAX)
+        if locale not in LOCALES:
+            raise Invalid(f"locale must be one of {', '.join(LOCALES)}")
+        if category not in await self.category_slugs():
+            raise Invalid("unknown complaint category")
+        async with self.db.transaction() as tx:
+            row = await self.create_in(
+                tx, source="agent_logged", category=category, subject=subject, body=body, customer_id=None,
+                channel=channel, email=email, customer_name=name, locale=locale, actor=user.id,
+            )
+            fresh = await complaints.with_names(tx, complaint_id=row["id"])
+        await self.bus.publish(ev.COMPLAINT_CREATED, complaint=row, customer_id=None)
+        return presenters.complaint_staff(fresh)  # type: ignore[arg-type]
+
+    # -- staff: reading ---------------------------------------------------------------------------
+
+    async def list(
+        self,
+        user: ConsoleUser,
+        *,
+        status: str | None = None,
+        category: str | None = None,
+        level: int | None = None,
+        assignee_id: str | None = None,
+        search: str | None = None,
+        sort: str = "due",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """One page of complaints for the console. `sort="due"`: soonest owed first (settled ones last);
+        `"newest"`: latest created first. `assignee_id="none"` lists the unassigned."""
+        if status is not None and status not in lifecycle.STATUSES:
+            raise Invalid(f"status must be one of {', '.join(lifecycle.STATUSES)}")
+        if level is not None and (isinstance(level, bool) or level not in range(1, lifecycle.MAX_LEVEL + 1)):
+            raise Invalid("level must be 1, 2 or 3")
+        if sort not in SORTS:
+            raise Invalid("sort must be due or newest")
+        if not 1 <= limit <= LIST_LIMIT_MAX or offset < 0:
+            raise Invalid(f"limit must be 1 to {LIST_LIMIT_MAX} and offset not negative")
+        if category is not None and category not in {c["slug"] for c in await complaints.categories(self.db, active_only=False)}:
+            raise Invalid("unknown complaint category")
+        text = (search or "").strip()
+        if len(text) > SEARCH_MAX:
+            raise Invalid(f"search is longer than {SEARCH_MAX} characters")
+        rows, total = await complaints.search(
+            self.db, status=status, category=category, level=level,
+            assignee_id=None if assignee_id == UNASSIGNED else assignee_id, unassigned=assignee_id == UNASSIGNED,
+            text=text or None, sort=sort, limit=limit, offset=offset,
+        )
+        return {"complaints": [presenters.complaint_staff(r) for r in rows], "total": total}
+
+    async def detail(self, user: ConsoleUser, reference: str) -> dict[str, Any]:
+        """The whole complaint for staff: thread with notes, compensations, audit trail and the originating chat."""
+        row = await complaints.with_names(self.db, reference=reference)
+        if row is None:
+            raise NotFound("no complaint with this reference")
+        view = presenters.complaint_staff(row)
+        view["entries"] = [presenters.complaint_entry(e, for_customer=False) for e in await complaints.entries(self.db, row["id"])]
+        view["compensations"] = [
+            presenters.compensation(c, for_customer=False) for c in await complaints.compensations(self.db, row["id"])
+        ]
+        trail = await audit.for_subject(self.db, row["id"])
+        names = await self._user_names({e["actor"] for e in trail})
+        view["audit"] = [presenters.audit_event(e, names.get(e["actor"])) for e in trail]
+        view["conversation"] = await self._conversation(row)
+        return view
+
+    async def _user_names(self, ids: set[str]) -> dict[str, str]:
+        names = {}
+        for user_id in ids:
+            found = await users.get(self.db, user_id)
+            if found is not None:
+                names[user_id] = found["name"]
+        return names
+
+    async def _conversation(self, row: Row) -> dict[str, Any] | None:
+        if not row["conversation_id"]:
+            return None
+        chat = await conversations.get(self.db, row["conversation_id"])
+        if chat is None:
+            return None
+        agent = await users.get(self.db, chat["agent_id"]) if chat["agent_id"] else None
+        public = presenters.conversation(chat, agent["name"] if agent else None, row["reference"])
+        messages = await conversations.messages_after(self.db, chat["id"], 0, include_internal=True)
+        public["messages"] = [presenters.message(m, for_agent=True) for m in messages]
+        return public
+
+    # -- staff: writing ---------------------------------------------------------------------------
+
+    async def _writable(self, tx: Tx, user: ConsoleUser, reference: str) -> Row:
+        row = await complaints.with_names(tx, reference=reference)
+        if row is None:
+            raise NotFound("no complaint with this reference")
+        if not lifecycle.may_act(user.role, row["level"]):
+            raise Forbidden(f"this complaint is at level {row['level']}, above what your role handles")
+        return row
+
+    async def start(self, user: ConsoleUser, reference: str) -> dict[str, Any]:
+        """Pick the complaint up; it becomes yours when nobody holds it."""
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            updates = {} if row["assignee_id"] else {"assignee_id": user.id}
+            step = await self._step(tx, row, "start", _staff(user), updates=updates)
+        return await self._done(step)
+
+    async def reply(self, user: ConsoleUser, reference: str, body: str, *, ask_customer: bool = False) -> dict[str, Any]:
+        """A public reply; with `ask_customer` it waits for the customer's answer."""
+        text = rules.check_text(body, "body", rules.BODY_MAX)
+        action = "ask_customer" if ask_customer else "reply"
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            step = await self._step(tx, row, action, _staff(user), entry_kind="reply", body=text)
+            await notices.to_customer(
+                tx, step.row, "complaint_reply",
+                {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])},
+                step.row["updated_at"],
+            )
+        return await self._done(step)
+
+    async def note(self, user: ConsoleUser, reference: str, body: str) -> dict[str, Any]:
+        """An internal note: staff only, never shown or sent to the customer."""
+        text = rules.check_text(body, "body", rules.BODY_MAX)
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            step = await self._step(tx, row, "note", _staff(user), entry_kind="note", body=text)
+        return await self._done(step)
+
+    async def resolve(self, user: ConsoleUser, reference: str, body: str) -> dict[str, Any]:
+        """Resolve with a public resolution text; the customer may accept it or ask for more."""
+        text = rules.check_text(body, "body", rules.BODY_MAX)
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            step = await self._step(tx, row, "resolve", _staff(user), entry_kind="reply", body=text)
+            await notices.to_customer(
+                tx, step.row, "complaint_resolved",
+                {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])},
+                step.row["updated_at"],
+            )
+        return await self._done(step)
+
+    async def assign(self, user: ConsoleUser, reference: str, assignee_id: str | None) -> dict[str, Any]:
+        """Give the complaint to a staff member who may act at its level, or to nobody. Agents may only
+        take a free complaint for themselves or let go of their own; supervisors and admins assign anyone."""
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            if row["assignee_id"] == assignee_id:
+                return presenters.complaint_staff(row)
+            if not user.is_supervisor and not (
+                (assignee_id == user.id and row["assignee_id"] is None) or (assignee_id is None and row["assignee_id"] == user.id)
+            ):
+                raise Forbidden("agents may only take a free complaint for themselves or let go of their own")
+            target = await users.get(tx, assignee_id) if assignee_id else None
+            if assignee_id and (target is None or not target["active"] or not lifecycle.may_act(target["role"], row["level"])):
+                raise Invalid("the assignee must be an active staff member who handles this level")
+            body = f"Assigned to {target['name']}" if target else "Unassigned"
+            step = await self._step(
+                tx, row, "assign", _staff(user), entry_kind="system", body=body, updates={"assignee_id": assignee_id},
+                details={"from_assignee": row["assignee_id"], "to_assignee": assignee_id},
+            )
+        return await self._done(step)
+
+    async def escalate(self, user: ConsoleUser, reference: str, reason: str) -> dict[str, Any]:
+        """One level up, to the next owners (who get an e-mail each); it leaves its current assignee."""
+        text = rules.check_text(reason, "reason", rules.REASON_MAX)
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            lifecycle.next_status(row["status"], "escalate")
+            category = await complaints.category(tx, row["category"])
+            raised = sla.escalate(row["level"], category["owner_group"])  # type: ignore[index]
+            if not raised.raised:
+                raise Conflict("this complaint is already at the highest level")
+            step = await self._step(
+                tx, row, "escalate", _staff(user), entry_kind="system", body=f"Escalated to level {raised.level}: {text}",
+                updates={"level": raised.level, "owner_group": raised.owner_group, "assignee_id": None},
+                details={"from_level": row["level"], "to_level": raised.level, "reason": text},
+            )
+            await self._tell_new_owners(tx, step.row, text)
+        return await self._done(step)
+
+    async def set_category(self, user: ConsoleUser, reference: str, category: str) -> dict[str, Any]:
+        """Reclassify. At level 1 the category's group becomes the owner; due times stay as promised."""
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            new = await complaints.category(tx, category)
+            if new is None or not new["active"]:
+                raise Invalid("unknown complaint category")
+            if category == row["category"]:
+                return presenters.complaint_staff(row)
+            step = await self._step(
+                tx, row, "set_category", _staff(user), entry_kind="system",
+                body=f"Category changed from {row['category']} to {category}",
+                updates={"category": category, "owner_group": sla.owner_group(row["level"], new["owner_group"])},
+                details={"from_category": row["category"], "to_category": category},
+            )
+        return await self._done(step)
+
+    async def propose_compensation(
+        self, user: ConsoleUser, reference: str, *, amount_minor: int, currency: str, reason: str
+    ) -> dict[str, Any]:
+        """Propose an amount (in minor units) for a supervisor or admin to decide."""
+        rules.check_compensation(amount_minor, currency)
+        text = rules.check_text(reason, "reason", rules.REASON_MAX)
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            lifecycle.next_status(row["status"], "propose_compensation")
+            proposal = await complaints.add_compensation(
+                tx, complaint_id=row["id"], amount_minor=amount_minor, currency=currency, reason=text,
+                proposed_by=user.id, now=iso(self.clock()),  # type: ignore[arg-type]
+            )
+            step = await self._step(
+                tx, row, "propose_compensation", _staff(user), entry_kind="system",
+                body=f"Compensation proposed: {amount_minor} {currency} in minor units. {text}",
+                details={"compensation_id": proposal["id"], "amount_minor": amount_minor, "currency": currency, "reason": text},
+            )
+        await self._publish(step, compensation=proposal)
+        return presenters.compensation(proposal, for_customer=False)
+
+    async def decide_compensation(
+        self, user: ConsoleUser, compensation_id: str, *, approve: bool, note: str | None
+    ) -> dict[str, Any]:
+        """Approve or reject a proposal. The customer sees an approved compensation."""
+        if not lifecycle.may_decide_compensation(user.role):
+            raise Forbidden("only supervisors and admins decide compensation")
+        text = rules.check_optional_text(note, "note", rules.REASON_MAX)
+        async with self.db.transaction() as tx:
+            proposal = await complaints.compensation(tx, compensation_id)
+            if proposal is None:
+                raise NotFound("no such compensation")
+            if proposal["proposed_by"] == user.id:
+                raise Forbidden("nobody decides their own proposal")
+            row = await self._writable(tx, user, proposal["reference"])
+            lifecycle.next_status(row["status"], "decide_compensation")
+            now = iso(self.clock())
+            if not await complaints.decide_compensation(tx, compensation_id, approve=approve, decided_by=user.id, note=text, now=now):  # type: ignore[arg-type]
+                raise Conflict("this compensation has already been decided")
+            decision = "approved" if approve else "rejected"
+            step = await self._step(
+                tx, row, "decide_compensation", _staff(user), entry_kind="system",
+                body=f"Compensation {decision}: {proposal['amount_minor']} {proposal['currency']} in minor units."
+                + (f" {text}" if text else ""),
+                details={"compensation_id": compensation_id, "decision": decision, "note": text,
+                         "amount_minor": proposal["amount_minor"], "currency": proposal["currency"]},
+                public=approve,
+            )
+            decided = await complaints.compensation(tx, compensation_id)
+        await self._publish(step, compensation=decided)
+        return presenters.compensation(decided, for_customer=False)  # type: ignore[arg-type]
+
+    # -- customers: the widget and the tracking link ---------------------------------------------
+
+    async def list_for_customer(self, customer_id: str) -> Views:
+        return [self.public(r, for_customer=True) for r in await complaints.list_for_customer(self.db, customer_id)]
+
+    async def _owned(self, db: Database | Tx, customer: Row, reference: str) -> Row:
+        row = await complaints.by_reference(db, reference)
+        if row is None or row["customer_id"] != customer["id"]:
+            raise NotFound("no complaint with this reference")  # someone else's looks the same as none
+        return row
+
+    async def _by_key(self, db: Database | Tx, reference: str, key: str) -> Row:
+        row = await complaints.by_reference(db, reference)
+        # bytes: compare_digest refuses non-ASCII text, and a key comes straight from a URL
+        if row is None or not hmac.compare_digest(self.tracking_key(reference).encode(), (key or "").encode()):
+            raise NotFound("no complaint with this reference and key")
+        return row
+
+    async def _customer_view(self, row: Row) -> dict[str, Any]:
+        """The customer's view with the public thread and approved compensation."""
+        view = presenters.complaint_customer(row)
+        entries = await complaints.entries(self.db, row["id"], kinds=lifecycle.PUBLIC_ENTRY_KINDS)
+        view["entries"] = [presenters.complaint_entry(e, for_customer=True) for e in entries]
+        approved = await complaints.compensations(self.db, row["id"], status="approved")
+        view["compensations"] = [presenters.compensation(c, for_customer=True) for c in approved]
+        return view
+
+    async def customer_detail(self, customer: Row, reference: str) -> dict[str, Any]:
+        view = await self._customer_view(await self._owned(self.db, customer, reference))
+        view["tracking_key"] = self.tracking_key(reference)
+        return view
+
+    async def customer_reply(self, customer: Row, reference: str, body: str | None, decision: str | None = None) -> dict[str, Any]:
+        """Write to the team; or, on a resolved complaint, accept the resolution or ask for clarification
+        (a text is optional with a decision)."""
+        await self._customer_act(await self._owned(self.db, customer, reference), body, decision, customer)
+        return await self.customer_detail(customer, reference)
+
+    async def customer_rate(self, customer: Row, reference: str, score: int, comment: str | None) -> dict[str, Any]:
+        await self._rate(await self._owned(self.db, customer, reference), score, comment, customer)
+        return await self.customer_detail(customer, reference)
+
     async def track(self, reference: str, key: str) -> tuple[dict[str, Any], str]:
         """The complaint behind a tracking link and its customer's language; a wrong key is not_found."""
-        row = await complaints.by_reference(self.db, reference)
-        if row is None or not hmac.compare_digest(self.tracking_key(reference), key):
-            raise NotFound("no complaint with this reference and key")
+        row = await self._by_key(self.db, reference, key)
         customer = await customers.get(self.db, row["customer_id"]) if row["customer_id"] else None
         category = await complaints.category(self.db, row["category"])
-        public = presenters.complaint(row)
-        public["category_names"] = presenters.category(category)["names"] if category else {}
-        return public, customer["locale"] if customer else "en"
+        view = await self._customer_view(row)
+        view["category_names"] = presenters.category(category)["names"] if category else {}
+        return view, (customer["locale"] if customer else None) or row["locale"] or "en"
 
-    async def list_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
-        return [self.public(r, for_customer=True) for r in await complaints.list_for_customer(self.db, customer_id)]
+    async def track_act(self, reference: str, key: str, *, body: str | None, decision: str | None) -> dict[str, Any]:
+        row = await self._by_key(self.db, reference, key)
+        await self._customer_act(row, body, decision, await self._customer_of(row))
+        return (await self.track(reference, key))[0]
+
+    async def track_rate(self, reference: str, key: str, score: int, comment: str | None) -> dict[str, Any]:
+        row = await self._by_key(self.db, reference, key)
+        await self._rate(row, score, comment, await self._customer_of(row))
+        return (await self.track(reference, key))[0]
+
+    async def _customer_of(self, row: Row) -> Row | None:
+        return await customers.get(self.db, row["customer_id"]) if row["customer_id"] else None
+
+    def _customer_actor(self, row: Row, customer: Row | None) -> Actor:
+        if customer is not None:
+            return Actor(customer["id"], customer["name"] or "Customer")
+        # logged by staff for someone without a widget identity: they act through the tracking link
+        return Actor(f"tracking:{row['reference']}", row.get("customer_name") or "Customer")
+
+    async def _customer_act(self, row: Row, body: str | None, decision: str | None, customer: Row | None) -> None:
+        if decision not in (None, "accept", "clarify"):
+            raise Invalid("decision must be accept or clarify")
+        if decision is None:
+            text: str | None = rules.check_text(body, "body", rules.BODY_MAX)
+        else:
+            text = rules.check_optional_text(body, "body", rules.BODY_MAX)
+        action = decision or "customer_reply"
+        async with self.db.transaction() as tx:
+            fresh = await complaints.with_names(tx, complaint_id=row["id"])
+            step = await self._step(
+                tx, fresh, action, self._customer_actor(row, customer),  # type: ignore[arg-type]
+                entry_kind="customer" if text else None, body=text,
+            )
+        await self._publish(step)
+
+    async def _rate(self, row: Row, score: int, comment: str | None, customer: Row | None) -> None:
+        rules.check_score(score)
+        text = rules.check_optional_text(comment, "comment", rules.COMMENT_MAX)
+        actor = self._customer_actor(row, customer)
+        async with self.db.transaction() as tx:
+            fresh = await complaints.get(tx, row["id"])
+            lifecycle.check_rating(fresh["status"], fresh["rating"] is not None)  # type: ignore[index]
+            now = iso(self.clock())
+            if not await complaints.save_rating(tx, row["id"], score=score, comment=text, now=now):  # type: ignore[arg-type]
+                raise Conflict("this complaint has already been rated")
+            await audit.record(
+                tx, actor=actor.id, action="complaint.rate", subject=row["id"], now=now,  # type: ignore[arg-type]
+                details={"from": "closed", "to": "closed", "public": True, "score": score, "comment": text},
+            )
+            after = await complaints.with_names(tx, complaint_id=row["id"])
+        await self._publish(Step(after, "rate", None, True, "closed"))  # type: ignore[arg-type]
+
+    # -- the SLA sweep ----------------------------------------------------------------------------
+
+    async def sweep(self, now: datetime | None = None) -> Views:
+        """Fire the warnings and breaches due now and close resolved complaints left alone; each fires once
+        (see sla_sweeper). Returns what fired."""
+        return await sla_sweeper.sweep(
+            self.db, self.bus, now or self.clock(), warn_before=self.warn_before, autoclose_after=self.autoclose_after
+        )
+
+    # -- shared -----------------------------------------------------------------------------------
+
+    async def _step(self, tx: Tx, row: Row, action: str, actor: Actor, **options: Any) -> Step:
+        return await changes.apply(tx, row, action, actor, self.clock(), **options)
+
+    async def _publish(self, step: Step, *, compensation: Row | None = None) -> None:
+        await changes.publish(self.bus, step, compensation=compensation)
+
+    async def _tell_new_owners(self, tx: Tx, row: Row, reason: str) -> None:
+        await changes.tell_new_owners(tx, row, reason)
+
+    async def _done(self, step: Step) -> dict[str, Any]:
+        await self._publish(step)
+        return presenters.complaint_staff(step.row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatserver.config import Settings
+from chatserver.mail.worker import MailWorker
 from chatserver.services.auth import AuthService
 from chatserver.services.chats import ChatService
 from chatserver.services.clock import Clock, system_clock
@@ -13,6 +14,7 @@ from chatserver.services.dispatch import Dispatcher
 from chatserver.services.events import EventBus
 from chatserver.services.knowledge import KnowledgeService
 from chatserver.services.monitor import MonitorService
+from chatserver.services.sla_sweeper import SlaSweeper
 from chatserver.store.db import Database
 
 
@@ -28,16 +30,23 @@ class Services:
     chats: ChatService
     monitor: MonitorService
     knowledge: KnowledgeService
+    sweeper: SlaSweeper
+    mail: MailWorker
 
 
 async def build_services(settings: Settings, secret_key: str, clock: Clock = system_clock) -> Services:
-    """Open and migrate the database, rebuild live state, and wire the services."""
+    """Open and migrate the database, rebuild live state, and wire the services (the app starts the workers)."""
     db = Database(settings.db, settings.db_synchronous)
     await db.open()
     await db.migrate()
     bus = EventBus()
     dispatcher = Dispatcher(db, bus, clock, queue_timeout=settings.queue_timeout, agent_grace=settings.agent_grace)
-    complaint_service = ComplaintService(db, bus, clock, secret_key)
+    complaint_service = ComplaintService(
+        db, bus, clock, secret_key,
+        sla_warning_hours=settings.sla_warning_hours,
+        complaint_autoclose_days=settings.complaint_autoclose_days,
+        base_url=settings.base_url,
+    )
     chats = ChatService(db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout)
     services = Services(
         settings=settings,
@@ -50,11 +59,17 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         chats=chats,
         monitor=MonitorService(dispatcher, clock),
         knowledge=KnowledgeService(db),
+        sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
+        mail=MailWorker(db, settings, clock),
     )
+    # every complaint change may have queued a notice; the app starts the worker
+    bus.subscribe(services.mail.on_event)
     await dispatcher.load()
     return services
 
 
 async def close_services(services: Services) -> None:
     services.dispatcher.stop()
+    await services.sweeper.stop()
+    await services.mail.stop()
     await services.db.close()

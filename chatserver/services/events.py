@@ -29,6 +29,10 @@ TYPING = "typing"  # conversation_id, customer_id, agent_id, from, author, typin
 QUEUE_POSITIONS = "queue.positions"  # updates: [{conversation_id, customer_id, position, eta_seconds}]
 AGENT_CHANGED = "agent.changed"  # agent
 COMPLAINT_CREATED = "complaint.created"  # complaint, customer_id
+# every change: complaint (row), customer_id, action, entry (row|None), public (customers may see it),
+# compensation (row|None, compensation actions only)
+COMPLAINT_UPDATED = "complaint.updated"
+COMPLAINT_SLA = "complaint.sla"  # complaint (row), kind (warning|breach), target (response|resolution), due_at, level
 USER_SESSIONS_ENDED = "user.sessions_ended"  # user_id
 
 ALL_EVENTS = frozenset(
@@ -42,6 +46,8 @@ ALL_EVENTS = frozenset(
         QUEUE_POSITIONS,
         AGENT_CHANGED,
         COMPLAINT_CREATED,
+        COMPLAINT_UPDATED,
+        COMPLAINT_SLA,
         USER_SESSIONS_ENDED,
     }
 )

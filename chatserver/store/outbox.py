@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatserver.store.db import Tx
+from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
 
 # What a notice is about; the mail renderer has a template for each.
@@ -37,3 +37,37 @@ async def enqueue(
         (notice_id, kind, recipient, locale, complaint_id, json.dumps(data or {}, ensure_ascii=False), now, now),
     )
     return notice_id
+
+
+async def pending(db: Database, now: str, limit: int = 50) -> list[Row]:
+    """Notices due for delivery at `now`, oldest first."""
+    return await db.fetch(
+        "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
+        (now, limit),
+    )
+
+
+async def next_attempt_at(db: Database) -> str | None:
+    """When the earliest pending notice falls due, so the worker can sleep until then."""
+    row = await db.fetch_one("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'")
+    return row["at"] if row else None
+
+
+async def mark_sent(db: Database, notice_id: str, *, now: str) -> None:
+    """The server accepted it; the attempt that succeeded is counted too."""
+    await db.write_returning(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+        " WHERE id = ? AND state = 'pending' RETURNING id",
+        (now, notice_id),
+    )
+
+
+async def mark_failed(db: Database, notice_id: str, *, error: str, retry_at: str | None) -> None:
+    """Count a failed attempt: try again at `retry_at`, or give up (state 'failed') when it is None."""
+    await db.write_returning(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+        " next_attempt_at = COALESCE(?, next_attempt_at),"
+        " state = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END"
+        " WHERE id = ? AND state = 'pending' RETURNING id",
+        (error[:1000], retry_at, retry_at, notice_id),
+    )

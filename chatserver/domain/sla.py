@@ -1,0 +1,130 @@
+"""SLA decisions for complaints: due times, warnings, breaches, escalation and auto-close. Pure: `now` is passed in.
+
+Two due times: `response_due` (the next answer owed, None when none is) and `resolution_due`.
+A warning fires `warn_before` ahead of a due time, a breach at it. A breach escalates one level
+(capped at 3) and gives the new owners a fresh response clock, so a further breach escalates again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Collection
+
+from chatserver.domain.complaint_lifecycle import MAX_LEVEL
+
+WARNING, BREACH = "warning", "breach"
+RESPONSE, RESOLUTION = "response", "resolution"
+KINDS = (WARNING, BREACH)
+TARGETS = (RESPONSE, RESOLUTION)
+
+# nothing is owed on these: no warnings, no breaches
+SETTLED = ("resolved", "closed")
+
+# who owns a complaint above level 1 (level 1 is the category's own group)
+LEVEL_GROUPS = {2: "supervisors", 3: "management"}
+# the staff role that makes up each level's group
+LEVEL_ROLES = {1: "agent", 2: "supervisor", 3: "admin"}
+
+
+@dataclass(frozen=True, slots=True)
+class SlaState:
+    status: str
+    level: int
+    response_due: datetime | None
+    resolution_due: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    kind: str  # warning | breach
+    target: str  # response | resolution
+    due_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        return (self.kind, self.target, self.due_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Dues:
+    response_due: datetime | None
+    resolution_due: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    level: int
+    owner_group: str
+    raised: bool  # False at the top level: the breach is recorded, the level stays
+
+
+def sla_notices(state: SlaState, now: datetime, warn_before: timedelta) -> list[Notice]:
+    """The notices due at `now`: per target a breach once its due time has come, else a warning once
+    within `warn_before` of it. A breach makes its own warning moot, so it is never sent late."""
+    if state.status in SETTLED:
+        return []
+    notices = []
+    for target, due in ((RESPONSE, state.response_due), (RESOLUTION, state.resolution_due)):
+        if due is None:
+            continue
+        if now >= due:
+            notices.append(Notice(BREACH, target, due))
+        elif now >= due - warn_before:
+            notices.append(Notice(WARNING, target, due))
+    return sorted(notices, key=lambda n: (n.due_at, TARGETS.index(n.target)))
+
+
+def pending_notices(
+    state: SlaState, now: datetime, warn_before: timedelta, fired: Collection[tuple[str, str, datetime]]
+) -> list[Notice]:
+    """The notices due now that have not fired yet (`fired` holds (kind, target, due_at) keys)."""
+    return [notice for notice in sla_notices(state, now, warn_before) if notice.key not in fired]
+
+
+def owner_group(level: int, category_group: str) -> str:
+    return category_group if level <= 1 else LEVEL_GROUPS[min(level, MAX_LEVEL)]
+
+
+def escalate(level: int, category_group: str) -> Escalation:
+    """One level up, never past the top."""
+    new_level = min(level + 1, MAX_LEVEL)
+    return Escalation(new_level, owner_group(new_level, category_group), new_level != level)
+
+
+def initial_dues(created_at: datetime, first_response: timedelta, resolution: timedelta) -> Dues:
+    return Dues(created_at + first_response, created_at + resolution)
+
+
+def dues_after(action: str, dues: Dues, now: datetime, first_response: timedelta, resolution: timedelta) -> Dues:
+    """Due times after an action.
+
+    - a public reply (reply, ask_customer, resolve) gives the answer owed;
+    - a customer's message asks for one, but never pushes back an answer already owed;
+    - clarify reopens: a fresh answer and a fresh resolution target;
+    - a breach, or a manual escalation while an answer is owed, gives the new owners a fresh response clock;
+    - accepted or closed: nothing owed.
+    """
+    fresh_response = now + first_response
+    if action in ("reply", "ask_customer", "resolve", "accept", "auto_close"):
+        return Dues(None, dues.resolution_due)
+    if action == "customer_reply":
+        owed = dues.response_due
+        return Dues(min(owed, fresh_response) if owed else fresh_response, dues.resolution_due)
+    if action == "clarify":
+        return Dues(fresh_response, now + resolution)
+    if action == "breach":
+        return Dues(fresh_response, dues.resolution_due)
+    if action == "escalate" and dues.response_due is not None:
+        return Dues(fresh_response, dues.resolution_due)
+    return dues
+
+
+def should_auto_close(status: str, resolved_at: datetime | None, now: datetime, after: timedelta) -> bool:
+    """A resolved complaint the customer left alone for `after` closes by itself."""
+    return status == "resolved" and resolved_at is not None and now >= resolved_at + after
+
+
+def recipients_role(level: int) -> str:
+    """The staff role that owns a complaint at `level` (and hears of its warnings when unassigned)."""
+    return LEVEL_ROLES[min(max(level, 1), MAX_LEVEL)]

@@ -1,0 +1,77 @@
+"""Where rendered mail goes: an SMTP server, or the log when none is configured."""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from typing import Protocol
+
+import aiosmtplib
+
+from chatserver.config import Settings
+
+log = logging.getLogger("chatserver.mail")
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        """Hand one message over for `recipient` only; raise when it was not accepted."""
+
+
+class SmtpTransport:
+    """One SMTP connection per message: notices are few, and a fresh connection has no stale state."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: str = "starttls",
+        user: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        assert security in ("starttls", "tls", "none"), security
+        self.host = host
+        self.port = port
+        self.security = security
+        self.user = user
+        self.password = password
+        self.timeout = timeout
+
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        await aiosmtplib.send(
+            message,
+            # the envelope names the one recipient, whatever the headers say
+            sender=message["From"].addresses[0].addr_spec,
+            recipients=[recipient],
+            hostname=self.host,
+            port=self.port,
+            username=self.user or None,
+            password=self.password if self.user else None,
+            use_tls=self.security == "tls",
+            # "none" must not upgrade on its own either: the operator chose a plain connection
+            start_tls=self.security == "starttls",
+            timeout=self.timeout,
+        )
+
+
+class LogTransport:
+    """For development and demos: the message is written to the log, nothing leaves the machine."""
+
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        log.info("mail to %s\nSubject: %s\n\n%s", recipient, message["Subject"], text.rstrip())
+
+
+def transport_for(settings: Settings) -> Transport:
+    if not settings.smtp_host:
+        return LogTransport()
+    return SmtpTransport(
+        settings.smtp_host,
+        settings.smtp_port,
+        security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )

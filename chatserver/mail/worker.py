@@ -1,0 +1,158 @@
+"""Delivers the outbox: pending notices are rendered and handed to the transport, oldest first.
+
+Delivery is at least once. SMTP cannot be exactly once: the row is marked sent right after the
+server accepts the message, so a crash between the two sends it again after restart (with the
+same Message-ID, which lets mail clients fold the copies). A notice is never lost: rows are
+written with the change they announce, and the backlog is delivered at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from chatserver.config import Settings
+from chatserver.domain.models import iso, parse_iso
+from chatserver.mail.render import InvalidRecipient, render, stamp
+from chatserver.mail.transport import Transport, transport_for
+from chatserver.store import outbox
+from chatserver.store.db import Database, Row
+
+log = logging.getLogger("chatserver.mail")
+
+Clock = Callable[[], datetime]
+
+# Waits after the 1st..5th failed attempt; the 6th failure gives up.
+BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+
+
+def retry_delay(attempts: int) -> timedelta | None:
+    """How long to wait after `attempts` failed attempts; None once there are no more tries."""
+    return BACKOFF[attempts - 1] if 1 <= attempts <= len(BACKOFF) else None
+
+
+class MailWorker:
+    """One background task per process; one process per database (rows are not leased).
+
+    start() begins with the backlog; notify() says new rows may be waiting (on_event calls it for
+    every complaint event, as any of them may have queued a notice); besides, it looks every
+    `poll_seconds` and when a retry falls due. stop() lets the message in flight finish for a
+    moment, then cancels.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        transport: Transport | None = None,
+        *,
+        poll_seconds: float = 30.0,
+        batch: int = 50,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.transport = transport or transport_for(settings)
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="mail-worker")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except asyncio.TimeoutError:
+            # a message cut off mid-send stays pending and goes again at the next start
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def on_event(self, event: Any) -> None:
+        """An EventBus subscriber."""
+        if event.name.startswith("complaint."):
+            self.notify()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+                idle = await self._idle_seconds()
+            except Exception:  # the store may be unavailable for a while; not a reason to spin
+                log.exception("mail delivery pass failed")
+                idle = self.poll_seconds
+            if self._stopping:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle)
+
+    async def _idle_seconds(self) -> float:
+        """Until the next retry falls due, at most `poll_seconds`."""
+        due = parse_iso(await outbox.next_attempt_at(self.db))
+        if due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(0.05, (due - self.clock()).total_seconds()))
+
+    async def deliver_due(self) -> int:
+        """Deliver every notice due now; returns how many were accepted. Tests call it directly."""
+        sent = 0
+        while not self._stopping:
+            rows = await outbox.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
+            for row in rows:
+                if self._stopping:
+                    break
+                sent += await self._deliver(row)
+            if len(rows) < self.batch:
+                break
+        return sent
+
+    async def _deliver(self, row: Row) -> int:
+        """One row: sent, or a failure recorded with its next try. Never raises for the row's sake."""
+        try:
+            message = render(
+                row["kind"], row["locale"], json.loads(row["data"] or "{}"),
+                mail_from=self.settings.mail_from, recipient=row["recipient"],
+            )
+            stamp(message, notice_id=row["id"], when=self.clock())
+            await self.transport.send(message, message["To"].addresses[0].addr_spec)
+        except InvalidRecipient as exc:
+            await self._failed(row, exc, give_up=True)
+            return 0
+        except Exception as exc:  # whatever went wrong, it is this row's problem, not the others'
+            await self._failed(row, exc, give_up=False)
+            return 0
+        await outbox.mark_sent(self.db, row["id"], now=iso(self.clock()))  # type: ignore[arg-type]
+        return 1
+
+    async def _failed(self, row: Row, exc: Exception, *, give_up: bool) -> None:
+        attempts = row["attempts"] + 1
+        delay = None if give_up else retry_delay(attempts)
+        error = f"{type(exc).__name__}: {exc}"
+        retry_at = iso(self.clock() + delay) if delay else None
+        await outbox.mark_failed(self.db, row["id"], error=error, retry_at=retry_at)
+        if retry_at is None:
+            log.error("mail %s (%s) to %r failed for good after %d attempts: %s",
+                      row["id"], row["kind"], row["recipient"], attempts, error)
+        else:
+            log.warning("mail %s (%s) attempt %d failed, next at %s: %s", row["id"], row["kind"], attempts, retry_at, error)

@@ -1,0 +1,156 @@
+"""The SLA sweep: warnings, breaches (escalations) and auto-close, computed from what the database holds.
+
+Every notice acts in its own transaction, and only after inserting its row into `sla_notices`
+(INSERT OR IGNORE): a restart, a second sweep or a clock step can neither skip nor repeat one, and
+a breach that fell due while the server was down fires once after start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from chatserver.domain import sla
+from chatserver.domain.models import iso, parse_iso
+from chatserver.services import complaint_changes as changes
+from chatserver.services import complaint_notices as notices
+from chatserver.services import events as ev
+from chatserver.services.events import EventBus
+from chatserver.store import audit, complaints
+from chatserver.store.db import Database, Row, Tx
+
+if TYPE_CHECKING:
+    from chatserver.services.complaints import ComplaintService
+
+log = logging.getLogger(__name__)
+
+
+async def sweep(
+    db: Database, bus: EventBus, now: datetime, *, warn_before: timedelta, autoclose_after: timedelta
+) -> list[dict[str, Any]]:
+    """Fire what is due at `now`; returns what fired: {reference, kind, target, due_at, level}
+    (kind warning | breach | auto_close; target and due_at are None for auto_close)."""
+    horizon: str = iso(now + warn_before)  # type: ignore[assignment]
+    fired_keys: dict[str, set[tuple[str, str, datetime]]] = defaultdict(set)
+    for n in await complaints.fired_notices(db, horizon):
+        fired_keys[n["complaint_id"]].add((n["kind"], n["target"], parse_iso(n["due_at"])))  # type: ignore[arg-type]
+    fired: list[dict[str, Any]] = []
+    for row in await complaints.sla_candidates(db, horizon):
+        for notice in sla.pending_notices(changes.sla_state(row), now, warn_before, fired_keys[row["id"]]):
+            done = await _fire(db, bus, row["id"], notice, now, warn_before)
+            if done is not None:
+                fired.append(done)
+    for row in await complaints.autoclose_candidates(db, iso(now - autoclose_after)):  # type: ignore[arg-type]
+        done = await _auto_close(db, bus, row["id"], now, autoclose_after)
+        if done is not None:
+            fired.append(done)
+    return fired
+
+
+async def _fire(
+    db: Database, bus: EventBus, complaint_id: str, notice: sla.Notice, now: datetime, warn_before: timedelta
+) -> dict[str, Any] | None:
+    step: changes.Step | None = None
+    due_at: str = iso(notice.due_at)  # type: ignore[assignment]
+    async with db.transaction() as tx:
+        row = await complaints.with_names(tx, complaint_id=complaint_id)
+        # acted on meanwhile (answered, resolved, re-armed): this notice is no longer due
+        if row is None or notice not in sla.sla_notices(changes.sla_state(row), now, warn_before):
+            return None
+        stamp: str = iso(now)  # type: ignore[assignment]
+        if not await complaints.record_notice(
+            tx, complaint_id=complaint_id, kind=notice.kind, target=notice.target, due_at=due_at, now=stamp
+        ):
+            return None
+        if notice.kind == sla.WARNING:
+            await _warn(tx, row, notice.target, due_at, stamp)
+            after = row
+        else:
+            step = await _breach(tx, row, notice, now)
+            after = step.row
+    await bus.publish(ev.COMPLAINT_SLA, complaint=after, kind=notice.kind, target=notice.target, due_at=due_at, level=after["level"])
+    if step is not None:
+        await changes.publish(bus, step)
+    return {"reference": after["reference"], "kind": notice.kind, "target": notice.target, "due_at": due_at, "level": after["level"]}
+
+
+async def _warn(tx: Tx, row: Row, target: str, due_at: str, stamp: str) -> None:
+    """A warning changes nothing on the complaint: it is audited and its owners get an e-mail."""
+    await audit.record(
+        tx, actor="system", action="complaint.sla_warning", subject=row["id"], now=stamp,
+        details={"reference": row["reference"], "from": row["status"], "to": row["status"], "public": False,
+                 "target": target, "due_at": due_at},
+    )
+    await notices.to_staff(
+        tx, row, await notices.warning_recipients(tx, row), "complaint_sla_warning",
+        {"reference": row["reference"], "subject": row["subject"], "target": target, "due_at": due_at}, stamp,
+    )
+
+
+async def _breach(tx: Tx, row: Row, notice: sla.Notice, now: datetime) -> changes.Step:
+    """A missed due time: one level up, away from its assignee (the top level stays, but its owners hear
+    again), and a fresh response clock for the owners."""
+    category = await complaints.category(tx, row["category"])
+    raised = sla.escalate(row["level"], category["owner_group"])  # type: ignore[index]
+    updates: dict[str, Any] = {"level": raised.level, "owner_group": raised.owner_group}
+    if raised.raised:
+        updates["assignee_id"] = None
+    reason = f"SLA breach: the {notice.target} was due {iso(notice.due_at)}"
+    step = await changes.apply(
+        tx, row, "sla_breach", changes.SYSTEM, now, lifecycle_action="escalate", dues_action="breach",
+        entry_kind="system", body=f"{reason}; level {raised.level}", updates=updates,
+        details={"target": notice.target, "due_at": iso(notice.due_at), "from_level": row["level"], "to_level": raised.level},
+    )
+    await changes.tell_new_owners(tx, step.row, reason)
+    return step
+
+
+async def _auto_close(
+    db: Database, bus: EventBus, complaint_id: str, now: datetime, autoclose_after: timedelta
+) -> dict[str, Any] | None:
+    async with db.transaction() as tx:
+        row = await complaints.with_names(tx, complaint_id=complaint_id)
+        if row is None or not sla.should_auto_close(row["status"], parse_iso(row["resolved_at"]), now, autoclose_after):
+            return None
+        step = await changes.apply(tx, row, "auto_close", changes.SYSTEM, now)
+    await changes.publish(bus, step)
+    return {"reference": row["reference"], "kind": "auto_close", "target": None, "due_at": None, "level": row["level"]}
+
+
+class SlaSweeper:
+    """Runs the sweep once at start, then every `interval` seconds, until stopped."""
+
+    def __init__(self, complaint_service: "ComplaintService", interval: float) -> None:
+        self.complaints = complaint_service
+        self.interval = interval
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self._sweep_once()  # what fell due while the server was down fires now
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self._sweep_once()
+
+    async def _sweep_once(self) -> None:
+        try:
+            fired = await self.complaints.sweep()
+        except Exception:  # a failed sweep (storage fault) is retried at the next tick
+            log.exception("SLA sweep failed")
+            return
+        if fired:
+            log.info("SLA sweep: %s", ", ".join(f"{f['reference']} {f['kind']}" for f in fired))

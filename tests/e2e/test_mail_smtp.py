@@ -1,0 +1,66 @@
+"""A complaint from the widget's form reaches the customer by e-mail, through a real SMTP server."""
+
+from __future__ import annotations
+
+import re
+from typing import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from chatserver.app import create_app
+from tests import conftest, peers
+from tests.conftest import eventually
+from tests.procs import HOST, free_port
+from tests.smtp import SmtpServer, smtp_server
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def mail_server(tmp_path, smtp) -> AsyncIterator[str]:
+    """The real app on a port chosen up front, so its default public URL (http://host:port) is its real address."""
+    port = free_port()
+    settings = conftest.test_settings(
+        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
+        mail_from="Support <support@example.test>",
+    )
+    server = TestServer(create_app(settings), host=HOST, port=port)
+    await server.start_server()
+    try:
+        yield f"http://{HOST}:{port}"
+    finally:
+        await server.close()
+
+
+async def test_a_form_complaint_with_an_email_is_acknowledged_by_mail(mail_server, smtp):
+    anna = await peers.customer(mail_server, locale="ru")
+    try:
+        ack = await anna.call(
+            "complaint:submit",
+            {"category": "withdrawals", "subject": "Вывод\r\nBcc: evil@x", "body": "Жду неделю", "email": "anna@example.test"},
+        )
+        assert ack["ok"], ack
+        reference = ack["complaint"]["reference"]
+        await eventually(lambda: len(smtp.inbox.messages) >= 1, timeout=10)
+    finally:
+        await anna.close()
+
+    [mail] = smtp.inbox.messages
+    assert mail.recipients == ["anna@example.test"] and mail.sender == "support@example.test"
+    assert mail.message["Subject"] == f"[{reference}] Мы получили вашу жалобу"
+    assert mail.message["Bcc"] is None
+    assert reference in mail.text and "Вывод Bcc: evil@x" in mail.text
+
+    link = re.search(r"https?://\S+/track/\S+", mail.text).group(0)  # type: ignore[union-attr]
+    assert link == f"{mail_server}/track/{reference}?key={ack['complaint']['tracking_key']}"
+    assert link.replace("&", "&amp;") in mail.html
+    async with aiohttp.ClientSession() as http:
+        async with http.get(link) as page:
+            assert page.status == 200
+            assert reference in await page.text()

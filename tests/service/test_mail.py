@@ -1,0 +1,371 @@
+"""E-mail notices: rendering in every language, and the worker delivering the outbox to a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+
+from chatserver.config import Settings
+from chatserver.domain.models import iso, parse_iso
+from chatserver.mail.render import FIELDS, InvalidRecipient, header_text, render
+from chatserver.mail.transport import LogTransport, SmtpTransport, transport_for
+from chatserver.mail.worker import BACKOFF, MAX_ATTEMPTS, MailWorker, retry_delay
+from chatserver.services.events import COMPLAINT_CREATED, EventBus
+from chatserver.store import outbox
+from chatserver.store.db import Database
+from tests.conftest import eventually
+from tests.procs import free_port
+from tests.smtp import SmtpServer, smtp_server
+
+REF = "C-2026-000123"
+TRACK = f"https://chat.example.test/track/{REF}?key=0123456789abcdef&lang=x"
+FROM = "Support <support@example.test>"
+DATA: dict[str, dict[str, Any]] = {
+    "complaint_ack": {
+        "reference": REF, "subject": "Withdrawal <b>W-1</b> stuck", "category": "withdrawals", "tracking_url": TRACK,
+        "first_response_due": "2026-03-02T14:00:00.000Z", "resolution_due": "2026-03-03T14:00:00.000Z",
+    },
+    "complaint_reply": {"reference": REF, "body": "We found it.\nIt is on its way <today>.", "tracking_url": TRACK},
+    "complaint_resolved": {"reference": REF, "body": "Refunded in full.", "tracking_url": TRACK},
+    "complaint_escalated": {"reference": REF, "subject": "Withdrawal stuck", "level": 2, "reason": "response overdue"},
+    "complaint_sla_warning": {"reference": REF, "subject": "Withdrawal stuck", "target": "response", "due_at": "2026-03-02T14:00:00.000Z"},
+}
+# a word only that language's text has
+WORDS = {"en": "complaint", "ru": "жалоб", "pl": "reklamac"}
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+# -- rendering (pure) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "pl"])
+@pytest.mark.parametrize("kind", sorted(outbox.KINDS))
+def test_every_kind_renders_in_every_language(kind, locale):
+    message = render(kind, locale, DATA[kind], mail_from=FROM, recipient="anna@example.test")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert message["Subject"].startswith(f"[{REF}] ")
+    assert message["To"] == "anna@example.test" and message["From"] == FROM
+    assert message["Content-Language"] == locale
+    assert REF in text and REF in html
+    assert WORDS[locale] in (message["Subject"] + text).lower()
+    if "tracking_url" in DATA[kind]:
+        assert TRACK in text
+        assert f'href="{TRACK.replace("&", "&amp;")}"' in html
+    else:
+        assert "/track/" not in text + html
+
+
+def test_every_kind_has_a_template():
+    assert set(FIELDS) == set(outbox.KINDS)
+
+
+def test_visitor_text_is_escaped_in_html_and_kept_as_written_in_text():
+    message = render("complaint_ack", "en", DATA["complaint_ack"], mail_from=FROM, recipient="anna@example.test")
+    html = message.get_body(("html",)).get_content()
+    assert "Withdrawal &lt;b&gt;W-1&lt;/b&gt; stuck" in html and "<b>W-1</b>" not in html
+    assert "Withdrawal <b>W-1</b> stuck" in message.get_body(("plain",)).get_content()
+    reply = render("complaint_reply", "en", DATA["complaint_reply"], mail_from=FROM, recipient="anna@example.test")
+    assert "on its way &lt;today&gt;." in reply.get_body(("html",)).get_content()
+
+
+def test_customer_subjects_carry_only_our_words_and_the_reference():
+    message = render("complaint_ack", "en", DATA["complaint_ack"], mail_from=FROM, recipient="anna@example.test")
+    assert message["Subject"] == f"[{REF}] We received your complaint"
+
+
+@pytest.mark.parametrize("locale", ["de", "", "pt-BR", "RU"])
+def test_an_unknown_locale_falls_back_to_english(locale):
+    message = render("complaint_escalated", locale, DATA["complaint_escalated"], mail_from=FROM, recipient="sam@example.test")
+    expected = "ru" if locale == "RU" else "en"
+    assert message["Content-Language"] == expected
+
+
+def test_dates_are_shown_in_utc_and_missing_values_leave_their_row_out():
+    data = {**DATA["complaint_ack"], "resolution_due": None, "category": ""}
+    text = render("complaint_ack", "en", data, mail_from=FROM, recipient="a@example.test").get_body(("plain",)).get_content()
+    assert "First answer by: 2026-03-02 14:00 UTC" in text
+    assert "Resolution by" not in text and "Category" not in text
+
+
+def test_only_web_links_become_buttons():
+    data = {**DATA["complaint_reply"], "tracking_url": "javascript:alert(1)"}
+    message = render("complaint_reply", "en", data, mail_from=FROM, recipient="a@example.test")
+    assert "javascript:" not in message.get_body(("html",)).get_content()
+
+
+def test_a_subject_with_a_line_break_cannot_add_a_header():
+    data = {**DATA["complaint_escalated"], "subject": "Refund\r\nBcc: evil@x\nX-Evil: 1"}
+    message = render("complaint_escalated", "en", data, mail_from=FROM, recipient="sam@example.test")
+    assert message.get_all("To") == ["sam@example.test"]
+    assert message["Bcc"] is None and message["X-Evil"] is None
+    assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
+    assert "Refund Bcc: evil@x X-Evil: 1" in message["Subject"]
+    # once serialized, still one To and no Bcc
+    wire = message.as_bytes()
+    assert wire.count(b"\nTo:") == 1 and b"\nBcc:" not in wire
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    ["anna@example.test\r\nBcc: evil@x", "anna@example.test, evil@x", "Anna <anna@example.test>", "not-an-address", "a@b@c", ""],
+)
+def test_a_recipient_must_be_one_bare_address(recipient):
+    with pytest.raises(InvalidRecipient):
+        render("complaint_ack", "en", DATA["complaint_ack"], mail_from=FROM, recipient=recipient)
+
+
+def test_header_text_drops_controls_and_bidi_overrides():
+    assert header_text("a\x00b\tc\u2028d\u202ee\x85f") == "a b c d e f"
+    assert len(header_text("x" * 500)) == 200
+
+
+def test_backoff_is_30s_2m_10m_1h_6h_then_give_up():
+    delays = [retry_delay(n) for n in range(1, MAX_ATTEMPTS + 1)]
+    assert delays == [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6), None]
+    assert MAX_ATTEMPTS == 6 and len(BACKOFF) == 5
+
+
+def test_the_transport_is_smtp_only_when_a_host_is_set():
+    assert isinstance(transport_for(Settings()), LogTransport)
+    smtp = transport_for(Settings(smtp_host="mail.example.test", smtp_port=465, smtp_security="tls"))
+    assert isinstance(smtp, SmtpTransport) and (smtp.host, smtp.port, smtp.security) == ("mail.example.test", 465, "tls")
+
+
+# -- the worker on SQLite with a real SMTP server ------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+async def db(tmp_path) -> AsyncIterator[Database]:
+    database = Database(str(tmp_path / "mail.db"))
+    await database.open()
+    await database.migrate()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
+
+
+def settings_for(smtp: SmtpServer | None, **more: Any) -> Settings:
+    port = smtp.port if smtp else free_port()  # nobody listens on a fresh free port
+    return Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", mail_from=FROM, **more)
+
+
+async def enqueue(db: Database, clock: FakeClock, kind: str = "complaint_ack", recipient: str = "anna@example.test", **data: Any) -> str:
+    async with db.transaction() as tx:
+        return await outbox.enqueue(
+            tx, kind=kind, recipient=recipient, now=iso(clock()), locale=data.pop("locale", "en"),  # type: ignore[arg-type]
+            data={**DATA[kind], **data},
+        )
+
+
+async def row(db: Database, notice_id: str) -> dict[str, Any]:
+    found = await db.fetch_one("SELECT * FROM outbox WHERE id = ?", (notice_id,))
+    assert found is not None
+    return found
+
+
+async def test_pending_notices_arrive_oldest_first_and_are_marked_sent(db, clock, smtp):
+    ids = []
+    for n, kind in enumerate(["complaint_ack", "complaint_reply", "complaint_resolved"]):
+        ids.append(await enqueue(db, clock, kind, recipient=f"c{n}@example.test", locale="ru"))
+        clock.advance(seconds=1)
+    worker = MailWorker(db, settings_for(smtp), clock)
+    assert await worker.deliver_due() == 3
+    got = smtp.inbox.messages
+    assert [m.recipients for m in got] == [["c0@example.test"], ["c1@example.test"], ["c2@example.test"]]
+    assert got[0].sender == "support@example.test"
+    assert got[0].message["Subject"] == f"[{REF}] Мы получили вашу жалобу"
+    assert TRACK in got[0].text and "Спасибо" in got[0].text
+    assert "It is on its way <today>." in got[1].text
+    assert got[0].message["Message-ID"] == f"<{ids[0]}@example.test>"
+    for notice_id in ids:
+        stored = await row(db, notice_id)
+        assert (stored["state"], stored["sent_at"], stored["attempts"], stored["last_error"]) == ("sent", iso(clock()), 1, None)
+    assert await worker.deliver_due() == 0  # nothing is sent twice
+
+
+async def test_a_notice_not_yet_due_waits(db, clock, smtp):
+    notice = await enqueue(db, clock)
+    await db.write_returning("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (iso(clock() + timedelta(minutes=1)), notice))
+    worker = MailWorker(db, settings_for(smtp), clock)
+    assert await worker.deliver_due() == 0
+    clock.advance(minutes=1)
+    assert await worker.deliver_due() == 1
+
+
+async def test_an_unreachable_server_leaves_the_row_pending_with_a_later_try(db, clock):
+    notice = await enqueue(db, clock)
+    worker = MailWorker(db, settings_for(None), clock)
+    assert await worker.deliver_due() == 0
+    stored = await row(db, notice)
+    assert stored["state"] == "pending" and stored["attempts"] == 1 and stored["sent_at"] is None
+    assert parse_iso(stored["next_attempt_at"]) == clock() + timedelta(seconds=30)
+    assert stored["last_error"]
+    assert await worker.deliver_due() == 0  # not due again yet
+    assert (await row(db, notice))["attempts"] == 1
+
+
+async def test_after_six_failed_attempts_the_row_fails_and_says_so(db, clock, caplog):
+    notice = await enqueue(db, clock)
+    worker = MailWorker(db, settings_for(None), clock)
+    started = clock()
+    with caplog.at_level(logging.WARNING, logger="chatserver.mail"):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            await worker.deliver_due()
+            stored = await row(db, notice)
+            assert stored["attempts"] == attempt
+            if attempt < MAX_ATTEMPTS:
+                assert stored["state"] == "pending"
+                assert parse_iso(stored["next_attempt_at"]) == clock() + BACKOFF[attempt - 1]
+                clock.now = parse_iso(stored["next_attempt_at"])  # type: ignore[assignment]
+    assert stored["state"] == "failed"
+    assert clock() - started == sum(BACKOFF, timedelta())
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and notice in errors[0].getMessage()
+    clock.advance(days=1)
+    await worker.deliver_due()
+    assert (await row(db, notice))["attempts"] == MAX_ATTEMPTS  # a failed row is left alone
+
+
+async def test_one_refused_recipient_does_not_hold_up_the_others(db, clock, smtp):
+    smtp.inbox.refuse.add("gone@example.test")
+    first = await enqueue(db, clock, recipient="gone@example.test")
+    clock.advance(seconds=1)
+    second = await enqueue(db, clock, recipient="anna@example.test")
+    worker = MailWorker(db, settings_for(smtp), clock)
+    assert await worker.deliver_due() == 1
+    assert [m.recipients for m in smtp.inbox.messages] == [["anna@example.test"]]
+    assert (await row(db, first))["state"] == "pending" and "550" in (await row(db, first))["last_error"]
+    assert (await row(db, second))["state"] == "sent"
+
+
+async def test_an_unusable_address_fails_at_once(db, clock, smtp, caplog):
+    notice = await enqueue(db, clock, recipient="anna@example.test\r\nBcc: evil@x")
+    worker = MailWorker(db, settings_for(smtp), clock)
+    with caplog.at_level(logging.ERROR, logger="chatserver.mail"):
+        assert await worker.deliver_due() == 0
+    stored = await row(db, notice)
+    assert (stored["state"], stored["attempts"]) == ("failed", 1) and "InvalidRecipient" in stored["last_error"]
+    assert smtp.inbox.messages == []
+
+
+async def test_a_subject_with_a_header_injection_reaches_exactly_one_recipient(db, clock, smtp):
+    await enqueue(db, clock, "complaint_escalated", recipient="sam@example.test", subject="Refund\r\nBcc: evil@x")
+    await MailWorker(db, settings_for(smtp), clock).deliver_due()
+    [got] = smtp.inbox.messages
+    assert got.recipients == ["sam@example.test"]
+    assert got.message["Bcc"] is None and got.message.get_all("To") == ["sam@example.test"]
+    assert got.message["Subject"] == f"[{REF}] Complaint escalated to you: Refund Bcc: evil@x"
+
+
+async def test_a_new_worker_on_the_same_database_sends_what_was_pending(tmp_path, clock, smtp):
+    path = str(tmp_path / "restart.db")
+    first_db = Database(path)
+    await first_db.open()
+    await first_db.migrate()
+    failed_once = await enqueue(first_db, clock, recipient="early@example.test")
+    await MailWorker(first_db, settings_for(None), clock).deliver_due()  # the server was down
+    never_tried = await enqueue(first_db, clock, recipient="late@example.test")
+    await first_db.close()  # the process dies here
+
+    clock.advance(minutes=1)
+    db = Database(path)
+    await db.open()
+    worker = MailWorker(db, settings_for(smtp), clock, poll_seconds=3600)
+    worker.start()  # no notify: the backlog is delivered at start
+    try:
+        await eventually(lambda: len(smtp.inbox.messages) == 2)
+        assert {m.recipients[0] for m in smtp.inbox.messages} == {"early@example.test", "late@example.test"}
+        await eventually(lambda: _all_sent(db, [failed_once, never_tried]))
+    finally:
+        await worker.stop()
+        await db.close()
+
+
+async def _all_sent(db: Database, ids: list[str]) -> bool:
+    states = [(await row(db, notice))["state"] for notice in ids]
+    return states == ["sent"] * len(ids)
+
+
+async def test_a_complaint_event_wakes_the_worker(db, clock, smtp):
+    bus = EventBus()
+    worker = MailWorker(db, settings_for(smtp), clock, poll_seconds=3600)
+    bus.subscribe(worker.on_event)
+    worker.start()
+    try:
+        await asyncio.sleep(0.05)  # the first pass found nothing; now it sleeps for an hour
+        await enqueue(db, clock)
+        await bus.publish(COMPLAINT_CREATED, complaint={}, customer_id=None)
+        await eventually(lambda: len(smtp.inbox.messages) == 1, timeout=3)
+    finally:
+        await worker.stop()
+
+
+async def test_a_retry_is_picked_up_when_it_falls_due_without_a_notify(db, smtp):
+    clock = FakeClock(datetime.now(timezone.utc))  # real time: the worker sleeps until the retry
+    notice = await enqueue(db, clock)
+    retry_at = datetime.now(timezone.utc) + timedelta(milliseconds=300)
+    await db.write_returning("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (iso(retry_at), notice))
+    worker = MailWorker(db, settings_for(smtp), lambda: datetime.now(timezone.utc), poll_seconds=3600)
+    worker.start()
+    try:
+        await eventually(lambda: len(smtp.inbox.messages) == 1, timeout=3)
+    finally:
+        await worker.stop()
+
+
+async def test_stop_is_clean_and_idempotent(db, clock, smtp):
+    worker = MailWorker(db, settings_for(smtp), clock)
+    await worker.stop()  # never started
+    worker.start()
+    worker.start()  # one task only
+    await worker.stop()
+    await worker.stop()
+    await enqueue(db, clock)
+    worker.notify()
+    await asyncio.sleep(0.05)
+    assert smtp.inbox.messages == []  # a stopped worker sends nothing
+
+
+async def test_smtp_login_is_used_when_a_user_is_set(db, clock):
+    with smtp_server(auth=True) as server:
+        notice = await enqueue(db, clock)
+        settings = settings_for(server, smtp_user="mailer", smtp_password="s3cret")
+        assert await MailWorker(db, settings, clock).deliver_due() == 1
+        assert server.inbox.logins == [("mailer", "s3cret")]
+        assert (await row(db, notice))["state"] == "sent"
+
+
+async def test_without_an_smtp_host_the_mail_is_written_to_the_log(db, clock, caplog):
+    await enqueue(db, clock, "complaint_reply", recipient="anna@example.test")
+    worker = MailWorker(db, Settings(mail_from=FROM), clock)
+    with caplog.at_level(logging.INFO, logger="chatserver.mail"):
+        assert await worker.deliver_due() == 1
+    [record] = [r for r in caplog.records if r.name == "chatserver.mail" and r.levelno == logging.INFO]
+    logged = record.getMessage()
+    assert "anna@example.test" in logged and f"[{REF}] A reply to your complaint" in logged
+    assert "It is on its way <today>." in logged and TRACK in logged

@@ -1,0 +1,80 @@
+"""A real SMTP server (aiosmtpd, in its own thread) on a free port that keeps what it receives."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any, Iterator
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.procs import HOST, free_port
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(("plain",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(("html",))
+        return part.get_content() if part is not None else ""
+
+
+@dataclass
+class Inbox:
+    """The server's handler: keeps each accepted message; refuses the addresses in `refuse`."""
+
+    refuse: set[str] = field(default_factory=set)
+    messages: list[Received] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        if isinstance(data, LoginPassword):
+            user, password = data.login.decode(), data.password.decode()
+            self.logins.append((user, password))
+            return AuthResult(success=(user, password) == ("mailer", "s3cret"))
+        return AuthResult(success=False, handled=False)
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    inbox: Inbox
+
+
+@contextmanager
+def smtp_server(*, auth: bool = False) -> Iterator[SmtpServer]:
+    """Plain SMTP (no TLS) on 127.0.0.1; with `auth`, it offers LOGIN/PLAIN for mailer/s3cret."""
+    inbox = Inbox()
+    port = free_port()
+    options: dict[str, Any] = {"authenticator": inbox.authenticate, "auth_require_tls": False} if auth else {}
+    controller = Controller(inbox, hostname=HOST, port=port, **options)
+    controller.start()
+    try:
+        yield SmtpServer(HOST, port, inbox)
+    finally:
+        controller.stop()

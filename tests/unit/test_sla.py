@@ -1,0 +1,207 @@
+"""SLA rules with a fake clock: due times, warnings, breaches, escalation, re-arming, auto-close, idempotency."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chatserver.domain import sla
+from chatserver.domain.complaints import check_compensation, check_score, check_text, plausible_email
+from chatserver.domain.errors import Invalid
+
+T0 = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)
+H = timedelta(hours=1)
+WARN = 2 * H
+FIRST, RESOLUTION = 24 * H, 48 * H
+
+
+def state(status="new", level=1, response=T0 + FIRST, resolution=T0 + RESOLUTION):
+    return sla.SlaState(status, level, response, resolution)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    "now_hours, expected",
+    [
+        (0, []),
+        (21.99, []),
+        (22, [("warning", "response", 24)]),  # exactly warn_before ahead
+        (23.5, [("warning", "response", 24)]),
+        (24, [("breach", "response", 24)]),  # the breach replaces its own warning
+        (30, [("breach", "response", 24)]),
+        (46, [("breach", "response", 24), ("warning", "resolution", 48)]),
+        (48, [("breach", "response", 24), ("breach", "resolution", 48)]),
+        (500, [("breach", "response", 24), ("breach", "resolution", 48)]),  # down for weeks: still once each
+    ],
+)
+def test_warnings_and_breaches_at_each_moment(now_hours, expected):
+    notices = sla.sla_notices(state(), at(now_hours), WARN)
+    assert [(n.kind, n.target, (n.due_at - T0) / H) for n in notices] == expected
+
+
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+def test_settled_complaints_owe_nothing(status):
+    assert sla.sla_notices(state(status), at(500), WARN) == []
+
+
+@pytest.mark.parametrize("status", ["new", "in_progress", "awaiting_customer", "reopened"])
+def test_open_complaints_are_watched_in_every_status(status):
+    assert [n.kind for n in sla.sla_notices(state(status), at(24), WARN)] == ["breach"]
+
+
+def test_no_answer_owed_means_only_the_resolution_target_is_watched():
+    notices = sla.sla_notices(state(response=None), at(47), WARN)
+    assert [(n.kind, n.target) for n in notices] == [("warning", "resolution")]
+
+
+def test_a_zero_warning_lead_gives_breaches_only():
+    assert sla.sla_notices(state(), at(23.99), timedelta(0)) == []
+    assert [n.kind for n in sla.sla_notices(state(), at(24), timedelta(0))] == ["breach"]
+
+
+@pytest.mark.parametrize(
+    "fired, now_hours, expected",
+    [
+        (set(), 24, [("breach", "response")]),
+        ({("breach", "response", at(24))}, 24, []),
+        ({("breach", "response", at(24))}, 30, []),
+        # a warning fired for an older due time says nothing about the new one
+        ({("warning", "response", at(10))}, 23, [("warning", "response")]),
+        ({("warning", "response", at(24))}, 23, []),
+        ({("warning", "response", at(24))}, 24, [("breach", "response")]),
+        ({("breach", "response", at(24)), ("warning", "resolution", at(48))}, 47, []),
+        ({("breach", "response", at(24))}, 48, [("breach", "resolution")]),
+    ],
+)
+def test_pending_notices_skip_those_already_fired(fired, now_hours, expected):
+    pending = sla.pending_notices(state(), at(now_hours), WARN, fired)
+    assert [(n.kind, n.target) for n in pending] == expected
+
+
+@pytest.mark.parametrize(
+    "level, new_level, group, raised",
+    [(1, 2, "supervisors", True), (2, 3, "management", True), (3, 3, "management", False)],
+)
+def test_a_breach_escalates_one_level_and_stops_at_the_top(level, new_level, group, raised):
+    assert sla.escalate(level, "payments") == sla.Escalation(new_level, group, raised)
+
+
+@pytest.mark.parametrize("level, group", [(1, "payments"), (2, "supervisors"), (3, "management")])
+def test_owner_group_per_level(level, group):
+    assert sla.owner_group(level, "payments") == group
+
+
+@pytest.mark.parametrize("level, role", [(1, "agent"), (2, "supervisor"), (3, "admin")])
+def test_the_role_that_owns_each_level(level, role):
+    assert sla.recipients_role(level) == role
+
+
+def test_initial_dues_come_from_the_category_targets():
+    assert sla.initial_dues(T0, FIRST, RESOLUTION) == sla.Dues(at(24), at(48))
+
+
+OWED = sla.Dues(at(24), at(48))
+NONE_OWED = sla.Dues(None, at(48))
+
+
+@pytest.mark.parametrize(
+    "action, dues, now_hours, expected",
+    [
+        ("reply", OWED, 5, NONE_OWED),
+        ("ask_customer", OWED, 5, NONE_OWED),
+        ("resolve", OWED, 5, NONE_OWED),
+        ("accept", NONE_OWED, 60, NONE_OWED),
+        ("auto_close", NONE_OWED, 300, NONE_OWED),
+        # the customer answers: the next answer is owed first_response_hours later
+        ("customer_reply", NONE_OWED, 10, sla.Dues(at(34), at(48))),
+        # but writing again never pushes back an answer already owed
+        ("customer_reply", OWED, 10, OWED),
+        ("customer_reply", sla.Dues(at(40), at(48)), 10, sla.Dues(at(34), at(48))),
+        # clarify reopens: a fresh answer and a fresh resolution target
+        ("clarify", NONE_OWED, 60, sla.Dues(at(84), at(108))),
+        # a breach gives the new owners a fresh response clock; the resolution target stays
+        ("breach", OWED, 24, sla.Dues(at(48), at(48))),
+        ("breach", NONE_OWED, 48, sla.Dues(at(72), at(48))),
+        # a manual escalation re-arms only an answer that is owed
+        ("escalate", OWED, 20, sla.Dues(at(44), at(48))),
+        ("escalate", NONE_OWED, 20, NONE_OWED),
+        ("note", OWED, 20, OWED),
+        ("assign", OWED, 20, OWED),
+        ("start", OWED, 20, OWED),
+        ("propose_compensation", OWED, 20, OWED),
+    ],
+)
+def test_due_times_after_each_action(action, dues, now_hours, expected):
+    assert sla.dues_after(action, dues, at(now_hours), FIRST, RESOLUTION) == expected
+
+
+def test_a_night_of_missed_answers_escalates_all_the_way_up_once_per_due_time():
+    """Walk a complaint through breaches with the fake clock: each due time fires once."""
+    level, dues, fired, log = 1, sla.initial_dues(T0, FIRST, RESOLUTION), set(), []
+    for hour in range(0, 100):
+        now = at(hour)
+        for notice in sla.pending_notices(sla.SlaState("new", level, *(dues.response_due, dues.resolution_due)), now, WARN, fired):
+            fired.add(notice.key)
+            log.append((hour, notice.kind, notice.target))
+            if notice.kind == "breach":
+                level = sla.escalate(level, "payments").level
+                dues = sla.dues_after("breach", dues, now, FIRST, RESOLUTION)
+    assert log == [
+        (22, "warning", "response"), (24, "breach", "response"),
+        (46, "warning", "response"), (46, "warning", "resolution"),
+        (48, "breach", "response"), (48, "breach", "resolution"),
+        (70, "warning", "response"), (72, "breach", "response"),
+        (94, "warning", "response"), (96, "breach", "response"),
+    ]
+    assert level == 3
+
+
+@pytest.mark.parametrize(
+    "status, resolved_hours, now_hours, closes",
+    [
+        ("resolved", 0, 7 * 24, True),
+        ("resolved", 0, 7 * 24 - 0.01, False),
+        ("resolved", None, 1000, False),
+        ("reopened", 0, 1000, False),
+        ("closed", 0, 1000, False),
+    ],
+)
+def test_auto_close_after_the_customer_left_a_resolution_alone(status, resolved_hours, now_hours, closes):
+    resolved_at = None if resolved_hours is None else at(resolved_hours)
+    assert sla.should_auto_close(status, resolved_at, at(now_hours), timedelta(days=7)) is closes
+
+
+@pytest.mark.parametrize("amount, currency", [(0, "EUR"), (10**9 + 1, "EUR"), (-5, "EUR"), (True, "EUR"), (1.5, "EUR"),
+                                              (100, "eur"), (100, "EURO"), (100, "E1R"), (100, "")])
+def test_compensation_amounts_and_currencies_are_checked(amount, currency):
+    with pytest.raises(Invalid):
+        check_compensation(amount, currency)
+
+
+@pytest.mark.parametrize("amount, currency", [(1, "EUR"), (10**9, "PLN")])
+def test_compensation_limits_are_inclusive(amount, currency):
+    check_compensation(amount, currency)
+
+
+@pytest.mark.parametrize("score", [0, 6, True, 2.5])
+def test_scores_are_one_to_five(score):
+    with pytest.raises(Invalid):
+        check_score(score)
+
+
+def test_texts_are_stripped_non_empty_and_limited():
+    assert check_text("  hi ", "body", 5) == "hi"
+    for bad in ("", "   ", None, "x" * 6):
+        with pytest.raises(Invalid):
+            check_text(bad, "body", 5)
+
+
+@pytest.mark.parametrize(
+    "address, ok",
+    [("anna@example.test", True), ("a@b", False), ("a b@example.test", False), ("x@example.test\r\nBcc: y@z.test", False),
+     ("a@example.test,b@example.test", False), ("", False), (None, False)],
+)
+def test_only_one_plain_address_is_accepted_for_mail(address, ok):
+    assert plausible_email(address) is ok
