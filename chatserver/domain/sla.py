@@ -2,7 +2,8 @@
 
 Two due times: `response_due` (the next answer owed, None when none is) and `resolution_due`.
 A warning fires `warn_before` ahead of a due time, a breach at it. A breach escalates one level
-(capped at 3) and gives the new owners a fresh response clock, so a further breach escalates again.
+(capped at 3) and gives the new owners a fresh response clock, so a further breach escalates again;
+breaches that were already past when the current level took over are recorded but raise nothing.
 """
 
 from __future__ import annotations
@@ -90,6 +91,15 @@ def escalate(level: int, category_group: str) -> Escalation:
     """One level up, never past the top."""
     new_level = min(level + 1, MAX_LEVEL)
     return Escalation(new_level, owner_group(new_level, category_group), new_level != level)
+
+
+def breach_raises_level(due_at: datetime, level_since: datetime | None) -> bool:
+    """A breach escalates only if its due time passed while the current level held the complaint.
+
+    Two targets missed at once (a category whose answer and resolution are both due in 24 h), or a
+    backlog found after downtime, is one failure of one set of owners: it raises the level once, and
+    the new owners are not blamed for a time that had passed before they got the complaint."""
+    return level_since is None or due_at > level_since
 
 
 def initial_dues(created_at: datetime, first_response: timedelta, resolution: timedelta) -> Dues:

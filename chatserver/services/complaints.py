@@ -359,7 +359,8 @@ class ComplaintService:
                 raise Conflict("this complaint is already at the highest level")
             step = await self._step(
                 tx, row, "escalate", _staff(user), entry_kind="system", body=f"Escalated to level {raised.level}: {text}",
-                updates={"level": raised.level, "owner_group": raised.owner_group, "assignee_id": None},
+                updates={"level": raised.level, "owner_group": raised.owner_group, "assignee_id": None,
+                         "level_since": iso(self.clock())},
                 details={"from_level": row["level"], "to_level": raised.level, "reason": text},
             )
             await self._tell_new_owners(tx, step.row, text)

@@ -95,9 +95,11 @@ async def _breach(tx: Tx, row: Row, notice: sla.Notice, now: datetime) -> change
     again), and a fresh response clock for the owners."""
     category = await complaints.category(tx, row["category"])
     raised = sla.escalate(row["level"], category["owner_group"])  # type: ignore[index]
+    if not sla.breach_raises_level(notice.due_at, parse_iso(row["level_since"])):
+        raised = sla.Escalation(row["level"], row["owner_group"], False)
     updates: dict[str, Any] = {"level": raised.level, "owner_group": raised.owner_group}
     if raised.raised:
-        updates["assignee_id"] = None
+        updates.update(assignee_id=None, level_since=iso(now))
     reason = f"SLA breach: the {notice.target} was due {iso(notice.due_at)}"
     step = await changes.apply(
         tx, row, "sla_breach", changes.SYSTEM, now, lifecycle_action="escalate", dues_action="breach",

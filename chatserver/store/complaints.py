@@ -59,7 +59,7 @@ _WITH_NAMES = (
 # columns a service may change after creation
 _MUTABLE = frozenset(
     {
-        "status", "level", "category", "owner_group", "assignee_id", "response_due", "resolution_due",
+        "status", "level", "level_since", "category", "owner_group", "assignee_id", "response_due", "resolution_due",
         "first_response_at", "resolved_at", "closed_at", "updated_at", "last_public_at",
     }
 )

@@ -609,6 +609,17 @@ async def test_breaches_climb_to_management_and_stay_there(services, cast, alice
     assert recipients == ["sam@example.test"] + ["ada@example.test"] * 5
 
 
+async def test_an_answer_and_a_resolution_missed_together_raise_the_level_once(services, cast, alice, clock):
+    # account access promises both within 24 h: one failure of one set of owners, one escalation
+    reference = (await form(services, alice, category="account_access", subject="Locked out"))["reference"]
+    clock.advance(hours=24)
+    fired = [(f["kind"], f["target"], f["level"]) for f in await services.complaints.sweep() if f["kind"] == "breach"]
+    assert fired == [("breach", "response", 2), ("breach", "resolution", 2)]
+    detail = await services.complaints.detail(cast.sam, reference)
+    assert detail["level"] == 2 and detail["owner_group"] == "supervisors"
+    assert [m["recipient"] for m in await outbox(services, "complaint_escalated")] == ["sam@example.test"] * 2
+
+
 async def test_a_resolution_left_alone_closes_by_itself(services, cast, alice, clock, published):
     reference = (await form(services, alice))["reference"]
     await services.complaints.resolve(cast.bob, reference, "Paid out")

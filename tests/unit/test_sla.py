@@ -137,25 +137,40 @@ def test_due_times_after_each_action(action, dues, now_hours, expected):
     assert sla.dues_after(action, dues, at(now_hours), FIRST, RESOLUTION) == expected
 
 
-def test_a_night_of_missed_answers_escalates_all_the_way_up_once_per_due_time():
-    """Walk a complaint through breaches with the fake clock: each due time fires once."""
-    level, dues, fired, log = 1, sla.initial_dues(T0, FIRST, RESOLUTION), set(), []
+def test_a_night_of_missed_answers_escalates_once_per_failure_and_fires_each_due_time_once():
+    """Walk a complaint through breaches with the fake clock: each due time fires once, and the two
+    targets missed together at 48 h raise the level once."""
+    level, since, dues, fired, log = 1, None, sla.initial_dues(T0, FIRST, RESOLUTION), set(), []
     for hour in range(0, 100):
         now = at(hour)
         for notice in sla.pending_notices(sla.SlaState("new", level, *(dues.response_due, dues.resolution_due)), now, WARN, fired):
             fired.add(notice.key)
-            log.append((hour, notice.kind, notice.target))
             if notice.kind == "breach":
-                level = sla.escalate(level, "payments").level
+                if sla.breach_raises_level(notice.due_at, since):
+                    level, since = sla.escalate(level, "payments").level, now
                 dues = sla.dues_after("breach", dues, now, FIRST, RESOLUTION)
+            log.append((hour, notice.kind, notice.target, level))
     assert log == [
-        (22, "warning", "response"), (24, "breach", "response"),
-        (46, "warning", "response"), (46, "warning", "resolution"),
-        (48, "breach", "response"), (48, "breach", "resolution"),
-        (70, "warning", "response"), (72, "breach", "response"),
-        (94, "warning", "response"), (96, "breach", "response"),
+        (22, "warning", "response", 1), (24, "breach", "response", 2),
+        (46, "warning", "response", 2), (46, "warning", "resolution", 2),
+        (48, "breach", "response", 3), (48, "breach", "resolution", 3),
+        (70, "warning", "response", 3), (72, "breach", "response", 3),
+        (94, "warning", "response", 3), (96, "breach", "response", 3),
     ]
-    assert level == 3
+
+
+@pytest.mark.parametrize(
+    "due_hours, since_hours, raises",
+    [
+        (24, None, True),  # never escalated: the first owners missed it
+        (48, 24, True),  # fell due after the level changed: the new owners missed it
+        (24, 24, False),  # the other target of the breach that just raised the level
+        (24, 30, False),  # already past when the level changed (found after downtime, or escalated by hand)
+    ],
+)
+def test_a_breach_raises_the_level_only_against_the_owners_who_held_it(due_hours, since_hours, raises):
+    since = None if since_hours is None else at(since_hours)
+    assert sla.breach_raises_level(at(due_hours), since) is raises
 
 
 @pytest.mark.parametrize(
