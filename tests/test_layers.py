@@ -1,4 +1,4 @@
-"""Imports point downward: domain <- store <- services <- transport <- app/cli."""
+"""Imports point downward: domain <- store <- (mail) <- services <- transport <- app/cli."""
 
 import ast
 from pathlib import Path
@@ -11,6 +11,8 @@ FORBIDDEN = {
     "domain": ("chatserver.store", "chatserver.services", "chatserver.transport", "chatserver.app", "aiohttp", "socketio", "aiosqlite", "asyncio"),
     "store": ("chatserver.services", "chatserver.transport", "chatserver.app", "aiohttp", "socketio"),
     "services": ("chatserver.transport", "chatserver.app", "aiohttp", "socketio"),
+    # mail renders and sends what the outbox holds; services wire it, never the other way round
+    "mail": ("chatserver.services", "chatserver.transport", "chatserver.app", "aiohttp", "socketio"),
 }
 
 
