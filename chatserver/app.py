@@ -16,6 +16,7 @@ from chatserver.services.container import build_services, close_services
 from chatserver.transport.agent import AgentNamespace
 from chatserver.transport.customer import CustomerNamespace
 from chatserver.transport.fanout import Fanout
+from chatserver.transport.http.api import api_app
 from chatserver.transport.http.pages import setup_routes
 from chatserver.transport.http.security import security_headers
 from chatserver.transport.http.tracking import setup_tracking_routes
@@ -91,5 +92,6 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     setup_routes(app)
     setup_widget_routes(app)
     setup_tracking_routes(app)
+    app.add_subapp("/api", api_app())
     app.router.add_static("/static", static_root)
     return app

@@ -131,4 +131,22 @@ def emits_for(event: Event) -> list[Emit]:
     elif event.name == ev.AGENT_CHANGED:
         agent = d["agent"]
         out.append(Emit(AGENT_NS, agent_room(agent["id"]), "agent:updated", agent))
+    elif event.name in (ev.COMPLAINT_CREATED, ev.COMPLAINT_UPDATED):
+        out.extend(_complaint_changed(event))
+    elif event.name == ev.COMPLAINT_SLA:
+        complaint = d["complaint"]
+        notice = {"reference": complaint["reference"], "kind": d["kind"], "target": d["target"], "level": d["level"]}
+        out.append(Emit(AGENT_NS, ALL_AGENTS, "complaint:sla", dict(notice, subject=complaint["subject"])))
+    return out
+
+
+def _complaint_changed(event: Event) -> list[Emit]:
+    """Every console sees every change (reading complaints is open to all staff); the complaint's own
+    customer sees public changes only, in the customer view, which has no notes, owners or assignee."""
+    d = event.data
+    complaint = d["complaint"]
+    out = [Emit(AGENT_NS, ALL_AGENTS, "complaint:updated", {"complaint": presenters.complaint_staff(complaint)})]
+    if event.name == ev.COMPLAINT_UPDATED and d.get("public") is True and d.get("customer_id"):
+        view = presenters.complaint_customer(complaint)
+        out.append(Emit(CUSTOMER_NS, customer_room(d["customer_id"]), "complaint:updated", {"complaint": view}))
     return out

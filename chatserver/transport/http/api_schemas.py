@@ -1,0 +1,118 @@
+"""Request shapes of the JSON API: strict types, unknown fields refused, errors that name the field.
+
+The OpenAPI document takes its request schemas from these models, so the contract and the checks
+cannot drift apart. The services check the same limits again; these give the caller a clear `invalid`
+before anything is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeVar
+
+from multidict import MultiMapping
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chatserver.domain.complaint_lifecycle import STATUSES
+from chatserver.domain.errors import Invalid
+from chatserver.domain.models import LOCALES
+from chatserver.transport.schemas import Email, Text
+
+# one list of statuses and languages: the domain's
+Status = Literal[STATUSES]  # type: ignore[valid-type]
+Locale = Literal[LOCALES]  # type: ignore[valid-type]
+Slug = Text(64, 1)
+UserId = Text(64, 1)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ComplaintCreate(Body):
+    """A complaint that arrived by e-mail or phone, logged by staff."""
+
+    category: Slug  # type: ignore[valid-type]
+    subject: Text(200, 1)  # type: ignore[valid-type]
+    body: Text(10_000, 1)  # type: ignore[valid-type]
+    channel: Literal["email", "phone"]
+    customer_email: Email | None = None
+    customer_name: Text(200) | None = None  # type: ignore[valid-type]
+    locale: Locale = Field("en", description="the customer's language for e-mail notices")
+
+
+class ComplaintUpdate(Body):
+    """Each given field is one audited change, applied in the order status, category, assignee.
+    Only `assignee_id` may be null (nobody holds it); an absent field is left as it is."""
+
+    status: Literal["in_progress"] = Field(None, description="pick the complaint up (start)")  # type: ignore[assignment]
+    category: Slug = None  # type: ignore[valid-type]
+    assignee_id: UserId | None = Field(None, description="a staff member's id; null lets it go")  # type: ignore[valid-type]
+
+
+class ReplyCreate(Body):
+    """`reply` and `question` reach the customer (a question waits for their answer), `note` is staff
+    only, `resolution` resolves the complaint with this text."""
+
+    body: Text(10_000, 1)  # type: ignore[valid-type]
+    kind: Literal["reply", "question", "note", "resolution"]
+
+
+class Escalation(Body):
+    reason: Text(1_000, 1)  # type: ignore[valid-type]
+
+
+class CompensationCreate(Body):
+    amount_minor: Annotated[int, Field(ge=1, le=10**9, description="in the currency's minor units (cents)")]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+    reason: Text(1_000, 1)  # type: ignore[valid-type]
+
+
+class CompensationDecision(Body):
+    approve: bool
+    note: Text(1_000) | None = None  # type: ignore[valid-type]
+
+
+class ComplaintListQuery(BaseModel):
+    # query values arrive as text: numbers are parsed from it, everything else stays strict
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: Status | None = None
+    category: Slug | None = None  # type: ignore[valid-type]
+    level: Annotated[int, Field(ge=1, le=3)] | None = None
+    assignee: UserId | None = Field(None, description='a user id, "me" or "none" (unassigned)')  # type: ignore[valid-type]
+    q: Text(200) | None = Field(None, description="words in the reference, subject or body")  # type: ignore[valid-type]
+    sort: Literal["due", "newest"] = Field("due", description="due: soonest owed first; newest: latest created first")
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _message(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "body"
+    if error["type"] == "missing":
+        return f"{where} is required"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field {where}"
+    return f"{where}: {error['msg']}"
+
+
+def validate(model: type[M], data: Any) -> M:
+    """The payload as `model`, or Invalid naming the first field that is wrong."""
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(_message(exc.errors()[0])) from None
+
+
+def validate_query(model: type[M], query: MultiMapping[str]) -> M:
+    """Query parameters as `model`; each may be given once."""
+    values: dict[str, str] = {}
+    for key, value in query.items():
+        if key in values:
+            raise Invalid(f"give {key} only once")
+        values[key] = value
+    return validate(model, values)
