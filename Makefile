@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 VENDOR := chatserver/static/vendor/socket.io.min.js
+CHARTS := chatserver/static/vendor/chart.umd.min.js
 DEMO_DB ?= var/demo.db
 
 .PHONY: run test bench lint install assets clean screenshots
@@ -29,13 +30,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-# The official socket.io-client browser build, from the npm registry with the lock file.
-assets: $(VENDOR)
+# The official socket.io-client and Chart.js browser builds, from the npm registry with the lock file.
+assets: $(VENDOR) $(CHARTS)
 
-$(VENDOR): package.json package-lock.json
+$(VENDOR) $(CHARTS) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(dir $(VENDOR))
 	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)
+	cp node_modules/chart.js/dist/chart.umd.min.js $(CHARTS)
 
 # docs/screenshots/*.png: the widget and the console at desktop and phone sizes, in Debian's Chromium.
 screenshots: install assets
