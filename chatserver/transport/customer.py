@@ -7,9 +7,13 @@ from typing import Any
 from chatserver.domain.errors import RateLimited
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
-from chatserver.transport.ratelimit import ConnectionLimits, KeyedLimiter, per_minute
+from chatserver.transport.ratelimit import ConnectionLimits, KeyedLimiter, Rate, per_minute
 from chatserver.transport import schemas as s
 from chatserver.transport.visibility import CUSTOMER_NS, customer_room
+
+
+# each write lands in the complaint's thread and may e-mail staff: people, not scripts
+COMPLAINT_LIMITS = {"complaint:reply": Rate(0.5, 10), "complaint:rate": Rate(0.2, 5)}
 
 
 def client_address(environ: dict) -> str:
@@ -34,6 +38,9 @@ class CustomerNamespace(ContractNamespace):
             "rating": (s.Rating, self.rating),
             "complaint:submit": (s.ComplaintSubmit, self.complaint_submit),
             "complaint:list": (s.Empty, self.complaint_list),
+            "complaint:get": (s.ComplaintGet, self.complaint_get),
+            "complaint:reply": (s.ComplaintReply, self.complaint_reply),
+            "complaint:rate": (s.ComplaintRate, self.complaint_rate),
         }
 
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
@@ -44,7 +51,7 @@ class CustomerNamespace(ContractNamespace):
             locale=payload.locale,
             identity=payload.identity.model_dump() if payload.identity else None,
         )
-        conn = Connection(sid, customer, ConnectionLimits())
+        conn = Connection(sid, customer, ConnectionLimits(COMPLAINT_LIMITS))
         conn.extra["token"] = new_token or payload.token
         conn.extra["address"] = client_address(environ)
         await self.enter_room(sid, customer_room(customer["id"]))
@@ -97,3 +104,14 @@ class CustomerNamespace(ContractNamespace):
 
     async def complaint_list(self, conn: Connection, p: s.Empty) -> dict:
         return {"complaints": await self.services.complaints.list_for_customer(conn.principal["id"])}
+
+    async def complaint_get(self, conn: Connection, p: s.ComplaintGet) -> dict:
+        return {"complaint": await self.services.complaints.customer_detail(conn.principal, p.reference)}
+
+    async def complaint_reply(self, conn: Connection, p: s.ComplaintReply) -> dict:
+        complaint = await self.services.complaints.customer_reply(conn.principal, p.reference, p.body, p.decision)
+        return {"complaint": complaint}
+
+    async def complaint_rate(self, conn: Connection, p: s.ComplaintRate) -> dict:
+        complaint = await self.services.complaints.customer_rate(conn.principal, p.reference, p.score, p.comment)
+        return {"complaint": complaint}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chatserver.domain.errors import Invalid, TooLarge
 
@@ -100,6 +100,34 @@ class ComplaintSubmit(Payload):
     subject: Text(200, 1)  # type: ignore[valid-type]
     body: Text(10000, 1)  # type: ignore[valid-type]
     email: Email | None = None
+
+
+Reference = Text(32, 1)
+
+
+class ComplaintGet(Payload):
+    reference: Reference  # type: ignore[valid-type]
+
+
+class ComplaintReply(Payload):
+    """A message to the team; on a resolved complaint also the customer's decision."""
+
+    reference: Reference  # type: ignore[valid-type]
+    body: Body | None = None
+    decision: Literal["accept", "clarify"] | None = None
+
+    @model_validator(mode="after")
+    def _body_unless_accepting(self) -> "ComplaintReply":
+        # accepting says everything; a message or a request for more must say what
+        if self.decision != "accept" and not (self.body or "").strip():
+            raise ValueError("body is required unless the decision is accept")
+        return self
+
+
+class ComplaintRate(Payload):
+    reference: Reference  # type: ignore[valid-type]
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Text(2000) | None = None  # type: ignore[valid-type]
 
 
 # -- /agent -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-// The Complaints tab: the customer's complaints with their status, and the complaint form.
+// The Complaints tab: the customer's complaints with their status, one complaint opened, and the form.
 import { $, h, clear, icon, ICONS } from './dom.js';
 import { t, formatDate } from './i18n.js';
 import { errorText } from './chat.js';
+import { ComplaintDetail } from './complaint_detail.js';
 
 const EMAIL = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
 
@@ -13,16 +14,37 @@ export class Complaints {
     this.items = null;
     this.sent = null;
     this.mode = 'list';
+    this.detail = new ComplaintDetail({
+      conn,
+      whenSession,
+      getConfig,
+      onBack: (reference) => this.showList({ focus: reference }),
+      onChange: (complaint) => this.remember(complaint),
+    });
     $('complaint-new').addEventListener('click', () => this.showForm());
     $('cf-cancel').addEventListener('click', () => this.showList());
     $('complaint-form').addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
-    conn.on('complaint:updated', (complaint) => {
-      if (!this.items) return;
-      const index = this.items.findIndex((c) => c.reference === complaint.reference);
-      if (index >= 0) this.items[index] = { ...this.items[index], ...complaint };
-      else this.items.unshift(complaint);
-      this.renderList();
+    conn.on('complaint:updated', (update) => {
+      const complaint = update && update.complaint ? update.complaint : update;
+      if (!complaint || !complaint.reference) return;
+      this.remember(complaint);
+      this.detail.updated(complaint);
     });
+  }
+
+  /** Keep the list in step with what the server said about one complaint. */
+  remember(complaint) {
+    if (!this.items) return;
+    const { entries, compensations, ...fields } = complaint;
+    const index = this.items.findIndex((c) => c.reference === complaint.reference);
+    if (index >= 0) this.items[index] = { ...this.items[index], ...fields };
+    else this.items.unshift(fields);
+    this.renderList();
+  }
+
+  /** Every (re)connect: what changed while we were away. */
+  onSession() {
+    if (this.mode === 'detail') this.detail.refresh();
   }
 
   async load() {
@@ -38,13 +60,27 @@ export class Complaints {
   show({ form = false } = {}) {
     if (form) this.showForm();
     else if (this.mode === 'sent') this.render();
+    else if (this.mode === 'detail') this.detail.refresh();
     else this.showList();
   }
 
-  showList() {
+  async showList({ focus = null } = {}) {
     this.mode = 'list';
     this.render();
-    this.load();
+    if (focus) this.focusItem(focus);
+    await this.load();
+    if (focus) this.focusItem(focus);
+  }
+
+  focusItem(reference) {
+    const item = [...$('complaints').querySelectorAll('.complaint-open')].find((b) => b.dataset.reference === reference);
+    if (item && document.activeElement !== item) item.focus();
+  }
+
+  openDetail(complaint) {
+    this.mode = 'detail';
+    this.render();
+    this.detail.open(complaint);
   }
 
   showForm() {
@@ -58,9 +94,17 @@ export class Complaints {
     $('complaints-list-view').hidden = this.mode !== 'list';
     $('complaint-form').hidden = this.mode !== 'form';
     $('complaint-sent').hidden = this.mode !== 'sent';
+    $('view-complaints').classList.toggle('is-detail', this.mode === 'detail');
+    if (this.mode !== 'detail') this.detail.hide();
     this.renderCategories();
     this.renderList();
     this.renderSent();
+  }
+
+  /** The language changed: everything drawn in code is drawn again. */
+  retranslate() {
+    this.render();
+    if (this.mode === 'detail') this.detail.retranslate();
   }
 
   renderCategories() {
@@ -71,6 +115,8 @@ export class Complaints {
   }
 
   renderList() {
+    // a live update redraws the list: the item that had the focus keeps it
+    const focused = document.activeElement && document.activeElement.closest('.complaint-open');
     const list = clear($('complaints'));
     if (!this.items) return;
     if (!this.items.length) {
@@ -78,12 +124,17 @@ export class Complaints {
       return;
     }
     const names = Object.fromEntries(this.getConfig().categories.map((c) => [c.slug, c.name]));
+    // phrasing content only inside a button: spans laid out as blocks by the stylesheet
     list.append(...this.items.map((c) => h('li', { class: 'complaint' },
-      h('div', { class: 'complaint-top' },
-        h('span', { class: 'complaint-ref' }, c.reference),
-        h('span', { class: `pill pill--${c.status}` }, t(`status.${c.status}`) || c.status)),
-      h('p', { class: 'complaint-subject' }, c.subject),
-      h('p', { class: 'complaint-meta' }, [names[c.category], t('complaints.opened', { date: formatDate(c.created_at) })].filter(Boolean).join(' · ')))));
+      h('button', { type: 'button', class: 'complaint-open', dataset: { reference: c.reference }, onclick: () => this.openDetail(c) },
+        h('span', { class: 'complaint-main' },
+          h('span', { class: 'complaint-top' },
+            h('span', { class: 'complaint-ref' }, c.reference),
+            h('span', { class: `pill pill--${c.status}` }, t(`status.${c.status}`) || c.status)),
+          h('span', { class: 'complaint-subject' }, c.subject),
+          h('span', { class: 'complaint-meta' }, [names[c.category], t('complaints.opened', { date: formatDate(c.created_at) })].filter(Boolean).join(' · '))),
+        icon(ICONS.chevron)))));
+    if (focused) this.focusItem(focused.dataset.reference);
   }
 
   renderSent() {

@@ -56,9 +56,24 @@ export function formatDate(iso) {
   return new Intl.DateTimeFormat(formatLocale, { day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
 
+export function formatDay(iso) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(formatLocale, { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(iso));
+}
+
 export function formatEta(seconds) {
   if (seconds === null || seconds === undefined) return t('queue.eta_unknown');
   if (seconds < 60) return t('queue.eta_soon');
   const minutes = Math.ceil(seconds / 60);
   return t('queue.eta', { count: minutes });
+}
+
+/** An amount in minor units (2500 EUR → €25.00), with the currency's own number of decimals. */
+export function formatMoney(amountMinor, currency) {
+  try {
+    const format = new Intl.NumberFormat(formatLocale, { style: 'currency', currency });
+    return format.format(amountMinor / 10 ** format.resolvedOptions().maximumFractionDigits);
+  } catch {
+    return `${amountMinor / 100} ${currency}`;
+  }
 }

@@ -115,6 +115,7 @@ conn.on('session', async (session) => {
   storage.identified = Boolean(conn.identity);
   sessionSeen = true;
   sessionWaiters.splice(0).forEach((resolve) => resolve());
+  complaints.onSession();
   await chat.onSession(session);
 });
 
@@ -199,7 +200,7 @@ function renderAll() {
   renderHead();
   chat.retranslate();
   help.render();
-  complaints.render();
+  complaints.retranslate();
 }
 
 function applyColor(color) {
