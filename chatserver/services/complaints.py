@@ -508,10 +508,10 @@ class ComplaintService:
     async def _customer_act(self, row: Row, body: str | None, decision: str | None, customer: Row | None) -> None:
         if decision not in (None, "accept", "clarify"):
             raise Invalid("decision must be accept or clarify")
-        if decision is None:
-            text: str | None = rules.check_text(body, "body", rules.BODY_MAX)
-        else:
-            text = rules.check_optional_text(body, "body", rules.BODY_MAX)
+        if decision == "accept":
+            text: str | None = rules.check_optional_text(body, "body", rules.BODY_MAX)
+        else:  # a reply, or asking for more: the team needs to know what is unclear
+            text = rules.check_text(body, "body", rules.BODY_MAX)
         action = decision or "customer_reply"
         async with self.db.transaction() as tx:
             fresh = await complaints.with_names(tx, complaint_id=row["id"])

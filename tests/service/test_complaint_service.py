@@ -226,6 +226,9 @@ async def test_the_story_from_a_night_complaint_to_a_rating(services, cast, alic
     assert resolved_mail["data"]["body"] == "The payout was re-sent with 25 EUR on top."
 
     clock.advance(hours=2)
+    for unclear in (None, "   "):  # asking for more must say what is unclear
+        with pytest.raises(Invalid):
+            await cs.customer_reply(alice, reference, unclear, "clarify")
     reopened = await cs.customer_reply(alice, reference, "It has not arrived yet", "clarify")
     assert reopened["status"] == "reopened"
     assert (reopened["response_due"], reopened["resolution_due"]) == ("2026-11-25T11:00:00.000Z", "2026-11-26T11:00:00.000Z")
