@@ -84,7 +84,7 @@ def test_templates_and_widget_have_no_inline_scripts_handlers_or_styles():
         *ROOT.glob("chatserver/templates/*.html"),
         ROOT / "widget" / "loader.js",
         *ROOT.glob("widget/app/*.js"),
-        *ROOT.glob("chatserver/static/console/*.js"),
+        *ROOT.glob("chatserver/static/console/**/*.js"),
     ]
     for path in files:
         text = path.read_text(encoding="utf-8")

@@ -7,6 +7,8 @@ import { Composer } from './composer.js';
 import { renderDetails } from './details.js';
 import { setupTransfer, setupClose } from './dialogs.js';
 import { setupSound, chime, setTitleCount } from './notify.js';
+import { setupSections, setChatsUnread, complaintsHash } from './sections.js';
+import { setupComplaints } from './complaints/workspace.js';
 
 const RETRY_CODES = new Set(['timeout', 'unavailable', 'internal', 'rate_limited']);
 const CUSTOMER_TYPING_TTL_MS = 8000;
@@ -252,6 +254,7 @@ function renderLists() {
   let count = 0;
   for (const chat of state.chats.values()) if (!chat.closed && !(chat.id === state.selected && looking())) count += unread(chat);
   setTitleCount(count);
+  setChatsUnread(count);
 }
 
 function renderPresence() {
@@ -366,6 +369,9 @@ document.addEventListener('visibilitychange', () => {
 });
 setupSound();
 setInterval(renderLists, 10000);
+
+const complaints = setupComplaints({ socket, navigate: (reference) => { window.location.hash = complaintsHash(reference); } });
+setupSections({ enterComplaints: complaints.enter });
 
 fetch('/widget/config?locale=en', { credentials: 'same-origin' })
   .then((response) => (response.ok ? response.json() : { categories: [] }))

@@ -1,0 +1,135 @@
+// Writing on a complaint: a public reply, a question (it then waits for the customer), an internal
+// note, or the resolution. One form that stays put while the thread refreshes, with a draft per complaint.
+import { h } from '../dom.js';
+import { post, complaintPath } from './api.js';
+import { cx } from './store.js';
+
+const MODES = {
+  reply: { label: 'Reply', send: 'Send reply', allowed: 'reply', hint: 'The customer sees this and gets it by e-mail.', placeholder: 'Write to the customer…' },
+  question: { label: 'Ask the customer', send: 'Ask the customer', allowed: 'ask', hint: 'The customer sees this; the complaint then waits for their answer.', placeholder: 'What do you need to know from the customer?' },
+  note: { label: 'Internal note', send: 'Add internal note', allowed: 'note', hint: 'Only staff see internal notes. The customer never does.', placeholder: 'A note for your team…' },
+  resolution: { label: 'Resolve with this answer', send: 'Resolve', allowed: 'resolve', hint: 'The customer sees this answer and can accept it or ask for more.', placeholder: 'The answer that resolves the complaint…' },
+};
+
+export class Composer {
+  constructor({ changed }) {
+    this.changed = changed;
+    this.reference = null;
+    this.mode = 'reply';
+    this.can = {};
+    this.buttons = Object.entries(MODES).map(([mode, m]) =>
+      h('button', { type: 'button', role: 'radio', 'aria-checked': 'false', dataset: { mode }, onclick: () => this.setMode(mode, true) }, m.label));
+    this.input = h('textarea', { id: 'cx-body', rows: 4, maxlength: 10000, 'aria-describedby': 'cx-composer-hint' });
+    this.hint = h('span', { class: 'cx-composer-hint', id: 'cx-composer-hint' });
+    this.error = h('p', { class: 'cx-error', role: 'alert', hidden: true });
+    this.submit = h('button', { type: 'submit', class: 'button-primary', id: 'cx-send' }, 'Send reply');
+    this.modes = h('div', { class: 'cx-modes', role: 'radiogroup', 'aria-label': 'What to write' }, ...this.buttons);
+    this.form = h('form', { class: 'cx-composer', id: 'cx-composer', novalidate: true },
+      this.modes,
+      h('label', { class: 'sr-only', for: 'cx-body' }, 'Message'),
+      this.input,
+      this.error,
+      h('div', { class: 'cx-composer-foot' }, this.hint, h('span', { class: 'cx-keys' }, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'Enter')), this.submit));
+    this.form.addEventListener('submit', (event) => { event.preventDefault(); this.send(); });
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.input.addEventListener('input', () => this.saveDraft());
+    this.modes.addEventListener('keydown', (event) => this.arrows(event));
+  }
+
+  /** Show it for a complaint: its draft when switching, the modes its state allows. */
+  show(complaint, can) {
+    if (this.reference !== complaint.reference) {
+      this.saveDraft();
+      this.reference = complaint.reference;
+      const draft = cx.drafts.get(complaint.reference);
+      this.input.value = draft ? draft.body : '';
+      this.mode = draft ? draft.mode : 'reply';
+      this.showError(null);
+    }
+    this.can = can;
+    for (const button of this.buttons) {
+      const allowed = Boolean(can[MODES[button.dataset.mode].allowed]);
+      button.disabled = !allowed;
+      button.hidden = !allowed;
+    }
+    if (!can[MODES[this.mode].allowed]) this.mode = Object.keys(MODES).find((m) => can[MODES[m].allowed]) || 'note';
+    this.setMode(this.mode, false);
+    this.form.hidden = !can.note;
+    return this.form;
+  }
+
+  setMode(mode, focus) {
+    this.mode = mode;
+    this.form.dataset.mode = mode;
+    for (const button of this.buttons) {
+      const on = button.dataset.mode === mode;
+      button.setAttribute('aria-checked', String(on));
+      button.tabIndex = on ? 0 : -1;
+    }
+    this.hint.textContent = MODES[mode].hint;
+    this.input.placeholder = MODES[mode].placeholder;
+    this.submit.textContent = MODES[mode].send;
+    this.saveDraft();
+    if (focus) this.input.focus();
+  }
+
+  /** Arrow keys move between the modes, as in any radio group. */
+  arrows(event) {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const usable = this.buttons.filter((b) => !b.disabled && !b.hidden);
+    const index = usable.findIndex((b) => b.dataset.mode === this.mode);
+    const next = usable[(index + step + usable.length) % usable.length];
+    this.setMode(next.dataset.mode, false);
+    next.focus();
+  }
+
+  resolve() {
+    this.setMode('resolution', true);
+    this.form.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  saveDraft() {
+    if (!this.reference) return;
+    if (this.input.value || this.mode !== 'reply') cx.drafts.set(this.reference, { body: this.input.value, mode: this.mode });
+    else cx.drafts.delete(this.reference);
+  }
+
+  showError(text) {
+    this.error.textContent = text || '';
+    this.error.hidden = !text;
+  }
+
+  async send() {
+    const body = this.input.value.trim();
+    if (!body) {
+      this.showError(this.mode === 'note' ? 'Write the note first.' : 'Write the text the customer will read first.');
+      this.input.focus();
+      return;
+    }
+    if (this.submit.disabled) return;
+    const reference = this.reference;
+    this.submit.disabled = true;
+    try {
+      const answer = await post(`${complaintPath(reference)}/replies`, { body, kind: this.mode });
+      if (this.reference === reference) {
+        this.input.value = '';
+        this.showError(null);
+        if (this.mode !== 'note') this.mode = 'reply';
+        cx.drafts.delete(reference);
+      }
+      this.changed(answer.complaint);
+    } catch (error) {
+      if (this.reference === reference) this.showError(error.message);
+    } finally {
+      this.submit.disabled = false;
+    }
+  }
+}
+

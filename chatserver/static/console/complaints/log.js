@@ -1,0 +1,43 @@
+// "Log complaint": a complaint that came by e-mail or phone, recorded by the agent.
+import { h } from '../dom.js';
+import { post } from './api.js';
+import { formDialog } from './dialog.js';
+import { cx, categoryName } from './store.js';
+
+const EMAIL = /^[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+$/;
+
+export function setupLog({ created }) {
+  return formDialog('cx-log-dialog', {
+    prepare(form) {
+      form.reset();
+      const select = form.querySelector('select[name="category"]');
+      select.replaceChildren(...cx.categories.map((c) => h('option', { value: c.slug }, categoryName(c.slug))));
+      select.value = cx.categories.some((c) => c.slug === 'other') ? 'other' : select.value;
+    },
+    async submit(form) {
+      const value = (name) => form.elements[name].value.trim();
+      const missing = ['subject', 'body'].find((name) => !value(name));
+      if (missing) {
+        form.elements[missing].focus();
+        return missing === 'subject' ? 'Give the complaint a short subject.' : 'Describe what happened.';
+      }
+      if (!form.elements.category.value) return 'Categories are still loading; try again in a moment.';
+      const email = value('customer_email');
+      if (email && !EMAIL.test(email)) {
+        form.elements.customer_email.focus();
+        return 'That e-mail address does not look right.';
+      }
+      const payload = {
+        category: form.elements.category.value,
+        subject: value('subject'),
+        body: value('body'),
+        channel: form.querySelector('input[name="channel"]:checked').value,
+      };
+      if (email) payload.customer_email = email;
+      if (value('customer_name')) payload.customer_name = value('customer_name');
+      const answer = await post('/api/complaints', payload);
+      created(answer.complaint);
+      return null;
+    },
+  });
+}

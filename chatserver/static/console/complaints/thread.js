@@ -1,0 +1,97 @@
+// The complaint's thread as a timeline: the originating chat (folded), the complaint as received,
+// then customer messages, public replies, internal notes and status changes in order.
+import { h, clear, icon, ICONS, initials } from '../dom.js';
+import { systemText } from '../transcript.js';
+import { cx } from './store.js';
+import { STATUS, SOURCE, when, whenFull, money } from './format.js';
+
+const KIND = {
+  customer: { label: 'Customer', public: true },
+  reply: { label: 'Public reply', public: true },
+  note: { label: 'Internal', public: false },
+};
+
+export class Thread {
+  constructor() {
+    this.openChats = new Set(); // references whose originating chat the agent unfolded
+  }
+
+  render(container, complaint) {
+    clear(container);
+    if (complaint.conversation) container.append(this.origin(complaint));
+    container.append(received(complaint));
+    for (const entry of [...complaint.entries].sort((a, b) => a.seq - b.seq)) container.append(entryEl(entry));
+  }
+
+  origin(complaint) {
+    const chat = complaint.conversation;
+    const messages = (chat.messages || []).filter((m) => m.sender !== 'system' || m.body);
+    const fold = h('details', { class: 'cx-origin', open: this.openChats.has(complaint.reference) },
+      h('summary', {},
+        h('span', { class: 'cx-origin-text' },
+          h('span', { class: 'cx-origin-title' }, 'Originating chat'),
+          h('span', { class: 'cx-origin-meta' }, [
+            `${messages.length} message${messages.length === 1 ? '' : 's'}`,
+            chat.agent && chat.agent.name ? `with ${chat.agent.name}` : 'not answered',
+            when(chat.created_at),
+          ].join(' · '))),
+        icon(ICONS.chevron)),
+      h('ol', { class: 'cx-origin-lines' }, ...messages.map(chatLine)));
+    fold.addEventListener('toggle', () => {
+      if (fold.open) this.openChats.add(complaint.reference);
+      else this.openChats.delete(complaint.reference);
+    });
+    return h('li', { class: 'cx-entry cx-entry-origin' }, h('span', { class: 'cx-mark cx-mark-icon', 'aria-hidden': 'true' }, icon(ICONS.chat)), fold);
+  }
+}
+
+function chatLine(message) {
+  if (message.sender === 'system') return h('li', { class: 'cx-chat-system' }, systemText(message.body));
+  const note = message.internal;
+  return h('li', { class: `cx-chat-line cx-chat-${note ? 'note' : message.sender}` },
+    h('span', { class: 'cx-chat-author' }, note ? icon(ICONS.lock) : null, note ? `Internal · ${message.author}` : message.author,
+      h('time', { datetime: message.created_at }, when(message.created_at))),
+    h('p', {}, message.body));
+}
+
+function received(complaint) {
+  const logged = complaint.source === 'agent_logged';
+  return h('li', { class: 'cx-entry cx-entry-received' },
+    h('span', { class: 'cx-mark cx-mark-icon', 'aria-hidden': 'true' }, icon(ICONS.inbox)),
+    h('article', { class: 'cx-card' },
+      h('header', { class: 'cx-card-head' },
+        h('strong', {}, logged ? 'Complaint logged' : 'Complaint received'),
+        h('span', { class: 'cx-kind' }, SOURCE[complaint.source] || complaint.source),
+        h('time', { datetime: complaint.created_at, title: whenFull(complaint.created_at) }, when(complaint.created_at))),
+      complaint.body ? h('p', { class: 'cx-card-body' }, complaint.body) : h('p', { class: 'cx-card-body muted' }, complaint.subject)));
+}
+
+function entryEl(entry) {
+  const mine = entry.author_id && entry.author_id === cx.me.id;
+  const time = h('time', { datetime: entry.created_at, title: whenFull(entry.created_at) }, when(entry.created_at));
+  if (entry.kind === 'status') {
+    return h('li', { class: 'cx-entry cx-entry-event', dataset: { kind: 'status', seq: entry.seq } },
+      h('span', { class: `cx-mark cx-mark-dot cx-dot-${entry.body}`, 'aria-hidden': 'true' }),
+      h('p', {}, h('strong', {}, mine ? 'You' : entry.author), ' set the status to ',
+        h('span', { class: `cx-status cx-status-${entry.body}` }, STATUS[entry.body] || entry.body), ' · ', time));
+  }
+  if (entry.kind === 'system') {
+    return h('li', { class: 'cx-entry cx-entry-event', dataset: { kind: 'system', seq: entry.seq } },
+      h('span', { class: 'cx-mark cx-mark-dot', 'aria-hidden': 'true' }),
+      h('p', {}, h('span', { class: 'cx-event-text' }, readableAmounts(entry.body)), ' · ', entry.author && entry.author !== 'System' ? `${mine ? 'you' : entry.author} · ` : '', time));
+  }
+  const kind = KIND[entry.kind] || KIND.reply;
+  return h('li', { class: `cx-entry cx-entry-${entry.kind}`, dataset: { kind: entry.kind, seq: entry.seq } },
+    h('span', { class: 'cx-mark cx-mark-avatar', 'aria-hidden': 'true' }, initials(entry.author)),
+    h('article', { class: 'cx-card' },
+      h('header', { class: 'cx-card-head' },
+        h('strong', {}, mine ? `${entry.author} (you)` : entry.author),
+        h('span', { class: 'cx-kind' }, entry.kind === 'note' ? icon(ICONS.lock) : null, kind.label),
+        time),
+      h('p', { class: 'cx-card-body' }, entry.body)));
+}
+
+/** System lines name amounts in minor units ("1000 EUR in minor units"); people read money. */
+function readableAmounts(text) {
+  return String(text).replace(/\b(\d+) ([A-Z]{3}) in minor units\b/g, (_, amount, currency) => money(Number(amount), currency));
+}

@@ -1,0 +1,326 @@
+"""The console's complaints workspace: list and filters, a complaint from a chat worked to resolution,
+internal notes kept from the customer, compensation approval, SLA notices from a real sweep, the phone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests import peers
+from tests.browser import drive
+from tests.complaint_steps import staff
+from tests.conftest import seed_cast
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1440, "height": 900}
+
+
+async def chat_complaint(url: str, body: str, *, topic: str = "withdrawals", name: str = "Alice") -> tuple[peers.Peer, str]:
+    """A customer's chat that ends "not solved": a complaint that carries the chat. Returns the customer and the reference."""
+    customer = await peers.customer(url)
+    started = await customer.call("chat:start", {"topic": topic, "name": name, "email": "alice@example.test", "body": body})
+    assert started["ok"], started
+    ended = await customer.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": False})
+    assert ended["ok"], ended
+    return customer, ended["conversation"]["complaint_reference"]
+
+
+async def logged(live, subject: str, *, category: str = "technical", email: str = "bob@example.test") -> str:
+    """A complaint staff logged from a phone call."""
+    view = await live.services.complaints.log(
+        await staff(live.services, email), category=category, subject=subject, body="Called in about it.", channel="phone",
+    )
+    return view["reference"]
+
+
+async def open_complaints(page: Page) -> None:
+    await page.click("#tab-complaints")
+    await expect(page.locator("#tab-complaints")).to_have_attribute("aria-selected", "true")
+    await expect(page.locator("#chats-section")).to_be_hidden()
+    await expect(page.locator("#cx-total")).not_to_have_text("Loading…")
+
+
+async def write(page: Page, mode: str, body: str) -> None:
+    await page.click(f"#cx-composer [data-mode={mode}]")
+    await page.fill("#cx-body", body)
+    await page.click("#cx-send")
+    await expect(page.locator("#cx-body")).to_have_value("")
+
+
+async def test_an_agent_works_a_chat_complaint_from_the_list_to_resolution(browser, live):
+    errors = drive.BrowserErrors()
+    customer, reference = await chat_complaint(live.url, "My withdrawal of 250 EUR never arrived")
+    other = await logged(live, "Live stream freezes on Android")
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP))
+    await open_complaints(bob)
+
+    rows = bob.locator("#cx-rows .cx-row")
+    await expect(rows).to_have_count(2)
+    await expect(bob.locator("#cx-total")).to_have_text("2 complaints")
+    await bob.select_option("#cx-f-category", "withdrawals")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first.locator(".cx-ref")).to_have_text(reference)
+    await expect(bob.locator("#cx-total")).to_have_text("1 complaint match")
+    await bob.click("#cx-clear")
+    await expect(rows).to_have_count(2)
+    await bob.fill("#cx-q", "stream")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first.locator(".cx-ref")).to_have_text(other)
+    await bob.fill("#cx-q", reference)
+    await expect(rows.first.locator(".cx-ref")).to_have_text(reference)
+    await expect(rows).to_have_count(1)
+    row = rows.first
+    await expect(row.locator(".cx-status")).to_have_text("New")
+    await expect(row.locator(".cx-owner-name")).to_have_text("Unassigned")
+    await expect(row.locator(".cx-due")).to_have_text(re.compile(r"^due in \d+ h$"))
+
+    await row.locator(".cx-row-main").click()
+    await expect(bob).to_have_url(re.compile(f"#complaints/{reference}$"))
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+    await expect(bob.locator("#cx-status")).to_have_text("New")
+    origin = bob.locator(".cx-origin")
+    await expect(origin).not_to_have_attribute("open", "")  # the chat is folded until asked for
+    await expect(origin.locator(".cx-chat-line").first).to_be_hidden()
+    await origin.locator("summary").click()
+    await expect(origin.locator(".cx-chat-customer")).to_contain_text("My withdrawal of 250 EUR never arrived")
+
+    # only what the state allows: a new complaint can be started, not reopened or accepted
+    await expect(bob.locator("#cx-actions button")).to_have_text(["Start work · take it", "Category…", "Escalate…", "Resolve…"])
+    await bob.click("#cx-start")
+    await expect(bob.locator("#cx-status")).to_have_text("In progress")
+    await expect(bob.locator("#cx-owner")).to_contain_text("Bob (you)")
+    await expect(row.locator(".cx-owner-name")).to_have_text("You")
+
+    await write(bob, "reply", "We are checking this with the payments team.")
+    await expect(bob.locator(".cx-entry-reply .cx-card-body")).to_have_text(["We are checking this with the payments team."])
+    await write(bob, "note", "Bank transfer ref PX-55812, sent Tuesday")
+    note = bob.locator(".cx-entry-note")
+    await expect(note.locator(".cx-kind")).to_have_text("Internal")
+    await expect(note.locator(".cx-card-body")).to_have_text("Bank transfer ref PX-55812, sent Tuesday")
+
+    # the customer's own view has the reply and not the note, and no live event carried it
+    seen = await customer.call("complaint:get", {"reference": reference})
+    assert seen["ok"], seen
+    bodies = [e["body"] for e in seen["complaint"]["entries"]]
+    assert "We are checking this with the payments team." in bodies
+    assert not any("PX-55812" in b for b in bodies)
+    assert "PX-55812" not in repr(customer.events)
+
+    await write(bob, "question", "Which bank account did you withdraw to?")
+    await expect(bob.locator("#cx-status")).to_have_text("Awaiting customer")
+    await expect(bob.locator("#cx-composer [data-mode=question]")).to_be_hidden()  # asked already: wait for the answer
+
+    answered = await customer.call("complaint:reply", {"reference": reference, "body": "The one ending in 4411"})
+    assert answered["ok"], answered
+    await expect(bob.locator(".cx-entry-customer .cx-card-body")).to_have_text(["The one ending in 4411"])  # live
+    await expect(bob.locator("#cx-status")).to_have_text("In progress")
+
+    # a failed send says so where the agent is looking, and keeps the text
+    await bob.context.set_offline(True)
+    await bob.click("#cx-resolve")
+    await expect(bob.locator("#cx-composer")).to_have_attribute("data-mode", "resolution")
+    await bob.fill("#cx-body", "The bank returned the payment; we re-sent it today.")
+    await bob.click("#cx-send")
+    await expect(bob.locator("#cx-composer .cx-error")).to_contain_text("cannot be reached")
+    await bob.context.set_offline(False)
+    await expect(bob.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(bob.locator("#cx-body")).to_have_value("The bank returned the payment; we re-sent it today.")
+    await bob.locator("#cx-body").press("Control+Enter")
+    await expect(bob.locator("#cx-status")).to_have_text("Resolved")
+    await expect(bob.locator("#cx-composer .cx-error")).to_be_hidden()
+    await expect(bob.locator("#cx-actions button")).to_have_text(["Let go", "Category…", "Escalate…"])
+    await expect(bob.locator("#cx-composer [role=radio]:visible")).to_have_text(["Internal note"])
+    await expect(row.locator(".cx-status")).to_have_text("Resolved")
+
+    audit = bob.locator("#cx-audit .cx-audit-item")
+    await expect(audit.first).to_contain_text("Resolved")
+    await expect(audit.first).to_contain_text("You · In progress → Resolved")
+    await expect(bob.locator("#cx-audit")).to_contain_text("Internal note")
+    await customer.close()
+    assert errors.errors == []
+
+
+async def test_a_supervisor_approves_the_compensation_an_agent_proposed(browser, live):
+    errors = drive.BrowserErrors()
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP))
+    await open_complaints(bob)
+    await expect(bob.locator("#cx-empty")).to_contain_text("No complaints yet")
+
+    # a complaint that came by e-mail, logged through the dialog
+    await bob.click("#cx-log")
+    dialog = bob.locator("#cx-log-dialog")
+    await dialog.locator("select[name=category]").select_option("bet_settlement")
+    await dialog.locator("input[name=subject]").fill("Void bet settled as a loss")
+    await dialog.locator("button[type=submit]").click()
+    await expect(dialog.locator(".form-error")).to_have_text("Describe what happened.")
+    await dialog.locator("textarea[name=body]").fill("Match on 12 March was abandoned; the bet should be void.")
+    await dialog.locator("input[name=customer_email]").fill("marek@example.test")
+    await dialog.locator("input[name=customer_name]").fill("Marek Nowak")
+    await dialog.locator("button[type=submit]").click()
+    await expect(dialog).to_be_hidden()
+    await expect(bob.locator("#cx-subject")).to_have_text("Void bet settled as a loss")
+    await expect(bob.locator("#cx-facts")).to_contain_text("E-mail · Logged by staff")
+    await expect(bob.locator("#cx-facts")).to_contain_text("marek@example.test")
+    reference = await bob.locator("#cx-ref").inner_text()
+    await expect(bob.locator("#cx-rows .cx-row")).to_have_count(1)
+
+    await bob.fill("#cx-comp-amount", "0")
+    await bob.fill("#cx-comp-reason", "Stake refund")
+    await bob.click("#cx-comp-form button[type=submit]")
+    await expect(bob.locator("#cx-comp-form .cx-error")).to_contain_text("Enter an amount above zero")
+    await bob.fill("#cx-comp-amount", "25,50")
+    await bob.select_option("#cx-comp-currency", "EUR")
+    await bob.click("#cx-comp-form button[type=submit]")
+    proposal = bob.locator("#cx-comp-list .cx-comp")
+    await expect(proposal.locator(".cx-comp-money")).to_have_text("€25.50")
+    await expect(proposal.locator(".cx-comp-state")).to_have_text("Awaiting decision")
+    await expect(proposal.locator(".cx-comp-why")).to_have_text("Waiting for a supervisor or admin.")
+    await expect(proposal.locator("button")).to_have_count(0)
+
+    sam = errors.watch(await drive.console(browser, live.url, "sam@example.test", viewport=DESKTOP))
+    await sam.goto(f"{live.url}/console#complaints/{reference}")
+    await expect(sam.locator("#cx-ref")).to_have_text(reference)
+    bobs = sam.locator("#cx-comp-list .cx-comp").first
+    await expect(bobs.locator(".cx-comp-meta").first).to_contain_text("Proposed by Bob")
+    # Sam's own proposal waits for someone else
+    await sam.fill("#cx-comp-amount", "10")
+    await sam.fill("#cx-comp-reason", "Goodwill")
+    await sam.click("#cx-comp-form button[type=submit]")
+    own = sam.locator("#cx-comp-list .cx-comp").nth(1)
+    await expect(own.locator(".cx-approve")).to_be_disabled()
+    await expect(own.locator(".cx-reject")).to_be_disabled()
+    await expect(own.locator(".cx-comp-why")).to_have_text("You proposed this, so another supervisor or admin decides.")
+
+    await bobs.locator(".cx-comp-note").fill("Void per rule 4.2")
+    await bobs.locator(".cx-approve").click()
+    await expect(bobs.locator(".cx-comp-state")).to_have_text("Approved")
+    await expect(bobs).to_contain_text("Approved by you")
+    await expect(bobs).to_contain_text("Void per rule 4.2")
+    await expect(sam.locator("#cx-audit .cx-audit-item").first).to_contain_text("Approved €25.50 — Void per rule 4.2")
+
+    # Bob's open page follows live
+    approved = bob.locator("#cx-comp-list .cx-comp").first
+    await expect(approved.locator(".cx-comp-state")).to_have_text("Approved")
+    await expect(approved).to_contain_text("Approved by Sam")
+    await expect(bob.locator("#cx-comp-list .cx-comp")).to_have_count(2)
+
+    # Sam hands it to Carol; Bob reclassifies it and escalates it with a reason
+    await sam.click("#cx-assign")
+    await sam.locator("#cx-assign-choices .choice", has_text="Carol").locator("input").check()
+    await sam.click("#cx-assign-dialog button[type=submit]")
+    await expect(sam.locator("#cx-owner")).to_contain_text("Carol")
+    await expect(bob.locator("#cx-owner")).to_contain_text("Carol")
+    await bob.click("#cx-category")
+    await bob.select_option("#cx-category-select", "rules")
+    await bob.click("#cx-category-dialog button[type=submit]")
+    await expect(bob.locator("#cx-facts")).to_contain_text("Rules and terms")
+    await expect(bob.locator("#cx-audit .cx-audit-item").first).to_contain_text("Bet settlement → Rules and terms")
+    await bob.click("#cx-escalate")
+    await bob.click("#cx-escalate-dialog button[type=submit]")
+    await expect(bob.locator("#cx-escalate-dialog .form-error")).to_have_text("Write why it needs the next level.")
+    await bob.fill("#cx-escalate-dialog textarea[name=reason]", "Void-bet rule disputed; needs a supervisor's ruling")
+    await bob.click("#cx-escalate-dialog button[type=submit]")
+    await expect(bob.locator("#cx-level")).to_have_text("Level 2 · Supervisors")
+    await expect(bob.locator(".cx-readonly")).to_be_visible()
+    await expect(bob.locator(".cx-entry-event", has_text="Void-bet rule disputed")).to_have_count(1)
+    await expect(sam.locator("#cx-level")).to_have_text("Level 2 · Supervisors")
+    await expect(sam.locator("#cx-owner")).to_contain_text("Unassigned")
+    assert errors.errors == []
+
+
+async def test_the_list_pages_with_load_more_and_sorts_newest_first(browser, live):
+    bob_user = await staff(live.services)
+    for n in range(53):
+        await live.services.complaints.log(bob_user, category="other", subject=f"Logged complaint {n:02d}", body="By phone.", channel="phone")
+    bob = await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP)
+    await open_complaints(bob)
+    rows = bob.locator("#cx-rows .cx-row")
+    await expect(rows).to_have_count(50)
+    await expect(bob.locator("#cx-total")).to_have_text("50 of 53 complaints")
+    await expect(bob.locator("#cx-more")).to_have_text("Load more (3 left)")
+    await bob.click("#cx-more")
+    await expect(rows).to_have_count(53)
+    await expect(bob.locator("#cx-more")).to_be_hidden()
+    await expect(bob.locator("#cx-total")).to_have_text("53 complaints")
+    await bob.select_option("#cx-f-sort", "newest")
+    await expect(rows).to_have_count(50)
+    await expect(rows.first.locator(".cx-row-subject")).to_have_text("Logged complaint 52")
+
+
+@pytest.fixture
+async def sla_live(start_server):
+    """A server that sweeps every quarter second and warns about three seconds ahead, so SLA notices
+    arrive while the test watches."""
+    running = await start_server(
+        logins_per_minute=1000, queue_timeout=120.0, agent_grace=30.0, sla_sweep_seconds=0.25, sla_warning_hours=0.0008,
+    )
+    await seed_cast(running.services)
+    return running
+
+
+async def test_sla_warning_and_breach_reach_the_console_as_toasts_and_a_tab_badge(browser, sla_live):
+    errors = drive.BrowserErrors()
+    bob = errors.watch(await drive.console(browser, sla_live.url, "bob@example.test", viewport=DESKTOP))
+    # answers in this category are owed within about six seconds: a warning after three, then a breach
+    async with sla_live.services.db.transaction() as tx:
+        await tx.execute("UPDATE categories SET first_response_hours = 0.0017 WHERE slug = 'technical'")
+    reference = await logged(sla_live, "App crashes when placing a bet")
+
+    warning = bob.locator(".toast-sla-warning")
+    await expect(warning).to_contain_text(f"SLA warning · {reference}")
+    await expect(warning).to_contain_text("App crashes when placing a bet")
+    await expect(bob.locator("#complaints-badge")).to_have_text("1")  # counted while Bob is on Chats
+    breach = bob.locator(".toast-sla-breach")
+    await expect(breach).to_contain_text(f"SLA breach · {reference}", timeout=15_000)
+    await expect(breach).to_contain_text("now level 2")
+    # the breach re-arms the clock for the new owners; stop here so the next warning does not race the checks
+    await sla_live.services.sweeper.stop()
+    await expect(bob.locator("#complaints-badge")).to_have_text("2")
+
+    await breach.locator(".toast-action").click()
+    await expect(bob.locator("#complaints-badge")).to_be_hidden()
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+    await expect(bob.locator("#cx-level")).to_have_text("Level 2 · Supervisors")
+    # level 2 is for supervisors: Bob reads, and is told why he cannot act
+    await expect(bob.locator(".cx-readonly")).to_contain_text("Level 2 belongs to supervisors")
+    await expect(bob.locator("#cx-composer")).to_be_hidden()
+    await expect(bob.locator("#cx-actions")).to_be_hidden()
+    await expect(bob.locator(".cx-entry-event", has_text="SLA breach")).to_have_count(1)
+    await expect(bob.locator("#cx-rows .cx-row").first.locator(".cx-level")).to_have_text("L2")
+    assert errors.errors == []
+
+
+async def test_complaints_on_a_phone_show_list_then_detail_and_work_by_keyboard(browser, live):
+    errors = drive.BrowserErrors()
+    first = await logged(live, "Deposit not credited")
+    second = await logged(live, "Bonus missing after deposit", category="bonuses")
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test", viewport=drive.PHONE))
+    await expect(bob.locator("#sections")).to_be_visible()
+    await open_complaints(bob)
+    await expect(bob.locator("#cx-rows")).to_be_visible()
+    await expect(bob.locator("#cx-detail-pane")).to_be_hidden()
+
+    # keyboard: rows are buttons, arrows move between them, Enter opens
+    await bob.locator("#cx-rows .cx-row-main").first.focus()
+    await bob.keyboard.press("ArrowDown")
+    await expect(bob.locator("#cx-rows .cx-row-main").nth(1)).to_be_focused()
+    opened = await bob.locator("#cx-rows .cx-row-main").nth(1).get_attribute("data-reference")
+    assert opened in (first, second)
+    await bob.keyboard.press("Enter")
+    await expect(bob.locator("#cx-ref")).to_have_text(opened)
+    await expect(bob.locator("#cx-rows")).to_be_hidden()
+    await expect(bob.locator("#cx-subject")).to_be_focused()
+    width = await bob.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= drive.PHONE["width"]
+
+    await bob.click("#cx-back")
+    await expect(bob.locator("#cx-rows")).to_be_visible()
+    await expect(bob.locator("#cx-detail-pane")).to_be_hidden()
+    await bob.click("#tab-chats")
+    await expect(bob.locator(".list-pane")).to_be_visible()
+    await expect(bob.locator("#complaints")).to_be_hidden()
+    width = await bob.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= drive.PHONE["width"]
+    assert errors.errors == []
