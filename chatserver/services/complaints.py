@@ -23,6 +23,7 @@ from chatserver.domain import complaints as rules
 from chatserver.domain import sla
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chatserver.domain.models import LOCALES, iso
+from chatserver.domain.money import format_money
 from chatserver.services import complaint_changes as changes
 from chatserver.services import complaint_notices as notices
 from chatserver.services import sla_sweeper
@@ -398,7 +399,7 @@ class ComplaintService:
             )
             step = await self._step(
                 tx, row, "propose_compensation", _staff(user), entry_kind="system",
-                body=f"Compensation proposed: {amount_minor} {currency} in minor units. {text}",
+                body=f"Compensation proposed: {format_money(amount_minor, currency, 'en')}. {text}",
                 details={"compensation_id": proposal["id"], "amount_minor": amount_minor, "currency": currency, "reason": text},
             )
         await self._publish(step, compensation=proposal)
@@ -425,7 +426,7 @@ class ComplaintService:
             decision = "approved" if approve else "rejected"
             step = await self._step(
                 tx, row, "decide_compensation", _staff(user), entry_kind="system",
-                body=f"Compensation {decision}: {proposal['amount_minor']} {proposal['currency']} in minor units."
+                body=f"Compensation {decision}: {format_money(proposal['amount_minor'], proposal['currency'], 'en')}."
                 + (f" {text}" if text else ""),
                 details={"compensation_id": compensation_id, "decision": decision, "note": text,
                          "amount_minor": proposal["amount_minor"], "currency": proposal["currency"]},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.domain.models import parse_iso
-from chatserver.transport.http.money import format_money
+from chatserver.domain.money import format_money
 
 OPEN = ("new", "in_progress", "awaiting_customer", "reopened")
 # the outcome a redirect names in `?done=`, shown as a notice after a form was sent

@@ -3,7 +3,7 @@
 import { h, clear, icon, ICONS, initials } from '../dom.js';
 import { systemText } from '../transcript.js';
 import { cx } from './store.js';
-import { STATUS, SOURCE, when, whenFull, money } from './format.js';
+import { STATUS, SOURCE, when, whenFull } from './format.js';
 
 const KIND = {
   customer: { label: 'Customer', public: true },
@@ -78,7 +78,7 @@ function entryEl(entry) {
   if (entry.kind === 'system') {
     return h('li', { class: 'cx-entry cx-entry-event', dataset: { kind: 'system', seq: entry.seq } },
       h('span', { class: 'cx-mark cx-mark-dot', 'aria-hidden': 'true' }),
-      h('p', {}, h('span', { class: 'cx-event-text' }, readableAmounts(entry.body)), ' · ', entry.author && entry.author !== 'System' ? `${mine ? 'you' : entry.author} · ` : '', time));
+      h('p', {}, h('span', { class: 'cx-event-text' }, entry.body), ' · ', entry.author && entry.author !== 'System' ? `${mine ? 'you' : entry.author} · ` : '', time));
   }
   const kind = KIND[entry.kind] || KIND.reply;
   return h('li', { class: `cx-entry cx-entry-${entry.kind}`, dataset: { kind: entry.kind, seq: entry.seq } },
@@ -91,7 +91,3 @@ function entryEl(entry) {
       h('p', { class: 'cx-card-body' }, entry.body)));
 }
 
-/** System lines name amounts in minor units ("1000 EUR in minor units"); people read money. */
-function readableAmounts(text) {
-  return String(text).replace(/\b(\d+) ([A-Z]{3}) in minor units\b/g, (_, amount, currency) => money(Number(amount), currency));
-}
