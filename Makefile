@@ -18,6 +18,7 @@ test: install assets
 
 bench: install assets
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.reports
 
 lint: install
 	$(BIN)/python -m compileall -q chatserver

@@ -1,0 +1,128 @@
+"""/reports in Chromium: a supervisor sees the seeded week's numbers (tests/report_rows.seed_week, worked
+out in tests/service/test_reports.py) in the figures, tables and charts, filters it, and an agent is
+refused. The page must run under the CSP: any script error or refused resource fails the test."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from chatserver.domain import reports as rules
+from chatserver.store import users
+from chatserver.transport.http.reports_view import duration
+from tests.browser import drive
+from tests.peers import CAST_PASSWORD
+from tests.report_rows import seed_week
+
+pytestmark = pytest.mark.browser
+BASE = datetime(2026, 11, 1, tzinfo=timezone.utc)
+WEEK = "from=2026-11-01&to=2026-11-07"
+
+
+async def signed_in(browser: Browser, url: str, email: str, viewport: dict[str, int] = drive.DESKTOP) -> tuple[Page, list[str]]:
+    context = await drive.new_context(browser, viewport=viewport)
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    # a refused script or style (CSP) is a console error; a missing file is a failed response (the favicon aside)
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" and "Failed to load resource" not in msg.text else None)
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    await page.goto(f"{url}/login?next=/reports")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", CAST_PASSWORD)
+    await page.click("button[type=submit]")
+    return page, problems
+
+
+@pytest.fixture
+async def seeded(live):
+    ids = {u["name"].lower(): u["id"] for u in await users.list_active(live.services.db)}
+    await seed_week(live.services.db, BASE, ids)
+    return live
+
+
+async def test_a_supervisor_sees_the_seeded_numbers(browser, seeded):
+    page, problems = await signed_in(browser, seeded.url, "sam@example.test")
+    await page.wait_for_url(f"{seeded.url}/reports")  # the login came back to the reports
+    await page.goto(f"{seeded.url}/reports?{WEEK}")
+    await expect(page.locator("h1")).to_have_text("Reports")
+    await expect(page.locator("#period-label")).to_contain_text("1–7 November 2026")
+    await expect(page.locator("#preset")).to_have_value("custom")
+
+    kpi = lambda name: page.locator(f"[data-kpi='{name}']")  # noqa: E731
+    await expect(kpi("chats")).to_have_text("5")
+    await expect(kpi("complaints")).to_have_text("7")
+    await expect(kpi("chat-first-median")).to_have_text(duration(37.5))
+    await expect(kpi("chat-first-p90")).to_have_text(duration(76.5))
+    await expect(kpi("first-median")).to_have_text("2 h 30 min")  # 9,000 s
+    await expect(kpi("first-p90")).to_have_text("17 h 00 min")  # 61,200 s
+    await expect(kpi("resolution-median")).to_have_text("25 h 00 min")
+    await expect(kpi("resolution-p90")).to_have_text("44 h 00 min")
+    await expect(kpi("escalated")).to_have_text("28.6%")
+    await expect(kpi("reopened")).to_have_text("40.0%")
+    await expect(kpi("compensation")).to_have_text("€17.50")
+    # the one complaint still not answered (due 11-08 20:00) is missed once that time has passed
+    late = rules.sla_outcome(None, datetime(2026, 11, 8, 20, tzinfo=timezone.utc), datetime.now(timezone.utc)) == "missed"
+    await expect(kpi("sla-first")).to_have_text("71.4%" if late else "83.3%")
+    await expect(kpi("sla-resolution")).to_have_text("42.9%" if late else "50.0%")
+
+    rows = page.locator("#category-table tbody tr")
+    await expect(rows).to_have_count(4)
+    await expect(rows.nth(0)).to_have_text(re.compile(r"Payments and withdrawals\s*2\s*3"))
+    await expect(rows.nth(3)).to_have_text(re.compile(r"Other\s*1\s*0"))
+    await expect(page.locator("#category-table tfoot")).to_have_text(re.compile(r"Total\s*5\s*7"))
+
+    agents = page.locator("#csat-agents tbody tr")
+    await expect(agents).to_have_count(3)
+    await expect(agents.nth(0)).to_have_text(re.compile(r"Bob\s*5\.00 · 100\.0% · 1\s*5\.00 · 100\.0% · 1"))
+    await expect(agents.nth(1)).to_have_text(re.compile(r"Carol\s*3\.50 · 50\.0% · 2\s*4\.00 · 100\.0% · 1"))
+    await expect(agents.nth(2)).to_have_text(re.compile(r"Sam\s*–\s*2\.00 · 0\.0% · 1"))
+    await expect(page.locator("[data-csat=complaints]")).to_have_text("3.67 · 66.7% · 3")
+    await expect(page.locator("#no-flags, #recurring .muted").first).to_be_visible()
+
+    # the charts are drawn by the page's own scripts, from the numbers in the page
+    for chart in ("#chart-categories", "#chart-days"):
+        box = await page.locator(chart).bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 200
+    assert await page.evaluate("() => Boolean(Chart.getChart(document.getElementById('chart-days')))")
+    days = await page.evaluate("() => Chart.getChart(document.getElementById('chart-days')).data.datasets[0].data")
+    assert days == [2, 1, 1, 0, 0, 0, 1]  # chats per day
+    await page.locator("summary", has_text="Numbers by day").click()
+    await expect(page.locator("#day-table tbody tr").nth(0)).to_have_text(re.compile(r"2026-11-01\s*2\s*2"))
+
+    # filter by category: the form submits, the numbers follow
+    await page.select_option("select[name=category]", "withdrawals")
+    await page.click("#filters button[type=submit]")
+    await page.wait_for_url(re.compile(r"category=withdrawals"))
+    assert "agent=" not in page.url and "level=" not in page.url  # unused filters stay out of the address
+    await expect(kpi("complaints")).to_have_text("3")
+    await expect(kpi("chats")).to_have_text("2")
+
+    # a preset submits at once and decides the dates itself
+    await page.select_option("#preset", "7d")
+    await page.wait_for_url(re.compile(r"preset=7d"))
+    assert "from=" not in page.url
+    await expect(page.locator("#preset")).to_have_value("7d")
+    await expect(page.locator("select[name=category]")).to_have_value("withdrawals")
+    assert problems == []
+
+
+async def test_the_phone_layout_shows_the_same_numbers(browser, seeded):
+    page, problems = await signed_in(browser, seeded.url, "sam@example.test", viewport=drive.PHONE)
+    await page.goto(f"{seeded.url}/reports?{WEEK}")
+    await expect(page.locator("[data-kpi=complaints]")).to_have_text("7")
+    width = await page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= drive.PHONE["width"]  # nothing pushes the page sideways; wide tables scroll in their card
+    assert problems == []
+
+
+async def test_an_agent_is_refused(browser, seeded):
+    page, _ = await signed_in(browser, seeded.url, "bob@example.test")
+    await page.wait_for_url(f"{seeded.url}/reports")
+    response = await page.goto(f"{seeded.url}/reports?{WEEK}")
+    assert response is not None and response.status == 403
+    await expect(page.locator("body")).to_contain_text("supervisors and admins")
+    await expect(page.locator("[data-kpi]")).to_have_count(0)
