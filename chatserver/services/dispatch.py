@@ -376,6 +376,73 @@ class Dispatcher:
         await self.drain()
         return live
 
+    async def hand_over(
+        self, conversation_id: str, agent_id: str, *, actor: str, action: str, rule: str, over_capacity: bool = False
+    ) -> LiveConversation:
+        """A supervisor places a chat with an agent by hand: a waiting chat is assigned, an active one
+        moves. The agent must have a console open and, unless it is the supervisor themself, not be
+        offline; capacity holds unless `over_capacity`. The routing log and the audit trail say who did it."""
+        target = self.agents.get(agent_id)
+        if target is None:
+            raise NotFound("no such agent")
+        async with self._lock:
+            live = self.conversations.get(conversation_id)
+            if live is None:
+                raise NotFound("no such open conversation")
+            if live.agent_id == target.id:
+                raise Conflict(f"the chat is already with {target.name}")
+            if target.sockets == 0:
+                raise Conflict(f"{target.name} has no console open")
+            if target.status == "offline" and actor != target.id:  # taking a chat oneself needs only the console
+                raise Conflict(f"{target.name} is offline")
+            load = len(target.chats)
+            if load >= target.max_chats and not over_capacity:
+                raise Conflict(f"{target.name} is at capacity ({load} of {target.max_chats} chats)")
+            # the seat is still reserved atomically; forcing allows exactly one seat more than now
+            seats = max(target.max_chats, load + 1) if over_capacity else target.max_chats
+            previous = live.agent_id
+            now = self.clock()
+            stamp = iso(now)
+            async with self.db.transaction() as tx:
+                if live.status == "queued":
+                    ok = await conversations.assign(tx, conversation_id=live.id, agent_id=target.id, max_chats=seats, now=stamp)  # type: ignore[arg-type]
+                else:
+                    ok = await conversations.move_to_agent(tx, conversation_id=live.id, agent_id=target.id, max_chats=seats, now=stamp)  # type: ignore[arg-type]
+                if not ok:
+                    raise Conflict(f"{target.name} is at capacity")
+                await users.mark_assigned(tx, target.id, stamp)  # type: ignore[arg-type]
+                candidate = routing.Candidate(target.id, target.name, target.status, load, target.max_chats, True, "chosen")
+                await conversations.record_decision(
+                    tx, conversation_id=live.id, now=stamp, chosen_agent_id=target.id, rule=rule,  # type: ignore[arg-type]
+                    candidates=[dict(candidate.as_dict(), by=actor, from_agent_id=previous)],
+                )
+                await audit.record(
+                    tx, actor=actor, action=action, subject=live.id, now=stamp,  # type: ignore[arg-type]
+                    details={"from": previous, "to": target.id, "load": load, "max_chats": target.max_chats,
+                             "over_capacity": load >= target.max_chats},
+                )
+            was_queued = live.status == "queued"
+            if was_queued:
+                self._queue_remove(live.id)
+                self._cancel_deadline(live.id)
+            elif previous in self.agents:
+                self.agents[previous].chats.discard(live.id)
+            live.status, live.agent_id, live.assigned_at, live.deadline = "active", target.id, now, None
+            target.chats.add(live.id)
+            target.last_assigned_at = now
+        if previous is not None:
+            await self.bus.publish(
+                ev.CONVERSATION_UNASSIGNED, conversation_id=live.id, customer_id=live.customer_id,
+                agent_id=previous, reason="transferred", message=None,
+            )
+        await self._publish_assigned(live, target)
+        await self._publish_agents({target.id, previous} - {None})  # type: ignore[arg-type]
+        if was_queued:
+            await self._publish_positions()
+        else:
+            await self.drain()  # the previous agent's seat is free
+        return live
+
     # -- agents -----------------------------------------------------------------------------
 
     async def refresh_agent(self, user_id: str) -> None:
@@ -413,22 +480,27 @@ class Dispatcher:
             await self._publish_agents({agent_id})
             await self._publish_positions()
 
-    async def set_presence(self, agent_id: str, status: str) -> dict[str, Any]:
+    async def set_presence(self, agent_id: str, status: str, *, actor: str | None = None) -> dict[str, Any]:
+        """Set an agent's presence; `actor` is the supervisor when it is not the agent themself."""
         agent = self.agents.get(agent_id)
         if agent is None:
             raise NotFound("no such agent")
         if status not in ("online", "away", "offline"):
             raise Invalid("status must be online, away or offline")
+        actor = actor or agent_id
         now = self.clock()
+        details: dict[str, Any] = {"status": status}
+        if actor != agent_id:
+            details["from"] = agent.status
         async with self.db.transaction() as tx:
             await users.set_status(tx, agent_id, status, iso(now))  # type: ignore[arg-type]
-            await audit.record(tx, actor=agent_id, action="agent.presence", subject=agent_id, now=iso(now), details={"status": status})  # type: ignore[arg-type]
+            await audit.record(tx, actor=actor, action="agent.presence", subject=agent_id, now=iso(now), details=details)  # type: ignore[arg-type]
         if agent.status != status:
             agent.status, agent.status_since = status, now
         if status == "offline":
             # signing off hands open chats to colleagues instead of leaving customers waiting
             for conversation_id in list(agent.chats):
-                await self.return_to_queue(conversation_id, "agent_offline", agent_id)
+                await self.return_to_queue(conversation_id, "agent_offline", actor)
         await self._publish_agents({agent_id})
         await self.drain()
         return agent.public()

@@ -17,6 +17,9 @@ from chatserver.transport.visibility import AGENT_NS, ALL_AGENTS, MONITOR_NS, em
 log = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL = 0.25  # at most four monitor snapshots a second, however busy the floor
+# how often to ask whether the monitor's database figures are due; the monitor service decides
+# (it recomputes them at most every few seconds, and only while someone watches)
+FLOOR_CHECK_INTERVAL = 1.0
 
 
 class Fanout:
@@ -24,11 +27,14 @@ class Fanout:
         self.sio = sio
         self.services = services
         self._snapshot_pending = False
+        self._consoles_due = False  # consoles' queue:snapshot only follows queue and presence changes
         self._task: asyncio.Task | None = None
+        self._floor_task: asyncio.Task | None = None
         self.session_sockets: dict[str, set[str]] = {}
 
     def attach(self) -> None:
         self.services.bus.subscribe(self.on_event)
+        self._floor_task = asyncio.ensure_future(self._watch_floor())
 
     async def on_event(self, event: Event) -> None:
         origin = origin_sid.get()
@@ -38,29 +44,51 @@ class Fanout:
         if event.name == ev.USER_SESSIONS_ENDED:
             await self._end_sessions(event.data.get("session_id"), event.data.get("user_id"))
         if event.name in (ev.QUEUE_POSITIONS, ev.AGENT_CHANGED, ev.CONVERSATION_ASSIGNED, ev.CONVERSATION_CLOSED, ev.CONVERSATION_UNASSIGNED):
-            self._schedule_snapshot()
+            self._schedule_snapshot(consoles=True)
+        elif event.name == ev.MESSAGE_POSTED and event.data["message"]["sender"] == "agent" and self._monitors_watching():
+            self._schedule_snapshot(consoles=False)  # an agent's message ends their idle time on the monitor
 
-    def _schedule_snapshot(self) -> None:
+    def _schedule_snapshot(self, *, consoles: bool) -> None:
+        self._consoles_due = self._consoles_due or consoles
         if self._snapshot_pending:
             return
         self._snapshot_pending = True
         self._task = asyncio.ensure_future(self._send_snapshots())
 
+    def _monitors_watching(self) -> bool:
+        handler = self.sio.namespace_handlers.get(MONITOR_NS)
+        return bool(getattr(handler, "connections", None))
+
     async def _send_snapshots(self) -> None:
         await asyncio.sleep(SNAPSHOT_INTERVAL)
         self._snapshot_pending = False
+        consoles, self._consoles_due = self._consoles_due, False
+        monitor = self.services.monitor
         try:
-            snapshot = self.services.monitor.snapshot()
-            await self.sio.emit("monitor:snapshot", snapshot, room=MONITOR_ROOM, namespace=MONITOR_NS)
-            colleagues = [
-                {"id": a["id"], "name": a["name"], "status": a["status"], "connected": a["connected"]}
-                for a in snapshot["agents"]
-            ]
-            await self.sio.emit(
-                "queue:snapshot", {"queue": snapshot["queue"], "colleagues": colleagues}, room=ALL_AGENTS, namespace=AGENT_NS
-            )
+            if consoles:
+                agents = sorted(self.services.dispatcher.agents.values(), key=lambda a: a.name)
+                colleagues = [{"id": a.id, "name": a.name, "status": a.status, "connected": a.sockets > 0} for a in agents]
+                await self.sio.emit(
+                    "queue:snapshot", {"queue": monitor.queue(), "colleagues": colleagues}, room=ALL_AGENTS, namespace=AGENT_NS
+                )
+            if self._monitors_watching():  # nobody watching: nothing to build
+                await self.sio.emit("monitor:snapshot", await monitor.snapshot(), room=MONITOR_ROOM, namespace=MONITOR_NS)
         except Exception:
             log.exception("snapshot failed")
+
+    async def _watch_floor(self) -> None:
+        """Push the monitor's database figures when they were recomputed and changed."""
+        monitor = self.services.monitor
+        while True:
+            await asyncio.sleep(FLOOR_CHECK_INTERVAL)
+            if not self._monitors_watching() or not monitor.floor_due():
+                continue
+            try:
+                fresh = await monitor.refresh_floor()
+                if fresh is not None:
+                    await self.sio.emit("monitor:floor", fresh, room=MONITOR_ROOM, namespace=MONITOR_NS)
+            except Exception:
+                log.exception("monitor figures failed")
 
     async def _end_sessions(self, session_id: str | None, user_id: str | None) -> None:
         """Logout, deactivation, password or role change: the user's open sockets close now."""
@@ -74,5 +102,6 @@ class Fanout:
                     await self.sio.disconnect(sid, namespace=namespace)
 
     def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in (self._task, self._floor_task):
+            if task:
+                task.cancel()
