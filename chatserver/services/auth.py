@@ -25,6 +25,11 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+def hash_password(password: str) -> str:
+    """argon2id; slow on purpose, so callers on the event loop run it in a thread."""
+    return _hasher.hash(password)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

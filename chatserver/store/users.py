@@ -51,6 +51,42 @@ async def list_active(db: Database | Tx) -> list[Row]:
     return [_decode(r) for r in rows]  # type: ignore[misc]
 
 
+async def list_all(db: Database | Tx) -> list[Row]:
+    """Every console user, the active ones first."""
+    rows = await db.fetch("SELECT * FROM users ORDER BY active DESC, name COLLATE NOCASE, email")
+    return [_decode(r) for r in rows]  # type: ignore[misc]
+
+
+async def update_profile(
+    tx: Tx, user_id: str, *, email: str, name: str, max_chats: int, skills: list[str], languages: list[str]
+) -> None:
+    await tx.execute(
+        "UPDATE users SET email = ?, name = ?, max_chats = ?, skills = ?, languages = ? WHERE id = ?",
+        (email, name, max_chats, json.dumps(skills), json.dumps(languages), user_id),
+    )
+
+
+async def end_sessions(tx: Tx, user_id: str) -> None:
+    """Every console session of the user dies: older generations no longer match, and the rows go."""
+    await tx.execute("UPDATE users SET session_generation = session_generation + 1 WHERE id = ?", (user_id,))
+    await tx.execute("DELETE FROM console_sessions WHERE user_id = ?", (user_id,))
+
+
+async def set_role(tx: Tx, user_id: str, role: str) -> None:
+    await tx.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+
+
+async def set_password_hash(tx: Tx, user_id: str, password_hash: str) -> None:
+    await tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+
+async def set_active(tx: Tx, user_id: str, active: bool, now: str) -> None:
+    """Deactivated users are offline; reactivated ones start offline too."""
+    await tx.execute(
+        "UPDATE users SET active = ?, status = 'offline', status_since = ? WHERE id = ?", (int(active), now, user_id)
+    )
+
+
 async def set_status(tx: Tx, user_id: str, status: str, now: str) -> None:
     await tx.execute(
         "UPDATE users SET status = ?, status_since = CASE WHEN status = ? THEN status_since ELSE ? END WHERE id = ?",
@@ -112,3 +148,20 @@ async def user_by_api_token(db: Database, token_hash: str) -> Row | None:
             (token_hash,),
         )
     )
+
+
+async def api_tokens(db: Database | Tx) -> list[Row]:
+    """Every API token with its user, newest first; never the hash."""
+    return await db.fetch(
+        "SELECT t.id, t.label, t.created_at, t.revoked_at, t.user_id, u.name AS user_name, u.email AS user_email,"
+        " u.role AS user_role, u.active AS user_active FROM api_tokens t JOIN users u ON u.id = t.user_id"
+        " ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC"
+    )
+
+
+async def api_token(db: Database | Tx, token_id: str) -> Row | None:
+    return await db.fetch_one("SELECT id, user_id, label, created_at, revoked_at FROM api_tokens WHERE id = ?", (token_id,))
+
+
+async def revoke_api_token(tx: Tx, token_id: str, now: str) -> bool:
+    return await tx.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, token_id)) == 1

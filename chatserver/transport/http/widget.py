@@ -16,6 +16,7 @@ from aiohttp import web
 
 from chatserver import keys
 from chatserver.domain.models import LOCALES
+from chatserver.services.admin.runtime import DEFAULT_BRAND_COLOR
 from chatserver.store import complaints as complaint_store
 from chatserver.transport.http.security import CSP
 
@@ -24,7 +25,7 @@ ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "applicati
 # Only plain origins may go into a CSP header: no spaces, quotes or semicolons can sneak in.
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-DEFAULT_COLOR = "#0a7d5a"
+DEFAULT_COLOR = DEFAULT_BRAND_COLOR  # also the loader's fallback literal
 # launcher labels the loader needs before its iframe has loaded
 LOADER_LABELS = {"open": "launcher.open", "close": "launcher.close", "unread": "launcher.unread", "title": "app.title"}
 LABELS_SLOT = re.compile(r"/\*LABELS\*/.*?/\*END\*/", re.S)
@@ -71,6 +72,10 @@ def asset_url(path: str) -> str:
 async def loader(request: web.Request) -> web.Response:
     files = [WIDGET_DIR / "loader.js", *(WIDGET_DIR / "i18n" / f"{locale}.json" for locale in LOCALES)]
     source = _loader_source(tuple(f.stat().st_mtime for f in files))
+    brand = request.app[keys.SERVICES].runtime.widget.brand_color
+    if brand != DEFAULT_COLOR:
+        # the admin's brand colour replaces the loader's fallback; a tag's data-color still wins
+        source = source.replace(f"'{DEFAULT_COLOR}'", f"'{brand}'", 1)
     response = web.Response(
         text=source, content_type="text/javascript", charset="utf-8",
         # short: operators never change the tag, so upgrades must reach their pages soon
@@ -104,19 +109,29 @@ async def frame(request: web.Request) -> web.Response:
     locale = pick_locale(request.query.get("locale"), request.headers.get("Accept-Language", ""))
     color = request.query.get("color", "")
     host = request.query.get("host", "")
+    # admin's widget settings (database) over the configured ones: read per request, no restart
+    runtime = request.app[keys.SERVICES].runtime.widget
+    texts = site_catalog(request, locale)
     boot = {
         "locale": locale,
-        "color": color if COLOR.match(color) else DEFAULT_COLOR,
+        # the built-in colour is what a loader cached before a brand change sends: the admin's wins
+        "color": color if COLOR.match(color) and color.lower() != DEFAULT_COLOR else runtime.brand_color,
         "host": host if ORIGIN.match(host) else None,
-        "catalog": catalog(locale),
+        "catalog": texts,
         "config": await _config(request, locale),
     }
     html = request.app[keys.TEMPLATES].get_template("widget_frame.html").render(boot=boot, locale=locale, asset=asset_url)
-    settings = request.app[keys.SETTINGS]
     return web.Response(
         text=html, content_type="text/html",
-        headers={"Content-Security-Policy": frame_csp(settings.allowed_origins), "Cache-Control": "no-cache"},
+        headers={"Content-Security-Policy": frame_csp(runtime.allowed_origins), "Cache-Control": "no-cache"},
     )
+
+
+def site_catalog(request: web.Request, locale: str) -> dict[str, Any]:
+    """The widget's catalog with the greeting an admin wrote for this language, if any."""
+    greeting = request.app[keys.SERVICES].runtime.widget.greeting.get(locale)
+    texts = catalog(locale)
+    return dict(texts, **{"home.greeting": greeting}) if greeting else texts
 
 
 async def asset(request: web.Request) -> web.StreamResponse:
@@ -124,6 +139,10 @@ async def asset(request: web.Request) -> web.StreamResponse:
     target = (WIDGET_DIR / relative).resolve()
     if WIDGET_DIR.resolve() not in target.parents or target.suffix not in ASSET_TYPES or not target.is_file():
         raise web.HTTPNotFound()
+    greetings = request.app[keys.SERVICES].runtime.widget.greeting
+    if target.parent == (WIDGET_DIR / "i18n").resolve() and target.stem in greetings:
+        # a language switched inside the widget loads its catalog here: the same greeting as the frame's
+        return web.json_response(site_catalog(request, target.stem), headers={"Cache-Control": "no-cache"})
     return web.FileResponse(
         target, headers={"Content-Type": ASSET_TYPES[target.suffix] + "; charset=utf-8", "Cache-Control": "no-cache"}
     )

@@ -1,0 +1,195 @@
+"""Console users as admins manage them: create, edit, passwords, deactivate and reactivate.
+
+A role change, a new password or a deactivation ends the user's sessions at once: the session
+generation moves on (older sessions no longer match), the rows go, and USER_SESSIONS_ENDED makes
+the transport close their open console and monitor sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from chatserver.domain.errors import Conflict, NotFound
+from chatserver.services import events as ev
+from chatserver.services.admin.validate import FieldErrors, NewPassword, UserProfile
+from chatserver.services.auth import ConsoleUser, hash_password
+from chatserver.services.clock import Clock, now_iso
+from chatserver.services.dispatch import Dispatcher
+from chatserver.services.events import EventBus
+from chatserver.store import audit, categories, users
+from chatserver.store.db import Database, Row
+
+EMAIL_TAKEN = "Another user already has this e-mail address."
+
+
+def generated_password() -> str:
+    return secrets.token_urlsafe(12)  # 96 random bits, easy to copy
+
+
+class UserAdmin:
+    def __init__(self, db: Database, bus: EventBus, clock: Clock, dispatcher: Dispatcher) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.dispatcher = dispatcher
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def list(self) -> list[Row]:
+        """Every user with live presence (status, connected, open chats) where the router knows them."""
+        rows = await users.list_all(self.db)
+        for row in rows:
+            live = self.dispatcher.agents.get(row["id"])
+            row["connected"] = bool(live and live.sockets)
+            row["open_chats"] = len(live.chats) if live else 0
+            if live:
+                row["status"] = live.status
+        return rows
+
+    async def get(self, user_id: str) -> Row:
+        row = await users.get(self.db, user_id)
+        if row is None:
+            raise NotFound("No such user.")
+        return row
+
+    async def history(self, user_id: str, limit: int = 20) -> list[Row]:
+        """The latest audit entries about this user, newest first."""
+        return list(reversed(await audit.for_subject(self.db, user_id)))[:limit]
+
+    async def skills(self) -> list[Row]:
+        """Skills are category slugs: routing and complaint ownership match on them."""
+        return await categories.all_categories(self.db)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    async def create(self, actor: ConsoleUser, profile: UserProfile, password: NewPassword) -> tuple[Row, str | None]:
+        """The new user, and the generated password when the admin did not type one (shown once)."""
+        generated = generated_password() if password.password is None else None
+        password_hash = await asyncio.to_thread(hash_password, password.password or generated or "")
+        now = now_iso(self.clock)
+        async with self.db.transaction() as tx:
+            if await users.by_email(tx, profile.email):
+                raise FieldErrors({"email": EMAIL_TAKEN})
+            row = await users.create(
+                tx, email=profile.email, name=profile.name, role=profile.role, password_hash=password_hash,
+                max_chats=profile.max_chats, skills=list(profile.skills), languages=list(profile.languages), now=now,
+            )
+            await audit.record(
+                tx, actor=actor.id, action="user.created", subject=row["id"], now=now,
+                details={"email": profile.email, "role": profile.role, "max_chats": profile.max_chats,
+                         "skills": list(profile.skills), "languages": list(profile.languages),
+                         "password": "generated" if generated else "set"},
+            )
+        await self.dispatcher.refresh_agent(row["id"])
+        return row, generated
+
+    async def update(self, actor: ConsoleUser, user_id: str, profile: UserProfile) -> dict[str, Any]:
+        """Save the profile; returns what changed. A role change ends the user's sessions."""
+        if user_id == actor.id and profile.role != actor.role:
+            raise FieldErrors({"role": "You cannot change your own role; ask another admin."})
+        now = now_iso(self.clock)
+        async with self.db.transaction() as tx:
+            row = await users.get(tx, user_id)
+            if row is None:
+                raise NotFound("No such user.")
+            other = await users.by_email(tx, profile.email)
+            if other is not None and other["id"] != user_id:
+                raise FieldErrors({"email": EMAIL_TAKEN})
+            wanted = {
+                "email": profile.email, "name": profile.name, "role": profile.role, "max_chats": profile.max_chats,
+                "skills": list(profile.skills), "languages": list(profile.languages),
+            }
+            changes = {key: {"from": row[key], "to": value} for key, value in wanted.items() if row[key] != value}
+            if not changes:
+                return changes
+            await users.update_profile(
+                tx, user_id, email=profile.email, name=profile.name, max_chats=profile.max_chats,
+                skills=list(profile.skills), languages=list(profile.languages),
+            )
+            if "role" in changes:
+                await users.set_role(tx, user_id, profile.role)
+                await users.end_sessions(tx, user_id)
+            await audit.record(tx, actor=actor.id, action="user.updated", subject=user_id, now=now, details=changes)
+        if "role" in changes:
+            await self._sessions_ended(user_id)
+        await self._router_refresh(user_id)
+        return changes
+
+    async def set_password(self, actor: ConsoleUser, user_id: str, password: NewPassword) -> str | None:
+        """A new password (typed, or generated and returned to show once); the user's sessions end."""
+        if user_id == actor.id and password.password is None:
+            # the admin's own session ends with the change, so a generated password could never be shown
+            raise FieldErrors({"password": "Type your own new password; you will sign in again with it."})
+        generated = generated_password() if password.password is None else None
+        password_hash = await asyncio.to_thread(hash_password, password.password or generated or "")
+        now = now_iso(self.clock)
+        async with self.db.transaction() as tx:
+            if await users.get(tx, user_id) is None:
+                raise NotFound("No such user.")
+            await users.set_password_hash(tx, user_id, password_hash)
+            await users.end_sessions(tx, user_id)
+            await audit.record(
+                tx, actor=actor.id, action="user.password_changed", subject=user_id, now=now,
+                details={"password": "generated" if generated else "set"},
+            )
+        await self._sessions_ended(user_id)
+        return generated
+
+    async def deactivate(self, actor: ConsoleUser, user_id: str) -> Row:
+        if user_id == actor.id:
+            raise Conflict("You cannot deactivate your own account; ask another admin.")
+        now = now_iso(self.clock)
+        async with self.db.transaction() as tx:
+            row = await users.get(tx, user_id)
+            if row is None:
+                raise NotFound("No such user.")
+            if not row["active"]:
+                raise Conflict(f"{row['name']} is already deactivated.")
+            await users.set_active(tx, user_id, False, now)
+            await users.end_sessions(tx, user_id)
+            await audit.record(tx, actor=actor.id, action="user.deactivated", subject=user_id, now=now)
+        live = self.dispatcher.agents.get(user_id)
+        held = sorted(live.chats) if live else []
+        last_seen = self.dispatcher.agent_public(user_id)
+        # out of routing first, so none of the chats handed back below can come back to them
+        await self.dispatcher.refresh_agent(user_id)
+        await self._sessions_ended(user_id)
+        for conversation_id in held:
+            try:
+                await self.dispatcher.return_to_queue(conversation_id, "agent_offline", actor.id)
+            except Conflict:
+                pass  # closed meanwhile
+        if last_seen is not None:
+            # monitors drop the row with their next snapshot
+            await self.bus.publish(ev.AGENT_CHANGED, agent=dict(last_seen, status="offline", connected=False, active=0))
+        return row
+
+    async def reactivate(self, actor: ConsoleUser, user_id: str) -> Row:
+        now = now_iso(self.clock)
+        async with self.db.transaction() as tx:
+            row = await users.get(tx, user_id)
+            if row is None:
+                raise NotFound("No such user.")
+            if row["active"]:
+                raise Conflict(f"{row['name']} is already active.")
+            await users.set_active(tx, user_id, True, now)
+            # a session from before the deactivation must not come back to life
+            await users.end_sessions(tx, user_id)
+            await audit.record(tx, actor=actor.id, action="user.reactivated", subject=user_id, now=now)
+        await self._router_refresh(user_id)
+        return row
+
+    # -- effects after commit --------------------------------------------------------------
+
+    async def _sessions_ended(self, user_id: str) -> None:
+        await self.bus.publish(ev.USER_SESSIONS_ENDED, session_id=None, user_id=user_id)
+
+    async def _router_refresh(self, user_id: str) -> None:
+        """Capacity, skills or languages may open seats for waiting chats."""
+        await self.dispatcher.refresh_agent(user_id)
+        public = self.dispatcher.agent_public(user_id)
+        if public is not None:
+            await self.bus.publish(ev.AGENT_CHANGED, agent=public)
+        await self.dispatcher.drain()

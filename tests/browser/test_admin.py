@@ -1,0 +1,113 @@
+"""Administration in Chromium: an agent created in admin signs in; deactivated, their open console throws them out."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.admin_steps import ADA, add_admin
+from tests.browser import drive
+from tests.peers import CAST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+async def admin_page(browser, url: str, viewport=drive.DESKTOP) -> tuple[Page, drive.BrowserErrors]:  # type: ignore[no-untyped-def]
+    errors = drive.BrowserErrors()
+    context = await drive.new_context(browser, viewport=viewport)
+    page = errors.watch(await context.new_page())
+    await page.goto(f"{url}/login?next=/admin")
+    await page.fill("input[name=email]", ADA)
+    await page.fill("input[name=password]", CAST_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}/admin/users")
+    return page, errors
+
+
+async def sign_in(browser, url: str, email: str, password: str) -> Page:  # type: ignore[no-untyped-def]
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    await page.goto(f"{url}/login?next=/console")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}/console")
+    return page
+
+
+async def test_an_agent_created_in_admin_signs_in_and_is_thrown_out_when_deactivated(browser, live):
+    await add_admin(live.services)
+    admin, errors = await admin_page(browser, live.url)
+
+    await admin.click("text=New user")
+    await admin.click("button:has-text('Create user')")  # nothing filled in: the server names what is missing
+    await expect(admin.locator("#error-summary")).to_contain_text("fields need attention")
+    await expect(admin.locator("#e-name")).to_have_text("Enter a name.")
+    await expect(admin.locator("#error-summary")).to_be_focused()
+
+    await admin.fill("#f-name", "Dana Novak")
+    await admin.fill("#f-email", "dana@example.test")
+    await admin.fill("#f-max_chats", "3")
+    await admin.locator("label.check", has_text="Polish").click()
+    await admin.locator("label.check", has_text="Bet settlement").click()
+    await admin.click("button:has-text('Create user')")
+    await expect(admin.locator(".notice-success")).to_contain_text("Dana Novak can now sign in as dana@example.test")
+    password = await admin.locator(".secret-value").input_value()
+    assert len(password) >= 16
+    await expect(admin.locator("button.copy")).to_be_visible()  # the script adds a Copy button
+
+    dana = await sign_in(browser, live.url, "dana@example.test", password)
+    await expect(dana.locator("#presence [aria-checked=true]")).to_have_count(1)
+    await dana.click("#presence [data-status=online]")
+    await expect(dana.locator("#presence [data-status=online]")).to_have_attribute("aria-checked", "true")
+    await expect(dana.locator(".me-text strong")).to_have_text("Dana Novak")
+
+    await admin.click("button:has-text('Deactivate Dana Novak')")
+    await expect(admin.locator(".notice-success")).to_contain_text("Dana Novak is deactivated")
+    # the open console loses its socket at once, cannot reconnect, and lands on the sign-in page
+    await dana.wait_for_url(f"{live.url}/login?next=/console", timeout=10_000)
+    await expect(dana.locator("h1")).to_have_text("Sign in to the console")
+    await dana.goto(f"{live.url}/console")
+    await dana.wait_for_url(f"{live.url}/login?next=/console")
+
+    await admin.goto(f"{live.url}/admin/users")
+    row = admin.locator("tr", has_text="Dana Novak")
+    await expect(row.locator(".pill-off")).to_have_text("Deactivated")
+    assert errors.errors == []
+
+
+async def test_a_site_added_in_admin_may_frame_the_chat_without_a_restart(browser, live, operator_site):
+    await add_admin(live.services)
+    operator_site.html = f'<!doctype html><title>Casino</title><script src="{live.url}/widget.js"></script>'
+    visitor_context = await drive.new_context(browser)
+    visitor = await visitor_context.new_page()
+    await visitor.goto(f"{operator_site.origin}/")
+    await visitor.locator("button.launcher").click()
+    await visitor.wait_for_timeout(800)
+    assert await visitor.frame_locator("#chatserver-frame").locator("#start-body").count() == 0  # not allowed yet
+
+    admin, errors = await admin_page(browser, live.url)
+    await admin.click(".admin-nav >> text=Widget")
+    await admin.fill("#f-allowed_origins", f"{operator_site.origin}\n")
+    await admin.fill("#f-brand_color", "#7c3aed")
+    await admin.click("button:has-text('Save settings')")
+    await expect(admin.locator(".notice-success")).to_have_text("Widget settings saved; they apply now.")
+
+    await visitor.reload()
+    frame = await drive.open_widget(visitor)
+    await expect(frame.locator("#start-body")).to_be_visible()
+    assert errors.errors == []
+
+
+async def test_admin_pages_fit_a_phone(browser, live):
+    await add_admin(live.services)
+    admin, errors = await admin_page(browser, live.url, viewport=drive.PHONE)
+    for path in ("/admin/users", "/admin/users/new", "/admin/categories", "/admin/widget", "/admin/tokens"):
+        await admin.goto(live.url + path)
+        width = await admin.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= drive.PHONE["width"], (path, width)
+    await admin.goto(f"{live.url}/admin/users")
+    await expect(admin.locator(".admin-nav a[aria-current=page]")).to_have_text("Users")
+    await admin.locator(".admin-nav a", has_text="Categories").click()
+    await admin.wait_for_url(f"{live.url}/admin/categories")
+    assert errors.errors == []
