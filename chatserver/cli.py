@@ -6,12 +6,12 @@ import argparse
 import asyncio
 import gc
 import getpass
-import logging
 import secrets
 import sys
 from typing import Sequence
 
 from chatserver.config import Settings, SettingsError, load_settings
+from chatserver.observability.logging import configure_logging
 
 
 def _common(parser: argparse.ArgumentParser, *, network: bool = True) -> None:
@@ -65,10 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"chatserver: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "user":
@@ -142,6 +139,7 @@ def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from chatserver.app import create_app
+    from chatserver.observability.access_log import AccessLogger
 
     if settings.gc_tuning:
         # Each connection keeps many small objects alive; default thresholds make full
@@ -161,9 +159,9 @@ def _serve(settings: Settings) -> int:
     if loop_factory is not None:
         loop = loop_factory()
         asyncio.set_event_loop(loop)
-        web.run_app(app, host=settings.host, port=settings.port, loop=loop, print=_announce(settings))
+        web.run_app(app, host=settings.host, port=settings.port, loop=loop, print=_announce(settings), access_log_class=AccessLogger)
     else:
-        web.run_app(app, host=settings.host, port=settings.port, print=_announce(settings))
+        web.run_app(app, host=settings.host, port=settings.port, print=_announce(settings), access_log_class=AccessLogger)
     return 0
 
 

@@ -58,6 +58,14 @@ class Settings:
     db_synchronous: str = "NORMAL"
     cookie_secure: bool = False
     log_level: str = "info"
+    # "text" for people, "json" for log shippers: one JSON object per line, access log included
+    log_format: str = "text"
+    # lets GET /metrics answer a request with "Authorization: Bearer <token>"; without one, only
+    # requests from this host (127.0.0.1, ::1) that came through no proxy
+    metrics_token: str | None = None
+    # webhooks may target private, loopback and link-local addresses (tests, a receiver on the same
+    # network); off by default so that an admin form cannot be turned against internal services
+    webhook_allow_private: bool = False
     # tuning decided in docs/benchmarks.md
     uvloop: bool = True
     gc_tuning: bool = True
@@ -150,6 +158,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("settings 'sla_warning_hours' and 'complaint_autoclose_days' must not be negative, 'sla_sweep_seconds' must be positive")
     if settings.max_message_chars < 1:
         raise SettingsError("setting 'max_message_chars' must be positive")
+    if settings.log_format not in {"text", "json"}:
+        raise SettingsError("setting 'log_format' must be text or json")
 
 
 def resolve_secret_key(settings: Settings) -> str:

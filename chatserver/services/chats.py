@@ -115,6 +115,7 @@ class ChatService:
         existing = self.dispatcher.open_for_customer(customer["id"])
         if existing is None:
             now = self.clock()
+            first: Row | None = None
             async with self.db.transaction() as tx:
                 if name or email:
                     # typed details are shown to agents but never bind or unlock an identity
@@ -128,11 +129,12 @@ class ChatService:
                     deadline=iso(now + timedelta(seconds=self.queue_timeout)),  # type: ignore[arg-type]
                 )
                 if row is not None and body:
-                    await conversations.append_message_in(
+                    first = await conversations.append_message_in(
                         tx, conversation_id=row["id"], sender="customer",
                         author=name or customer["name"] or "Customer", author_id=customer["id"], body=body, now=iso(now),  # type: ignore[arg-type]
                     )
             if row is not None:
+                await self.bus.publish(ev.CONVERSATION_STARTED, conversation=row, customer_id=customer["id"], message=first)
                 queue = await self.dispatcher.enqueue(row)
                 fresh = await conversations.get(self.db, row["id"])
                 return {"conversation": await self.public_conversation(fresh, for_customer=True), "queue": queue}  # type: ignore[arg-type]

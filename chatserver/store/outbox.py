@@ -71,3 +71,9 @@ async def mark_failed(db: Database, notice_id: str, *, error: str, retry_at: str
         " WHERE id = ? AND state = 'pending' RETURNING id",
         (error[:1000], retry_at, retry_at, notice_id),
     )
+
+
+async def pending_count(db: Database) -> int:
+    """Notices still owed (retries included), for the metrics."""
+    row = await db.fetch_one("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
+    return row["n"] if row else 0

@@ -24,6 +24,10 @@ Handler = Callable[[Any, Payload], Awaitable[dict[str, Any] | None]]
 origin_sid: ContextVar[str | None] = ContextVar("origin_sid", default=None)
 
 
+def _not_counted(event: Any, code: str) -> None:
+    """Until the metrics replace it (a namespace built alone, in tests)."""
+
+
 def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"ok": True, **(result or {})}
 
@@ -33,8 +37,9 @@ def error(exc: ChatError) -> dict[str, Any]:
 
 
 def refuse(exc: ChatError) -> socketio.exceptions.ConnectionRefusedError:
-    """A refused connection carries the contract's error object as its data."""
-    return socketio.exceptions.ConnectionRefusedError(exc.as_payload())
+    """A refused connection carries the contract's error object as its data (`err.data` in the
+    browser client; with a single argument python-socketio would send only its text)."""
+    return socketio.exceptions.ConnectionRefusedError(exc.message, exc.as_payload())
 
 
 class Connection:
@@ -59,6 +64,8 @@ class ContractNamespace(socketio.AsyncNamespace):
         self.connections: dict[str, Connection] = {}
         self.routes: dict[str, tuple[type[Payload], Handler]] = {}
         self.errors_answered = 0
+        # count_ack(event, "ok" | error code): the app's metrics set it at start-up
+        self.count_ack: Callable[[Any, str], None] = _not_counted
 
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
         raise NotImplementedError
@@ -113,13 +120,17 @@ class ContractNamespace(socketio.AsyncNamespace):
             payload = parse(schema, args, self.max_body if "body" in schema.model_fields else None)
             token = origin_sid.set(sid)
             try:
-                return ok(await handler(conn, payload))
+                answer = ok(await handler(conn, payload))
             finally:
                 origin_sid.reset(token)
+            self.count_ack(event, "ok")
+            return answer
         except ChatError as exc:
             self.errors_answered += 1
+            self.count_ack(event, exc.code)
             return error(exc)
         except Exception:
             log.exception("handler for %s failed", event)
             self.errors_answered += 1
+            self.count_ack(event, "internal")
             return error(ChatError("something went wrong on the server; nothing was lost, try again"))

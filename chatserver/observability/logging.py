@@ -1,0 +1,54 @@
+"""Log set-up: readable text, or JSON lines for log shippers (`log_format`).
+
+In JSON every record is one object on one line: `ts`, `level`, `logger`, `msg`, the request id of
+the HTTP request being handled (when there is one), every field passed with `extra=` (for example
+`conversation_id`, `user_id`, `delivery_id`), and `exc` with the traceback. The access log is
+written the same way, with the path but never the query string (tracking keys travel in it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import IO, Any
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+ACCESS_LOGGER = "aiohttp.access"
+# the id of the HTTP request being handled, set by the request middleware
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        current = request_id.get()
+        if current is not None:
+            entry["request_id"] = current
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        # default=str: an odd extra must never cost the log line
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, log_format: str, stream: IO[str] | None = None) -> None:
+    """Like logging.basicConfig: leaves a root logger that already has handlers alone (test runners)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])

@@ -1,0 +1,70 @@
+"""Where a webhook may point: http or https, and (unless `webhook_allow_private`) the public internet only.
+
+Why: a form that makes the server send requests is a server-side request forgery lever. Pointed at
+127.0.0.1, 10.0.0.0/8, 169.254.169.254 (cloud metadata) or an intranet name, it would let whoever
+holds the form reach services that trust the server's place in the network, and read their answers
+in the delivery log. So a target is checked when it is saved (for a clear message) and again at every
+delivery, against each address its name resolves to then, because what a name points to can change
+after it was saved. Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+MAX_URL = 2000
+# names that never lead out of the local network
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa", ".localdomain")
+
+
+class BadTarget(ValueError):
+    """The URL cannot be a webhook target; the message says why, for the form."""
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    """The URL as it will be used, or BadTarget."""
+    url = url.strip()
+    if not url:
+        raise BadTarget("Enter the receiver's URL.")
+    if len(url) > MAX_URL:
+        raise BadTarget(f"Keep the URL to {MAX_URL} characters or fewer.")
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        raise BadTarget("This is not a valid URL.") from None
+    if parts.scheme not in ("http", "https"):
+        raise BadTarget("The URL must start with http:// or https://.")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise BadTarget("The URL has no host name.")
+    if parts.username is not None or parts.password is not None:
+        raise BadTarget("Leave user names and passwords out of the URL; deliveries are signed instead.")
+    if parts.fragment:
+        raise BadTarget("Leave the #fragment out of the URL.")
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        raise BadTarget("The URL contains spaces or control characters.")
+    if allow_private:
+        return url
+    address = ip_literal(host)
+    if address is not None:
+        if not is_public(address):
+            raise BadTarget("The URL points to a private, loopback or link-local address; webhooks go to public hosts only.")
+        return url
+    if host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or "." not in host.rstrip("."):
+        raise BadTarget("The URL must name a public host, not localhost or an intranet name.")
+    return url

@@ -1,0 +1,235 @@
+"""Delivers webhooks: each pending row is POSTed, signed, to its receiver; a 2xx answer means delivered.
+
+At least once: a row is marked delivered after the receiver's 2xx, so a crash in between sends it
+again after restart with the same delivery id (receivers drop copies by it). Every attempt carries a
+fresh timestamp and signature. Any other answer, a timeout or a refused connection is retried after
+10 s, 1 min, 5 min, 30 min, 2 h and 6 h; the seventh failure marks the row failed. Redirects are not
+followed (a 3xx is a failure): a receiver must not be able to bounce us into the internal network.
+A disabled receiver's rows wait until it is enabled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from chatserver.config import Settings
+from chatserver.domain.models import iso, parse_iso
+from chatserver.store import webhooks as store
+from chatserver.store.db import Database, Row
+from chatserver.webhooks import addresses, signing
+
+log = logging.getLogger("chatserver.webhooks")
+
+Clock = Callable[[], datetime]
+
+# Waits after the 1st..6th failed attempt; the 7th failure gives up.
+BACKOFF = (
+    timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5),
+    timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
+CONCURRENCY = 8  # deliveries in flight at once: one slow receiver must not hold up the rest for long
+KEEP_LOG = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
+USER_AGENT = "Chatserver-Webhooks/1"
+
+
+def retry_delay(attempts: int) -> timedelta | None:
+    """How long to wait after `attempts` failed attempts; None once there are no more tries."""
+    return BACKOFF[attempts - 1] if 1 <= attempts <= len(BACKOFF) else None
+
+
+class BlockedAddress(OSError):
+    """The receiver's name resolved to an address webhooks may not reach."""
+
+
+class PublicResolver(AbstractResolver):
+    """Resolves as usual, then refuses names with any non-public address. The connection is made to
+    the addresses checked here, so a name cannot change its answer between the check and the connect."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            address = addresses.ip_literal(result["host"].split("%", 1)[0])
+            if address is None or not addresses.is_public(address):
+                raise BlockedAddress(f"{host} resolves to {result['host']}, a private, loopback or link-local address")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class WebhookWorker:
+    """One background task per process, like the mail worker; rows are not leased.
+
+    `notify()` says new rows may be waiting; besides, it looks every `poll_seconds` and when a retry
+    falls due. `on_attempt(result)` ("delivered", "retry", "failed") feeds the metrics.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        *,
+        poll_seconds: float = 30.0,
+        batch: int = 50,
+        timeout: aiohttp.ClientTimeout = TIMEOUT,
+    ) -> None:
+        self.db = db
+        self.allow_private = settings.webhook_allow_private
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.timeout = timeout
+        self.on_attempt: Callable[[str], None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._pruned_at: datetime | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="webhook-worker")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), grace)
+            except asyncio.TimeoutError:
+                # a delivery cut off mid-request stays pending and goes again at the next start
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=None if self.allow_private else PublicResolver(), limit=CONCURRENCY, ttl_dns_cache=60,
+            )
+            # trust_env off: HTTP(S)_PROXY must not route deliveries somewhere the address checks never see
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, trust_env=False,
+            )
+        return self._session
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self._prune_now_and_then()
+                await self.deliver_due()
+                idle = await self._idle_seconds()
+            except Exception:  # the store may be unavailable for a while; not a reason to spin
+                log.exception("webhook delivery pass failed")
+                idle = self.poll_seconds
+            if self._stopping:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle)
+
+    async def _idle_seconds(self) -> float:
+        due = parse_iso(await store.next_attempt_at(self.db))
+        if due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(0.05, (due - self.clock()).total_seconds()))
+
+    async def _prune_now_and_then(self) -> None:
+        now = self.clock()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            await store.prune(self.db, before=iso(now - KEEP_LOG))  # type: ignore[arg-type]
+
+    # -- delivering ---------------------------------------------------------------------------------
+
+    async def deliver_due(self) -> int:
+        """Deliver every row due now; returns how many were delivered. Tests call it directly."""
+        delivered = 0
+        while not self._stopping:
+            rows = await store.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
+            results = await asyncio.gather(*(self._deliver(row) for row in rows))
+            delivered += sum(results)
+            if len(rows) < self.batch:
+                break
+        return delivered
+
+    async def _deliver(self, row: Row) -> bool:
+        """One attempt for one row, recorded either way. Never raises for the row's sake."""
+        async with self._slots:
+            if self._stopping:
+                return False
+            body = row["payload"].encode("utf-8")
+            timestamp = int(self.clock().timestamp())
+            headers = signing.headers(row["secret"], event=row["event"], delivery_id=row["id"], timestamp=timestamp, body=body)
+            started = time.perf_counter()
+            status: int | None = None
+            error: str | None = None
+            try:
+                url = addresses.check_url(row["url"], allow_private=self.allow_private)
+                async with self._http().post(url, data=body, headers=headers, allow_redirects=False) as response:
+                    status = response.status
+                    if not 200 <= status < 300:
+                        error = f"HTTP {status} {response.reason or ''}".strip()
+            except addresses.BadTarget as exc:
+                error = f"refused: {exc}"
+            except asyncio.TimeoutError:
+                error = f"no answer within {self.timeout.total:g} s"
+            except Exception as exc:  # refused, reset, TLS, DNS, blocked address: this row's problem only
+                error = f"{type(exc).__name__}: {exc}"
+            duration_ms = int((time.perf_counter() - started) * 1000)
+            now = iso(self.clock())
+        if error is None:
+            await store.mark_delivered(self.db, row["id"], now=now, status=status, duration_ms=duration_ms)  # type: ignore[arg-type]
+            self._count("delivered")
+            log.info("webhook %s delivered (%s)", row["id"], status, extra=_extra(row, status))
+            return True
+        attempts = row["attempts"] + 1
+        delay = retry_delay(attempts)
+        retry_at = iso(self.clock() + delay) if delay else None
+        await store.mark_failed(
+            self.db, row["id"], now=now, status=status, error=error, duration_ms=duration_ms, retry_at=retry_at,  # type: ignore[arg-type]
+        )
+        if retry_at is None:
+            self._count("failed")
+            log.error("webhook %s to %s failed for good after %d attempts: %s", row["id"], row["url"], attempts, error, extra=_extra(row, status))
+        else:
+            self._count("retry")
+            log.warning("webhook %s attempt %d failed, next at %s: %s", row["id"], attempts, retry_at, error, extra=_extra(row, status))
+        return False
+
+    def _count(self, result: str) -> None:
+        if self.on_attempt is not None:
+            self.on_attempt(result)
+
+
+def _extra(row: Row, status: int | None) -> dict[str, Any]:
+    return {"delivery_id": row["id"], "endpoint_id": row["endpoint_id"], "event": row["event"], "http_status": status}
