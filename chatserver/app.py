@@ -16,8 +16,12 @@ from chatserver.services.container import build_services, close_services
 from chatserver.transport.agent import AgentNamespace
 from chatserver.transport.customer import CustomerNamespace
 from chatserver.transport.fanout import Fanout
+from chatserver.transport.http.admin import setup_admin_routes
+from chatserver.transport.http.admin_webhooks import setup_admin_webhook_routes
 from chatserver.transport.http.api import api_app
+from chatserver.transport.http.metrics import setup_metrics
 from chatserver.transport.http.pages import setup_routes
+from chatserver.transport.http.reports import setup_report_routes
 from chatserver.transport.http.security import security_headers
 from chatserver.transport.http.tracking import setup_tracking_routes
 from chatserver.transport.http.widget import setup_widget_routes
@@ -68,6 +72,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         services = await build_services(settings, app[keys.SECRET_KEY], clock)
         app[keys.SERVICES] = services
         services.mail.start()
+        services.webhook_worker.start()
         # sweeps once now (what fell due while the server was down), then every sla_sweep_seconds
         await services.sweeper.start()
         sio.register_namespace(CustomerNamespace(services))
@@ -88,10 +93,14 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
                 await sio.disconnect(sid, namespace=namespace)
 
     app.cleanup_ctx.append(services_ctx)
+    setup_metrics(app, sio)  # after services_ctx: it hooks into the running services
     app.on_shutdown.append(close_sockets)
     setup_routes(app)
     setup_widget_routes(app)
     setup_tracking_routes(app)
+    setup_report_routes(app)
+    setup_admin_routes(app)
+    setup_admin_webhook_routes(app)
     app.add_subapp("/api", api_app())
     app.router.add_static("/static", static_root)
     return app

@@ -9,7 +9,9 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from chatserver.config import Settings
+    from chatserver.observability.metrics import Metrics
     from chatserver.services.container import Services
+    from chatserver.transport.http.admin.common import Notices
     from chatserver.transport.ratelimit import KeyedLimiter
 
 SETTINGS = web.AppKey("settings", "Settings")
@@ -17,3 +19,5 @@ SERVICES = web.AppKey("services", "Services")
 SECRET_KEY = web.AppKey("secret_key", str)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LOGIN_LIMITER = web.AppKey("login_limiter", "KeyedLimiter")
+METRICS = web.AppKey("metrics", "Metrics")
+ADMIN_NOTICES = web.AppKey("admin_notices", "Notices")

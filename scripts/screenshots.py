@@ -4,7 +4,8 @@
 
 Starts the demo server on a free port with a throw-away database, plays a short support scene
 (customers queue up, Bob answers, Anna rates the help), then follows a complaint from the widget to
-its tracking page, and saves PNGs at desktop and phone sizes.
+its tracking page, then shows the console's complaints workspace and the queue monitor (on a server of its
+own), and saves PNGs at desktop and phone sizes.
 """
 
 from __future__ import annotations
@@ -395,6 +396,343 @@ async def console_complaints(browser: Browser, url: str, out: Path, services: An
     await ctx.close()
 
 
+MONITOR_TOPICS = ["withdrawals", "bet_settlement", "account_access", "technical", "bonuses", "support_quality", "rules_terms", "other"]
+
+
+async def seed_floor_history(services: Any) -> None:
+    """Today's earlier chats (waits, answers, ratings) and eight weeks of complaints, written straight
+    into the database so that the monitor's counters and charts have a day behind them."""
+    import random
+
+    from chatserver.store.ids import new_id
+
+    rng = random.Random(7)
+    now = services.clock()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    minutes_today = max(30, int((now - midnight).total_seconds() // 60) - 20)
+    async with services.db.transaction() as tx:
+        for i in range(max(24, minutes_today // 9)):
+            # busier in the second half of the day so far, like a floor warming up
+            start = midnight + timedelta(minutes=int(minutes_today * (rng.random() ** 0.7)))
+            customer_id = new_id("cu")
+            await tx.execute(
+                "INSERT INTO customers (id, token_hash, name, locale, created_at) VALUES (?, ?, ?, 'en', ?)",
+                (customer_id, new_id("h"), f"Earlier customer {i}", iso(start)),
+            )
+            wait = timedelta(seconds=rng.choice([5, 20, 45, 70, 110, 160, 240, 320]))
+            outcome = "abandoned" if rng.random() < 0.08 else "resolved"
+            assigned = None if outcome == "abandoned" else start + wait
+            answered = assigned + timedelta(seconds=rng.randint(15, 90)) if assigned else None
+            closed = (answered or start + wait) + timedelta(minutes=rng.randint(3, 14))
+            conversation_id = new_id("cv")
+            await tx.execute(
+                "INSERT INTO conversations (id, customer_id, status, topic, locale, created_at, queued_at, assigned_at,"
+                " first_response_at, closed_at, outcome) VALUES (?, ?, 'closed', ?, 'en', ?, ?, ?, ?, ?, ?)",
+                (conversation_id, customer_id, rng.choice(MONITOR_TOPICS[:5]), iso(start), iso(start), iso(assigned),
+                 iso(answered), iso(closed), outcome),
+            )
+            if answered and rng.random() < 0.6:
+                score = rng.choice([5, 5, 5, 4, 4, 4, 3, 2])
+                await tx.execute(
+                    "INSERT INTO ratings (conversation_id, score, created_at) VALUES (?, ?, ?)", (conversation_id, score, iso(closed))
+                )
+    sam = await staff(services, SAM[0])
+    weights = {"withdrawals": 6, "bet_settlement": 3, "account_access": 2, "technical": 3, "bonuses": 2, "support_quality": 1, "rules_terms": 1}
+    for week in range(8):
+        for category, weight in weights.items():
+            # withdrawals climb over the last weeks: the kind of pattern the chart is for
+            count = max(0, int(weight * rng.uniform(0.4, 1.0) + (week * 0.9 if category == "withdrawals" else 0)))
+            for _ in range(count):
+                created = now - timedelta(days=7 * (7 - week) + rng.uniform(0.2, 6.5))
+                if created > now - timedelta(hours=3):
+                    continue
+                ref = (await services.complaints.log(sam, category=category, subject="Earlier complaint", body="-", channel="email"))["reference"]
+                async with services.db.transaction() as tx:
+                    await tx.execute(
+                        "UPDATE complaints SET created_at = ?, status = 'closed', closed_at = ?, response_due = NULL WHERE reference = ?",
+                        (iso(created), iso(created + timedelta(hours=20)), ref),
+                    )
+
+
+async def monitor_states(browser: Browser, url: str, out: Path, services: Any) -> None:
+    """Sam's queue monitor on a busy morning: agents at capacity, customers waiting, complaints at risk,
+    the day's queue and eight weeks of complaints; then the routing explanation of one waiting chat."""
+    await services.sweeper.stop()  # the staged overdue complaints would otherwise be escalated mid-scene
+    await seed_floor_history(services)
+    ids = {row["name"].split()[0].lower(): row["id"] for row in await users.list_active(services.db)}
+    agents = {}
+    for name in ("dmitri", "bob", "carol", "sam"):
+        client = socketio.AsyncClient(reconnection=False)
+        token = await services.auth.issue_api_token(ids[name], "screenshots")
+        await client.connect(url, namespaces=["/agent"], transports=["websocket"], auth={"token": token})
+        agents[name] = client
+
+    async def presence(name: str, status: str) -> None:
+        await agents[name].call("presence:set", {"status": status}, namespace="/agent")
+
+    customers: list[Any] = []
+
+    async def arrive(name: str, topic: str, locale: str, body: str) -> str:
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(url, namespaces=["/customer"], transports=["websocket"], auth={"locale": locale})
+        ack = await client.call("chat:start", {"topic": topic, "name": name, "body": body}, namespace="/customer")
+        customers.append(client)
+        return ack["conversation"]["id"]
+
+    await presence("sam", "away")
+    await presence("dmitri", "online")
+    first = await arrive("Ivan Petrov", "withdrawals", "ru", "Вывод средств задерживается уже третий день.")
+    await presence("dmitri", "away")
+    await presence("bob", "online")
+    await presence("carol", "online")
+    people = [
+        ("Marek Nowak", "bet_settlement", "pl", "Mój zakład został rozliczony błędnie."),
+        ("Olga Petrova", "account_access", "ru", "I can't log in, the SMS code never arrives."),
+        ("James Carter", "bonuses", "en", "How much do I still need to wager on my welcome bonus?"),
+        ("Lena Fischer", "technical", "en", "The live stream freezes on my phone."),
+        ("Tomás Silva", "withdrawals", "en", "My withdrawal to Skrill is still pending."),
+        ("Anna Kowalska", "withdrawals", "pl", "Wypłata 250 EUR wciąż oczekuje."),
+        ("Jonas Berg", "bet_settlement", "en", "The Leeds leg should have been void."),
+        ("Sofia Rossi", "technical", "en", "The app crashes when I open my bets."),
+        ("Noah Williams", "account_access", "en", "I need to change my e-mail address."),
+        ("Yuki Tanaka", "bonuses", "en", "My free spins disappeared."),
+    ]
+    placed = [first]
+    for person in people:
+        placed.append(await arrive(*person))
+    await asyncio.sleep(0.5)
+    # give the scene a past: chats began minutes ago, the waiting ones have waited a while
+    now = services.clock()
+    waits = [timedelta(minutes=m, seconds=s) for m, s in ((6, 12), (3, 40), (1, 5), (0, 25))]
+    async with services.db.transaction() as tx:
+        for i, conversation_id in enumerate(placed):
+            live = services.dispatcher.conversation(conversation_id)
+            if live.status == "queued":
+                moment = now - waits.pop(0)
+                live.queued_at = moment
+                await tx.execute("UPDATE conversations SET created_at = ?, queued_at = ? WHERE id = ?", (iso(moment), iso(moment), conversation_id))
+            else:
+                assigned = now - timedelta(minutes=4 + 3 * i)
+                live.assigned_at = assigned
+                live.queued_at = assigned - timedelta(seconds=20 + 7 * i)
+                await tx.execute(
+                    "UPDATE conversations SET created_at = ?, queued_at = ?, assigned_at = ? WHERE id = ?",
+                    (iso(live.queued_at), iso(live.queued_at), iso(assigned), conversation_id),
+                )
+        for name, minutes, idle in (("dmitri", 38, 9), ("bob", 52, 4), ("carol", 17, 2), ("sam", 95, None)):
+            agent = services.dispatcher.agents[ids[name]]
+            agent.status_since = now - timedelta(minutes=minutes)
+            agent.last_assigned_at = now - timedelta(minutes=idle) if idle else None
+    for name, conversation_id, text in (
+        ("bob", placed[1], "Let me check the settlement with our trading team."),
+        ("carol", placed[2], "I've resent the code; it can take a minute."),
+    ):
+        await agents[name].call(
+            "message:send", {"conversation_id": conversation_id, "client_id": str(uuid.uuid4()), "body": text}, namespace="/agent"
+        )
+
+    # complaints close to or past their due times, at two levels
+    log = services.complaints.log
+    dmitri, sam_user, carol_user = await staff(services, "dmitri@demo.test"), await staff(services, SAM[0]), await staff(services, CAROL[0])
+    staged = [
+        (dmitri, "withdrawals", "Third withdrawal to Revolut delayed this month", "Lena Fischer", -3.2),
+        (carol_user, "bet_settlement", "Accumulator settled as lost though a match was postponed", "Jonas Berg", -0.6),
+        (dmitri, "account_access", "Account locked after password reset", "Olga Petrova", 0.4),
+        (carol_user, "technical", "Cash-out button missing on a settled accumulator", "James Carter", 1.1),
+        (dmitri, "bonuses", "Wagering progress reset after app update", "Tomás Silva", 1.7),
+    ]
+    references = []
+    for user, category, subject, customer_name, due_in in staged:
+        ref = (await log(user, category=category, subject=subject, body=subject, channel="email", customer_name=customer_name))["reference"]
+        references.append(ref)
+        async with services.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE complaints SET created_at = ?, response_due = ? WHERE reference = ?",
+                (iso(now - timedelta(hours=22)), iso(now + timedelta(hours=due_in)), ref),
+            )
+    await services.complaints.assign(sam_user, references[2], ids["carol"])
+    await services.complaints.escalate(sam_user, references[0], "Third delay this month; needs the payments lead.")
+    async with services.db.transaction() as tx:
+        await tx.execute("UPDATE complaints SET response_due = ? WHERE reference = ?", (iso(now - timedelta(hours=1.4)), references[0]))
+
+    ctx = await browser.new_context(viewport=WIDE)
+    page = await ctx.new_page()
+    await page.goto(f"{url}/login?next=/monitor")
+    await page.fill("input[name=email]", SAM[0])
+    await page.fill("input[name=password]", SAM[1])
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}/monitor")
+    await page.wait_for_selector("#queue-rows tr >> nth=3")
+    await page.wait_for_selector("#risk-list .risk-item >> nth=4")
+    await page.wait_for_timeout(600)
+    await shoot(page, out, "monitor-desktop")
+    await shoot(page, out, "monitor-full-desktop", full_page=True)
+    await page.click(".agent-chat:has-text('Marek')")  # routed by language: the explanation says so
+    await page.wait_for_selector("#drawer .decision")
+    await shoot(page, out, "monitor-explain-desktop")
+    await page.click("#drawer-close")
+    await page.click("#queue-rows tr >> nth=0 >> text=Assign…")
+    await page.wait_for_selector("#agent-dialog[open]")
+    await page.check("#agent-choices input[value='" + ids["bob"] + "']")
+    await shoot(page, out, "monitor-assign-desktop")
+    await page.click("#agent-dialog [data-close]")
+    await ctx.close()
+
+    phone_ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = await phone_ctx.new_page()
+    await phone.goto(f"{url}/login?next=/monitor")
+    await phone.fill("input[name=email]", SAM[0])
+    await phone.fill("input[name=password]", SAM[1])
+    await phone.click("button[type=submit]")
+    await phone.wait_for_url(f"{url}/monitor")
+    await phone.wait_for_selector("#queue-rows tr >> nth=3")
+    await phone.wait_for_selector("#risk-list .risk-item")
+    await phone.wait_for_timeout(600)
+    await shoot(phone, out, "monitor-phone")
+    await shoot(phone, out, "monitor-full-phone", full_page=True)
+    await phone.click("#queue-rows tr >> nth=0 >> .link-button")
+    await phone.wait_for_selector("#drawer .decision")
+    await shoot(phone, out, "monitor-explain-phone")
+    await phone_ctx.close()
+    for client in [*customers, *agents.values()]:
+        await client.disconnect()
+
+
+ADMIN = ("admin@demo.test", "demo-admin-2026")
+
+
+async def admin_pages(browser: Browser, url: str, out: Path, services: Any) -> None:
+    """Administration: the users list, a refused new-user form, categories and widget settings."""
+    context = await browser.new_context(viewport=WIDE)
+    page = await context.new_page()
+    await page.goto(f"{url}/login?next=/admin/users")
+    await page.fill("input[name=email]", ADMIN[0])
+    await page.fill("input[name=password]", ADMIN[1])
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}/admin/users")
+
+    async def wide_and_phone(name: str) -> None:
+        await shoot(page, out, f"{name}-desktop")
+        await page.set_viewport_size(PHONE)
+        await shoot(page, out, f"{name}-phone")
+        await page.set_viewport_size(WIDE)
+
+    await wide_and_phone("admin-users")
+    await page.goto(f"{url}/admin/users/new")
+    await page.fill("#f-name", "Dana Novak")
+    await page.fill("#f-email", "dana.voltabet.example")
+    await page.fill("#f-max_chats", "80")
+    await page.locator("label.check", has_text="Polish").click()
+    await page.locator("label.radio", has_text="Type a password").click()
+    await page.fill("#f-password", "dana")
+    await page.click("button:has-text('Create user')")
+    await page.wait_for_selector("#error-summary")
+    await page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    await wide_and_phone("admin-user-errors")
+    await page.goto(f"{url}/admin/categories")
+    await wide_and_phone("admin-categories")
+    await page.goto(f"{url}/admin/widget")
+    await page.fill("#f-allowed_origins", "https://www.voltabet.example\nhttps://m.voltabet.example")
+    await page.fill("#f-greeting_en", "Welcome to VoltaBet! How can we help?")
+    await page.click("button:has-text('Save settings')")
+    await page.wait_for_selector(".notice-success")
+    await wide_and_phone("admin-widget")
+    await context.close()
+
+
+async def webhook_pages(browser: Browser, url: str, out: Path, services: Any) -> None:
+    """Webhooks in admin: receivers, a delivery log with a success, a retry and a failure, the secret notice."""
+    from chatserver.domain.models import iso as to_iso
+    from chatserver.webhooks.worker import BACKOFF
+    from tests.webhook_receiver import webhook_receiver
+
+    # the demo receivers run on this machine, which webhooks refuse by default
+    services.webhooks.allow_private = services.webhook_worker.allow_private = True
+    admin = ConsoleUser.from_row(await users.by_email(services.db, ADMIN[0]))  # type: ignore[arg-type]
+    async with webhook_receiver() as crm, webhook_receiver() as flaky:
+        flaky.answers = [500] * 10
+        await services.webhooks.register(admin, url=crm.url, events=["chat.started", "chat.closed", "complaint.created", "complaint.updated"],
+                                         description="CRM sync: tickets follow chats and complaints")
+        await services.webhooks.register(admin, url=flaky.url, events=["complaint.sla_warning", "complaint.sla_breach", "complaint.created"],
+                                         description="On-call alerts (answers 500 while its deploy is broken)")
+        legacy, _ = await services.webhooks.register(admin, url="https://legacy-bi.voltabet.example/ingest", events=["chat.closed"],
+                                                     description="Old BI import, retired")
+        await services.webhooks.set_active(admin, legacy["id"], False)
+        customer = Customer(url)
+        await customer.start("Ola", "withdrawals", "My withdrawal is still pending")
+        await customer.end()
+        await customer.close()
+        anonymous, _ = await services.auth.resolve_customer(token=None, locale="en", identity=None)
+        await services.complaints.submit_form(customer=anonymous, category="withdrawals", subject="Withdrawal W-88 is late",
+                                              body="A week now", email=None)
+        for _ in range(50):
+            rows = await services.db.fetch("SELECT state, attempts FROM webhook_deliveries")
+            if rows and all(r["state"] == "delivered" or r["attempts"] >= 1 for r in rows):
+                break
+            await asyncio.sleep(0.1)
+        # one alert has used up its retries, as it would after a day of failures
+        failing = await services.db.fetch("SELECT id FROM webhook_deliveries WHERE state = 'pending' ORDER BY created_at LIMIT 1")
+        for row in failing:
+            await services.db.write_returning(
+                "UPDATE webhook_deliveries SET state = 'failed', attempts = ?, next_attempt_at = ? WHERE id = ? RETURNING id",
+                (len(BACKOFF) + 1, to_iso(services.clock()), row["id"]),
+            )
+
+        context = await browser.new_context(viewport=WIDE)
+        page = await context.new_page()
+        await page.goto(f"{url}/login?next=/admin/webhooks")
+        await page.fill("input[name=email]", ADMIN[0])
+        await page.fill("input[name=password]", ADMIN[1])
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{url}/admin/webhooks")
+        await shoot(page, out, "admin-webhooks-desktop", full_page=True)
+        await page.set_viewport_size(PHONE)
+        await shoot(page, out, "admin-webhooks-phone", full_page=True)
+        await page.set_viewport_size(WIDE)
+        await page.fill("#f-url", "https://hooks.voltabet.example/chatserver")
+        await page.fill("#f-description", "Data warehouse")
+        await page.locator("label.wh-event", has_text="chat.closed").click()
+        await page.click("button:has-text('Add webhook')")
+        await page.wait_for_selector(".notice-success")
+        await shoot(page, out, "admin-webhook-secret-desktop")
+        await context.close()
+
+
+async def reports_pages(browser: Browser, out: Path, folder: Path) -> None:
+    """Sam's reports on ten weeks of history that end now (bench/seed_history.py at a small size, with an
+    outage in the last week): the last 30 days, the whole page at desktop size, the top and the charts on a phone."""
+    from datetime import datetime, timezone
+
+    from bench.seed_history import Size, seed_history_async
+
+    folder.mkdir()
+    runner, url, services = await start_server(folder)
+    try:
+        await services.sweeper.stop()  # the history's open complaints are not this scene's business
+        size = Size(complaints=14_000, chats=12_000, customers=3_000, agents=12, supervisors=2, days=70)
+        await seed_history_async(services.settings.db, size=size, end=datetime.now(timezone.utc), bulk=False)
+        for name, viewport in (("desktop", WIDE), ("phone", PHONE)):
+            ctx = await browser.new_context(viewport=viewport, is_mobile=name == "phone", has_touch=name == "phone")
+            page = await ctx.new_page()
+            await page.goto(f"{url}/login?next=/reports")
+            await page.fill("input[name=email]", SAM[0])
+            await page.fill("input[name=password]", SAM[1])
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{url}/reports")
+            await page.goto(f"{url}/reports?preset=30d")
+            await page.wait_for_selector("#chart-days")
+            if name == "desktop":
+                await shoot(page, out, "reports-desktop", full_page=True)
+            else:
+                await shoot(page, out, "reports-phone")
+                await page.locator("#by-day-title").scroll_into_view_if_needed()
+                await page.evaluate("() => window.scrollBy(0, -70)")  # clear of the sticky bar
+                await shoot(page, out, "reports-phone-charts")
+            await ctx.close()
+    finally:
+        await runner.cleanup()
+
+
 async def main(out: Path) -> None:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     out.mkdir(parents=True, exist_ok=True)
@@ -407,6 +745,16 @@ async def main(out: Path) -> None:
                     await widget_states(browser, url, out, services)
                     await complaint_states(browser, url, out, services)
                     await console_complaints(browser, url, out, services)
+                    # the monitor's scene needs a floor of its own: a fresh server and database
+                    (Path(tmp) / "monitor").mkdir()
+                    monitor_runner, monitor_url, monitor_services = await start_server(Path(tmp) / "monitor")
+                    try:
+                        await monitor_states(browser, monitor_url, out, monitor_services)
+                    finally:
+                        await monitor_runner.cleanup()
+                    await admin_pages(browser, url, out, services)  # it changes the widget's settings
+                    await webhook_pages(browser, url, out, services)
+                    await reports_pages(browser, out, Path(tmp) / "reports")  # ten weeks of history of its own
                 finally:
                     await browser.close()
         finally:

@@ -13,6 +13,10 @@ FORBIDDEN = {
     "services": ("chatserver.transport", "chatserver.app", "aiohttp", "socketio"),
     # mail renders and sends what the outbox holds; services wire it, never the other way round
     "mail": ("chatserver.services", "chatserver.transport", "chatserver.app", "aiohttp", "socketio"),
+    # webhooks sign and deliver what the store holds (aiohttp only as a client); services wire it
+    "webhooks": ("chatserver.services", "chatserver.transport", "chatserver.app", "socketio"),
+    # observability watches the services (their events); the transport wires it in
+    "observability": ("chatserver.transport", "chatserver.app", "socketio"),
 }
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chatserver.config import Settings
 from chatserver.mail.worker import MailWorker
+from chatserver.services.admin import Admin, CatalogAdmin, RuntimeSettings, TokenAdmin, UserAdmin
 from chatserver.services.auth import AuthService
 from chatserver.services.chats import ChatService
 from chatserver.services.clock import Clock, system_clock
@@ -14,8 +15,12 @@ from chatserver.services.dispatch import Dispatcher
 from chatserver.services.events import EventBus
 from chatserver.services.knowledge import KnowledgeService
 from chatserver.services.monitor import MonitorService
+from chatserver.services.reports import ReportService
 from chatserver.services.sla_sweeper import SlaSweeper
+from chatserver.services.supervision import SupervisionService
+from chatserver.services.webhooks import BUS_EVENTS, WebhookService
 from chatserver.store.db import Database
+from chatserver.webhooks.worker import WebhookWorker
 
 
 @dataclass
@@ -29,9 +34,16 @@ class Services:
     complaints: ComplaintService
     chats: ChatService
     monitor: MonitorService
+    supervision: SupervisionService
     knowledge: KnowledgeService
+    reports: ReportService
     sweeper: SlaSweeper
     mail: MailWorker
+    # database overrides of configured settings; widget and auth read the effective values
+    runtime: RuntimeSettings
+    admin: Admin
+    webhooks: WebhookService
+    webhook_worker: WebhookWorker
 
 
 async def build_services(settings: Settings, secret_key: str, clock: Clock = system_clock) -> Services:
@@ -48,22 +60,40 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         base_url=settings.base_url,
     )
     chats = ChatService(db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout)
+    auth = AuthService(db, bus, clock, settings.identity_secret)
+    runtime = RuntimeSettings(db, clock, settings, dispatcher=dispatcher, chats=chats, auth=auth)
+    await runtime.load()
+    webhook_worker = WebhookWorker(db, settings, clock)
+    webhooks = WebhookService(db, clock, allow_private=settings.webhook_allow_private, notify=webhook_worker.notify)
+    await webhooks.load()
     services = Services(
         settings=settings,
         db=db,
         bus=bus,
         clock=clock,
-        auth=AuthService(db, bus, clock, settings.identity_secret),
+        auth=auth,
         dispatcher=dispatcher,
         complaints=complaint_service,
         chats=chats,
-        monitor=MonitorService(dispatcher, clock),
+        monitor=MonitorService(
+            db, dispatcher, clock, warn_before=complaint_service.warn_before, queue_timeout=settings.queue_timeout
+        ),
+        supervision=SupervisionService(db, dispatcher, chats, complaint_service),
         knowledge=KnowledgeService(db),
+        reports=ReportService(db, clock),
         sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
         mail=MailWorker(db, settings, clock),
+        runtime=runtime,
+        admin=Admin(UserAdmin(db, bus, clock, dispatcher), CatalogAdmin(db, clock), TokenAdmin(db, clock), runtime),
+        webhooks=webhooks,
+        webhook_worker=webhook_worker,
     )
     # every complaint change may have queued a notice; the app starts the worker
     bus.subscribe(services.mail.on_event)
+    # chat and complaint events become webhook deliveries (only those: the message path stays free)
+    bus.subscribe(services.webhooks.on_event, BUS_EVENTS)
+    # the monitor notes agents' last messages and which of its figures went stale
+    bus.subscribe(services.monitor.on_event)
     await dispatcher.load()
     return services
 
@@ -72,4 +102,5 @@ async def close_services(services: Services) -> None:
     services.dispatcher.stop()
     await services.sweeper.stop()
     await services.mail.stop()
+    await services.webhook_worker.stop()
     await services.db.close()

@@ -21,6 +21,7 @@ from chatserver.transport.http import api_schemas as schemas
 from chatserver.transport.http.api_auth import api_user
 from chatserver.transport.http.api_json import answer, api_errors, json_body
 from chatserver.transport.http.openapi import build_document
+from chatserver.transport.http.reports import summary_api
 
 OPENAPI = web.AppKey("openapi", dict)
 ME = "me"
@@ -157,4 +158,5 @@ def api_app() -> web.Application:
     r.add_post("/compensations/{compensation_id}/decision", decide_compensation)
     r.add_get("/categories", list_categories)
     r.add_get("/users", list_users)
+    r.add_get("/reports/summary", summary_api)
     return app

@@ -16,9 +16,11 @@ from chatserver.domain.complaint_lifecycle import ENTRY_KINDS, STATUSES
 from chatserver.domain.complaints import SOURCES
 from chatserver.domain.errors import CODES, HTTP_STATUS
 from chatserver.domain.models import LOCALES
+from chatserver.domain.reports import CHANNELS, PRESETS
 from chatserver.transport.cookies import SESSION_COOKIE
 from chatserver.transport.http import api_schemas as schemas
 from chatserver.transport.http.api_auth import CSRF_HEADER
+from chatserver.transport.http.reports import ReportQuery
 
 Schema = dict[str, Any]
 
@@ -179,6 +181,85 @@ _ERROR = _closed(
     {"error": _closed({"code": {"enum": list(CODES)}, "message": {"type": "string", "description": "for people, not for parsing"}})}
 )
 
+# -- reports (GET /api/reports/summary) ------------------------------------------------------------
+
+_COUNT: Schema = {"type": "integer", "minimum": 0}
+_PERCENT: Schema = _nullable({"type": "number", "minimum": 0, "maximum": 100})
+_DAY: Schema = {"type": "string", "format": "date"}
+_DURATIONS = _closed(
+    {"count": _COUNT, "median_seconds": _nullable({"type": "number"}), "p90_seconds": _nullable({"type": "number"})}
+)
+_COMPLIANCE = {
+    **_closed({"met": _COUNT, "missed": _COUNT, "pending": _COUNT, "percent": _PERCENT}),
+    "description": "met: done by the due time; missed: done late, or not done once due; pending: neither yet "
+    "(left out of percent = met / (met + missed))",
+}
+_SATISFACTION = {"ratings": _COUNT, "average": _nullable({"type": "number"}), "satisfied_percent": _PERCENT}
+_BY_CATEGORY = {"chats_by_category": {"type": "object", "additionalProperties": _COUNT},
+                "complaints_by_category": {"type": "object", "additionalProperties": _COUNT}}
+_REPORT_VIEWS: dict[str, Schema] = {
+    "ReportSatisfaction": {
+        **_closed(
+            {
+                "overall": _closed(_SATISFACTION),
+                "by_agent": _array(_closed({"id": _nullable(STRING), "name": STRING, **_SATISFACTION})),
+                "by_category": _array(_closed({"slug": STRING, "name": STRING, **_SATISFACTION})),
+            }
+        ),
+        "description": "ratings of 1-5; satisfied_percent counts 4 and 5; only groups with ratings are listed",
+    },
+    "ReportSummary": _closed(
+        {
+            "period": _closed({"from": _DAY, "to": _DAY, "days": {"type": "integer", "minimum": 1},
+                               "preset": _nullable({"enum": list(PRESETS)}), "timezone": {"const": "UTC"}}),
+            "filters": _closed({"category": _nullable(STRING), "agent": _nullable(STRING),
+                                "level": _nullable({"type": "integer"}), "channel": _nullable({"enum": list(CHANNELS)})}),
+            "generated_at": TIME,
+            "chats": {
+                **_closed({"total": _COUNT, "answered": _COUNT, "resolved": _COUNT, "complaint": _COUNT,
+                           "abandoned": _COUNT, "open": _COUNT, "first_response": _DURATIONS}),
+                "description": "chats started in the period; first_response: start to the first agent message",
+            },
+            "complaints": {
+                **_closed({
+                    "total": _COUNT,
+                    "first_response": _DURATIONS,
+                    "resolution": _DURATIONS,
+                    "sla": _closed({"first_response": _COMPLIANCE, "resolution": _COMPLIANCE}),
+                    "escalated": {**_closed({"count": _COUNT, "of": _COUNT, "percent": _PERCENT}),
+                                  "description": "complaints above level 1"},
+                    "reopened": {**_closed({"count": _COUNT, "of": _COUNT, "percent": _PERCENT}),
+                                 "description": "of the complaints resolved at least once, those the customer reopened"},
+                }),
+                "description": "complaints created in the period; resolution counts those resolved or closed now",
+            },
+            "compensation": {
+                **_array(_closed({"currency": STRING, "amount_minor": _COUNT, "count": _COUNT})),
+                "description": "approved in the period, per currency, in minor units",
+            },
+            "categories": _array(_closed({"slug": STRING, "name": STRING, "chats": _COUNT, "complaints": _COUNT})),
+            "days": _array(_closed({"date": _DAY, "chats": _COUNT, "complaints": _COUNT, **_BY_CATEGORY})),
+            "csat": _closed({"chats": _ref("ReportSatisfaction"), "complaints": _ref("ReportSatisfaction")}),
+            "recurring": {
+                **_closed({
+                    "week": _closed({"start": TIME, "end": TIME}),
+                    "rule": _closed({"weeks": _COUNT, "sd_factor": {"type": "number"}, "min_count": _COUNT,
+                                     "min_rise": {"type": "number"}, "min_history_weeks": _COUNT}),
+                    "history_weeks": _COUNT,
+                    "categories": _array(_closed({
+                        "slug": STRING, "name": STRING, "this_week": _COUNT, "previous": _array(_COUNT),
+                        "mean": _nullable({"type": "number"}), "sd": _nullable({"type": "number"}),
+                        "threshold": _nullable({"type": "number"}), "flagged": {"type": "boolean"},
+                    })),
+                }),
+                "description": "complaints per category in the 7 days to the period's end (or now) against the weeks "
+                "before: flagged when at least min_count, above mean + sd_factor * max(sd, sqrt(mean)) and at least "
+                "min_rise * mean",
+            },
+        }
+    ),
+}
+
 VIEWS: dict[str, Schema] = {
     "Error": _ERROR,
     "UserRef": _USER_REF,
@@ -207,6 +288,7 @@ VIEWS: dict[str, Schema] = {
     "ComplaintDetailEnvelope": _closed({"complaint": _ref("ComplaintDetail")}),
     "CategoryList": _closed({"categories": _array(_ref("Category"))}),
     "UserList": _closed({"users": _array(_ref("User"))}),
+    **_REPORT_VIEWS,
 }
 
 REQUESTS: tuple[type[BaseModel], ...] = (
@@ -374,6 +456,16 @@ def _paths() -> dict[str, Schema]:
                 "operationId": "listUsers",
                 "summary": "Active staff, for assignee pickers",
                 "responses": {"200": _json("UserList", "the staff"), **_errors()},
+            },
+        },
+        "/api/reports/summary": {
+            "get": {
+                "operationId": "reportSummary",
+                "summary": "A period's report: volumes by category and day, times, SLA, rates, compensation, CSAT, recurring problems",
+                "description": "Supervisors and admins. Days are UTC; from and to are both included (at most 366 days); "
+                "an empty parameter counts as absent; without any, the last 30 days.",
+                "parameters": _query_parameters(ReportQuery),
+                "responses": {"200": _json("ReportSummary", "the report"), **_errors("invalid", "forbidden")},
             },
         },
         "/api/openapi.json": {
