@@ -21,11 +21,13 @@ from chatserver.services.dispatch import Dispatcher
 from chatserver.services.live import LiveConversation
 from chatserver.services.events import EventBus
 from chatserver.store import audit, complaints, conversations, customers
-from chatserver.store.db import Database, Row
+from chatserver.store.db import Database, Row, Tx
 
 
 # how long after an agent closed a chat as resolved its customer may still say it was not
 ANSWER_WINDOW = timedelta(hours=24)
+# a complaint from a chat is named after the customer's first words, cut to fit a list row
+SUBJECT_CHARS = 120
 
 
 class ChatService:
@@ -176,7 +178,7 @@ class ChatService:
         async with self.db.transaction() as tx:
             complaint_row = await self.complaints.create_in(
                 tx, source="chat_not_solved", category=row["topic"] or "other",
-                subject=_default_subject("chat_not_solved"), customer_id=customer["id"], conversation_id=row["id"],
+                subject=await _subject(tx, row["id"], "chat_not_solved"), customer_id=customer["id"], conversation_id=row["id"],
                 channel="chat", email=customer["email"], actor=customer["id"],
             )
             if not await conversations.mark_complaint(tx, conversation_id=row["id"], complaint_id=complaint_row["id"]):
@@ -293,7 +295,7 @@ class ChatService:
                         tx,
                         source=source or "agent_closed",
                         category=category or (live.topic if live.topic else "other"),
-                        subject=summary or _default_subject(source),
+                        subject=summary or await _subject(tx, live.id, source),
                         body=summary or "",
                         customer_id=live.customer_id,
                         conversation_id=live.id,
@@ -330,6 +332,14 @@ class ChatService:
         if complaint_row is not None:
             result["complaint"] = self.complaints.public(complaint_row, for_customer=for_customer)
         return result
+
+
+async def _subject(tx: Tx, conversation_id: str, source: str | None) -> str:
+    """A chat's complaint is named by what the customer came about, so complaints from chats can be told apart."""
+    words = " ".join((await conversations.first_customer_words(tx, conversation_id) or "").split())
+    if not words:
+        return _default_subject(source)
+    return words if len(words) <= SUBJECT_CHARS else words[: SUBJECT_CHARS - 1].rstrip() + "…"
 
 
 def _default_subject(source: str | None) -> str:

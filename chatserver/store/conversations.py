@@ -144,6 +144,15 @@ async def append_message_in(
     )
 
 
+async def first_customer_words(db: Database | Tx, conversation_id: str) -> str | None:
+    """The customer's first message in a chat: what they came about."""
+    row = await db.fetch_one(
+        "SELECT body FROM messages WHERE conversation_id = ? AND sender = 'customer' ORDER BY seq LIMIT 1",
+        (conversation_id,),
+    )
+    return row["body"] if row else None
+
+
 async def message_by_client_id(db: Database | Tx, conversation_id: str, client_id: str) -> Row | None:
     return await db.fetch_one(
         "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?", (conversation_id, client_id)

@@ -21,6 +21,7 @@ async def test_queue_timeout_turns_the_chat_into_a_complaint(start_server):
     assert closed["outcome"] == "complaint" and REFERENCE.match(closed["complaint_reference"])
     complaint = closed["complaint"]
     assert complaint["source"] == "chat_unanswered" and complaint["category"] == "withdrawals"
+    assert complaint["subject"] == "Withdrawal pending 3 days"  # named by what the customer came about
     created = parse_iso(complaint["created_at"])
     assert parse_iso(complaint["first_response_due"]) - created == timedelta(hours=24)
     assert parse_iso(complaint["resolution_due"]) - created == timedelta(hours=48)
@@ -36,6 +37,7 @@ async def test_not_solved_at_the_end_creates_a_complaint(server):
     assert ended["conversation"]["outcome"] == "complaint"
     reference = ended["conversation"]["complaint_reference"]
     assert REFERENCE.match(reference) and ended["complaint"]["source"] == "chat_not_solved"
+    assert ended["complaint"]["subject"] == "My bet was settled wrong"
     await alice.wait_for("chat:closed", lambda d: d["complaint_reference"] == reference)
     update = await bob.wait_for("chat:updated")
     assert update["status"] == "closed" and "tracking_key" not in update["complaint"]
@@ -118,3 +120,15 @@ async def test_not_solved_after_the_agent_closed_as_resolved_turns_that_chat_int
     assert stolen["error"]["code"] == "not_found"
     for peer in (bob, alice, eve):
         await peer.close()
+
+
+async def test_a_long_first_message_names_the_complaint_on_one_short_line(start_server):
+    running = await start_server(queue_timeout=0.5)
+    alice = await peers.customer(running.url)
+    words = "My withdrawal\n\nof 300 EUR " + "is still pending " * 20
+    await alice.call("chat:start", {"topic": "withdrawals", "body": words})
+    closed = await alice.wait_for("chat:closed", timeout=5)
+    subject = closed["complaint"]["subject"]
+    assert subject.startswith("My withdrawal of 300 EUR is still pending") and "\n" not in subject
+    assert len(subject) <= 120 and subject.endswith("…")
+    await alice.close()
