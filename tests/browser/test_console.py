@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import expect
 
@@ -65,6 +67,17 @@ async def test_internal_notes_and_canned_answers(browser, live):
     await expect(frame.locator(".msg--agent .bubble")).to_have_text(["Your withdrawal has been approved on our side. Depending on your bank it arrives within 1–3 business days; e-wallets are usually faster."])
     await page.wait_for_timeout(300)
     assert "Payments team" not in await frame.locator("body").inner_text()
+
+
+async def test_a_shortcut_sent_before_its_suggestions_arrive_becomes_the_answer_not_a_message(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page, frame = await customer_starts(browser, live, "Where is my money?", "Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.fill("#composer-input", "/withdraw")
+    await bob.press("#composer-input", "Enter")  # at once: the suggestion list has not been drawn yet
+    await expect(bob.locator("#composer-input")).to_have_value(re.compile(r"^Your withdrawal has been approved"))
+    await page.wait_for_timeout(300)
+    assert "/withdraw" not in await frame.locator("body").inner_text()
 
 
 async def test_transfer_to_a_colleague(browser, live):

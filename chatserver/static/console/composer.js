@@ -84,13 +84,22 @@ export class Composer {
     this.typingSentAt = 0;
   }
 
-  submit() {
+  async submit() {
     const chat = this.chat();
     const body = this.input.value.trim();
     if (!chat || chat.closed || !body) return;
     if (!this.canned().hidden && this.active >= 0) {
       this.insert(this.results[this.active]);
       return;
+    }
+    if (this.mode === 'reply' && /^\/\S+$/.test(body)) {
+      // Enter came before the suggestions did: a shortcut is never sent to the customer as text
+      const match = await this.firstCanned(body.slice(1), chat);
+      if (this.input.value.trim() !== body) return;
+      if (match) {
+        this.insert(match);
+        return;
+      }
     }
     this.stopTyping();
     this.input.value = '';
@@ -140,6 +149,12 @@ export class Composer {
       this.results = [...answers, ...articles];
       this.renderCanned();
     }, 120);
+  }
+
+  async firstCanned(query, chat) {
+    const found = await this.socket.timeout(5000)
+      .emitWithAck('canned:search', { query, locale: chat.conversation.locale }).catch(() => null);
+    return found && found.ok && found.answers.length ? { ...found.answers[0], kind: 'canned' } : null;
   }
 
   renderCanned() {
