@@ -8,15 +8,15 @@ written with the change they announce, and the backlog is delivered at start.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from datetime import datetime, timedelta
-from typing import Any, Callable
+from datetime import timedelta
+from typing import Any
 
 from chatserver.config import Settings
-from chatserver.domain.models import iso, parse_iso
+from chatserver.delivery import Clock, DeliveryLoop
+from chatserver.delivery import retry_delay as _retry_delay
+from chatserver.domain.models import iso
 from chatserver.mail.render import InvalidRecipient, render, stamp
 from chatserver.mail.transport import Transport, transport_for
 from chatserver.store import outbox
@@ -24,26 +24,22 @@ from chatserver.store.db import Database, Row
 
 log = logging.getLogger("chatserver.mail")
 
-Clock = Callable[[], datetime]
-
 # Waits after the 1st..5th failed attempt; the 6th failure gives up.
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 
 
 def retry_delay(attempts: int) -> timedelta | None:
-    """How long to wait after `attempts` failed attempts; None once there are no more tries."""
-    return BACKOFF[attempts - 1] if 1 <= attempts <= len(BACKOFF) else None
+    return _retry_delay(BACKOFF, attempts)
 
 
-class MailWorker:
-    """One background task per process; one process per database (rows are not leased).
+class MailWorker(DeliveryLoop):
+    """Delivers the outbox (see chatserver/delivery.py for the loop: start, notify, stop).
 
-    start() begins with the backlog; notify() says new rows may be waiting (on_event calls it for
-    every complaint event, as any of them may have queued a notice); besides, it looks every
-    `poll_seconds` and when a retry falls due. stop() lets the message in flight finish for a
-    moment, then cancels.
+    on_event calls notify() for every complaint event, as any of them may have queued a notice.
     """
+
+    task_name = "mail-worker"
 
     def __init__(
         self,
@@ -55,72 +51,27 @@ class MailWorker:
         poll_seconds: float = 30.0,
         batch: int = 50,
     ) -> None:
+        super().__init__(clock, poll_seconds=poll_seconds, log=log)
         self.db = db
         self.settings = settings
-        self.clock = clock
         self.transport = transport or transport_for(settings)
-        self.poll_seconds = poll_seconds
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is not None:
-            return
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="mail-worker")
-
-    async def stop(self, grace: float = 5.0) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), grace)
-        except asyncio.TimeoutError:
-            # a message cut off mid-send stays pending and goes again at the next start
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def notify(self) -> None:
-        self._wake.set()
 
     async def on_event(self, event: Any) -> None:
         """An EventBus subscriber."""
         if event.name.startswith("complaint."):
             self.notify()
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-                idle = await self._idle_seconds()
-            except Exception:  # the store may be unavailable for a while; not a reason to spin
-                log.exception("mail delivery pass failed")
-                idle = self.poll_seconds
-            if self._stopping:
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle)
-
-    async def _idle_seconds(self) -> float:
-        """Until the next retry falls due, at most `poll_seconds`."""
-        due = parse_iso(await outbox.next_attempt_at(self.db))
-        if due is None:
-            return self.poll_seconds
-        return min(self.poll_seconds, max(0.05, (due - self.clock()).total_seconds()))
+    async def next_attempt_at(self) -> str | None:
+        return await outbox.next_attempt_at(self.db)
 
     async def deliver_due(self) -> int:
         """Deliver every notice due now; returns how many were accepted. Tests call it directly."""
         sent = 0
-        while not self._stopping:
+        while not self.stopping:
             rows = await outbox.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
             for row in rows:
-                if self._stopping:
+                if self.stopping:
                     break
                 sent += await self._deliver(row)
             if len(rows) < self.batch:

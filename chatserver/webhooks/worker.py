@@ -11,7 +11,6 @@ A disabled receiver's rows wait until it is enabled again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import time
@@ -23,14 +22,14 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from chatserver.config import Settings
-from chatserver.domain.models import iso, parse_iso
+from chatserver.delivery import Clock, DeliveryLoop
+from chatserver.delivery import retry_delay as _retry_delay
+from chatserver.domain.models import iso
 from chatserver.store import webhooks as store
 from chatserver.store.db import Database, Row
 from chatserver.webhooks import addresses, signing
 
 log = logging.getLogger("chatserver.webhooks")
-
-Clock = Callable[[], datetime]
 
 # Waits after the 1st..6th failed attempt; the 7th failure gives up.
 BACKOFF = (
@@ -46,8 +45,7 @@ USER_AGENT = "Chatserver-Webhooks/1"
 
 
 def retry_delay(attempts: int) -> timedelta | None:
-    """How long to wait after `attempts` failed attempts; None once there are no more tries."""
-    return BACKOFF[attempts - 1] if 1 <= attempts <= len(BACKOFF) else None
+    return _retry_delay(BACKOFF, attempts)
 
 
 class BlockedAddress(OSError):
@@ -73,12 +71,13 @@ class PublicResolver(AbstractResolver):
         await self._inner.close()
 
 
-class WebhookWorker:
-    """One background task per process, like the mail worker; rows are not leased.
+class WebhookWorker(DeliveryLoop):
+    """Delivers webhook rows (see chatserver/delivery.py for the loop: start, notify, stop).
 
-    `notify()` says new rows may be waiting; besides, it looks every `poll_seconds` and when a retry
-    falls due. `on_attempt(result)` ("delivered", "retry", "failed") feeds the metrics.
+    `on_attempt(result)` ("delivered", "retry", "failed") feeds the metrics.
     """
+
+    task_name = "webhook-worker"
 
     def __init__(
         self,
@@ -90,46 +89,20 @@ class WebhookWorker:
         batch: int = 50,
         timeout: aiohttp.ClientTimeout = TIMEOUT,
     ) -> None:
+        super().__init__(clock, poll_seconds=poll_seconds, log=log)
         self.db = db
         self.allow_private = settings.webhook_allow_private
-        self.clock = clock
-        self.poll_seconds = poll_seconds
         self.batch = batch
         self.timeout = timeout
         self.on_attempt: Callable[[str], None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(CONCURRENCY)
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
         self._pruned_at: datetime | None = None
 
-    # -- life cycle ---------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._task is not None:
-            return
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="webhook-worker")
-
-    async def stop(self, grace: float = 5.0) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            self._stopping = True
-            self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(task), grace)
-            except asyncio.TimeoutError:
-                # a delivery cut off mid-request stays pending and goes again at the next start
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+    async def after_stop(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    def notify(self) -> None:
-        self._wake.set()
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -142,26 +115,11 @@ class WebhookWorker:
             )
         return self._session
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self._prune_now_and_then()
-                await self.deliver_due()
-                idle = await self._idle_seconds()
-            except Exception:  # the store may be unavailable for a while; not a reason to spin
-                log.exception("webhook delivery pass failed")
-                idle = self.poll_seconds
-            if self._stopping:
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle)
+    async def next_attempt_at(self) -> str | None:
+        return await store.next_attempt_at(self.db)
 
-    async def _idle_seconds(self) -> float:
-        due = parse_iso(await store.next_attempt_at(self.db))
-        if due is None:
-            return self.poll_seconds
-        return min(self.poll_seconds, max(0.05, (due - self.clock()).total_seconds()))
+    async def before_pass(self) -> None:
+        await self._prune_now_and_then()
 
     async def _prune_now_and_then(self) -> None:
         now = self.clock()
@@ -174,7 +132,7 @@ class WebhookWorker:
     async def deliver_due(self) -> int:
         """Deliver every row due now; returns how many were delivered. Tests call it directly."""
         delivered = 0
-        while not self._stopping:
+        while not self.stopping:
             rows = await store.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
             results = await asyncio.gather(*(self._deliver(row) for row in rows))
             delivered += sum(results)
@@ -185,7 +143,7 @@ class WebhookWorker:
     async def _deliver(self, row: Row) -> bool:
         """One attempt for one row, recorded either way. Never raises for the row's sake."""
         async with self._slots:
-            if self._stopping:
+            if self.stopping:
                 return False
             body = row["payload"].encode("utf-8")
             timestamp = int(self.clock().timestamp())

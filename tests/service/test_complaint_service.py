@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -22,19 +22,9 @@ from chatserver.services.auth import ConsoleUser
 from chatserver.services.complaints import ComplaintService
 from chatserver.services.container import build_services, close_services
 from chatserver.store import customers
+from tests.clock import FakeClock
 
 NIGHT = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Cast:

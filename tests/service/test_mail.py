@@ -20,6 +20,7 @@ from chatserver.store.db import Database
 from tests.conftest import eventually
 from tests.procs import free_port
 from tests.smtp import SmtpServer, smtp_server
+from tests.clock import FakeClock
 
 REF = "C-2026-000123"
 TRACK = f"https://chat.example.test/track/{REF}?key=0123456789abcdef&lang=x"
@@ -36,17 +37,6 @@ DATA: dict[str, dict[str, Any]] = {
 }
 # a word only that language's text has
 WORDS = {"en": "complaint", "ru": "жалоб", "pl": "reklamac"}
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 # -- rendering (pure) ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import asyncio
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -11,17 +11,7 @@ from chatserver.domain.errors import Conflict, Invalid, Unauthorized
 from chatserver.services.container import build_services, close_services
 from chatserver.store import conversations
 from chatserver.store.db import Database, available_migrations
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.clock import FakeClock
 
 
 @pytest.fixture

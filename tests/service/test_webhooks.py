@@ -24,19 +24,9 @@ from chatserver.webhooks import signing
 from chatserver.webhooks.worker import BACKOFF, MAX_ATTEMPTS, BlockedAddress, PublicResolver, WebhookWorker
 from tests.procs import free_port
 from tests.webhook_receiver import Receiver, webhook_receiver
+from tests.clock import FakeClock
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 @pytest.fixture
