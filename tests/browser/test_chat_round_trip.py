@@ -73,6 +73,31 @@ async def test_reload_mid_chat_shows_the_whole_conversation_once(browser, live):
     await expect(bubbles).to_have_count(4)
 
 
+async def test_a_reload_with_an_unsent_message_still_shows_everything_before_it(browser, live):
+    """The unsent message is resent first and comes back with the newest seq; the history before it
+    must still be fetched, not skipped as if it were already there."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "First question", name="Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.locator("#composer-input").fill("First answer")
+    await bob.locator("#composer-input").press("Enter")
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["First answer"])
+    conversation_id = (await live.services.db.fetch_one("SELECT id FROM conversations"))["id"]
+    await frame.locator("#log").evaluate(
+        """(_, id) => localStorage.setItem('chatserver.pending', JSON.stringify([{client_id: 'c-unsent-1',
+              conversation_id: id, body: 'Written just before the reload', created_at: new Date().toISOString()}]))""",
+        conversation_id,
+    )
+
+    await page.reload()
+    frame = await drive.open_widget(page)
+    await expect(frame.locator("#log .bubble")).to_have_text(["First question", "First answer", "Written just before the reload"])
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["First question", "Written just before the reload"])
+
+
 async def test_message_written_offline_arrives_exactly_once(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
     context = await drive.new_context(browser)

@@ -110,7 +110,7 @@ export class Chat {
   async catchUp() {
     if (!this.conversation) return;
     const conversationId = this.conversation.id;
-    const ack = await this.conn.call('history', { conversation_id: conversationId, after_seq: this.transcript.maxSeq });
+    const ack = await this.conn.call('history', { conversation_id: conversationId, after_seq: this.transcript.contiguousSeq() });
     if (ack.ok && this.isCurrent(conversationId)) {
       for (const message of ack.messages) this.onMessage(message, false);
     }

@@ -45,6 +45,15 @@ export class Transcript {
     return { known: false, gapAfter: message.seq > before + 1 ? before : null };
   }
 
+  /** The highest seq up to which nothing is missing: history is asked from there, since a resent
+   *  message can arrive (with its later seq) before the ones it followed. */
+  contiguousSeq() {
+    const seqs = new Set([...this.byId.values()].map((entry) => entry.message.seq));
+    let seq = 0;
+    while (seqs.has(seq + 1)) seq += 1;
+    return seq;
+  }
+
   addPending(pending) {
     if (this.pendingEls.has(pending.client_id)) return;
     const el = this.render({ sender: 'customer', body: pending.body, created_at: pending.created_at, pending: true });
