@@ -1,4 +1,4 @@
-"""`chatserver serve | demo | migrate | user add`: parse arguments, call the right thing, no logic."""
+"""`chatserver serve | demo | migrate | user add | backup | check`: parse arguments, call the right thing, no logic."""
 
 from __future__ import annotations
 
@@ -38,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit", description="Apply pending schema migrations and exit.")
     _common(migrate, network=False)
 
+    backup = commands.add_parser("backup", help="copy the database while the server runs", description="Copy the database with SQLite's online backup while the server runs, check the copy, then move it to PATH.")
+    backup.add_argument("path", metavar="PATH", help="file to write the copy to")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    _common(backup, network=False)
+
+    check = commands.add_parser("check", help="check a database file's integrity and message sequences", description="Run SQLite's integrity check and the message sequence checks on a database file (for example a restored backup); exit 1 on any problem.")
+    _common(check, network=False)
+
     user = commands.add_parser("user", help="manage console users", description="Manage console users.")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="create a console user", description="Create a console user. The password is read from stdin with --password-stdin, otherwise generated and printed once.")
@@ -68,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "backup":
+        return _backup(settings, args)
+    if args.command == "check":
+        return _check(settings)
     if args.command == "user":
         return asyncio.run(_user_add(settings, args))
     if args.command == "demo":
@@ -85,6 +97,42 @@ async def _migrate(settings: Settings) -> int:
     finally:
         await db.close()
     print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from chatserver.store.backup import BackupError, backup_database
+
+    target = Path(args.path)
+    try:
+        report = backup_database(Path(settings.db), target, force=args.force)
+    except BackupError as exc:
+        print(f"chatserver: {exc}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{table} {n}" for table, n in report.counts.items())
+    print(f"wrote {target} ({target.stat().st_size} bytes): {counts}; integrity and sequence checks passed")
+    return 0
+
+
+def _check(settings: Settings) -> int:
+    from pathlib import Path
+
+    from chatserver.store.backup import BackupError, check_file
+
+    try:
+        report = check_file(Path(settings.db))
+    except BackupError as exc:
+        print(f"chatserver: {exc}", file=sys.stderr)
+        return 1
+    if not report.ok:
+        print(f"{settings.db}: {len(report.problems)} problem(s)", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{table} {n}" for table, n in report.counts.items())
+    print(f"{settings.db}: integrity and sequence checks passed ({counts})")
     return 0
 
 
@@ -128,7 +176,7 @@ async def _seed_demo(settings: Settings) -> None:
     finally:
         await close_services(services)
     url = f"http://{settings.host}:{settings.port}"
-    print(f"\nChatserver demo on {url}  (customer widget: {url}/, console: {url}/console, monitor: {url}/monitor)\n")
+    print(f"\nChatserver demo on {url}  (customer widget: {url}/, console: {url}/console, monitor: {url}/monitor, reports: {url}/reports, admin: {url}/admin)\n")
     print(f"  {'role':<11} {'e-mail':<24} password")
     for role, email, password in logins:
         print(f"  {role:<11} {email:<24} {password}")
