@@ -20,8 +20,15 @@ def render(request: web.Request, template: str, status: int = 200, **context: ob
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: a login must never bounce the user to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+    """Only local paths: a login must never bounce the user to another site. Browsers read a backslash
+    as a slash (so "/\\evil.example" is "//evil.example") and drop tabs and newlines: refuse them all."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or any(ch in target for ch in "\\\t\r\n")
+        or urlparse(target).netloc
+    ):
         return "/console"
     return target
 

@@ -1,0 +1,198 @@
+"""Rate limits on the real server: a flood is refused with the contract's answer, and the next client is served.
+
+Another address is a real one: the client binds to another loopback address (127.0.0.2, 127.0.0.3),
+so the server sees a different peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import aiohttp
+import socketio
+
+from tests import complaint_steps as steps
+from tests import peers
+from tests.conftest import seed_cast
+from tests.peers import CAST_PASSWORD
+
+
+def from_address(address: str) -> aiohttp.ClientSession:
+    """An HTTP session whose connections leave from `address` on loopback."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(address, 0)), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    )
+
+
+class PeerFrom(peers.Peer):
+    """A Socket.IO peer whose connection leaves from another loopback address."""
+
+    def __init__(self, base_url: str, namespace: str, http: aiohttp.ClientSession) -> None:
+        super().__init__(base_url, namespace)
+        self.sio = socketio.AsyncClient(reconnection=False, http_session=http)
+        self.sio.on("*", self._record, namespace=namespace)
+        self.sio.on("connect_error", self._refused, namespace=namespace)
+
+
+async def customer_from(base_url: str, http: aiohttp.ClientSession) -> peers.Peer:
+    peer = await PeerFrom(base_url, "/customer", http).connect()
+    await peer.wait_for("session")
+    return peer
+
+
+async def login(http: aiohttp.ClientSession, base_url: str, email: str, password: str) -> tuple[int, str]:
+    """The real login form (CSRF token included): the status and the page."""
+    async with http.get(f"{base_url}/login") as page:
+        html = await page.text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    async with http.post(
+        f"{base_url}/login", data={"email": email, "password": password, "csrf_token": token, "next": "/console"},
+        allow_redirects=False,
+    ) as response:
+        return response.status, await response.text()
+
+
+def rate_limited(ack: Any) -> bool:
+    return isinstance(ack, dict) and ack.get("ok") is False and ack["error"]["code"] == "rate_limited"
+
+
+async def test_login_brute_force_is_refused_per_address_and_per_email(start_server):
+    server = await start_server(logins_per_minute=5)
+    await seed_cast(server.services)
+    async with from_address("127.0.0.1") as attacker, from_address("127.0.0.2") as elsewhere, \
+            from_address("127.0.0.3") as colleague:
+        for _ in range(5):
+            status, _ = await login(attacker, server.url, "sam@example.test", "wrong-password")
+            assert status == 401
+        status, html = await login(attacker, server.url, "sam@example.test", "wrong-password")
+        assert status == 429 and "Too many attempts" in html
+        # the right password does not get through either, nor another account from that address
+        status, _ = await login(attacker, server.url, "sam@example.test", CAST_PASSWORD)
+        assert status == 429
+        status, _ = await login(attacker, server.url, "bob@example.test", CAST_PASSWORD)
+        assert status == 429
+
+        # per e-mail: the attacked account is held from any address, case folded
+        status, html = await login(elsewhere, server.url, "SAM@example.test", CAST_PASSWORD)
+        assert status == 429 and "Too many attempts" in html
+        # another person from another address is served normally
+        status, _ = await login(colleague, server.url, "bob@example.test", CAST_PASSWORD)
+        assert status == 303
+        status, _ = await login(elsewhere, server.url, "carol@example.test", CAST_PASSWORD)
+        assert status == 303
+
+
+async def test_chat_start_floods_are_rate_limited(start_server):
+    server = await start_server(chat_starts_per_minute=4)
+    await seed_cast(server.services)
+    # per connection: a burst of 3, then refused (before the address is charged)
+    flooder = await peers.customer(server.url)
+    acks = [await flooder.call("chat:start", {"body": f"start {i}"}) for i in range(4)]
+    assert not any(rate_limited(ack) for ack in acks[:3]), acks
+    assert rate_limited(acks[3]), acks[3]
+    assert flooder.sio.connected
+
+    # per address: the fourth start from this address is the last one; new connections do not reset it
+    second = await peers.customer(server.url)
+    assert (await second.call("chat:start", {"body": "fourth from this address"}))["ok"]
+    third = await peers.customer(server.url)
+    refused = await third.call("chat:start", {"body": "fifth from this address"})
+    assert rate_limited(refused) and "address" in refused["error"]["message"], refused
+
+    # a customer elsewhere is served normally right after
+    async with from_address("127.0.0.2") as http:
+        other = await customer_from(server.url, http)
+        started = await other.call("chat:start", {"body": "I am someone else"})
+        assert started["ok"], started
+        await other.close()
+    for peer in (flooder, second, third):
+        await peer.close()
+
+
+async def test_typing_storms_are_rate_limited_and_the_connection_survives(server):
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    acks = [await alice.call("typing", {"conversation_id": conversation_id, "typing": i % 2 == 0}) for i in range(30)]
+    refused = [ack for ack in acks if rate_limited(ack)]
+    assert acks[:10] == [{"ok": True}] * 10
+    assert len(refused) >= 15, acks
+    await asyncio.sleep(0.3)
+    relayed = len(bob.received("typing"))
+    assert relayed <= 30 - len(refused)
+
+    # the socket stays: after a short pause typing and messages go through
+    assert alice.sio.connected
+    assert await alice.call("typing", {"conversation_id": conversation_id, "typing": False}) == {"ok": True}
+    sent = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "still here"})
+    assert sent["ok"], sent
+    await bob.wait_for("message:new", lambda d: d["body"] == "still here")
+
+    # the agent's own typing has its own bucket and is served normally
+    assert await bob.call("typing", {"conversation_id": conversation_id, "typing": True}) == {"ok": True}
+    await alice.wait_for("typing")
+    for peer in (bob, alice):
+        await peer.close()
+
+
+async def test_complaint_reply_and_rate_floods_are_limited(server):
+    alice = await peers.customer(server.url)
+    complaint = await steps.submit(alice)
+    reference = complaint["reference"]
+    acks = [await alice.call("complaint:reply", {"reference": reference, "body": f"any news? {i}"}) for i in range(11)]
+    assert all(ack["ok"] for ack in acks[:10]), acks
+    assert rate_limited(acks[10]), acks[10]
+    await asyncio.sleep(2.1)  # then one every two seconds
+    assert (await alice.call("complaint:reply", {"reference": reference, "body": "after a pause"}))["ok"]
+    assert rate_limited(await alice.call("complaint:reply", {"reference": reference, "body": "too soon"}))
+
+    # ratings: five answers (here refusals: the complaint is not closed), then rate limited
+    rates = [await alice.call("complaint:rate", {"reference": reference, "score": 5}) for _ in range(6)]
+    assert not any(rate_limited(ack) for ack in rates[:5]), rates
+    assert rate_limited(rates[5]), rates[5]
+    assert alice.sio.connected
+    assert (await alice.call("complaint:get", {"reference": reference}))["ok"]
+
+    # another customer is served normally right after
+    eve = await peers.customer(server.url)
+    eves = await steps.submit(eve, subject="Eve's deposit")
+    replied = await eve.call("complaint:reply", {"reference": eves["reference"], "body": "Any news?"})
+    assert replied["ok"], replied
+    for peer in (alice, eve):
+        await peer.close()
+
+
+async def test_tracking_page_posts_are_limited(server):
+    alice = await peers.customer(server.url)
+    complaint = await steps.submit(alice)
+    eve = await peers.customer(server.url)
+    eves = await steps.submit(eve, subject="Eve's deposit")
+
+    def form_url(of: dict) -> str:
+        return f"{server.url}/track/{of['reference']}/reply"
+
+    async with from_address("127.0.0.1") as http, from_address("127.0.0.2") as elsewhere:
+        origin = {"Origin": server.url}
+        for i in range(20):
+            async with http.post(form_url(complaint), data={"key": complaint["tracking_key"], "body": f"news {i}?"},
+                                 headers=origin, allow_redirects=False) as response:
+                assert response.status == 303, (i, await response.text())
+        async with http.post(form_url(complaint), data={"key": complaint["tracking_key"], "body": "one more"},
+                             headers=origin, allow_redirects=False) as response:
+            assert response.status == 429
+            assert "one more" in await response.text()  # the draft is kept for later
+        # the same address on another complaint is held too: the limit is per address
+        async with http.post(form_url(eves), data={"key": eves["tracking_key"], "body": "hello"},
+                             headers=origin, allow_redirects=False) as response:
+            assert response.status == 429
+        # reading the page still works
+        async with http.get(f"{server.url}/track/{complaint['reference']}?key={complaint['tracking_key']}") as response:
+            assert response.status == 200
+        # someone at another address is served normally right after
+        async with elsewhere.post(form_url(eves), data={"key": eves["tracking_key"], "body": "hello"},
+                                  headers=origin, allow_redirects=False) as response:
+            assert response.status == 303
+    detail = await alice.call("complaint:get", {"reference": complaint["reference"]})
+    assert "one more" not in str(detail)
+    for peer in (alice, eve):
+        await peer.close()
