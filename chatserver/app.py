@@ -16,6 +16,7 @@ from chatserver.services.container import build_services, close_services
 from chatserver.transport.agent import AgentNamespace
 from chatserver.transport.customer import CustomerNamespace
 from chatserver.transport.fanout import Fanout
+from chatserver.transport.forwarding import TrustedProxies, engineio_origin_allowed
 from chatserver.transport.http.admin import setup_admin_routes
 from chatserver.transport.http.admin_webhooks import setup_admin_webhook_routes
 from chatserver.transport.http.api import api_app
@@ -38,6 +39,7 @@ MAX_FRAME_BYTES = 64 * 1024
 def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings
+    app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[keys.SECRET_KEY] = resolve_secret_key(settings)
     app[keys.LOGIN_LIMITER] = KeyedLimiter(per_minute(settings.logins_per_minute))
     app[keys.TEMPLATES] = jinja2.Environment(
@@ -60,9 +62,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         serializer=JsonPacket if fast else "default",
         client_manager=DirectManager() if fast else None,
         max_http_buffer_size=MAX_FRAME_BYTES,
-        # the default: browsers may connect only from this server's own origin (the widget runs
-        # in an iframe served from here); never '*'
-        cors_allowed_origins=None,
+        # browsers may connect only from this server's own origin (the widget runs in an iframe
+        # served from here), as the client reached it; never '*'
+        cors_allowed_origins=engineio_origin_allowed,
     )
     set_websocket_compression(sio, settings.websocket_compression)
     sio.attach(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -36,6 +37,9 @@ class Settings:
     chat_starts_per_minute: int = 60
     # login attempts allowed per address and per e-mail per minute
     logins_per_minute: int = 10
+    # reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; from
+    # any other peer those headers are ignored
+    trusted_proxies: tuple[str, ...] = ()
     first_response_hours: float = 24.0
     resolution_hours: float = 48.0
     # hours before a complaint's due time that its owners are warned
@@ -160,6 +164,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'max_message_chars' must be positive")
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
+    for entry in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"setting 'trusted_proxies' has {entry!r}, which is not an address or CIDR") from None
 
 
 def resolve_secret_key(settings: Settings) -> str:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from chatserver.observability.metrics import Metrics
     from chatserver.services.container import Services
     from chatserver.transport.http.admin.common import Notices
+    from chatserver.transport.forwarding import TrustedProxies
     from chatserver.transport.ratelimit import KeyedLimiter
 
 SETTINGS = web.AppKey("settings", "Settings")
@@ -21,3 +22,4 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LOGIN_LIMITER = web.AppKey("login_limiter", "KeyedLimiter")
 METRICS = web.AppKey("metrics", "Metrics")
 ADMIN_NOTICES = web.AppKey("admin_notices", "Notices")
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", "TrustedProxies")

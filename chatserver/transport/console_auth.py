@@ -4,32 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
 from chatserver.domain.errors import Forbidden, Unauthorized
 from chatserver.services.auth import AuthService, ConsoleUser
 from chatserver.transport import cookies
-
-
-def is_own_origin(
-    origin: str, *, scheme: str, host: str, forwarded_host: str | None = None, forwarded_proto: str | None = None
-) -> bool:
-    """`origin` is this server as the browser reached it (directly or through a proxy)."""
-    allowed = {f"{scheme}://{host}"}
-    if forwarded_host:
-        allowed.add(f"{forwarded_proto or scheme}://{forwarded_host}")
-    return origin in allowed
+from chatserver.transport.forwarding import is_own_origin
 
 
 def same_origin(environ: dict) -> bool:
-    """A browser always sends Origin on a WebSocket; it must be this server's own."""
+    """A browser always sends Origin on a WebSocket; it must be this server's own (X-Forwarded-Host
+    and -Proto count only from a trusted proxy)."""
     origin = environ.get("HTTP_ORIGIN")
     if not origin:
         return True  # not a browser: the cookie or token still has to be right
     request = environ.get("aiohttp.request")
-    scheme = request.scheme if request is not None else environ.get("wsgi.url_scheme", "http")
-    return is_own_origin(
-        origin, scheme=scheme, host=environ.get("HTTP_HOST", ""),
-        forwarded_host=environ.get("HTTP_X_FORWARDED_HOST"), forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"),
-    )
+    if not isinstance(request, web.Request):
+        return False
+    return is_own_origin(origin, request)
 
 
 async def console_user(environ: dict, auth: Any, auth_service: AuthService, secret_key: str) -> ConsoleUser:

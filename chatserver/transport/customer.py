@@ -7,6 +7,7 @@ from typing import Any
 from chatserver.domain.errors import RateLimited
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
+from chatserver.transport.forwarding import client_of_environ
 from chatserver.transport.ratelimit import ConnectionLimits, KeyedLimiter, Rate, per_minute
 from chatserver.transport import schemas as s
 from chatserver.transport.visibility import CUSTOMER_NS, customer_room
@@ -14,13 +15,6 @@ from chatserver.transport.visibility import CUSTOMER_NS, customer_room
 
 # each write lands in the complaint's thread and may e-mail staff: people, not scripts
 COMPLAINT_LIMITS = {"complaint:reply": Rate(0.5, 10), "complaint:rate": Rate(0.2, 5)}
-
-
-def client_address(environ: dict) -> str:
-    request = environ.get("aiohttp.request")
-    if request is not None and request.remote:
-        return str(request.remote)
-    return str(environ.get("REMOTE_ADDR", "unknown"))
 
 
 class CustomerNamespace(ContractNamespace):
@@ -53,7 +47,7 @@ class CustomerNamespace(ContractNamespace):
         )
         conn = Connection(sid, customer, ConnectionLimits(COMPLAINT_LIMITS))
         conn.extra["token"] = new_token or payload.token
-        conn.extra["address"] = client_address(environ)
+        conn.extra["address"] = client_of_environ(environ).address
         await self.enter_room(sid, customer_room(customer["id"]))
         return conn
 

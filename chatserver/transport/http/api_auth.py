@@ -16,7 +16,7 @@ from chatserver import keys
 from chatserver.domain.errors import Forbidden, Unauthorized
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport import cookies
-from chatserver.transport.console_auth import is_own_origin
+from chatserver.transport.forwarding import is_own_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -35,10 +35,7 @@ def _from_own_pages(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a cross-site browser request; the cookie and CSRF token still have to be right
-    return is_own_origin(
-        origin, scheme=request.scheme, host=request.host,
-        forwarded_host=request.headers.get("X-Forwarded-Host"), forwarded_proto=request.headers.get("X-Forwarded-Proto"),
-    )
+    return is_own_origin(origin, request)
 
 
 def _csrf_matches(user: ConsoleUser, given: str) -> bool:

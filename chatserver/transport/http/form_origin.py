@@ -13,21 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from chatserver import keys
-
-
-def own_origins(request: web.Request) -> set[str]:
-    """This server's origin as the browser sees it: directly, behind a proxy, or at its public URL."""
-    origins = {f"{request.scheme}://{request.host}"}
-    forwarded_host = request.headers.get("X-Forwarded-Host")
-    if forwarded_host:
-        origins.add(f"{request.headers.get('X-Forwarded-Proto', request.scheme)}://{forwarded_host}")
-    public_url = request.app[keys.SETTINGS].public_url
-    if public_url:
-        parts = urlsplit(public_url)
-        if parts.scheme and parts.netloc:
-            origins.add(f"{parts.scheme}://{parts.netloc}")
-    return {origin.lower() for origin in origins}
+from chatserver.transport.forwarding import own_origins
 
 
 def _origin_of(url: str) -> str:

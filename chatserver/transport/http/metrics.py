@@ -3,7 +3,8 @@ ids), the socket ack counters, the bus observer, the webhook worker's results an
 
 Who may read it: with `metrics_token` set, a request carrying `Authorization: Bearer <token>`;
 without one, only requests from this host that came through no proxy (a reverse proxy on the same
-host would otherwise make every visitor look local). Everyone else gets 403.
+host would otherwise make every visitor look local): any proxy header, trusted or not, refuses.
+Everyone else gets 403.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from chatserver.services.container import Services
 from chatserver.store import outbox
 from chatserver.store import webhooks as webhook_store
 from chatserver.transport.base import ContractNamespace
+from chatserver.transport.forwarding import came_through_a_proxy, client_of
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
-PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 REQUEST_ID_HEADER = "X-Request-Id"
 # an id a proxy in front already gave the request is kept, if it looks like one
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -49,7 +50,7 @@ def may_read(request: web.Request) -> bool:
         given = request.headers.get("Authorization", "")
         # bytes: compare_digest refuses non-ASCII text, and a header may carry anything
         return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode())
-    return request.remote in LOOPBACK and not any(name in request.headers for name in PROXY_HEADERS)
+    return client_of(request).address in LOOPBACK and not came_through_a_proxy(request)
 
 
 async def refresh(metrics: Metrics, services: Services, sio: socketio.AsyncServer) -> None:

@@ -11,6 +11,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.domain.errors import ChatError
 from chatserver.transport import cookies
+from chatserver.transport.forwarding import client_of
 from chatserver.transport.http.security import cookie_secure, current_user, require_user
 
 
@@ -56,7 +57,8 @@ async def login_post(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(expected, given):
         return await login_page(request, "Your form expired. Please try again.", status=403)
     email = str(form.get("email", ""))[:254]
-    if not request.app[keys.LOGIN_LIMITER].allow(request.remote or "unknown") or not request.app[keys.LOGIN_LIMITER].allow("email:" + email.lower()):
+    limiter = request.app[keys.LOGIN_LIMITER]
+    if not limiter.allow(client_of(request).address) or not limiter.allow("email:" + email.lower()):
         return await login_page(request, "Too many attempts. Wait a minute and try again.", status=429, email=email)
     try:
         user = await request.app[keys.SERVICES].auth.login(email, str(form.get("password", ""))[:1024])

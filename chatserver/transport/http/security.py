@@ -9,6 +9,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport import cookies
+from chatserver.transport.forwarding import client_of
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -32,7 +33,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 
 def cookie_secure(request: web.Request) -> bool:
-    return request.app[keys.SETTINGS].cookie_secure or request.secure
+    """Secure when the client reached us over HTTPS: directly, or as a trusted proxy says."""
+    return request.config_dict[keys.SETTINGS].cookie_secure or client_of(request).scheme == "https"
 
 
 async def current_user(request: web.Request) -> ConsoleUser | None:

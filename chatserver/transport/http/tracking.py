@@ -16,6 +16,7 @@ from multidict import MultiDictProxy
 from chatserver import keys
 from chatserver.domain.errors import HTTP_STATUS, ChatError, NotFound
 from chatserver.domain.models import LOCALES
+from chatserver.transport.forwarding import client_of
 from chatserver.transport.http import tracking_view
 from chatserver.transport.http.form_origin import from_own_page
 from chatserver.transport.http.pages import render
@@ -156,7 +157,7 @@ class TrackingPages:
         wanted = _field(form, "lang", 8) or None
         draft = {name: _field(form, name) for name in draft_fields}
         try:
-            if not self.posts.allow(request.remote or "unknown"):
+            if not self.posts.allow(client_of(request).address):
                 raise FormError("errors.rate_limited", 429)
             done = await act(form, reference, key)
         except FormError as exc:
