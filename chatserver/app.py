@@ -14,6 +14,7 @@ from chatserver.config import Settings, resolve_secret_key
 from chatserver.services.clock import Clock, system_clock
 from chatserver.services.container import build_services, close_services
 from chatserver.transport.agent import AgentNamespace
+from chatserver.transport.connect_limits import ConnectLimits
 from chatserver.transport.customer import CustomerNamespace
 from chatserver.transport.fanout import Fanout
 from chatserver.transport.forwarding import TrustedProxies, engineio_origin_allowed
@@ -37,7 +38,8 @@ MAX_FRAME_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
+    connect_limits = ConnectLimits(settings.socket_connects_per_minute)
+    app = web.Application(middlewares=[security_headers, connect_limits.middleware()], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[keys.SECRET_KEY] = resolve_secret_key(settings)
@@ -77,9 +79,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         services.webhook_worker.start()
         # sweeps once now (what fell due while the server was down), then every sla_sweep_seconds
         await services.sweeper.start()
-        sio.register_namespace(CustomerNamespace(services))
-        sio.register_namespace(AgentNamespace(services, app[keys.SECRET_KEY]))
-        sio.register_namespace(MonitorNamespace(services, app[keys.SECRET_KEY]))
+        for namespace in (
+            CustomerNamespace(services), AgentNamespace(services, app[keys.SECRET_KEY]), MonitorNamespace(services, app[keys.SECRET_KEY]),
+        ):
+            namespace.admit = connect_limits.admit
+            sio.register_namespace(namespace)
         fanout = Fanout(sio, services)
         fanout.attach()
         yield

@@ -37,6 +37,9 @@ class Settings:
     chat_starts_per_minute: int = 60
     # login attempts allowed per address and per e-mail per minute
     logins_per_minute: int = 10
+    # Socket.IO connects allowed per client address per minute, counted apart for new Engine.IO
+    # sessions and for namespace connects; page reloads and shared NATs need headroom
+    socket_connects_per_minute: int = 300
     # reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; from
     # any other peer those headers are ignored
     trusted_proxies: tuple[str, ...] = ()
@@ -164,6 +167,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'max_message_chars' must be positive")
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
+    if min(settings.socket_connects_per_minute, settings.chat_starts_per_minute, settings.logins_per_minute) < 1:
+        raise SettingsError("settings 'socket_connects_per_minute', 'chat_starts_per_minute' and 'logins_per_minute' must be positive")
     for entry in settings.trusted_proxies:
         try:
             ipaddress.ip_network(entry, strict=False)

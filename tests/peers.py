@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from typing import Any, Callable
@@ -123,3 +124,38 @@ async def active_chat(base_url: str, agent_email: str = "bob@example.test", body
     assert started["ok"], started
     await agent_peer.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == started["conversation"]["id"])
     return agent_peer, customer_peer, started["conversation"]["id"]
+
+
+class RawSocket:
+    """One Engine.IO session over a WebSocket, sending Socket.IO packets by hand."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def packet(self, prefix: str, timeout: float = 5) -> str:
+        """The next packet starting with `prefix`; pings are answered, other packets skipped."""
+        async with asyncio.timeout(timeout):
+            while True:
+                text = await self.ws.receive_str()
+                if text == "2":
+                    await self.ws.send_str("3")
+                elif text.startswith(prefix):
+                    return text
+
+    async def connect(self, namespace: str, auth: dict[str, Any] | None = None) -> dict[str, Any]:
+        """CONNECT to a namespace: the server's answer, {"sid"} or the refusal's {"message", "data"}."""
+        await self.ws.send_str(f"40{namespace}," + json.dumps(auth or {}))
+        answer = await self.packet("4")
+        while not (answer.startswith(f"40{namespace},") or answer.startswith(f"44{namespace},")):
+            answer = await self.packet("4")
+        return json.loads(answer.split(",", 1)[1])
+
+    async def leave(self, namespace: str) -> None:
+        await self.ws.send_str(f"41{namespace},")
+
+
+async def raw_session(http: aiohttp.ClientSession, base_url: str) -> tuple[aiohttp.ClientWebSocketResponse, RawSocket]:
+    ws = await http.ws_connect(f"{base_url}/socket.io/?EIO=4&transport=websocket")
+    socket = RawSocket(ws)
+    assert (await socket.packet("0")).startswith("0{")  # Engine.IO OPEN
+    return ws, socket

@@ -10,7 +10,7 @@ from chatserver.store import conversations as conversation_store
 from chatserver.transport import schemas as s
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.console_auth import console_user
-from chatserver.transport.ratelimit import AGENT_MESSAGE_RATE, ConnectionLimits
+from chatserver.transport.ratelimit import AGENT_MESSAGE_RATE, LimitBook
 from chatserver.transport.visibility import AGENT_NS, ALL_AGENTS, agent_room
 
 
@@ -20,6 +20,7 @@ class AgentNamespace(ContractNamespace):
         self.services = services
         self.secret_key = secret_key
         self.max_body = services.settings.max_message_chars
+        self.limits = LimitBook({"message:send": AGENT_MESSAGE_RATE})
         self.routes = {
             "presence:set": (s.PresenceSet, self.presence_set),
             "message:send": (s.AgentMessageSend, self.message_send),
@@ -35,7 +36,7 @@ class AgentNamespace(ContractNamespace):
 
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
         user = await console_user(environ, auth, self.services.auth, self.secret_key)
-        conn = Connection(sid, user, ConnectionLimits({"message:send": AGENT_MESSAGE_RATE}))
+        conn = Connection(sid, user, self.limits.limits_for(user.id))
         await self.enter_room(sid, agent_room(user.id))
         await self.enter_room(sid, ALL_AGENTS)
         return conn

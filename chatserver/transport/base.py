@@ -28,6 +28,11 @@ def _not_counted(event: Any, code: str) -> None:
     """Until the metrics replace it (a namespace built alone, in tests)."""
 
 
+def _admit_all(environ: dict) -> bool:
+    """Until the app's per-address connect limit replaces it (a namespace built alone, in tests)."""
+    return True
+
+
 def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"ok": True, **(result or {})}
 
@@ -66,6 +71,8 @@ class ContractNamespace(socketio.AsyncNamespace):
         self.errors_answered = 0
         # count_ack(event, "ok" | error code): the app's metrics set it at start-up
         self.count_ack: Callable[[Any, str], None] = _not_counted
+        # admit(environ): whether this client may connect once more; the app sets it at start-up
+        self.admit: Callable[[dict], bool] = _admit_all
 
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
         raise NotImplementedError
@@ -80,6 +87,9 @@ class ContractNamespace(socketio.AsyncNamespace):
         if event == "connect":
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
+            # counted before any credential is looked at: guessing tokens costs connects too
+            if not self.admit(environ):
+                raise refuse(RateLimited("too many connections from this address; wait a moment"))
             try:
                 conn = await self.accept(sid, environ, auth)
             except ChatError as exc:

@@ -8,7 +8,7 @@ from chatserver.domain.errors import RateLimited
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.forwarding import client_of_environ
-from chatserver.transport.ratelimit import ConnectionLimits, KeyedLimiter, Rate, per_minute
+from chatserver.transport.ratelimit import KeyedLimiter, LimitBook, Rate, per_minute
 from chatserver.transport import schemas as s
 from chatserver.transport.visibility import CUSTOMER_NS, customer_room
 
@@ -23,6 +23,7 @@ class CustomerNamespace(ContractNamespace):
         self.services = services
         self.max_body = services.settings.max_message_chars
         self.starts_per_address = KeyedLimiter(per_minute(services.settings.chat_starts_per_minute))
+        self.limits = LimitBook(COMPLAINT_LIMITS)
         self.routes = {
             "chat:start": (s.ChatStart, self.chat_start),
             "message:send": (s.MessageSend, self.message_send),
@@ -45,7 +46,7 @@ class CustomerNamespace(ContractNamespace):
             locale=payload.locale,
             identity=payload.identity.model_dump() if payload.identity else None,
         )
-        conn = Connection(sid, customer, ConnectionLimits(COMPLAINT_LIMITS))
+        conn = Connection(sid, customer, self.limits.limits_for(customer["id"]))
         conn.extra["token"] = new_token or payload.token
         conn.extra["address"] = client_of_environ(environ).address
         await self.enter_room(sid, customer_room(customer["id"]))

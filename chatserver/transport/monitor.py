@@ -9,7 +9,7 @@ from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.console_auth import console_user
-from chatserver.transport.ratelimit import ConnectionLimits
+from chatserver.transport.ratelimit import LimitBook
 from chatserver.transport.schemas import Id, Payload, Text
 from chatserver.transport.visibility import MONITOR_NS
 
@@ -65,6 +65,7 @@ class MonitorNamespace(ContractNamespace):
         super().__init__(MONITOR_NS)
         self.services = services
         self.secret_key = secret_key
+        self.limits = LimitBook()
         self.routes = {
             "chat:assign": (ChatAssign, self.chat_assign),
             "chat:move": (ChatMove, self.chat_move),
@@ -80,7 +81,7 @@ class MonitorNamespace(ContractNamespace):
         if not user.is_supervisor:
             raise Forbidden("the queue monitor is for supervisors and admins")
         await self.enter_room(sid, MONITOR_ROOM)
-        return Connection(sid, user, ConnectionLimits())
+        return Connection(sid, user, self.limits.limits_for(user.id))
 
     async def opened(self, conn: Connection) -> None:
         await self.emit("monitor:snapshot", await self.services.monitor.snapshot(), to=conn.sid)

@@ -1,4 +1,4 @@
-"""Token buckets: per connection for socket events, per address for logins and chat starts."""
+"""Token buckets: per principal for socket events, per address for connects, logins and chat starts."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ class Bucket:
             return True
         return False
 
+    def full(self, now: float) -> bool:
+        return self.tokens + (now - self.stamp) * self.rate.per_second >= self.rate.burst
+
 
 class KeyedLimiter:
     """One bucket per key (an address, an e-mail), pruned when full again."""
@@ -65,26 +68,57 @@ class KeyedLimiter:
         return bucket.take(now)
 
     def _prune(self, now: float) -> None:
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.stamp) * b.rate.per_second >= b.rate.burst]
-        for key in full:
+        for key in [k for k, b in self._buckets.items() if b.full(now)]:
             del self._buckets[key]
         if len(self._buckets) >= self.max_keys:
             self._buckets.clear()
 
 
 class ConnectionLimits:
-    """The buckets of one socket connection."""
+    """The event buckets of one principal's sockets."""
 
-    __slots__ = ("_buckets", "_overrides")
+    __slots__ = ("_buckets", "_overrides", "_clock")
 
-    def __init__(self, overrides: dict[str, Rate] | None = None) -> None:
+    def __init__(self, overrides: dict[str, Rate] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._buckets: dict[str, Bucket] = {}
         self._overrides = overrides or {}
+        self._clock = clock
 
     def allow(self, event: str) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         bucket = self._buckets.get(event)
         if bucket is None:
             rate = self._overrides.get(event) or SOCKET_LIMITS.get(event) or SOCKET_LIMITS["default"]
             bucket = self._buckets[event] = Bucket(rate, now)
         return bucket.take(now)
+
+    def full(self, now: float) -> bool:
+        return all(bucket.full(now) for bucket in self._buckets.values())
+
+
+class LimitBook:
+    """Event buckets by principal (a customer, a console user) that outlive its sockets: a reconnect
+    resumes them as they were left instead of starting full, and two tabs share them."""
+
+    def __init__(
+        self, overrides: dict[str, Rate] | None = None, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
+        self.overrides = overrides or {}
+        self.clock = clock
+        self.max_keys = max_keys
+        self._limits: dict[str, ConnectionLimits] = {}
+
+    def limits_for(self, key: str) -> ConnectionLimits:
+        limits = self._limits.get(key)
+        if limits is None:
+            if len(self._limits) >= self.max_keys:
+                self._prune(self.clock())
+            limits = self._limits[key] = ConnectionLimits(self.overrides, self.clock)
+        return limits
+
+    def _prune(self, now: float) -> None:
+        # a principal whose buckets have all refilled loses nothing by starting afresh
+        for key in [k for k, limits in self._limits.items() if limits.full(now)]:
+            del self._limits[key]
+        if len(self._limits) >= self.max_keys:
+            self._limits.clear()

@@ -43,7 +43,7 @@ def forwarded_for(address: str, *, prepended: str | None = None) -> dict[str, st
 @pytest.fixture
 async def proxied(start_server):
     """A server behind a proxy on 127.0.0.1, with small limits so that they show."""
-    server = await start_server(trusted_proxies=(PROXY,), logins_per_minute=3, chat_starts_per_minute=3)
+    server = await start_server(trusted_proxies=(PROXY,), logins_per_minute=3, chat_starts_per_minute=3, socket_connects_per_minute=4)
     await seed_cast(server.services)
     return server
 
@@ -92,6 +92,30 @@ async def test_chat_start_limit_follows_the_client_behind_the_proxy_and_ignores_
             assert rate_limited(await start(stranger, spoofed()))
     for customer in opened:
         await customer.close()
+
+
+async def test_connect_limit_follows_the_client_behind_the_proxy_and_ignores_spoofed_headers(proxied):
+    url = proxied.url
+    opened: list[peers.Peer] = []
+    async with from_address(PROXY) as proxy, from_address(STRANGER) as stranger:
+        async def connect(http: aiohttp.ClientSession, headers: dict[str, str]) -> peers.Peer:
+            peer = await PeerFrom(url, "/customer", http).connect(headers=headers)
+            opened.append(peer)
+            return peer
+
+        for _ in range(4):
+            await connect(proxy, forwarded_for(ALICE))
+        with pytest.raises(socketio.exceptions.ConnectionError, match="rate_limited"):
+            await connect(proxy, forwarded_for(ALICE, prepended="198.51.100.4"))
+        await (await connect(proxy, forwarded_for(BOB_AT_HOME))).wait_for("session")
+
+        for _ in range(4):
+            await connect(stranger, spoofed())
+        for _ in range(3):
+            with pytest.raises(socketio.exceptions.ConnectionError, match="rate_limited"):
+                await connect(stranger, spoofed())
+    for peer in opened:
+        await peer.close()
 
 
 async def test_tracking_page_limit_follows_the_client_behind_the_proxy_and_ignores_spoofed_headers(proxied):

@@ -56,3 +56,5 @@ def test_trusted_proxies_is_a_typed_setting_of_addresses_and_cidrs():
     assert load_settings({}).trusted_proxies == ()
     with pytest.raises(SettingsError, match="trusted_proxies"):
         load_settings({"CHATSERVER_TRUSTED_PROXIES": "127.0.0.1,proxy.internal"})
+    with pytest.raises(SettingsError, match="socket_connects_per_minute"):
+        load_settings({"CHATSERVER_SOCKET_CONNECTS_PER_MINUTE": "0"})

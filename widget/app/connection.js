@@ -3,6 +3,9 @@
 import { storage } from './storage.js';
 
 const ACK_TIMEOUT_MS = 10000;
+const PASSING = ['rate_limited', 'unavailable', 'internal'];
+// spread out, so that many widgets behind one address do not come back all at once
+const retryDelay = () => 2000 + Math.random() * 3000;
 
 export class Connection {
   constructor({ locale, onStatus }) {
@@ -66,6 +69,9 @@ export class Connection {
       setTimeout(() => this.socket.connect(), 300);
       return;
     }
+    // socket.io-client never retries a refusal by itself; these pass within seconds (too many
+    // connects from this address, a shared NAT; storage busy)
+    if (PASSING.includes(code)) setTimeout(() => this.socket.connect(), retryDelay());
     this.onStatus(this.everConnected ? 'reconnecting' : 'connecting');
   }
 

@@ -50,6 +50,8 @@ socket.on('connect_error', (err) => {
   const code = err && err.data && err.data.code;
   if (code === 'unauthorized') window.location.assign('/login?next=/console');
   else $('banner').hidden = false;
+  // socket.io-client never retries a refusal by itself; these pass within seconds
+  if (['rate_limited', 'unavailable', 'internal'].includes(code)) setTimeout(() => socket.connect(), 2000 + Math.random() * 3000);
 });
 
 socket.on('session', async (session) => {
