@@ -3,7 +3,7 @@
 import { $, h, clear, icon, ICONS } from '../dom.js';
 import { get, complaintPath } from './api.js';
 import { cx, categoryName } from './store.js';
-import { STATUS, LEVEL, SOURCE, CHANNEL, dueFact, when, whenFull } from './format.js';
+import { STATUS, LEVEL, SOURCE, CHANNEL, dueFact, mailto, when, whenFull } from './format.js';
 import { ActionBar, legal } from './actions.js';
 import { Thread } from './thread.js';
 import { Composer } from './composer.js';
@@ -177,7 +177,7 @@ function facts(c) {
   const channel = CHANNEL[c.channel] || CHANNEL.chat;
   const owner = c.assignee ? (c.assignee.id === cx.me.id ? `${c.assignee.name} (you)` : c.assignee.name) : null;
   const customer = c.customer_name || c.email
-    ? h('span', { class: 'cx-customer' }, c.customer_name || 'Customer', c.email ? h('a', { href: `mailto:${c.email}`, class: 'cx-email' }, c.email) : null)
+    ? h('span', { class: 'cx-customer' }, c.customer_name || 'Customer', c.email ? h('a', { href: mailto(c.email), class: 'cx-email' }, c.email) : null)
     : null;
   let answerText = answer ? answer.text : 'answered';
   if (!answer && c.status === 'awaiting_customer') answerText = 'waiting for the customer';

@@ -18,6 +18,14 @@ export const CHANNEL = {
 };
 export const SETTLED = new Set(['resolved', 'closed']);
 
+/** A mailto: link for one address a customer typed. Both halves are percent-encoded, so a `?cc=`,
+ * `&body=` or `javascript:` in it stays part of one (odd) address: it cannot add recipients, a
+ * subject or a body to the agent's e-mail, or become another kind of link. */
+export function mailto(address) {
+  const at = address.lastIndexOf('@');
+  return `mailto:${encodeURIComponent(address.slice(0, at))}@${encodeURIComponent(address.slice(at + 1))}`;
+}
+
 const HOUR = 3600_000;
 const SOON_MS = 2 * HOUR; // the server's default warning window
 
