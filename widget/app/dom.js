@@ -16,10 +16,16 @@ export function h(tag, props = {}, ...children) {
 }
 
 function append(el, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+}
+
+/** Someone's text (a name, a subject) inside a sentence of ours, as a <bdi>: the direction marks it
+ * carries, an unclosed U+202E included, stay inside it instead of turning our words around. */
+export function isolate(text) {
+  return h('bdi', {}, text);
 }
 
 export function clear(el) {

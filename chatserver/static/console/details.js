@@ -1,5 +1,5 @@
 // The right pane: who the customer is, their earlier conversations and complaints.
-import { $, h, clear, icon, ICONS, initials } from './dom.js';
+import { $, h, clear, icon, ICONS, initials, isolate } from './dom.js';
 import { customerName, categoryName } from './state.js';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -46,7 +46,8 @@ export function renderDetails(chat) {
         : h('ul', { class: 'history' }, ...conversations.map((c) => h('li', {},
           h('span', { class: 'history-top' }, h('strong', {}, categoryName(c.topic) || 'General question'),
             c.outcome ? h('span', { class: `tag tag-${c.outcome}` }, OUTCOMES[c.outcome] || c.outcome) : h('span', { class: 'tag' }, c.status)),
-          h('span', { class: 'history-meta' }, [when(c.created_at), c.agent && c.agent.name ? `with ${c.agent.name}` : null, c.complaint_reference].filter(Boolean).join(' · ')))))));
+          h('span', { class: 'history-meta' }, [when(c.created_at), c.agent && c.agent.name ? ['with ', isolate(c.agent.name)] : null, c.complaint_reference]
+            .filter(Boolean).flatMap((part, i) => (i ? [' · ', part] : [part]))))))));
   body.append(h('section', { class: 'detail-section' },
     h('h3', {}, 'Complaints', complaints ? h('span', { class: 'count' }, String(complaints.length)) : null),
     !complaints ? h('p', { class: 'muted' }, 'Loading…')

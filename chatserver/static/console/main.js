@@ -1,5 +1,5 @@
 // The operator console: one /agent socket; every (re)connect resyncs chats, queue and presence.
-import { $, h, initials } from './dom.js';
+import { $, h, initials, isolate } from './dom.js';
 import { state, chatFor, addMessage, markRead, unread, customerName, categoryName, duration, uuid } from './state.js';
 import { renderMyChats, renderQueue } from './lists.js';
 import { TranscriptView } from './transcript.js';
@@ -101,7 +101,7 @@ socket.on('chat:assigned', (event) => {
   chat.arrivedAt = Date.now();
   event.messages.forEach((m) => addMessage(chat, m));
   chime('chat');
-  toast(`New chat: ${customerName(chat)}${chat.conversation.topic ? ` · ${categoryName(chat.conversation.topic)}` : ''}`);
+  toast(['New chat: ', isolate(customerName(chat)), chat.conversation.topic ? [' · ', isolate(categoryName(chat.conversation.topic))] : '']);
   if (!state.selected && wide()) select(chat.id);
   else renderAll();
   call('customer:history', { conversation_id: chat.id }).then((info) => {
@@ -153,7 +153,7 @@ socket.on('chat:unassigned', (event) => {
     app.dataset.view = 'list';
   }
   const why = event.reason === 'transferred' ? 'was transferred' : 'went back to the queue';
-  toast(`Chat with ${customerName(chat)} ${why}.`);
+  toast(['Chat with ', isolate(customerName(chat)), ` ${why}.`]);
   renderAll();
 });
 
@@ -165,7 +165,7 @@ socket.on('chat:updated', (conversation) => {
     chat.closed = true;
     setTyping(chat, false);
     chat.note = closedNote(conversation, 'The customer ended the chat');
-    if (chat.id !== state.selected) toast(`${customerName(chat)} ended the chat.`);
+    if (chat.id !== state.selected) toast([isolate(customerName(chat)), ' ended the chat.']);
   }
   renderAll();
 });
@@ -271,7 +271,7 @@ function renderPresence() {
 
 function renderTyping(chat) {
   $('typing').hidden = !chat.typing || chat.closed;
-  $('typing-text').textContent = `${customerName(chat)} is typing…`;
+  $('typing-text').replaceChildren(isolate(customerName(chat)), ' is typing…');
 }
 
 function renderChat() {
@@ -344,7 +344,7 @@ $('presence').addEventListener('keydown', (event) => {
 
 const openTransfer = setupTransfer({
   call,
-  done: (to) => toast(to ? `Transferred to ${to.name}.` : 'Returned to the queue.'),
+  done: (to) => toast(to ? ['Transferred to ', isolate(to.name), '.'] : 'Returned to the queue.'),
 });
 const openClose = setupClose({
   call,

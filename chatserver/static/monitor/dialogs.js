@@ -1,6 +1,6 @@
 // The supervisor's actions. Each opens a dialog (the confirmation, and where its error shows),
 // sends one acknowledged event, and closes on success; the next snapshot shows the result.
-import { $, h, clear } from './dom.js';
+import { $, h, clear, isolate } from './dom.js';
 import { state, agentById, locate } from './state.js';
 import { call } from './connection.js';
 import { customerLabel, STATUS_LABEL } from './format.js';
@@ -43,7 +43,7 @@ function run(dialog, send, done) {
       if (done) done(ack);
       return;
     }
-    error.textContent = ack.error.message;
+    error.replaceChildren(...[ack.error.message].flat());
     error.hidden = false;
   };
   dialog.showModal();
@@ -102,10 +102,10 @@ function placeChat(conversationId, mode) {
   const where = locate(conversationId);
   const name = chatName(conversationId);
   const moving = mode === 'move';
-  $('agent-title').textContent = moving ? `Move the chat with ${name}` : `Assign the chat with ${name}`;
-  $('agent-hint').textContent = moving
-    ? `${where?.agent?.name || 'The agent'} loses the chat; it opens in the new agent's console with the whole conversation.`
-    : 'Pick anyone with a console open, even if routing would not have picked them. Capacity holds unless you go beyond it on purpose.';
+  $('agent-title').replaceChildren(moving ? 'Move the chat with ' : 'Assign the chat with ', isolate(name));
+  $('agent-hint').replaceChildren(...(moving
+    ? [isolate(where?.agent?.name || 'The agent'), ' loses the chat; it opens in the new agent\'s console with the whole conversation.']
+    : ['Pick anyone with a console open, even if routing would not have picked them. Capacity holds unless you go beyond it on purpose.']));
   $('agent-submit').textContent = moving ? 'Move' : 'Assign';
   agentChoices(moving ? where?.agent?.id : null);
   run($('agent-dialog'), () => {
@@ -113,11 +113,11 @@ function placeChat(conversationId, mode) {
     if (!agent) return { ok: false, error: { message: 'Choose an agent.' } };
     const force = agent.active >= agent.max_chats;
     if (force && !$('agent-force').checked) {
-      return { ok: false, error: { message: `${agent.name} is at capacity. Tick the box to assign anyway.` } };
+      return { ok: false, error: { message: [isolate(agent.name), ' is at capacity. Tick the box to assign anyway.'] } };
     }
     const payload = moving ? { conversation_id: conversationId, to_agent_id: agent.id } : { conversation_id: conversationId, agent_id: agent.id };
     return call(moving ? 'chat:move' : 'chat:assign', { ...payload, force });
-  }, () => toast(`${moving ? 'Moved' : 'Assigned'} the chat with ${name} to ${chosenAgent()?.name || 'the agent'}.`));
+  }, () => toast([`${moving ? 'Moved' : 'Assigned'} the chat with `, isolate(name), ' to ', isolate(chosenAgent()?.name || 'the agent'), '.']));
 }
 
 export const assignChat = (conversationId) => placeChat(conversationId, 'assign');
@@ -128,11 +128,11 @@ export function takeOver(conversationId) {
   const where = locate(conversationId);
   const name = chatName(conversationId);
   const me = agentById(state.me.id);
-  $('confirm-title').textContent = `Take over the chat with ${name}?`;
+  $('confirm-title').replaceChildren('Take over the chat with ', isolate(name), '?');
   const text = clear($('confirm-text'));
-  text.append(where?.status === 'active'
-    ? `${where.agent.name} loses the chat. It opens in your console with the whole conversation, and the customer sees you as their agent.`
-    : 'It leaves the queue and opens in your console.');
+  text.append(...(where?.status === 'active'
+    ? [isolate(where.agent.name), ' loses the chat. It opens in your console with the whole conversation, and the customer sees you as their agent.']
+    : ['It leaves the queue and opens in your console.']));
   if (me && !me.connected) {
     text.append(' ', h('strong', {}, 'Your console is not open: '), h('a', { href: '/console', target: '_blank', rel: 'noopener' }, 'open it in a new tab'), ' first.');
   }
@@ -145,14 +145,14 @@ export function takeOver(conversationId) {
   run($('confirm-dialog'), () => {
     if (full && !$('confirm-force').checked) return { ok: false, error: { message: 'You are at capacity. Tick the box to take it anyway.' } };
     return call('chat:takeover', { conversation_id: conversationId, force: Boolean(full) });
-  }, () => toast(`The chat with ${name} is yours: it is in your console.`));
+  }, () => toast(['The chat with ', isolate(name), ' is yours: it is in your console.']));
 }
 
 // -- agents --------------------------------------------------------------------------------------
 
 export async function setStatus(agent, status) {
   if (status === 'offline') {
-    $('confirm-title').textContent = `Set ${agent.name} offline?`;
+    $('confirm-title').replaceChildren('Set ', isolate(agent.name), ' offline?');
     const text = clear($('confirm-text'));
     text.append(agent.active
       ? `Their ${agent.active} open chat${agent.active === 1 ? '' : 's'} go back to the front of the queue for colleagues, and routing sends them nothing new.`
@@ -161,12 +161,12 @@ export async function setStatus(agent, status) {
     $('confirm-submit').textContent = 'Set offline';
     $('confirm-submit').className = 'btn btn-danger';
     run($('confirm-dialog'), () => call('agent:set_status', { agent_id: agent.id, status }),
-      () => toast(`${agent.name} is offline.`));
+      () => toast([isolate(agent.name), ' is offline.']));
     return;
   }
   showAgentError(agent.id, null);
   const ack = await call('agent:set_status', { agent_id: agent.id, status });
-  if (ack.ok) toast(`${agent.name} is ${STATUS_LABEL[status].toLowerCase()}.`);
+  if (ack.ok) toast([isolate(agent.name), ` is ${STATUS_LABEL[status].toLowerCase()}.`]);
   else showAgentError(agent.id, ack.error.message);
 }
 
@@ -217,6 +217,6 @@ export function assignComplaint(item) {
     return call('complaint:assign', { reference: item.reference, assignee_id: chosen.value || null });
   }, (ack) => {
     applyComplaint(item, ack.complaint);
-    toast(ack.complaint.assignee ? `${item.reference} is with ${ack.complaint.assignee.name}.` : `${item.reference} is unassigned.`);
+    toast(ack.complaint.assignee ? [`${item.reference} is with `, isolate(ack.complaint.assignee.name), '.'] : `${item.reference} is unassigned.`);
   });
 }

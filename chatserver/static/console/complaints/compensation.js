@@ -1,6 +1,6 @@
 // Compensation: agents propose an amount with a reason; a supervisor or admin approves or rejects
 // it, never their own proposal. The customer sees it once approved.
-import { h, clear } from '../dom.js';
+import { h, clear, isolate } from '../dom.js';
 import { post, complaintPath } from './api.js';
 import { cx } from './store.js';
 import { money, toMinor, when, currencyDigits } from './format.js';
@@ -105,9 +105,9 @@ export class CompensationPanel {
         h('strong', { class: 'cx-comp-money' }, money(item.amount_minor, item.currency)),
         h('span', { class: `cx-comp-state cx-comp-state-${item.status}` }, STATE[item.status] || item.status)),
       h('p', { class: 'cx-comp-reason' }, item.reason),
-      h('p', { class: 'cx-comp-meta' }, `Proposed by ${mine ? 'you' : item.proposed_by?.name || 'staff'} · ${when(item.proposed_at)}`),
+      h('p', { class: 'cx-comp-meta' }, 'Proposed by ', isolate(mine ? 'you' : item.proposed_by?.name || 'staff'), ` · ${when(item.proposed_at)}`),
       item.decided_by ? h('p', { class: 'cx-comp-meta' },
-        `${item.status === 'approved' ? 'Approved' : 'Rejected'} by ${item.decided_by.id === cx.me.id ? 'you' : item.decided_by.name} · ${when(item.decided_at)}`,
+        `${item.status === 'approved' ? 'Approved' : 'Rejected'} by `, isolate(item.decided_by.id === cx.me.id ? 'you' : item.decided_by.name), ` · ${when(item.decided_at)}`,
         item.decision_note ? h('span', { class: 'cx-comp-note-text' }, ` — ${item.decision_note}`) : null) : null,
       decision);
   }

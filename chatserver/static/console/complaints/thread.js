@@ -1,6 +1,6 @@
 // The complaint's thread as a timeline: the originating chat (folded), the complaint as received,
 // then customer messages, public replies, internal notes and status changes in order.
-import { h, clear, icon, ICONS, initials } from '../dom.js';
+import { h, clear, icon, ICONS, initials, isolate } from '../dom.js';
 import { systemText } from '../transcript.js';
 import { cx } from './store.js';
 import { STATUS, SOURCE, when, whenFull } from './format.js';
@@ -32,9 +32,9 @@ export class Thread {
           h('span', { class: 'cx-origin-title' }, 'Originating chat'),
           h('span', { class: 'cx-origin-meta' }, [
             `${messages.length} message${messages.length === 1 ? '' : 's'}`,
-            chat.agent && chat.agent.name ? `with ${chat.agent.name}` : 'not answered',
+            chat.agent && chat.agent.name ? ['with ', isolate(chat.agent.name)] : 'not answered',
             when(chat.created_at),
-          ].join(' · '))),
+          ].flatMap((part, i) => (i ? [' · ', part] : [part])))),
         icon(ICONS.chevron)),
       h('ol', { class: 'cx-origin-lines' }, ...messages.map(chatLine)));
     fold.addEventListener('toggle', () => {
@@ -78,7 +78,7 @@ function entryEl(entry) {
   if (entry.kind === 'system') {
     return h('li', { class: 'cx-entry cx-entry-event', dataset: { kind: 'system', seq: entry.seq } },
       h('span', { class: 'cx-mark cx-mark-dot', 'aria-hidden': 'true' }),
-      h('p', {}, h('span', { class: 'cx-event-text' }, entry.body), ' · ', entry.author && entry.author !== 'System' ? `${mine ? 'you' : entry.author} · ` : '', time));
+      h('p', {}, h('span', { class: 'cx-event-text' }, entry.body), ' · ', entry.author && entry.author !== 'System' ? [isolate(mine ? 'you' : entry.author), ' · '] : '', time));
   }
   const kind = KIND[entry.kind] || KIND.reply;
   return h('li', { class: `cx-entry cx-entry-${entry.kind}`, dataset: { kind: entry.kind, seq: entry.seq } },
