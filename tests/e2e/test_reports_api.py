@@ -170,6 +170,24 @@ async def test_complaints_csv_is_safe_against_formula_injection(api, server):
     assert [r["created_at"] for r in rows] == sorted(r["created_at"] for r in rows)
 
 
+async def test_staff_names_and_chat_comments_are_defused_in_both_exports(api, server):
+    """Agent names (typed in admin) reach both exports, chat rating comments the chats export: every
+    text column is defused, not only the complaint's subject and comment."""
+    formula = "=HYPERLINK(\"http://evil.test\",\"click\")"
+    row = await server.services.auth.create_user(email="mallory@example.test", name=formula, role="agent", password="mallory-pass-1")
+    h = History(server.services.db, BASE)
+    await h.chat(30, topic="withdrawals", agent=row["id"], first_response_s=5, outcome="resolved", rating=1, comment="@SUM(1+1)*cmd|' /C calc'!A0")
+    await h.complaint(31, category="withdrawals", assignee=row["id"], status="closed", first_response=1, resolved=2, rating=1,
+                      comment="-2+3+cmd|' /C calc'!A0", subject="+1 refund")
+    _, chats = await download(api, f"/reports/export/chats.csv?{WEEK}&agent={row['id']}")
+    _, complaints = await download(api, f"/reports/export/complaints.csv?{WEEK}&agent={row['id']}")
+    [chat], [complaint] = table(chats), table(complaints)
+    assert (chat["agent"], chat["rating_comment"]) == ("'" + formula, "'@SUM(1+1)*cmd|' /C calc'!A0")
+    assert (complaint["assignee"], complaint["rating_comment"], complaint["subject"]) == ("'" + formula, "'-2+3+cmd|' /C calc'!A0", "'+1 refund")
+    for value in [*chat.values(), *complaint.values()]:
+        assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
 async def test_exports_follow_the_filters(api):
     response, body = await download(api, f"/reports/export/complaints.csv?{WEEK}&category=withdrawals&level=3")
     assert response.status == 200
