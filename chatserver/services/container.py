@@ -48,9 +48,8 @@ class Services:
 
 async def build_services(settings: Settings, secret_key: str, clock: Clock = system_clock) -> Services:
     """Open and migrate the database, rebuild live state, and wire the services (the app starts the workers)."""
-    db = Database(settings.db, settings.db_synchronous)
-    await db.open()
-    await db.migrate()
+    db = Database(settings.db, settings.db_synchronous, settings.db_busy_timeout)
+    await db.prepare()  # DatabaseUnusable when the file cannot be opened, migrated or written
     bus = EventBus()
     dispatcher = Dispatcher(db, bus, clock, queue_timeout=settings.queue_timeout, agent_grace=settings.agent_grace)
     complaint_service = ComplaintService(

@@ -14,6 +14,9 @@ from chatserver.transport import cookies
 from chatserver.transport.http.security import cookie_secure, current_user, require_user
 
 
+NO_STORE = {"Cache-Control": "no-store"}  # a cached answer would hide a change of health
+
+
 def render(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
     html = request.app[keys.TEMPLATES].get_template(template).render(**context)
     return web.Response(text=html, content_type="text/html", status=status)
@@ -100,10 +103,12 @@ async def monitor(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    healthy = await request.app[keys.SERVICES].db.healthy()
-    if healthy:
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "unavailable", "reason": "storage"}, status=503)
+    """Green while the database takes writes; finds out by itself when a fault begins or ends."""
+    report = await request.app[keys.SERVICES].db.health()
+    if report.ok:
+        return web.json_response({"status": "ok"}, headers=NO_STORE)
+    body = {"status": "unavailable", "reason": "storage", "detail": report.problem}
+    return web.json_response(body, status=503, headers=NO_STORE)
 
 
 async def index(request: web.Request) -> web.Response:
