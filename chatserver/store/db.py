@@ -98,7 +98,7 @@ class Database:
         except sqlite3.Error as exc:
             # an open connection's thread would keep the process from ever exiting
             await self.close()
-            raise DatabaseUnusable(f"cannot open the database {self.path}: {faults.describe(exc)}") from exc
+            raise DatabaseUnusable(f"cannot open the database {self.path}: {self._why(faults.describe(exc))}") from exc
 
     async def prepare(self) -> list[str]:
         """Open, migrate, and make sure the file takes writes: what a server needs before it starts.
@@ -220,7 +220,7 @@ class Database:
             await self.probe()
         except Unavailable:
             report = self._health.report()
-            raise DatabaseUnusable(f"cannot write to the database {self.path}: {report.message}") from None
+            raise DatabaseUnusable(f"cannot write to the database {self.path}: {self._why(report.message or '')}") from None
 
     async def health(self) -> Report:
         """Whether the database takes writes: what the last write met, or a probe when that is stale."""
@@ -240,6 +240,12 @@ class Database:
     async def _probe_quietly(self) -> None:
         with contextlib.suppress(Unavailable):
             await self.probe(min(PROBE_WAIT, self.busy_timeout))
+
+    def _why(self, message: str) -> str:
+        """SQLite's words, and the likely cause when they do not name it (a full disk often shows as
+        an I/O error on the -shm file)."""
+        low = self._short_of_space()
+        return f"{message}; {low.message}, the disk is full" if low is not None else message
 
     def _short_of_space(self) -> Report | None:
         if self.path == ":memory:" or self.path.startswith("file:"):
@@ -286,7 +292,7 @@ class Database:
                         raise
                 applied.append(name)
         except sqlite3.Error as exc:
-            raise DatabaseUnusable(f"cannot migrate the database {self.path} ({step}): {faults.describe(exc)}") from exc
+            raise DatabaseUnusable(f"cannot migrate the database {self.path} ({step}): {self._why(faults.describe(exc))}") from exc
         return applied
 
 
