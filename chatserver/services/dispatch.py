@@ -164,7 +164,9 @@ class Dispatcher:
         async with self._lock:
             self.conversations[live.id] = live
             self._queue_add(live)
-            self._schedule_deadline(live)
+            # both stamps come from one reading of the clock when the chat was stored
+            wait = (live.deadline - live.queued_at).total_seconds() if live.deadline and live.queued_at else None
+            self._schedule_deadline(live, wait)
         await self.drain()
         info = self.queue_info(live.id)
         if info is not None:
@@ -330,7 +332,7 @@ class Dispatcher:
             live.priority, live.deadline = routing.PRIORITY_RETURNED, deadline
             live.wait_explained = False
             self._queue_add(live)
-            self._schedule_deadline(live)
+            self._schedule_deadline(live, (deadline - now).total_seconds())
         await self.bus.publish(
             ev.CONVERSATION_UNASSIGNED,
             conversation_id=live.id,
@@ -577,11 +579,16 @@ class Dispatcher:
         if not task.cancelled() and task.exception():
             log.error("timer task failed", exc_info=task.exception())
 
-    def _schedule_deadline(self, live: LiveConversation) -> None:
+    def _schedule_deadline(self, live: LiveConversation, wait: float | None = None) -> None:
+        """Arm the deadline timer. While the process runs a deadline is `wait` seconds on the loop's
+        monotonic clock, so a step of the wall clock (read again here, after an await) cannot move it;
+        only a timer rebuilt at start-up counts from the stored wall-clock time, the only one there is."""
         self._cancel_deadline(live.id)
         if live.deadline is None or self._stopping:
             return
-        delay = max(0.0, (live.deadline - self.clock()).total_seconds())
+        if wait is None:
+            wait = (live.deadline - self.clock()).total_seconds()
+        delay = max(0.0, wait)
         loop = asyncio.get_running_loop()
         self._deadline_timers[live.id] = loop.call_later(delay, lambda: self._spawn(self._deadline_passed(live.id)))
 
