@@ -77,6 +77,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._queued_writes = 0  # writes waiting for the lock
         self._busy_ms: int | None = None  # the writer connection's busy_timeout right now
         self._health = StorageHealth()
         self._probing: asyncio.Future[None] | None = None
@@ -132,11 +133,17 @@ class Database:
         process's other writes first, then for SQLite's lock (another process may hold it)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        try:
-            async with asyncio.timeout(wait):
-                await self._write_lock.acquire()
-        except TimeoutError:
-            raise self._refused(faults.LOCKED, f"no turn to write within {wait:g} s: earlier writes are stuck") from None
+        if self._write_lock.locked() or self._queued_writes:
+            self._queued_writes += 1
+            try:
+                async with asyncio.timeout(wait):
+                    await self._write_lock.acquire()
+            except TimeoutError:
+                raise self._refused(faults.LOCKED, f"no turn to write within {wait:g} s: earlier writes are stuck") from None
+            finally:
+                self._queued_writes -= 1
+        else:
+            await self._write_lock.acquire()  # free and nobody queued: taken at once, no timer to arm
         try:
             await self._limit_busy_wait(deadline - loop.time())
             yield self.writer
