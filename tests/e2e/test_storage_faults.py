@@ -598,6 +598,12 @@ async def test_a_corrupt_table_answers_unavailable_never_internal_and_health_sta
         await asyncio.sleep(1.5)  # longer than the probe interval: a probe elsewhere must not clear it
     check = run_cli("check", "--db", str(server.db))
     assert check.returncode == 1 and "database disk image is malformed" in check.stderr, check
+    # a backup of the damaged file is refused, with nothing left behind, and the server is untouched
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    backup = run_cli("backup", str(copies / "copy.db"), "--db", str(server.db))
+    assert backup.returncode == 1 and "malformed" in backup.stderr and "Traceback" not in backup.stderr, backup
+    assert list(copies.iterdir()) == []
 
     stderr = server.stderr()
     assert "storage failure (corrupt): database disk image is malformed" in stderr
