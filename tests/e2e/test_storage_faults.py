@@ -13,23 +13,15 @@ full (the database lives on a size-limited tmpfs the test fills up); the databas
   `/healthz` turns green by itself, and the work that fell due during the fault happens once: the
   queue deadline closes the waiting chat as a complaint, the SLA warning fires and is e-mailed,
   and the webhook for the new complaint is delivered.
-
-Also: `chatserver serve` refuses to start on a database it cannot write or read, and a corrupt
-table answers `unavailable` (never `internal`) while the rest of the server keeps working.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
-import signal
-import sqlite3
-import subprocess
 import time
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator, Protocol
+from typing import Any, AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -39,6 +31,7 @@ from chatserver.store.backup import integrity_problems, sequence_problems
 from tests import peers
 from tests.peers import CAST_PASSWORD, Peer, client_id
 from tests.procs import ServerProcess, ServerProcesses, run_cli
+from tests.faults import Fault, FullDisk, HeldWriteLock, ImmutableFile, ImmutableFlags, health_of, read_db, unavailable
 from tests.smtp import SmtpServer, smtp_server
 from tests.webhook_receiver import Receiver, webhook_receiver
 
@@ -51,134 +44,6 @@ ACK_TIMEOUT = 3 * BUSY_TIMEOUT
 QUEUE_TIMEOUT = 8.0  # Dave's chat waits this long; its deadline falls inside the fault
 WARN_AFTER = 8.0  # seconds after Frank's complaint is filed that its SLA warning falls due
 RESPONSE_HOURS = 24  # the "other" category's first-response target
-TMPFS_SIZE = "16m"
-
-
-# -- the faults ---------------------------------------------------------------------------------------
-
-
-class Fault(Protocol):
-    detail: str  # what /healthz says while it lasts
-
-    def inject(self) -> None: ...
-
-    def clear(self) -> None: ...
-
-
-class HeldWriteLock:
-    """Another process (this test) holds a write transaction on the file for as long as it likes."""
-
-    detail = "locked"
-
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection | None = None
-
-    def inject(self) -> None:
-        self.conn = sqlite3.connect(self.db, isolation_level=None, timeout=10)
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def clear(self) -> None:
-        if self.conn is not None:
-            self.conn.execute("ROLLBACK")
-            self.conn.close()
-            self.conn = None
-
-
-class FullDisk:
-    """A filler file takes every free byte of the small file system that holds the database."""
-
-    detail = "disk_full"
-
-    def __init__(self, mount: Path) -> None:
-        self.filler = mount / "filler"
-
-    def inject(self) -> None:
-        fill_up(self.filler)
-
-    def clear(self) -> None:
-        self.filler.unlink(missing_ok=True)
-
-
-class ImmutableFile:
-    """`chattr +i` on the database and its WAL: the running server's writes fail with EPERM."""
-
-    detail = "io_error"
-
-    def __init__(self, db: Path, flags: "ImmutableFlags") -> None:
-        self.paths = [db, Path(f"{db}-wal")]
-        self.flags = flags
-
-    def inject(self) -> None:
-        for path in self.paths:
-            self.flags.set(path)
-
-    def clear(self) -> None:
-        self.flags.clear_all()
-
-
-def fill_up(path: Path) -> None:
-    """Write until the file system says ENOSPC, in smaller and smaller pieces, down to single bytes."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        for size in (1 << 20, 1 << 16, 1 << 12, 1):
-            chunk = b"\0" * size
-            try:
-                while True:
-                    os.write(fd, chunk)
-            except OSError as exc:
-                if exc.errno != 28:  # ENOSPC
-                    raise
-    finally:
-        os.close(fd)
-
-
-class ImmutableFlags:
-    """Files made immutable by a test; teardown always clears the flag (or pytest could not delete them)."""
-
-    def __init__(self) -> None:
-        self.paths: list[Path] = []
-
-    def set(self, path: Path) -> None:
-        subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
-        self.paths.append(path)
-
-    def clear_all(self) -> None:
-        for path in self.paths:
-            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
-        self.paths.clear()
-
-
-@pytest.fixture
-def immutable(tmp_path: Path) -> Iterator[ImmutableFlags]:
-    probe = tmp_path / "chattr-probe"
-    probe.write_text("x")
-    done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"chattr +i is not supported here: {done.stderr.strip()}")
-    subprocess.run(["chattr", "-i", str(probe)], check=True)
-    flags = ImmutableFlags()
-    try:
-        yield flags
-    finally:
-        flags.clear_all()
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A tmpfs of TMPFS_SIZE mounted for this test only."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE},mode=0700", "tmpfs", str(mount)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 # -- the world before the fault -----------------------------------------------------------------------
@@ -298,12 +163,6 @@ class World:
                 return response.status, await response.json()
 
 
-async def health(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=ACK_TIMEOUT)) as http:
-        async with http.get(f"{url}/healthz") as response:
-            return response.status, await response.json()
-
-
 async def wait_until(check: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -314,20 +173,6 @@ async def wait_until(check: Any, timeout: float, what: str) -> Any:
             return result
         assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
         await asyncio.sleep(0.1)
-
-
-@contextlib.contextmanager
-def read_db(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only look at the file beside the running server (WAL lets a reader in during every fault)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def unavailable(ack: Any) -> bool:
-    return isinstance(ack, dict) and ack.get("ok") is False and ack["error"]["code"] == "unavailable"
 
 
 # -- the scenario every fault goes through ------------------------------------------------------------
@@ -360,7 +205,7 @@ async def survive(fault: Fault, world: World, smtp: SmtpServer, receiver: Receiv
         history = await world.call(world.alice, "history", {"conversation_id": world.chat, "after_seq": 0})
         assert history["ok"] and lost_id not in {m["client_id"] for m in history["messages"]}, history
 
-        status, body = await health(server.url)
+        status, body = await health_of(server.url)
         assert (status, body) == (503, {"status": "unavailable", "reason": "storage", "detail": fault.detail}), (status, body)
 
         # `chatserver backup` beside the faulty server either works or says why, and leaves nothing behind
@@ -376,7 +221,7 @@ async def survive(fault: Fault, world: World, smtp: SmtpServer, receiver: Receiv
 
         # the queue deadline and the SLA warning fall due while the fault lasts
         await asyncio.sleep(max(0.0, max(world.dave_deadline, world.warning_due) + 2.5 - time.monotonic()))
-        status, body = await health(server.url)
+        status, body = await health_of(server.url)
         assert status == 503, "health turned green while the fault lasts"
         with read_db(server.db) as conn:
             assert conn.execute("SELECT COUNT(*) FROM messages WHERE client_id = ?", (lost_id,)).fetchone()[0] == 0
@@ -442,7 +287,7 @@ async def survive(fault: Fault, world: World, smtp: SmtpServer, receiver: Receiv
 
 
 async def _is_green(url: str) -> bool:
-    status, body = await health(url)
+    status, body = await health_of(url)
     if status == 200:
         assert body == {"status": "ok"}, body
     return status == 200
@@ -482,130 +327,15 @@ async def test_a_write_lock_held_by_another_process_answers_unavailable_turns_he
 
 
 async def test_a_full_disk_answers_unavailable_turns_health_red_and_recovers_without_restart(
-    procs: ServerProcesses, small_disk: Path, tmp_path: Path, smtp: SmtpServer, receiver: Receiver, closing: list[Peer]
+    small_disk: Path, procs: ServerProcesses, tmp_path: Path, smtp: SmtpServer, receiver: Receiver, closing: list[Peer]
 ) -> None:
+    # (the disk before the processes: they are stopped first at teardown, then it is unmounted)
     world = await started_world(procs, small_disk / "chat.db", smtp, receiver, closing)
     await survive(FullDisk(small_disk), world, smtp, receiver, small_disk)
 
 
 async def test_an_immutable_database_file_answers_unavailable_turns_health_red_and_recovers_without_restart(
-    procs: ServerProcesses, immutable: ImmutableFlags, tmp_path: Path, smtp: SmtpServer, receiver: Receiver, closing: list[Peer]
+    immutable: ImmutableFlags, procs: ServerProcesses, tmp_path: Path, smtp: SmtpServer, receiver: Receiver, closing: list[Peer]
 ) -> None:
     world = await started_world(procs, tmp_path / "chat.db", smtp, receiver, closing)
     await survive(ImmutableFile(world.server.db, immutable), world, smtp, receiver, tmp_path)  # type: ignore[arg-type]
-
-
-# -- a database that cannot be used at start-up --------------------------------------------------------
-
-
-async def wait_exit(server: ServerProcess, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    assert server.proc is not None
-    while server.proc.poll() is None:
-        assert time.monotonic() < deadline, f"{server.name} still runs after {timeout}s\n{server.output()}"
-        await asyncio.sleep(0.05)
-    return server.proc.returncode
-
-
-@pytest.mark.parametrize(
-    "cause, says",
-    [
-        ("read_only", r"cannot write to the database {db}: attempt to write a readonly database \(SQLITE_READONLY\)"),
-        # SQLite words it as an I/O error on its -shm file; the line adds the cause
-        ("disk_full", r"cannot (open|write to) the database {db}: .*\(SQLITE_\w+\); 0 bytes free on the database's file system, the disk is full"),
-        ("locked", r"cannot write to the database {db}: database is locked \(SQLITE_BUSY\)"),
-        ("not_a_database", r"cannot open the database {db}: file is not a database \(SQLITE_NOTADB\)"),
-    ],
-)
-async def test_serve_refuses_to_start_on_a_database_it_cannot_use_and_says_why_in_one_line(
-    cause: str, says: str, request: pytest.FixtureRequest, procs: ServerProcesses, tmp_path: Path
-) -> None:
-    folder = request.getfixturevalue("small_disk") if cause == "disk_full" else tmp_path
-    db = folder / "chat.db"
-    held: HeldWriteLock | None = None
-    if cause == "not_a_database":
-        db.write_bytes(b"this is a spreadsheet, not a database\n" * 200)
-    else:
-        migrated = run_cli("migrate", "--db", str(db))
-        assert migrated.returncode == 0, migrated
-    if cause == "read_only":
-        request.getfixturevalue("immutable").set(db)
-    elif cause == "disk_full":
-        fill_up(folder / "filler")
-    elif cause == "locked":
-        held = HeldWriteLock(db)
-        held.inject()
-
-    server = procs.server(db=db, env={"CHATSERVER_SECRET_KEY": SECRET, "CHATSERVER_DB_BUSY_TIMEOUT": str(BUSY_TIMEOUT)})
-    try:
-        server.spawn()
-        code = await wait_exit(server)
-    finally:
-        if held is not None:
-            held.clear()
-    stderr = server.stderr()
-    assert code == 1, server.output()
-    assert [line for line in stderr.splitlines() if re.fullmatch(f"chatserver: {says.format(db=re.escape(str(db)))}", line)], stderr
-    assert "Traceback" not in stderr, stderr
-    assert "listening" not in server.stdout()
-
-
-# -- a corrupt table while the server runs -------------------------------------------------------------
-
-
-def corrupt_table(db: Path, table: str) -> None:
-    """Overwrite the table's root page with bytes no b-tree page starts with (the file is at rest)."""
-    with sqlite3.connect(db) as conn:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
-    conn.close()
-    assert not Path(f"{db}-wal").exists(), "the WAL must be checkpointed into the file first"
-    with open(db, "r+b") as file:
-        file.seek((root - 1) * page_size)
-        file.write(b"\xff" * page_size)
-
-
-async def test_a_corrupt_table_answers_unavailable_never_internal_and_health_stays_red_until_a_restart(
-    procs: ServerProcesses, tmp_path: Path, closing: list[Peer]
-) -> None:
-    server = procs.server(db=tmp_path / "chat.db", env={"CHATSERVER_SECRET_KEY": SECRET, "CHATSERVER_SLA_SWEEP_SECONDS": "0.5"})
-    await server.start()
-    alice = await peers.customer(server.url)
-    closing.append(alice)
-    token = alice.received("session")[0]["token"]
-    started = await alice.call("chat:start", {"body": "my withdrawal is late", "name": "Alice"})
-    assert started["ok"], started
-    chat = started["conversation"]["id"]
-    await alice.close()
-    assert await server.stop(signal.SIGTERM) == 0  # a clean stop leaves everything in the main file
-    corrupt_table(server.db, "messages")  # type: ignore[arg-type]
-
-    await server.start()  # nothing read at start-up touches the messages
-    alice = await peers.customer(server.url, token=token)
-    closing.append(alice)
-    assert alice.received("session")[0]["conversation"]["id"] == chat
-    history = await alice.call("history", {"conversation_id": chat, "after_seq": 0})
-    assert unavailable(history), history
-    sent = await alice.call("message:send", {"conversation_id": chat, "client_id": client_id(), "body": "hello?"})
-    assert unavailable(sent), sent
-
-    # the rest of the server still works, but health says the storage needs someone, and keeps saying it
-    filed = await alice.call("complaint:submit", {"category": "other", "subject": "Chat broken", "body": "It does not load"})
-    assert filed["ok"], filed
-    for _ in range(2):
-        status, body = await health(server.url)
-        assert (status, body) == (503, {"status": "unavailable", "reason": "storage", "detail": "corrupt"})
-        await asyncio.sleep(1.5)  # longer than the probe interval: a probe elsewhere must not clear it
-    check = run_cli("check", "--db", str(server.db))
-    assert check.returncode == 1 and "database disk image is malformed" in check.stderr, check
-    # a backup of the damaged file is refused, with nothing left behind, and the server is untouched
-    copies = tmp_path / "copies"
-    copies.mkdir()
-    backup = run_cli("backup", str(copies / "copy.db"), "--db", str(server.db))
-    assert backup.returncode == 1 and "malformed" in backup.stderr and "Traceback" not in backup.stderr, backup
-    assert list(copies.iterdir()) == []
-
-    stderr = server.stderr()
-    assert "storage failure (corrupt): database disk image is malformed" in stderr
-    assert "Traceback" not in stderr and "handler for" not in stderr, stderr[-6000:]
-    assert server.running()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
@@ -19,6 +19,7 @@ from chatserver.services.events import COMPLAINT_CREATED, EventBus
 from chatserver.store import outbox
 from chatserver.store.db import Database
 from tests.conftest import eventually
+from tests.faults import HeldWriteLock
 from tests.procs import free_port
 from tests.smtp import SmtpServer, smtp_server
 from tests.clock import FakeClock
@@ -369,8 +370,8 @@ async def test_a_notice_that_cannot_be_marked_sent_during_a_storage_fault_is_not
     await db.migrate()
     notice = await enqueue(db, clock)
     # another connection holds the write lock: the notice goes out, but cannot be marked sent
-    lock = sqlite3.connect(path, isolation_level=None, timeout=5)
-    lock.execute("BEGIN IMMEDIATE")
+    lock = HeldWriteLock(Path(path))
+    lock.inject()
     worker = MailWorker(db, settings_for(smtp), clock, poll_seconds=0.2)
     worker.start()
     try:
@@ -378,12 +379,12 @@ async def test_a_notice_that_cannot_be_marked_sent_during_a_storage_fault_is_not
         await asyncio.sleep(3)  # many polls while the fault lasts: none of them sends it again
         assert len(smtp.inbox.messages) == 1
         assert (await row(db, notice))["state"] == "pending"
-        lock.execute("ROLLBACK")
+        lock.clear()
         await eventually(lambda: _all_sent(db, [notice]))
         # at least once: the one repeat of the delivery the fault cut short, and no more
         assert len(smtp.inbox.messages) == 2
         assert len({m.message["Message-ID"] for m in smtp.inbox.messages}) == 1
     finally:
-        lock.close()
+        lock.clear()
         await worker.stop()
         await db.close()

@@ -7,7 +7,6 @@ Cast: agent bob (one seat); customers alice and dave.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Iterator
@@ -20,33 +19,24 @@ from chatserver.services import events as ev
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services, build_services, close_services
 from tests.clock import FakeClock
+from tests.faults import HeldWriteLock
 from tests.conftest import eventually
 
 BUSY = 0.3  # db_busy_timeout: each refused write waits this long
 WRITERS = 10
 
 
-class Lock:
-    """Another connection's write transaction on the same file, held until released."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.conn: sqlite3.Connection | None = None
-
+class Lock(HeldWriteLock):
     def take(self) -> None:
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=5)
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.inject()
 
     def release(self) -> None:
-        if self.conn is not None:
-            self.conn.execute("ROLLBACK")
-            self.conn.close()
-            self.conn = None
+        self.clear()
 
 
 @pytest.fixture
 def lock(tmp_path: Path) -> Iterator[Lock]:
-    held = Lock(str(tmp_path / "faults.db"))
+    held = Lock(tmp_path / "faults.db")
     yield held
     held.release()
 
