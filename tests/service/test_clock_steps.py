@@ -5,7 +5,7 @@ a warning or a breach until the clock reaches it again, but never repeat or lose
 deadlines are timers on the event loop's monotonic clock while the process runs: a step of the wall
 clock neither fires one early nor holds it back; only a start-up re-arms them from the stored time.
 
-Cast: agent bob (every category); customers alice and dave.
+Cast: agent bob (every category) and customers made as needed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.clock import FakeClock
 from tests.conftest import eventually
 
 NIGHT = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)
-QUEUE_TIMEOUT = 0.8  # real seconds
+QUEUE_TIMEOUT = 1.5  # real seconds
 
 
 @pytest.fixture
@@ -173,9 +173,9 @@ async def test_a_queue_deadline_keeps_real_time_whatever_the_wall_clock_does_and
     queued_at = loop.time()
 
     clock.advance(hours=-1)  # stepped back: the deadline must not wait an hour longer...
-    await asyncio.sleep(QUEUE_TIMEOUT / 3)
+    await asyncio.sleep(0.25)
     clock.advance(hours=2)  # ...and stepped forward past it: it must not fire early either
-    await asyncio.sleep(QUEUE_TIMEOUT / 3)
+    await asyncio.sleep(0.25)
     assert services.dispatcher.conversation(chat) is not None, "the deadline fired before the customer waited it out"
     assert loop.time() - queued_at < QUEUE_TIMEOUT  # (the check above ran in time to mean something)
 
@@ -183,7 +183,7 @@ async def test_a_queue_deadline_keeps_real_time_whatever_the_wall_clock_does_and
     assert loop.time() - queued_at >= QUEUE_TIMEOUT
     for step in (-1, 1, -1):
         clock.advance(hours=step)
-        await asyncio.sleep(QUEUE_TIMEOUT / 2)
+        await asyncio.sleep(0.5)
     assert await closes(services, chat) == 1
     complaints = await services.db.fetch("SELECT source FROM complaints WHERE conversation_id = ?", (chat,))
     assert complaints == [{"source": "chat_unanswered"}]
