@@ -31,6 +31,7 @@ from chatserver.store.backup import integrity_problems, sequence_problems
 from tests import peers
 from tests.peers import CAST_PASSWORD, Peer, client_id
 from tests.procs import ServerProcess, ServerProcesses, run_cli
+from tests.admin_steps import CSRF, Browserless, text_of
 from tests.faults import Fault, FullDisk, HeldWriteLock, ImmutableFile, ImmutableFlags, health_of, read_db, unavailable
 from tests.smtp import SmtpServer, smtp_server
 from tests.webhook_receiver import Receiver, webhook_receiver
@@ -148,6 +149,29 @@ class World:
         self.frank_reference = filed["complaint"]["reference"]
 
         self.eve = await self.customer()  # connected now; starts her chat during the fault
+        self.ada = await Browserless.login(self.server.url, "ada@example.test")  # signed in to admin
+        self.closing.append(self.ada)  # type: ignore[arg-type]  # closed like the peers
+        self.ada_token = await self.ada.csrf("/admin/faq")
+
+    async def faq(self, question: str) -> int:
+        """Ada saves an FAQ article through the admin form."""
+        status, _, _ = await self.ada.post(
+            "/admin/faq", {"locale": "en", "category": "", "position": "1", "question": question,
+                           "answer": "Within three working days.", "active": "on"}, csrf=self.ada_token,
+        )
+        return status
+
+    async def login_status(self, email: str) -> tuple[int, str]:
+        """Signing in writes a session: (status, the page's words)."""
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.get(f"{self.server.url}/login") as page:
+                token = CSRF.search(await page.text()).group(1)  # type: ignore[union-attr]
+            async with http.post(
+                f"{self.server.url}/login", data={"email": email, "password": CAST_PASSWORD, "csrf_token": token},
+                allow_redirects=False,
+            ) as response:
+                return response.status, text_of(await response.text())
 
     async def send(self, peer: Peer, cid: str, body: str) -> Any:
         return await self.call(peer, "message:send", {"conversation_id": self.chat, "client_id": cid, "body": body})
@@ -198,6 +222,11 @@ async def survive(fault: Fault, world: World, smtp: SmtpServer, receiver: Receiv
         with pytest.raises(socketio.exceptions.ConnectionError):
             await newcomer.connect()
         assert newcomer.refusal["data"]["code"] == "unavailable", newcomer.refusal
+
+        # the console's pages: an admin form and signing in answer 503 and say to try again, not 500
+        assert await world.faq("When does my withdrawal arrive?") == 503
+        status, page = await world.login_status("bob@example.test")
+        assert status == 503 and "try again" in page, (status, page[:300])
 
         # reading still works: the history answers, without the refused message
         history = await world.call(world.alice, "history", {"conversation_id": world.chat, "after_seq": 0})
@@ -257,6 +286,8 @@ async def survive(fault: Fault, world: World, smtp: SmtpServer, receiver: Receiv
     assert started["ok"], started
     api_status, api_body = await world.api_complaint("Logged after the fault")
     assert api_status == 201, (api_status, api_body)
+    assert await world.faq("When does my withdrawal arrive?") == 303
+    assert (await world.login_status("bob@example.test"))[0] == 303
     await (await world.customer()).close()
 
     await asyncio.sleep(1.5)  # a few more sweeps and deliveries: nothing fires a second time

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from chatserver import keys
-from chatserver.domain.errors import ChatError
+from chatserver.domain.errors import HTTP_STATUS, ChatError
 from chatserver.transport import cookies
 from chatserver.transport.http.security import cookie_secure, current_user, require_user
 
@@ -63,8 +63,8 @@ async def login_post(request: web.Request) -> web.Response:
         return await login_page(request, "Too many attempts. Wait a minute and try again.", status=429, email=email)
     try:
         user = await request.app[keys.SERVICES].auth.login(email, str(form.get("password", ""))[:1024])
-    except ChatError as exc:
-        return await login_page(request, exc.message, status=401, email=email)
+    except ChatError as exc:  # wrong credentials (401), or a storage fault while signing in (503)
+        return await login_page(request, exc.message, status=HTTP_STATUS.get(exc.code, 401), email=email)
     assert user.session_id is not None
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", "")) or None))
     response.set_cookie(
