@@ -26,6 +26,7 @@ from chatserver.transport.http.pages import setup_routes
 from chatserver.transport.http.reports import setup_report_routes
 from chatserver.transport.http.security import security_headers
 from chatserver.transport.http.tracking import setup_tracking_routes
+from chatserver.transport.http.unavailable import storage_unavailable
 from chatserver.transport.http.widget import setup_widget_routes
 from chatserver.transport.monitor import MonitorNamespace
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
@@ -39,7 +40,7 @@ MAX_FRAME_BYTES = 64 * 1024
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
     connect_limits = ConnectLimits(settings.socket_connects_per_minute)
-    app = web.Application(middlewares=[security_headers, connect_limits.middleware()], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[security_headers, connect_limits.middleware(), storage_unavailable], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[keys.SECRET_KEY] = resolve_secret_key(settings)

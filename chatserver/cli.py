@@ -12,6 +12,7 @@ from typing import Sequence
 
 from chatserver.config import Settings, SettingsError, load_settings
 from chatserver.observability.logging import configure_logging
+from chatserver.store.db import DatabaseUnusable
 
 
 def _common(parser: argparse.ArgumentParser, *, network: bool = True) -> None:
@@ -74,6 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"chatserver: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        return _run(args, settings)
+    except DatabaseUnusable as exc:
+        # nothing can be stored: say why and exit, so the service manager (or person) sees it at once
+        print(f"chatserver: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "backup":

@@ -63,6 +63,9 @@ class Settings:
     mail_from: str = "Support <support@localhost>"
     # NORMAL survives a process crash (SIGKILL); FULL also survives power loss at ~1 fsync per message
     db_synchronous: str = "NORMAL"
+    # seconds a write may wait for the database's write lock (behind this process's other writes,
+    # then behind another process holding it) before it is answered `unavailable`
+    db_busy_timeout: float = 5.0
     cookie_secure: bool = False
     log_level: str = "info"
     # "text" for people, "json" for log shippers: one JSON object per line, access log included
@@ -163,6 +166,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'smtp_security' must be starttls, tls or none")
     if min(settings.sla_warning_hours, settings.complaint_autoclose_days) < 0 or settings.sla_sweep_seconds <= 0:
         raise SettingsError("settings 'sla_warning_hours' and 'complaint_autoclose_days' must not be negative, 'sla_sweep_seconds' must be positive")
+    if not 0 < settings.db_busy_timeout <= 600:
+        raise SettingsError("setting 'db_busy_timeout' must be more than 0 and at most 600 seconds")
     if settings.max_message_chars < 1:
         raise SettingsError("setting 'max_message_chars' must be positive")
     if settings.log_format not in {"text", "json"}:

@@ -4,6 +4,10 @@ that new rows wait, until the next retry falls due, or `poll_seconds` at most.
 One task per process; rows are not leased, so one process per database. Subclasses say what a pass
 delivers and when their next retry is due; stop() lets the delivery in flight finish for a moment,
 then cancels it (it stays pending and goes again at the next start).
+
+A pass runs only while the database takes writes: a delivery that cannot be recorded as done would be
+sent again at every pass for as long as a storage fault lasts. A fault that begins in the middle of a
+pass costs one repeat of that delivery, after the fault (at least once, as always).
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import logging
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
+from chatserver.domain.errors import Unavailable
 from chatserver.domain.models import parse_iso
+from chatserver.store.db import Database
 
 Clock = Callable[[], datetime]
 
 # a retry due "now" still waits this long, so a burst of failures cannot spin the loop
 MIN_IDLE_SECONDS = 0.05
+# how soon to look again while the database refuses writes
+STORAGE_RETRY_SECONDS = 2.0
 
 
 def retry_delay(backoff: Sequence[timedelta], attempts: int) -> timedelta | None:
@@ -30,13 +38,15 @@ def retry_delay(backoff: Sequence[timedelta], attempts: int) -> timedelta | None
 class DeliveryLoop:
     task_name = "delivery"
 
-    def __init__(self, clock: Clock, *, poll_seconds: float, log: logging.Logger) -> None:
+    def __init__(self, db: Database, clock: Clock, *, poll_seconds: float, log: logging.Logger) -> None:
+        self.db = db
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.log = log
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._paused = False  # by a storage fault: said once in the log, and once when it is over
 
     # -- what a subclass provides -------------------------------------------------------------------
 
@@ -87,10 +97,20 @@ class DeliveryLoop:
         while not self._stopping:
             self._wake.clear()
             try:
+                if not await self.db.healthy():
+                    raise Unavailable("the database does not take writes")
+                if self._paused:
+                    self._paused = False
+                    self.log.info("%s resumed", self.task_name)
                 await self.before_pass()
                 await self.deliver_due()
                 idle = await self._idle_seconds()
-            except Exception:  # the store may be unavailable for a while; not a reason to spin
+            except Unavailable:
+                if not self._paused:
+                    self._paused = True
+                    self.log.warning("%s paused while the database does not take writes", self.task_name)
+                idle = min(self.poll_seconds, STORAGE_RETRY_SECONDS)
+            except Exception:
                 self.log.exception("%s pass failed", self.task_name)
                 idle = self.poll_seconds
             if self._stopping:

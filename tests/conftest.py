@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -20,6 +20,7 @@ from chatserver.services.container import Services
 from tests.peers import CAST_PASSWORD
 
 if TYPE_CHECKING:
+    from tests.faults import ImmutableFlags
     from tests.procs import ServerProcesses
 
 CAST = [
@@ -92,6 +93,24 @@ async def procs(tmp_path: Path) -> AsyncIterator["ServerProcesses"]:
         yield group
     finally:
         group.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs for this test only (tests/faults.py); skips where mounting is not permitted."""
+    from tests.faults import mounted_tmpfs
+
+    with mounted_tmpfs(tmp_path / "small-disk") as mount:
+        yield mount
+
+
+@pytest.fixture
+def immutable(tmp_path: Path) -> Iterator["ImmutableFlags"]:
+    """Makes files immutable (chattr +i) and always clears the flag; skips where chattr cannot."""
+    from tests.faults import immutable_flags
+
+    with immutable_flags(tmp_path) as flags:
+        yield flags
 
 
 async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 5.0) -> None:

@@ -51,8 +51,7 @@ class MailWorker(DeliveryLoop):
         poll_seconds: float = 30.0,
         batch: int = 50,
     ) -> None:
-        super().__init__(clock, poll_seconds=poll_seconds, log=log)
-        self.db = db
+        super().__init__(db, clock, poll_seconds=poll_seconds, log=log)
         self.settings = settings
         self.transport = transport or transport_for(settings)
         self.batch = batch

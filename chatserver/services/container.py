@@ -48,54 +48,57 @@ class Services:
 
 async def build_services(settings: Settings, secret_key: str, clock: Clock = system_clock) -> Services:
     """Open and migrate the database, rebuild live state, and wire the services (the app starts the workers)."""
-    db = Database(settings.db, settings.db_synchronous)
-    await db.open()
-    await db.migrate()
-    bus = EventBus()
-    dispatcher = Dispatcher(db, bus, clock, queue_timeout=settings.queue_timeout, agent_grace=settings.agent_grace)
-    complaint_service = ComplaintService(
-        db, bus, clock, secret_key,
-        sla_warning_hours=settings.sla_warning_hours,
-        complaint_autoclose_days=settings.complaint_autoclose_days,
-        base_url=settings.base_url,
-    )
-    chats = ChatService(db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout)
-    auth = AuthService(db, bus, clock, settings.identity_secret)
-    runtime = RuntimeSettings(db, clock, settings, dispatcher=dispatcher, chats=chats, auth=auth)
-    await runtime.load()
-    webhook_worker = WebhookWorker(db, settings, clock)
-    webhooks = WebhookService(db, clock, allow_private=settings.webhook_allow_private, notify=webhook_worker.notify)
-    await webhooks.load()
-    services = Services(
-        settings=settings,
-        db=db,
-        bus=bus,
-        clock=clock,
-        auth=auth,
-        dispatcher=dispatcher,
-        complaints=complaint_service,
-        chats=chats,
-        monitor=MonitorService(
-            db, dispatcher, clock, warn_before=complaint_service.warn_before, queue_timeout=settings.queue_timeout
-        ),
-        supervision=SupervisionService(db, dispatcher, chats, complaint_service),
-        knowledge=KnowledgeService(db),
-        reports=ReportService(db, clock),
-        sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
-        mail=MailWorker(db, settings, clock),
-        runtime=runtime,
-        admin=Admin(UserAdmin(db, bus, clock, dispatcher), CatalogAdmin(db, clock), TokenAdmin(db, clock), runtime),
-        webhooks=webhooks,
-        webhook_worker=webhook_worker,
-    )
-    # every complaint change may have queued a notice; the app starts the worker
-    bus.subscribe(services.mail.on_event)
-    # chat and complaint events become webhook deliveries (only those: the message path stays free)
-    bus.subscribe(services.webhooks.on_event, BUS_EVENTS)
-    # the monitor notes agents' last messages and which of its figures went stale
-    bus.subscribe(services.monitor.on_event)
-    await dispatcher.load()
-    return services
+    db = Database(settings.db, settings.db_synchronous, settings.db_busy_timeout)
+    await db.prepare()  # DatabaseUnusable when the file cannot be opened, migrated or written
+    try:
+        bus = EventBus()
+        dispatcher = Dispatcher(db, bus, clock, queue_timeout=settings.queue_timeout, agent_grace=settings.agent_grace)
+        complaint_service = ComplaintService(
+            db, bus, clock, secret_key,
+            sla_warning_hours=settings.sla_warning_hours,
+            complaint_autoclose_days=settings.complaint_autoclose_days,
+            base_url=settings.base_url,
+        )
+        chats = ChatService(db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout)
+        auth = AuthService(db, bus, clock, settings.identity_secret)
+        runtime = RuntimeSettings(db, clock, settings, dispatcher=dispatcher, chats=chats, auth=auth)
+        await runtime.load()
+        webhook_worker = WebhookWorker(db, settings, clock)
+        webhooks = WebhookService(db, clock, allow_private=settings.webhook_allow_private, notify=webhook_worker.notify)
+        await webhooks.load()
+        services = Services(
+            settings=settings,
+            db=db,
+            bus=bus,
+            clock=clock,
+            auth=auth,
+            dispatcher=dispatcher,
+            complaints=complaint_service,
+            chats=chats,
+            monitor=MonitorService(
+                db, dispatcher, clock, warn_before=complaint_service.warn_before, queue_timeout=settings.queue_timeout
+            ),
+            supervision=SupervisionService(db, dispatcher, chats, complaint_service),
+            knowledge=KnowledgeService(db),
+            reports=ReportService(db, clock),
+            sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
+            mail=MailWorker(db, settings, clock),
+            runtime=runtime,
+            admin=Admin(UserAdmin(db, bus, clock, dispatcher), CatalogAdmin(db, clock), TokenAdmin(db, clock), runtime),
+            webhooks=webhooks,
+            webhook_worker=webhook_worker,
+        )
+        # every complaint change may have queued a notice; the app starts the worker
+        bus.subscribe(services.mail.on_event)
+        # chat and complaint events become webhook deliveries (only those: the message path stays free)
+        bus.subscribe(services.webhooks.on_event, BUS_EVENTS)
+        # the monitor notes agents' last messages and which of its figures went stale
+        bus.subscribe(services.monitor.on_event)
+        await dispatcher.load()
+        return services
+    except BaseException:
+        await db.close()  # its threads would keep the process alive
+        raise
 
 
 async def close_services(services: Services) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from chatserver.domain import routing
-from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from chatserver.domain.models import BusySeat, QueueEntry, SeatPool, iso, parse_iso
 from chatserver.services import events as ev
 from chatserver.services.clock import Clock
@@ -26,6 +26,13 @@ from chatserver.store.db import Database, Row
 log = logging.getLogger(__name__)
 
 ETA_STEP_SECONDS = 5  # estimates are rounded so that customers are not spammed with tiny changes
+# waits before trying again work that a timer or a drain could not store (the last one repeats):
+# a deadline or a grace period that ends during a storage fault still acts, once, when it is over
+STORAGE_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
+
+
+def storage_retry_delay(attempt: int) -> float:
+    return STORAGE_RETRY_SECONDS[min(attempt, len(STORAGE_RETRY_SECONDS) - 1)]
 
 
 WaitExpired = Callable[[str], Awaitable[None]]
@@ -59,6 +66,8 @@ class Dispatcher:
         self._last_sent: dict[str, tuple[int, int | None]] = {}
         self.on_wait_expired: WaitExpired | None = None
         self._stopping = False
+        self._drain_retry: asyncio.TimerHandle | None = None
+        self._drain_attempts = 0
 
     # -- start-up and shutdown --------------------------------------------------------------
 
@@ -87,8 +96,9 @@ class Dispatcher:
         """Stop all timers. Disconnects caused by our own shutdown must not start grace periods:
         after a restart `load()` gives every agent a fresh one."""
         self._stopping = True
-        for handle in [*self._deadline_timers.values(), *self._grace_timers.values()]:
+        for handle in [*self._deadline_timers.values(), *self._grace_timers.values(), *filter(None, [self._drain_retry])]:
             handle.cancel()
+        self._drain_retry = None
         self._deadline_timers.clear()
         self._grace_timers.clear()
         for task in self._tasks:
@@ -154,7 +164,9 @@ class Dispatcher:
         async with self._lock:
             self.conversations[live.id] = live
             self._queue_add(live)
-            self._schedule_deadline(live)
+            # both stamps come from one reading of the clock when the chat was stored
+            wait = (live.deadline - live.queued_at).total_seconds() if live.deadline and live.queued_at else None
+            self._schedule_deadline(live, wait)
         await self.drain()
         info = self.queue_info(live.id)
         if info is not None:
@@ -162,29 +174,52 @@ class Dispatcher:
         return info
 
     async def drain(self) -> None:
-        """Assign waiting chats, oldest and most urgent first, while eligible seats exist."""
+        """Assign waiting chats, oldest and most urgent first, while eligible seats exist.
+
+        Never fails for a storage fault: what its caller changed is already committed. What was
+        assigned before the fault is announced, and the rest is tried again a little later."""
         assigned: list[tuple[LiveConversation, LiveAgent]] = []
+        interrupted = False
         async with self._lock:
-            for _, conversation_id in list(self._queue):
-                if not any(routing.ineligibility(a.state(), _ANY) is None for a in self.agents.values()):
-                    break  # no free seat anywhere: stop early
-                live = self.conversations[conversation_id]
-                decision = routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()])
-                if decision.chosen_agent_id is None:
-                    await self._explain_wait(live, decision)
-                    continue
-                agent = self.agents[decision.chosen_agent_id]
-                if await self._assign(live, agent, decision):
-                    assigned.append((live, agent))
-            for _, conversation_id in list(self._queue):
-                live = self.conversations[conversation_id]
-                if not live.wait_explained:
-                    await self._explain_wait(live, routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()]))
+            try:
+                for _, conversation_id in list(self._queue):
+                    if not any(routing.ineligibility(a.state(), _ANY) is None for a in self.agents.values()):
+                        break  # no free seat anywhere: stop early
+                    live = self.conversations[conversation_id]
+                    decision = routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()])
+                    if decision.chosen_agent_id is None:
+                        await self._explain_wait(live, decision)
+                        continue
+                    agent = self.agents[decision.chosen_agent_id]
+                    if await self._assign(live, agent, decision):
+                        assigned.append((live, agent))
+                for _, conversation_id in list(self._queue):
+                    live = self.conversations[conversation_id]
+                    if not live.wait_explained:
+                        await self._explain_wait(live, routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()]))
+            except Unavailable:
+                interrupted = True
         for live, agent in assigned:
             await self._publish_assigned(live, agent)
         if assigned:
             await self._publish_agents({agent.id for _, agent in assigned})
         await self._publish_positions()
+        if interrupted:
+            self._drain_later()
+        else:
+            self._drain_attempts = 0
+
+    def _drain_later(self) -> None:
+        if self._drain_retry is not None or self._stopping:
+            return
+        delay = storage_retry_delay(self._drain_attempts)
+        self._drain_attempts += 1
+        log.warning("routing stopped by a storage failure; trying again in %g s", delay)
+        self._drain_retry = asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._drain_again()))
+
+    async def _drain_again(self) -> None:
+        self._drain_retry = None
+        await self.drain()
 
     async def _assign(self, live: LiveConversation, agent: LiveAgent, decision: routing.RoutingDecision | None) -> bool:
         now = self.clock()
@@ -297,7 +332,7 @@ class Dispatcher:
             live.priority, live.deadline = routing.PRIORITY_RETURNED, deadline
             live.wait_explained = False
             self._queue_add(live)
-            self._schedule_deadline(live)
+            self._schedule_deadline(live, (deadline - now).total_seconds())
         await self.bus.publish(
             ev.CONVERSATION_UNASSIGNED,
             conversation_id=live.id,
@@ -505,20 +540,30 @@ class Dispatcher:
         await self.drain()
         return agent.public()
 
-    async def _grace_expired(self, agent_id: str) -> None:
+    async def _grace_expired(self, agent_id: str, attempt: int = 0) -> None:
         self._grace_timers.pop(agent_id, None)
         agent = self.agents.get(agent_id)
         if agent is None or agent.sockets > 0:
             return
         log.info("agent %s did not return within the grace period", agent_id)
-        for conversation_id in list(agent.chats):
-            try:
-                await self.return_to_queue(conversation_id, "agent_disconnected", "system")
-            except Conflict:
-                pass
-        now = self.clock()
-        async with self.db.transaction() as tx:
-            await users.set_status(tx, agent_id, "offline", iso(now))  # type: ignore[arg-type]
+        try:
+            for conversation_id in list(agent.chats):
+                try:
+                    await self.return_to_queue(conversation_id, "agent_disconnected", "system")
+                except Conflict:
+                    pass
+            now = self.clock()
+            async with self.db.transaction() as tx:
+                await users.set_status(tx, agent_id, "offline", iso(now))  # type: ignore[arg-type]
+        except Unavailable:
+            # chats already handed back stay handed back; the rest goes when the storage is back
+            if not self._stopping:
+                delay = storage_retry_delay(attempt)
+                log.warning("agent %s's chats not all handed back (storage failure); trying again in %g s", agent_id, delay)
+                self._grace_timers[agent_id] = asyncio.get_running_loop().call_later(
+                    delay, lambda: self._spawn(self._grace_expired(agent_id, attempt + 1))
+                )
+            return
         agent.status, agent.status_since = "offline", now
         await self._publish_agents({agent_id})
 
@@ -534,11 +579,16 @@ class Dispatcher:
         if not task.cancelled() and task.exception():
             log.error("timer task failed", exc_info=task.exception())
 
-    def _schedule_deadline(self, live: LiveConversation) -> None:
+    def _schedule_deadline(self, live: LiveConversation, wait: float | None = None) -> None:
+        """Arm the deadline timer. While the process runs a deadline is `wait` seconds on the loop's
+        monotonic clock, so a step of the wall clock (read again here, after an await) cannot move it;
+        only a timer rebuilt at start-up counts from the stored wall-clock time, the only one there is."""
         self._cancel_deadline(live.id)
         if live.deadline is None or self._stopping:
             return
-        delay = max(0.0, (live.deadline - self.clock()).total_seconds())
+        if wait is None:
+            wait = (live.deadline - self.clock()).total_seconds()
+        delay = max(0.0, wait)
         loop = asyncio.get_running_loop()
         self._deadline_timers[live.id] = loop.call_later(delay, lambda: self._spawn(self._deadline_passed(live.id)))
 
@@ -547,12 +597,21 @@ class Dispatcher:
         if handle:
             handle.cancel()
 
-    async def _deadline_passed(self, conversation_id: str) -> None:
+    async def _deadline_passed(self, conversation_id: str, attempt: int = 0) -> None:
         self._deadline_timers.pop(conversation_id, None)
         live = self.conversations.get(conversation_id)
         if live is None or live.status != "queued" or self.on_wait_expired is None:
             return
-        await self.on_wait_expired(conversation_id)
+        try:
+            await self.on_wait_expired(conversation_id)
+        except Unavailable:
+            if self._stopping or conversation_id in self._deadline_timers:
+                return  # stopping, or queued again meanwhile with a deadline of its own
+            delay = storage_retry_delay(attempt)
+            log.warning("queue deadline of %s not acted on (storage failure); trying again in %g s", conversation_id, delay)
+            self._deadline_timers[conversation_id] = asyncio.get_running_loop().call_later(
+                delay, lambda: self._spawn(self._deadline_passed(conversation_id, attempt + 1))
+            )
 
     def _schedule_grace(self, agent_id: str) -> None:
         if agent_id in self._grace_timers or self._stopping:

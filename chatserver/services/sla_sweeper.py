@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chatserver.domain import sla
+from chatserver.domain.errors import Unavailable
 from chatserver.domain.models import iso, parse_iso
 from chatserver.services import complaint_changes as changes
 from chatserver.services import complaint_notices as notices
@@ -151,7 +152,10 @@ class SlaSweeper:
     async def _sweep_once(self) -> None:
         try:
             fired = await self.complaints.sweep()
-        except Exception:  # a failed sweep (storage fault) is retried at the next tick
+        except Unavailable:  # what is due stays due: the next tick fires it, once
+            log.warning("SLA sweep stopped by a storage failure; the next sweep tries again")
+            return
+        except Exception:
             log.exception("SLA sweep failed")
             return
         if fired:

@@ -1,10 +1,19 @@
-"""SQLite through aiosqlite: WAL, foreign keys, one writer behind a lock, numbered migrations."""
+"""SQLite through aiosqlite: WAL, foreign keys, one writer behind a lock, numbered migrations.
+
+Storage faults (store/faults.py) become `Unavailable` after a rollback, and every write's outcome
+feeds the health check (store/health.py). A write waits at most `busy_timeout` seconds in all, in
+this process's queue and then for SQLite's lock, so that writes queued behind one stuck write are
+answered within that time too instead of each waiting it out in turn.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
+import time
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any, AsyncIterator, Iterable, Sequence
@@ -12,15 +21,29 @@ from typing import Any, AsyncIterator, Iterable, Sequence
 import aiosqlite
 
 from chatserver.domain.errors import Unavailable
+from chatserver.store import faults
+from chatserver.store.health import Report, StorageHealth
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 
+# the health check's own write waits no longer than this for locks: a load balancer gives up early
+PROBE_WAIT = 1.0
+# below this much free space on the database's file system, health is red before writes fail
+MIN_FREE_BYTES = 1 << 20
+# SQLite's wait is shortened only for a write that already spent this long in our queue: setting it
+# costs a round trip to the connection's thread, which the message path should not pay
+BUSY_SLACK_MS = 250
 
-def _storage_failure(exc: sqlite3.Error) -> Unavailable:
-    log.error("storage failure: %s", exc)
-    return Unavailable("storage is unavailable right now; nothing was saved, try again")
+_PROBE = (
+    "INSERT INTO health_probe (id, probes) VALUES (1, 1)"
+    " ON CONFLICT (id) DO UPDATE SET probes = probes + 1 RETURNING probes"
+)
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be opened, migrated or written at start-up; the message says why."""
 
 
 class Tx:
@@ -47,31 +70,54 @@ class Tx:
 class Database:
     """A writer connection (all writes, serialized by a lock) and a reader connection."""
 
-    def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str, synchronous: str = "NORMAL", busy_timeout: float = 5.0) -> None:
         self.path = path
         self.synchronous = synchronous.upper()
+        self.busy_timeout = busy_timeout
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
-        self.last_failure: str | None = None
+        self._queued_writes = 0  # writes waiting for the lock
+        self._busy_ms: int | None = None  # the writer connection's busy_timeout right now
+        self._health = StorageHealth()
+        self._probing: asyncio.Future[None] | None = None
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         await conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
     async def open(self) -> None:
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
-        self._reader = await self._connect()
+        try:
+            self._writer = await self._connect()
+            self._busy_ms = int(self.busy_timeout * 1000)
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
+            self._reader = await self._connect()
+        except sqlite3.Error as exc:
+            # an open connection's thread would keep the process from ever exiting
+            await self.close()
+            raise DatabaseUnusable(f"cannot open the database {self.path}: {self._why(faults.describe(exc))}") from exc
+
+    async def prepare(self) -> list[str]:
+        """Open, migrate, and make sure the file takes writes: what a server needs before it starts.
+        Returns the migrations applied; DatabaseUnusable (with everything closed) when it cannot."""
+        await self.open()
+        try:
+            applied = await self.migrate()
+            await self.check_writable()
+        except BaseException:
+            await self.close()
+            raise
+        return applied
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
             if conn is not None:
-                await conn.close()
+                with contextlib.suppress(sqlite3.Error):
+                    await conn.close()
         self._reader = self._writer = None
 
     @property
@@ -79,86 +125,181 @@ class Database:
         assert self._writer is not None, "database is not open"
         return self._writer
 
+    # -- writing ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _write_slot(self, wait: float) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer connection for one write that may wait `wait` seconds in all: behind this
+        process's other writes first, then for SQLite's lock (another process may hold it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        if self._write_lock.locked() or self._queued_writes:
+            self._queued_writes += 1
+            try:
+                async with asyncio.timeout(wait):
+                    await self._write_lock.acquire()
+            except TimeoutError:
+                raise self._refused(faults.LOCKED, f"no turn to write within {wait:g} s: earlier writes are stuck") from None
+            finally:
+                self._queued_writes -= 1
+        else:
+            await self._write_lock.acquire()  # free and nobody queued: taken at once, no timer to arm
+        try:
+            await self._limit_busy_wait(deadline - loop.time())
+            yield self.writer
+        finally:
+            self._write_lock.release()
+
+    async def _limit_busy_wait(self, seconds: float) -> None:
+        ms = max(0, int(seconds * 1000))
+        if self._busy_ms is not None and abs(ms - self._busy_ms) < BUSY_SLACK_MS:
+            return
+        await self.writer.execute(f"PRAGMA busy_timeout = {ms}")
+        self._busy_ms = ms
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT under the write lock; storage faults become Unavailable."""
-        async with self._write_lock:
-            conn = self.writer
+        async with self._write_slot(self.busy_timeout) as conn:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                self.last_failure = str(exc)
-                raise _storage_failure(exc) from exc
+            except sqlite3.Error as exc:
+                self._raise_storage_fault(exc)
+                raise
             try:
                 yield Tx(conn)
                 await conn.execute("COMMIT")
-                self.last_failure = None
             except BaseException as exc:
-                try:
+                # SQLite may have rolled back by itself (disk full, I/O error); then this one has nothing to do
+                with contextlib.suppress(sqlite3.Error):
                     await conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                if isinstance(exc, sqlite3.OperationalError):
-                    self.last_failure = str(exc)
-                    raise _storage_failure(exc) from exc
+                if isinstance(exc, sqlite3.Error):
+                    self._raise_storage_fault(exc)
                 raise
+            self._health.succeeded(time.monotonic())
 
-    async def write_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def write_returning(self, sql: str, params: Sequence[Any] = (), *, wait: float | None = None) -> list[Row]:
         """One self-contained statement (its own implicit transaction) under the write lock."""
-        async with self._write_lock:
+        async with self._write_slot(self.busy_timeout if wait is None else wait) as conn:
             try:
-                rows = await self.writer.execute_fetchall(sql, params)
-            except sqlite3.OperationalError as exc:
-                self.last_failure = str(exc)
-                raise _storage_failure(exc) from exc
-            self.last_failure = None
-            return [dict(row) for row in rows]
+                rows = await conn.execute_fetchall(sql, params)
+            except sqlite3.Error as exc:
+                self._raise_storage_fault(exc)
+                raise
+        self._health.succeeded(time.monotonic())
+        return [dict(row) for row in rows]
+
+    # -- reading ------------------------------------------------------------------------------
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         assert self._reader is not None, "database is not open"
         try:
             rows = await self._reader.execute_fetchall(sql, params)
-        except sqlite3.OperationalError as exc:
-            raise _storage_failure(exc) from exc
+        except sqlite3.Error as exc:
+            self._raise_storage_fault(exc)
+            raise
         return [dict(row) for row in rows]
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
 
-    async def healthy(self) -> bool:
+    # -- faults and health --------------------------------------------------------------------
+
+    def _raise_storage_fault(self, exc: sqlite3.Error) -> None:
+        """Raise Unavailable when `exc` is a storage fault; return (for the caller to re-raise) when not."""
+        kind = faults.fault_kind(exc)
+        if kind is not None:
+            raise self._refused(kind, faults.describe(exc)) from exc
+
+    def _refused(self, kind: str, message: str) -> Unavailable:
+        log.error("storage failure (%s): %s", kind, message)
+        self._health.failed(kind, message, time.monotonic())
+        return Unavailable("storage is unavailable right now; nothing was saved, try again")
+
+    async def probe(self, wait: float | None = None) -> None:
+        """A tiny write of our own; Unavailable (recorded for the health check) when it is refused."""
+        await self.write_returning(_PROBE, wait=wait)
+
+    async def check_writable(self) -> None:
+        """DatabaseUnusable when the file does not take a write now (read-only, full, locked)."""
         try:
-            await self.fetch("SELECT 1")
+            await self.probe()
         except Unavailable:
-            return False
-        return self.last_failure is None
+            report = self._health.report()
+            raise DatabaseUnusable(f"cannot write to the database {self.path}: {self._why(report.message or '')}") from None
+
+    async def health(self) -> Report:
+        """Whether the database takes writes: what the last write met, or a probe when that is stale."""
+        low = self._short_of_space()
+        if low is not None:
+            return low
+        if self._health.probe_due(time.monotonic()):
+            if self._probing is None or self._probing.done():
+                # one probe at a time, however many health checks ask; it finishes even if they give up
+                self._probing = asyncio.ensure_future(self._probe_quietly())
+            await asyncio.shield(self._probing)
+        return self._health.report()
+
+    async def healthy(self) -> bool:
+        return (await self.health()).ok
+
+    async def _probe_quietly(self) -> None:
+        with contextlib.suppress(Unavailable):
+            await self.probe(min(PROBE_WAIT, self.busy_timeout))
+
+    def _why(self, message: str) -> str:
+        """SQLite's words, and the likely cause when they do not name it (a full disk often shows as
+        an I/O error on the -shm file)."""
+        low = self._short_of_space()
+        return f"{message}; {low.message}, the disk is full" if low is not None else message
+
+    def _short_of_space(self) -> Report | None:
+        if self.path == ":memory:" or self.path.startswith("file:"):
+            return None
+        try:
+            stats = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        except OSError:
+            return None
+        free = stats.f_bavail * stats.f_frsize
+        if free >= MIN_FREE_BYTES:
+            return None
+        return Report(False, faults.DISK_FULL, f"{free} bytes free on the database's file system")
 
     # -- migrations -------------------------------------------------------------------------
 
     async def migrate(self) -> list[str]:
-        """Apply pending numbered migrations in order; returns the names applied."""
+        """Apply pending numbered migrations in order; returns the names applied.
+        DatabaseUnusable, naming the file and the migration, when one cannot be applied."""
         conn = self.writer
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        done = {row[0] for row in await conn.execute_fetchall("SELECT version FROM schema_version")}
-        applied: list[str] = []
-        for version, name, sql in available_migrations():
-            if version in done:
-                continue
-            async with self._write_lock:
-                # executescript commits first; wrap the file so it lands whole or not at all
-                script = (
-                    "BEGIN IMMEDIATE;\n"
-                    + sql
-                    + f"\nINSERT INTO schema_version VALUES ({version}, '{name}', strftime('%Y-%m-%dT%H:%M:%fZ','now'));\nCOMMIT;"
-                )
-                try:
-                    await conn.executescript(script)
-                except sqlite3.Error:
-                    await conn.execute("ROLLBACK") if conn.in_transaction else None
-                    raise
-            applied.append(name)
+        step = "reading schema_version"
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {row[0] for row in await conn.execute_fetchall("SELECT version FROM schema_version")}
+            applied: list[str] = []
+            for version, name, sql in available_migrations():
+                if version in done:
+                    continue
+                step = f"applying {name}"
+                async with self._write_lock:
+                    # executescript commits first; wrap the file so it lands whole or not at all
+                    script = (
+                        "BEGIN IMMEDIATE;\n"
+                        + sql
+                        + f"\nINSERT INTO schema_version VALUES ({version}, '{name}', strftime('%Y-%m-%dT%H:%M:%fZ','now'));\nCOMMIT;"
+                    )
+                    try:
+                        await conn.executescript(script)
+                    except sqlite3.Error:
+                        if conn.in_transaction:
+                            with contextlib.suppress(sqlite3.Error):
+                                await conn.execute("ROLLBACK")
+                        raise
+                applied.append(name)
+        except sqlite3.Error as exc:
+            raise DatabaseUnusable(f"cannot migrate the database {self.path} ({step}): {self._why(faults.describe(exc))}") from exc
         return applied
 
 

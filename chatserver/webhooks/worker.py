@@ -89,8 +89,7 @@ class WebhookWorker(DeliveryLoop):
         batch: int = 50,
         timeout: aiohttp.ClientTimeout = TIMEOUT,
     ) -> None:
-        super().__init__(clock, poll_seconds=poll_seconds, log=log)
-        self.db = db
+        super().__init__(db, clock, poll_seconds=poll_seconds, log=log)
         self.allow_private = settings.webhook_allow_private
         self.batch = batch
         self.timeout = timeout
@@ -123,9 +122,10 @@ class WebhookWorker(DeliveryLoop):
 
     async def _prune_now_and_then(self) -> None:
         now = self.clock()
-        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
-            self._pruned_at = now
+        # a clock set back (now before the last prune) must not put pruning off until it catches up
+        if self._pruned_at is None or not timedelta(0) <= now - self._pruned_at < PRUNE_EVERY:
             await store.prune(self.db, before=iso(now - KEEP_LOG))  # type: ignore[arg-type]
+            self._pruned_at = now  # only once done: a prune refused by the storage goes again next pass
 
     # -- delivering ---------------------------------------------------------------------------------
 
@@ -134,8 +134,12 @@ class WebhookWorker(DeliveryLoop):
         delivered = 0
         while not self.stopping:
             rows = await store.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
-            results = await asyncio.gather(*(self._deliver(row) for row in rows))
-            delivered += sum(results)
+            # every delivery in flight finishes and records itself before a storage failure stops the pass
+            results = await asyncio.gather(*(self._deliver(row) for row in rows), return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+            delivered += sum(results)  # type: ignore[arg-type]
             if len(rows) < self.batch:
                 break
         return delivered

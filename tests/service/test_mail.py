@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
@@ -18,6 +19,7 @@ from chatserver.services.events import COMPLAINT_CREATED, EventBus
 from chatserver.store import outbox
 from chatserver.store.db import Database
 from tests.conftest import eventually
+from tests.faults import HeldWriteLock
 from tests.procs import free_port
 from tests.smtp import SmtpServer, smtp_server
 from tests.clock import FakeClock
@@ -359,3 +361,30 @@ async def test_without_an_smtp_host_the_mail_is_written_to_the_log(db, clock, ca
     logged = record.getMessage()
     assert "anna@example.test" in logged and f"[{REF}] A reply to your complaint" in logged
     assert "It is on its way <today>." in logged and TRACK in logged
+
+
+async def test_a_notice_that_cannot_be_marked_sent_during_a_storage_fault_is_not_sent_again_until_the_fault_ends(tmp_path, clock, smtp):
+    path = str(tmp_path / "fault.db")
+    db = Database(path, busy_timeout=0.3)
+    await db.open()
+    await db.migrate()
+    notice = await enqueue(db, clock)
+    # another connection holds the write lock: the notice goes out, but cannot be marked sent
+    lock = HeldWriteLock(Path(path))
+    lock.inject()
+    worker = MailWorker(db, settings_for(smtp), clock, poll_seconds=0.2)
+    worker.start()
+    try:
+        await eventually(lambda: len(smtp.inbox.messages) == 1)
+        await asyncio.sleep(3)  # many polls while the fault lasts: none of them sends it again
+        assert len(smtp.inbox.messages) == 1
+        assert (await row(db, notice))["state"] == "pending"
+        lock.clear()
+        await eventually(lambda: _all_sent(db, [notice]))
+        # at least once: the one repeat of the delivery the fault cut short, and no more
+        assert len(smtp.inbox.messages) == 2
+        assert len({m.message["Message-ID"] for m in smtp.inbox.messages}) == 1
+    finally:
+        lock.clear()
+        await worker.stop()
+        await db.close()

@@ -343,3 +343,17 @@ async def test_the_log_forgets_settled_deliveries_after_thirty_days(services, ad
     await worker._prune_now_and_then()
     [left] = await deliveries(services)
     assert left["state"] == "pending" and "Another one" in left["payload"]
+
+
+async def test_a_clock_set_back_does_not_put_off_pruning_the_log_until_it_catches_up(services, ada, alice, receiver, clock):
+    await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
+    worker = services.webhook_worker
+    clock.advance(timedelta(days=365))  # a wrong clock, a year ahead, prunes once...
+    await worker._prune_now_and_then()
+    clock.advance(timedelta(days=-365))  # ...and is set right
+    await form(services, alice)
+    await worker.deliver_due()
+    clock.advance(timedelta(days=31))
+    await worker._prune_now_and_then()
+    assert await deliveries(services) == []
+

@@ -9,10 +9,13 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from chatserver import keys
-from chatserver.domain.errors import ChatError
+from chatserver.domain.errors import HTTP_STATUS, ChatError
 from chatserver.transport import cookies
 from chatserver.transport.forwarding import client_of
 from chatserver.transport.http.security import cookie_secure, current_user, require_user
+
+
+NO_STORE = {"Cache-Control": "no-store"}  # a cached answer would hide a change of health
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
@@ -62,8 +65,8 @@ async def login_post(request: web.Request) -> web.Response:
         return await login_page(request, "Too many attempts. Wait a minute and try again.", status=429, email=email)
     try:
         user = await request.app[keys.SERVICES].auth.login(email, str(form.get("password", ""))[:1024])
-    except ChatError as exc:
-        return await login_page(request, exc.message, status=401, email=email)
+    except ChatError as exc:  # wrong credentials (401), or a storage fault while signing in (503)
+        return await login_page(request, exc.message, status=HTTP_STATUS.get(exc.code, 401), email=email)
     assert user.session_id is not None
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", "")) or None))
     response.set_cookie(
@@ -102,10 +105,12 @@ async def monitor(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    healthy = await request.app[keys.SERVICES].db.healthy()
-    if healthy:
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "unavailable", "reason": "storage"}, status=503)
+    """Green while the database takes writes; finds out by itself when a fault begins or ends."""
+    report = await request.app[keys.SERVICES].db.health()
+    if report.ok:
+        return web.json_response({"status": "ok"}, headers=NO_STORE)
+    body = {"status": "unavailable", "reason": "storage", "detail": report.problem}
+    return web.json_response(body, status=503, headers=NO_STORE)
 
 
 async def index(request: web.Request) -> web.Response:

@@ -1,0 +1,165 @@
+"""The router's own timers and follow-ups meet a real storage fault: another connection holds SQLite's
+write lock on the same file. What they could not store happens once, by itself, when the lock goes.
+
+Cast: agent bob (one seat); customers alice and dave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import pytest
+
+from chatserver.config import Settings
+from chatserver.domain.errors import Unavailable
+from chatserver.services import events as ev
+from chatserver.services.auth import ConsoleUser
+from chatserver.services.container import Services, build_services, close_services
+from tests.clock import FakeClock
+from tests.faults import HeldWriteLock
+from tests.conftest import eventually
+
+BUSY = 0.3  # db_busy_timeout: each refused write waits this long
+WRITERS = 10
+
+
+class Lock(HeldWriteLock):
+    def take(self) -> None:
+        self.inject()
+
+    def release(self) -> None:
+        self.clear()
+
+
+@pytest.fixture
+def lock(tmp_path: Path) -> Iterator[Lock]:
+    held = Lock(tmp_path / "faults.db")
+    yield held
+    held.release()
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = Settings(db=str(tmp_path / "faults.db"), queue_timeout=600, agent_grace=0.3, db_busy_timeout=BUSY)
+    built = await build_services(settings, "secret", FakeClock(datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)))
+    yield built
+    await close_services(built)
+
+
+@pytest.fixture
+def published(services: Services) -> list[ev.Event]:
+    seen: list[ev.Event] = []
+
+    async def keep(event: ev.Event) -> None:
+        seen.append(event)
+
+    services.bus.subscribe(keep)
+    return seen
+
+
+async def online_bob(services: Services) -> ConsoleUser:
+    row = await services.auth.create_user(email="bob@example.test", name="Bob", role="agent", password="s3cret-pass", max_chats=1)
+    await services.dispatcher.refresh_agent(row["id"])
+    await services.dispatcher.agent_connected(row["id"])
+    await services.dispatcher.set_presence(row["id"], "online")
+    return ConsoleUser.from_row(row)
+
+
+async def start_chat(services: Services, body: str) -> tuple[dict, dict]:
+    customer, _ = await services.auth.resolve_customer(token=None, locale=None, identity=None)
+    started = await services.chats.start(customer, topic=None, body=body, name=None, email=None)
+    return customer, started["conversation"]
+
+
+def named(published: list[ev.Event], name: str, conversation_id: str) -> list[ev.Event]:
+    def about(event: ev.Event) -> str | None:
+        conversation = event.data.get("conversation")
+        if isinstance(conversation, dict):
+            return conversation.get("id")
+        return event.data.get("conversation_id")
+
+    return [e for e in published if e.name == name and about(e) == conversation_id]
+
+
+async def test_a_close_whose_follow_up_routing_meets_a_fault_succeeds_and_the_next_chat_is_routed_when_it_ends(
+    services: Services, lock: Lock, published: list[ev.Event]
+) -> None:
+    bob = await online_bob(services)
+    _, alice_chat = await start_chat(services, "my withdrawal is late")
+    _, dave_chat = await start_chat(services, "is anyone there?")
+    assert services.dispatcher.conversation(alice_chat["id"]).agent_id == bob.id  # type: ignore[union-attr]
+    assert services.dispatcher.conversation(dave_chat["id"]).status == "queued"  # type: ignore[union-attr]
+
+    # the lock is taken right after the close committed, when Bob's seat is announced as free
+    async def take_lock_once(event: ev.Event) -> None:
+        if lock.conn is None:
+            lock.take()
+
+    stop_watching = services.bus.subscribe(take_lock_once, [ev.AGENT_CHANGED])
+    closed = await services.chats.close_by_agent(bob, alice_chat["id"], "resolved", None, None)
+    stop_watching()
+    assert lock.conn is not None, "the fault was never injected"
+
+    # the close is done and told, although routing Dave to the free seat was refused
+    assert closed["conversation"]["status"] == "closed", closed
+    assert len(named(published, ev.CONVERSATION_CLOSED, alice_chat["id"])) == 1
+    assert services.dispatcher.conversation(dave_chat["id"]).status == "queued"  # type: ignore[union-attr]
+    assert named(published, ev.CONVERSATION_ASSIGNED, dave_chat["id"]) == []
+
+    lock.release()
+    await eventually(lambda: named(published, ev.CONVERSATION_ASSIGNED, dave_chat["id"]), timeout=5)
+    assert services.dispatcher.conversation(dave_chat["id"]).agent_id == bob.id  # type: ignore[union-attr]
+    rows = await services.db.fetch("SELECT status, agent_id FROM conversations WHERE id = ?", (dave_chat["id"],))
+    assert rows == [{"status": "active", "agent_id": bob.id}]
+    await asyncio.sleep(1.5)  # retries are over: nothing is assigned or announced twice
+    assert len(named(published, ev.CONVERSATION_ASSIGNED, dave_chat["id"])) == 1
+
+
+async def test_an_agent_who_does_not_return_during_a_fault_hands_the_chat_back_once_the_fault_ends(
+    services: Services, lock: Lock, published: list[ev.Event]
+) -> None:
+    bob = await online_bob(services)
+    _, alice_chat = await start_chat(services, "my withdrawal is late")
+    assert services.dispatcher.conversation(alice_chat["id"]).agent_id == bob.id  # type: ignore[union-attr]
+
+    lock.take()
+    await services.dispatcher.agent_disconnected(bob.id)
+    # the grace period (0.3 s) ends during the fault: handing the chat back is refused, and retried
+    await asyncio.sleep(0.3 + BUSY + 0.3)
+    assert services.dispatcher.conversation(alice_chat["id"]).status == "active"  # type: ignore[union-attr]
+    with pytest.raises(Unavailable):
+        await services.db.probe()
+    lock.release()
+
+    await eventually(lambda: named(published, ev.CONVERSATION_UNASSIGNED, alice_chat["id"]), timeout=5)
+    await eventually(lambda: services.dispatcher.agents[bob.id].status == "offline", timeout=5)
+    assert services.dispatcher.conversation(alice_chat["id"]).status == "queued"  # type: ignore[union-attr]
+    await asyncio.sleep(1.5)
+    assert len(named(published, ev.CONVERSATION_UNASSIGNED, alice_chat["id"])) == 1
+    requeued = await services.db.fetch(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE subject = ? AND action = 'conversation.requeued'", (alice_chat["id"],)
+    )
+    assert requeued[0]["n"] == 1
+    status = await services.db.fetch("SELECT status FROM users WHERE id = ?", (bob.id,))
+    assert status == [{"status": "offline"}]
+
+
+async def test_writes_queued_behind_a_stuck_write_are_refused_within_one_busy_timeout(services: Services, lock: Lock) -> None:
+    customer, chat = await start_chat(services, "hello")
+    lock.take()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    results = await asyncio.gather(
+        *(services.chats.post_customer_message(customer, chat["id"], f"c{i}", f"m{i}") for i in range(WRITERS)),
+        return_exceptions=True,
+    )
+    waited = loop.time() - began
+    assert all(isinstance(r, Unavailable) for r in results), results
+    # one after another they would wait WRITERS x BUSY in all; sharing one budget, about BUSY
+    assert waited < WRITERS * BUSY / 2, waited
+    lock.release()
+    stored = await services.chats.post_customer_message(customer, chat["id"], "c0", "m0")
+    assert stored["seq"] == 2
