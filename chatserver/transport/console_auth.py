@@ -7,6 +7,7 @@ from typing import Any
 from chatserver.domain.errors import Forbidden, Unauthorized
 from chatserver.services.auth import AuthService, ConsoleUser
 from chatserver.transport import cookies
+from chatserver.transport.schemas import ConsoleAuth, parse
 
 
 def is_own_origin(
@@ -35,8 +36,9 @@ def same_origin(environ: dict) -> bool:
 async def console_user(environ: dict, auth: Any, auth_service: AuthService, secret_key: str) -> ConsoleUser:
     if not same_origin(environ):
         raise Forbidden("connections to the console are accepted only from this server's own pages")
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        user = await auth_service.user_for_api_token(auth["token"])
+    token = parse(ConsoleAuth, (auth,)).token  # type: ignore[attr-defined]
+    if token is not None:
+        user = await auth_service.user_for_api_token(token)
         if user is None:
             raise Unauthorized("the API token is not valid")
         return user
