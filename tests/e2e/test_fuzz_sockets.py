@@ -23,38 +23,12 @@ from chatserver.app import SIO
 from chatserver.transport.schemas import CustomerAuth
 from tests import hostile, peers
 from tests.conftest import RunningServer, eventually
-from tests.peers import Peer, client_id
+from tests.peers import Canary, Peer, client_id
 
 PER_EVENT = 80  # payloads per event, and as many unknown events and wrong argument counts
 AUTH_EXAMPLES = 240
 BATCH = 24  # calls per hostile connection, within every event's burst except the tight ones
 CANARY_EVERY = 3  # batches; the canary is a person, held to the same message rate as everyone
-
-
-class Canary:
-    """A chat between another customer and carol that must keep working whatever the others send."""
-
-    def __init__(self, agent: Peer, customer: Peer, conversation_id: str) -> None:
-        self.agent, self.customer, self.conversation_id = agent, customer, conversation_id
-        self.rounds = 0
-
-    @classmethod
-    async def start(cls, server: RunningServer) -> "Canary":
-        return cls(*await peers.active_chat(server.url, "carol@example.test", body="canary"))
-
-    async def round_trip(self) -> None:
-        self.rounds += 1
-        text = f"canary {self.rounds}"
-        ack = await self.customer.call("message:send", {"conversation_id": self.conversation_id, "client_id": client_id(), "body": text})
-        assert ack["ok"], ack
-        await self.agent.wait_for("message:new", lambda m: m["body"] == text)
-        ack = await self.agent.call("message:send", {"conversation_id": self.conversation_id, "client_id": client_id(), "body": f"re {text}"})
-        assert ack["ok"], ack
-        await self.customer.wait_for("message:new", lambda m: m["body"] == f"re {text}")
-
-    async def close(self) -> None:
-        await self.customer.close()
-        await self.agent.close()
 
 
 async def ids(server: RunningServer, query: str, *args: Any) -> list[str]:
@@ -103,7 +77,7 @@ async def after_the_storm(server: RunningServer, canary: Canary, caplog: pytest.
 
 
 async def test_hostile_customer_payloads_get_contract_answers_and_the_floor_keeps_working(server, caplog):
-    canary = await Canary.start(server)
+    canary = await Canary.start(server.url)
     bob, victim, victim_chat = await peers.active_chat(server.url, body="victim's chat")
     complaint = await victim.call("complaint:submit", {"category": "other", "subject": "victim", "body": "private"})
     mallory = await peers.customer(server.url)
@@ -141,7 +115,7 @@ async def test_hostile_customer_payloads_get_contract_answers_and_the_floor_keep
 
 
 async def test_hostile_agent_payloads_get_contract_answers_and_the_floor_keeps_working(server, caplog):
-    canary = await Canary.start(server)
+    canary = await Canary.start(server.url)
     cookie = await peers.login_cookie(server.url, "bob@example.test")
     bob = await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
     assert (await bob.call("presence:set", {"status": "online"}))["ok"]
@@ -177,7 +151,7 @@ async def test_hostile_agent_payloads_get_contract_answers_and_the_floor_keeps_w
 
 
 async def test_hostile_monitor_payloads_get_contract_answers_and_the_floor_keeps_working(server, caplog):
-    canary = await Canary.start(server)
+    canary = await Canary.start(server.url)
     bob, first, _ = await peers.active_chat(server.url, body="first")
     waiting = []
     for n in range(3):
@@ -219,7 +193,7 @@ async def test_hostile_monitor_payloads_get_contract_answers_and_the_floor_keeps
 
 
 async def test_hostile_connect_auth_is_refused_with_a_contract_error_and_the_floor_keeps_working(server, caplog):
-    canary = await Canary.start(server)
+    canary = await Canary.start(server.url)
     cookie = await peers.login_cookie(server.url, "sam@example.test")
     alice = await peers.customer(server.url)
     sam_id = next(a.id for a in server.services.dispatcher.agents.values() if a.name == "Sam")
