@@ -318,3 +318,27 @@ async def memory_problems(services: Any) -> list[str]:
         if agent.chats != seats:
             problems.append(f"{agent.name} holds {agent.chats} in memory, {seats} in the database")
     return problems
+
+
+ENGINEIO_ONCE = "further occurrences of this error will be logged with level INFO"
+
+
+def log_problems(stderr: str) -> list[str]:
+    """What a server process's JSON log shows going wrong: errors, tracebacks, lines that are not JSON.
+
+    Hostile input is the client's fault: it may be logged as a warning, never as a crash."""
+    bad: Counter[str] = Counter()
+    for line in stderr.split("\n"):  # not splitlines(): U+2028 and friends may stand inside a JSON string
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            bad["lines that are not JSON (a library printing on its own)"] += 1
+            continue
+        if "exc" not in record and record.get("logger") == "engineio.server" and ENGINEIO_ONCE in record.get("msg", ""):
+            continue  # engineio's notice about a bad request, once per kind and process; no traceback
+        if record.get("level") in ("error", "critical") or "exc" in record:
+            cause = (record.get("exc") or "").strip().splitlines()[-1:] or [""]
+            bad[f"{record.get('logger')}: {record.get('msg')} {cause[0]}"[:300]] += 1
+    return [f"{n} x {what}" for what, n in bad.most_common(20)]

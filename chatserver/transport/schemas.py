@@ -26,8 +26,14 @@ def _email(value: str) -> str:
     return value
 
 
+# what _valid_unicode refuses, as far as a JSON Schema can say it (the OpenAPI document shows it)
+NO_NUL = {"pattern": "^[^\\u0000]*$"}
+
+
 def Text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_valid_unicode)]
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode)
+    ]
 
 
 Id = Text(64, 1)
@@ -35,7 +41,7 @@ Id = Text(64, 1)
 Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # The body's upper bound is checked against the settings (too_large), not here.
 Body = Annotated[str, Field(min_length=1), AfterValidator(_valid_unicode)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_valid_unicode), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode), AfterValidator(_email)]
 
 
 class Payload(BaseModel):
