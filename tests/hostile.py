@@ -11,7 +11,7 @@ import json
 import sqlite3
 import string
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -260,10 +260,7 @@ class Tally:
     """What was sent and how it was answered, for the assertions and the summary line."""
 
     sent: int = 0
-    codes: Counter[str] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self.codes = Counter()
+    codes: Counter[str] = field(default_factory=Counter)
 
     def add(self, code: str) -> None:
         self.sent += 1
