@@ -30,6 +30,7 @@ from chatserver.transport.http.unavailable import storage_unavailable
 from chatserver.transport.http.widget import setup_widget_routes
 from chatserver.transport.monitor import MonitorNamespace
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
+from chatserver.transport.server import ContractServer
 from chatserver.transport.tuning import DirectManager, JsonPacket, set_websocket_compression
 
 PACKAGE_DIR = Path(__file__).parent
@@ -60,7 +61,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
     app[keys.TEMPLATES].globals["static"] = static
     fast = settings.socketio_fast_path
-    sio = socketio.AsyncServer(
+    sio = ContractServer(
         async_mode="aiohttp",
         serializer=JsonPacket if fast else "default",
         client_manager=DirectManager() if fast else None,

@@ -159,3 +159,29 @@ async def raw_session(http: aiohttp.ClientSession, base_url: str) -> tuple[aioht
     socket = RawSocket(ws)
     assert (await socket.packet("0")).startswith("0{")  # Engine.IO OPEN
     return ws, socket
+
+
+class Canary:
+    """A chat between another customer and carol that must keep working whatever the others send."""
+
+    def __init__(self, agent: Peer, customer: Peer, conversation_id: str) -> None:
+        self.agent, self.customer, self.conversation_id = agent, customer, conversation_id
+        self.rounds = 0
+
+    @classmethod
+    async def start(cls, base_url: str) -> "Canary":
+        return cls(*await active_chat(base_url, "carol@example.test", body="canary"))
+
+    async def round_trip(self) -> None:
+        self.rounds += 1
+        text = f"canary {self.rounds}"
+        ack = await self.customer.call("message:send", {"conversation_id": self.conversation_id, "client_id": client_id(), "body": text})
+        assert ack["ok"], ack
+        await self.agent.wait_for("message:new", lambda m: m["body"] == text)
+        ack = await self.agent.call("message:send", {"conversation_id": self.conversation_id, "client_id": client_id(), "body": f"re {text}"})
+        assert ack["ok"], ack
+        await self.customer.wait_for("message:new", lambda m: m["body"] == f"re {text}")
+
+    async def close(self) -> None:
+        await self.customer.close()
+        await self.agent.close()

@@ -52,3 +52,8 @@ def configure_logging(level: str, log_format: str, stream: IO[str] | None = None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
+    # python-socketio and python-engineio give their loggers a plain handler of their own unless a level
+    # is set: with the level they would pick, their records go through ours (one JSON object a line)
+    for name in ("socketio.server", "engineio.server"):
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.ERROR)

@@ -10,6 +10,7 @@ from chatserver.domain.errors import Forbidden, Unauthorized
 from chatserver.services.auth import AuthService, ConsoleUser
 from chatserver.transport import cookies
 from chatserver.transport.forwarding import is_own_origin
+from chatserver.transport.schemas import ConsoleAuth, parse
 
 
 def same_origin(environ: dict) -> bool:
@@ -27,8 +28,9 @@ def same_origin(environ: dict) -> bool:
 async def console_user(environ: dict, auth: Any, auth_service: AuthService, secret_key: str) -> ConsoleUser:
     if not same_origin(environ):
         raise Forbidden("connections to the console are accepted only from this server's own pages")
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        user = await auth_service.user_for_api_token(auth["token"])
+    token = parse(ConsoleAuth, (auth,)).token  # type: ignore[attr-defined]
+    if token is not None:
+        user = await auth_service.user_for_api_token(token)
         if user is None:
             raise Unauthorized("the API token is not valid")
         return user

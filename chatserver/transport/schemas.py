@@ -26,14 +26,22 @@ def _email(value: str) -> str:
     return value
 
 
+# what _valid_unicode refuses, as far as a JSON Schema can say it (the OpenAPI document shows it)
+NO_NUL = {"pattern": "^[^\\u0000]*$"}
+
+
 def Text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_valid_unicode)]
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode)
+    ]
 
 
 Id = Text(64, 1)
+# SQLite's INTEGER is 64-bit: a larger number cannot even be bound as a query parameter
+Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # The body's upper bound is checked against the settings (too_large), not here.
 Body = Annotated[str, Field(min_length=1), AfterValidator(_valid_unicode)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_valid_unicode), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode), AfterValidator(_email)]
 
 
 class Payload(BaseModel):
@@ -76,7 +84,7 @@ class MessageSend(Payload):
 
 class History(Payload):
     conversation_id: Id  # type: ignore[valid-type]
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    after_seq: Seq = 0
 
 
 class Typing(Payload):
@@ -130,7 +138,14 @@ class ComplaintRate(Payload):
     comment: Text(2000) | None = None  # type: ignore[valid-type]
 
 
-# -- /agent -------------------------------------------------------------------------------
+# -- /agent and /monitor ------------------------------------------------------------------
+
+
+class ConsoleAuth(Payload):
+    """Without a token the session cookie decides; ours are ~46 characters."""
+
+    token: Text(256, 1) | None = None  # type: ignore[valid-type]
+
 
 
 class PresenceSet(Payload):

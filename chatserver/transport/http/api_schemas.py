@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypeVar
 
 from multidict import MultiMapping
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from chatserver.domain.complaint_lifecycle import STATUSES
 from chatserver.domain.errors import Invalid
@@ -24,6 +24,21 @@ Slug = Text(64, 1)
 UserId = Text(64, 1)
 
 
+# what str.strip() removes, spelled out: regular expression dialects disagree on what \s is
+_BLANK = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
+_SAID = rf"^[^\u0000]*[^\u0000{_BLANK}][^\u0000]*$"
+
+
+def Said(max_length: int) -> Any:
+    """Text the services strip and refuse when nothing is left; the document says so with a pattern."""
+    return Annotated[Text(max_length, 1), Field(json_schema_extra={"pattern": _SAID})]
+
+
+# an address or nothing, surrounding spaces ignored: the services' rule (domain.complaints.plausible_email)
+_PART = r'[^@\s<>,;"\u0000]+'
+CustomerEmail = Annotated[Email, Field(json_schema_extra={"pattern": rf"^\s*(?:{_PART}@{_PART}\.{_PART})?\s*$"})]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -32,10 +47,10 @@ class ComplaintCreate(Body):
     """A complaint that arrived by e-mail or phone, logged by staff."""
 
     category: Slug  # type: ignore[valid-type]
-    subject: Text(200, 1)  # type: ignore[valid-type]
-    body: Text(10_000, 1)  # type: ignore[valid-type]
+    subject: Said(200)  # type: ignore[valid-type]
+    body: Said(10_000)  # type: ignore[valid-type]
     channel: Literal["email", "phone"]
-    customer_email: Email | None = None
+    customer_email: CustomerEmail | None = None
     customer_name: Text(200) | None = None  # type: ignore[valid-type]
     locale: Locale = Field("en", description="the customer's language for e-mail notices")
 
@@ -43,6 +58,9 @@ class ComplaintCreate(Body):
 class ComplaintUpdate(Body):
     """Each given field is one audited change, applied in the order status, category, assignee.
     Only `assignee_id` may be null (nobody holds it); an absent field is left as it is."""
+
+    # the handler refuses an empty change; the document says so
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, json_schema_extra={"minProperties": 1})
 
     status: Literal["in_progress"] = Field(None, description="pick the complaint up (start)")  # type: ignore[assignment]
     category: Slug = None  # type: ignore[valid-type]
@@ -53,18 +71,27 @@ class ReplyCreate(Body):
     """`reply` and `question` reach the customer (a question waits for their answer), `note` is staff
     only, `resolution` resolves the complaint with this text."""
 
-    body: Text(10_000, 1)  # type: ignore[valid-type]
+    body: Said(10_000)  # type: ignore[valid-type]
     kind: Literal["reply", "question", "note", "resolution"]
 
 
 class Escalation(Body):
-    reason: Text(1_000, 1)  # type: ignore[valid-type]
+    reason: Said(1_000)  # type: ignore[valid-type]
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON has one number type, and JSON Schema's "integer" includes 5.0: a whole float is that integer
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class CompensationCreate(Body):
-    amount_minor: Annotated[int, Field(ge=1, le=10**9, description="in the currency's minor units (cents)")]
+    amount_minor: Annotated[
+        int, Field(ge=1, le=10**9, description="in the currency's minor units (cents)"), BeforeValidator(_whole_number)
+    ]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-    reason: Text(1_000, 1)  # type: ignore[valid-type]
+    reason: Said(1_000)  # type: ignore[valid-type]
 
 
 class CompensationDecision(Body):

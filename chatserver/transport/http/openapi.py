@@ -319,14 +319,22 @@ def _without_null(schema: Schema) -> Schema:
     return schema
 
 
-def _query_parameters(model: type[BaseModel]) -> list[Schema]:
+def _query_parameters(model: type[BaseModel], *, empty_is_absent: bool = False) -> list[Schema]:
     properties = _model_schema(model)["properties"]
     return [
-        {"name": name, "in": "query", "required": False, "schema": _without_null(prop), **(
+        {"name": name, "in": "query", "required": False, "schema": _or_empty(_without_null(prop), empty_is_absent), **(
             {"description": prop["description"]} if "description" in prop else {}
         )}
         for name, prop in properties.items()
     ]
+
+
+def _or_empty(schema: Schema, empty_is_absent: bool) -> Schema:
+    """A parameter whose empty value counts as absent (a form left blank) admits the empty string."""
+    if not empty_is_absent:
+        return schema
+    rest = {k: v for k, v in schema.items() if k in ("description", "title")}
+    return {"anyOf": [{k: v for k, v in schema.items() if k not in rest}, {"const": ""}], **rest}
 
 
 # -- operations ---------------------------------------------------------------------------------------
@@ -464,7 +472,7 @@ def _paths() -> dict[str, Schema]:
                 "summary": "A period's report: volumes by category and day, times, SLA, rates, compensation, CSAT, recurring problems",
                 "description": "Supervisors and admins. Days are UTC; from and to are both included (at most 366 days); "
                 "an empty parameter counts as absent; without any, the last 30 days.",
-                "parameters": _query_parameters(ReportQuery),
+                "parameters": _query_parameters(ReportQuery, empty_is_absent=True),
                 "responses": {"200": _json("ReportSummary", "the report"), **_errors("invalid", "forbidden")},
             },
         },

@@ -33,7 +33,9 @@ from chatserver.transport.http.csv_safe import BOM, csv_text
 from chatserver.transport.http.pages import render
 from chatserver.transport.http.security import CSP, require_user
 
-Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a UTC date, YYYY-MM-DD")]
+Day = Annotated[
+    str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a UTC date, YYYY-MM-DD", json_schema_extra={"format": "date"})
+]
 
 
 class ReportQuery(BaseModel):
