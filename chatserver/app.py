@@ -27,6 +27,7 @@ from chatserver.transport.http.tracking import setup_tracking_routes
 from chatserver.transport.http.widget import setup_widget_routes
 from chatserver.transport.monitor import MonitorNamespace
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
+from chatserver.transport.send_queue import BoundedSocketServer
 from chatserver.transport.tuning import DirectManager, JsonPacket, set_websocket_compression
 
 PACKAGE_DIR = Path(__file__).parent
@@ -55,7 +56,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
     app[keys.TEMPLATES].globals["static"] = static
     fast = settings.socketio_fast_path
-    sio = socketio.AsyncServer(
+    sio = BoundedSocketServer(
+        send_queue_limit=settings.socket_send_queue_bytes,
         async_mode="aiohttp",
         serializer=JsonPacket if fast else "default",
         client_manager=DirectManager() if fast else None,

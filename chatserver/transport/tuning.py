@@ -20,22 +20,16 @@ import orjson
 import socketio
 from engineio import json as engineio_json
 from engineio import packet as eio_packet
-from aiohttp.web import WebSocketResponse
-from engineio.async_drivers import aiohttp as engineio_aiohttp
+
+from chatserver.transport.send_queue import TrackedWebSocket
 
 log = logging.getLogger(__name__)
 
 
-class _PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
-    """engineio's aiohttp WebSocket wrapper, with the deflate extension declined."""
+class _PlainWebSocket(TrackedWebSocket):
+    """The WebSocket wrapper with the deflate extension declined."""
 
-    async def __call__(self, environ: dict) -> WebSocketResponse:
-        request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
-        await self._sock.prepare(request)
-        self.environ = environ
-        await self.handler(self)
-        return self._sock
+    compress = False
 
 
 def set_websocket_compression(sio: socketio.AsyncServer, enabled: bool) -> None:
@@ -47,7 +41,7 @@ def set_websocket_compression(sio: socketio.AsyncServer, enabled: bool) -> None:
     eio = sio.eio
     if eio.async_mode != "aiohttp":
         raise ValueError(f"websocket compression can only be set for async_mode 'aiohttp', not {eio.async_mode!r}")
-    websocket = engineio_aiohttp.WebSocket if enabled else _PlainWebSocket
+    websocket = TrackedWebSocket if enabled else _PlainWebSocket
     eio._async = {**eio._async, "websocket": websocket}
 
 
@@ -89,8 +83,8 @@ class JsonPacket(socketio.packet.Packet):
 class DirectManager(socketio.AsyncManager):
     """The stock manager, minus a task per recipient for every emit.
 
-    An emit only queues a frame on each recipient's engineio socket (an unbounded queue, so it never
-    blocks), which needs no task of its own; and a room whose only member is the sender (a customer's
+    An emit only queues a frame on each recipient's engineio socket (putting never blocks; a
+    connection too far behind is dropped by send_queue.py), which needs no task of its own; and a room whose only member is the sender (a customer's
     own message echoed to their single tab) costs nothing at all instead of one encode.
     """
 
