@@ -19,6 +19,7 @@ test: install assets
 bench: install assets
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.busy
 
 lint: install
 	$(BIN)/python -m compileall -q chatserver

@@ -4,7 +4,7 @@
 // ("go", "quit") on stdin. Phases: connect agents -> connect customers (+ chat:start, wait for
 // chat:assigned) -> "ready" -> on "go": send message:send at the target aggregate rate for the
 // given seconds, open loop (the schedule does not wait for answers), then wait for every ack and
-// delivery (bounded) -> "result". Everything it does is bounded in count and time; a hard timer
+// delivery (bounded) -> "result"; another "go" measures another window. Everything it does is bounded in count and time; a hard timer
 // ends the process whatever happens.
 //
 // Latencies are measured in this one process with performance.now() (monotonic): ack = send ->
@@ -220,6 +220,15 @@ async function drain(limitMs) {
   return false;
 }
 
+function resetMeasures() {
+  pending.clear();
+  ackLat.length = 0;
+  e2eLat.length = 0;
+  for (const key of Object.keys(counters)) counters[key] = 0;
+  for (const key of Object.keys(ackErrorCodes)) delete ackErrorCodes[key];
+  lastDeliveryAt = 0;
+}
+
 // -- main ---------------------------------------------------------------------------------
 async function main() {
   const cpuStart = process.cpuUsage();
@@ -249,6 +258,7 @@ async function main() {
     const command = line.trim();
     if (command === "quit") break;
     if (command !== "go") continue;
+    resetMeasures(); // each "go" is a window of its own
     measuring = true;
     const load = await runLoad();
     const drained = await drain(drainMs);

@@ -62,6 +62,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[keys.TEMPLATES].globals["static"] = static
     fast = settings.socketio_fast_path
     sio = ContractServer(
+        send_queue_limit=settings.socket_send_queue_bytes,
         async_mode="aiohttp",
         serializer=JsonPacket if fast else "default",
         client_manager=DirectManager() if fast else None,

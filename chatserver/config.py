@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 ENV_PREFIX = "CHATSERVER_"
+# below this, ordinary bursts (a history answer, a few snapshots) would cut healthy connections
+MIN_SEND_QUEUE_BYTES = 16 * 1024
 
 
 class SettingsError(ValueError):
@@ -85,6 +87,9 @@ class Settings:
     # JSON-only Socket.IO packets encoded with orjson, and emits without a task per recipient;
     # off gives python-socketio's stock packet class and manager
     socketio_fast_path: bool = True
+    # bytes of frames that may wait to be sent to one connection; a client further behind (it stopped
+    # reading) is disconnected, then reconnects and catches up through history and snapshots
+    socket_send_queue_bytes: int = 1024 * 1024
     config: str | None = field(default=None, compare=False)
 
     @property
@@ -170,6 +175,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'db_busy_timeout' must be more than 0 and at most 600 seconds")
     if settings.max_message_chars < 1:
         raise SettingsError("setting 'max_message_chars' must be positive")
+    if settings.socket_send_queue_bytes < MIN_SEND_QUEUE_BYTES:
+        raise SettingsError(f"setting 'socket_send_queue_bytes' must be at least {MIN_SEND_QUEUE_BYTES}")
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
     if min(settings.socket_connects_per_minute, settings.chat_starts_per_minute, settings.logins_per_minute) < 1:

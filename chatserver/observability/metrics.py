@@ -58,6 +58,12 @@ class Metrics:
         self.queue_longest_wait = Gauge("chatserver_queue_longest_wait_seconds", "How long the longest-waiting chat has waited so far", registry=r)
         self.mail_pending = Gauge("chatserver_mail_outbox_pending", "E-mail notices not yet delivered (retries included)", registry=r)
         self.webhooks_pending = Gauge("chatserver_webhook_deliveries_pending", "Webhook deliveries not yet delivered (retries included)", registry=r)
+        self.send_queue_bytes = Gauge(
+            "chatserver_socket_send_queue_bytes", "Bytes of frames waiting to be sent, over all connections", registry=r
+        )
+        self.send_queue_largest = Gauge(
+            "chatserver_socket_send_queue_largest_bytes", "Bytes of frames waiting for the connection furthest behind", registry=r
+        )
         self.webhooks_failed = Gauge("chatserver_webhook_deliveries_failed", "Webhook deliveries that gave up after the last retry, still in the log", registry=r)
 
         # -- what happened, counted as it happens --------------------------------------------------
@@ -89,6 +95,11 @@ class Metrics:
         )
         self.webhook_attempts = Counter(
             "chatserver_webhook_attempts", "Webhook delivery attempts, by result (delivered, retry, failed)", ["result"], registry=r
+        )
+        self.slow_connections_dropped = Counter(
+            "chatserver_slow_connections_dropped",
+            "Connections dropped because more than socket_send_queue_bytes waited to be sent to them",
+            registry=r,
         )
         self.loop_lag = Histogram(
             "chatserver_event_loop_lag_seconds", "How late a 100 ms timer fired: time the event loop could run nothing else",

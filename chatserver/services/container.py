@@ -19,7 +19,7 @@ from chatserver.services.reports import ReportService
 from chatserver.services.sla_sweeper import SlaSweeper
 from chatserver.services.supervision import SupervisionService
 from chatserver.services.webhooks import BUS_EVENTS, WebhookService
-from chatserver.store.db import Database
+from chatserver.store.db import BackgroundReads, Database
 from chatserver.webhooks.worker import WebhookWorker
 
 
@@ -27,6 +27,8 @@ from chatserver.webhooks.worker import WebhookWorker
 class Services:
     settings: Settings
     db: Database
+    # reports and exports read here, never in front of chat's reads (store/db.py)
+    background_reads: Database
     bus: EventBus
     clock: Clock
     auth: AuthService
@@ -50,7 +52,9 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
     """Open and migrate the database, rebuild live state, and wire the services (the app starts the workers)."""
     db = Database(settings.db, settings.db_synchronous, settings.db_busy_timeout)
     await db.prepare()  # DatabaseUnusable when the file cannot be opened, migrated or written
+    background_reads = BackgroundReads(settings.db)
     try:
+        await background_reads.open()
         bus = EventBus()
         dispatcher = Dispatcher(db, bus, clock, queue_timeout=settings.queue_timeout, agent_grace=settings.agent_grace)
         complaint_service = ComplaintService(
@@ -69,6 +73,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         services = Services(
             settings=settings,
             db=db,
+            background_reads=background_reads,
             bus=bus,
             clock=clock,
             auth=auth,
@@ -80,7 +85,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             ),
             supervision=SupervisionService(db, dispatcher, chats, complaint_service),
             knowledge=KnowledgeService(db),
-            reports=ReportService(db, clock),
+            reports=ReportService(background_reads, clock),
             sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
             mail=MailWorker(db, settings, clock),
             runtime=runtime,
@@ -97,7 +102,8 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         await dispatcher.load()
         return services
     except BaseException:
-        await db.close()  # its threads would keep the process alive
+        await background_reads.close()  # their threads would keep the process alive
+        await db.close()
         raise
 
 
@@ -106,4 +112,5 @@ async def close_services(services: Services) -> None:
     await services.sweeper.stop()
     await services.mail.stop()
     await services.webhook_worker.stop()
+    await services.background_reads.close()
     await services.db.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.domain.complaint_lifecycle import OPEN_STATUSES
 from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
 
@@ -222,7 +223,10 @@ async def save_rating(tx: Tx, complaint_id: str, *, score: int, comment: str | N
 
 # -- SLA sweeps ------------------------------------------------------------------------------
 
-_OWING = "status NOT IN ('resolved', 'closed') AND (response_due <= ? OR resolution_due <= ?)"
+# open statuses named one by one, so that each is a range on the (status, due time) indexes; a NOT IN
+# walked every complaint ever (0.35 s a sweep on a year of history instead of 0.06 s)
+OPEN_STATUS_IN = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+_OWING = f"{OPEN_STATUS_IN} AND (response_due <= ? OR resolution_due <= ?)"
 
 
 async def sla_candidates(db: Database, horizon: str) -> list[Row]:

@@ -22,13 +22,13 @@ import logging
 from typing import Any
 
 import engineio
-import socketio
-from aiohttp.web import Request, WebSocketResponse
+from aiohttp.web import Request
 from engineio import payload as eio_payload
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet
 
 from chatserver.transport.base import ContractNamespace
+from chatserver.transport.send_queue import BoundedEngineServer, BoundedSocketServer, TrackedWebSocket
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,8 @@ class MalformedPacket(Exception):
     pass
 
 
-class ScreenedWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
-    """engineio's aiohttp WebSocket wrapper, ending the connection on a text frame that is not a packet."""
-
-    compress = True  # permessage-deflate when a client offers it: aiohttp's default (see tuning.py)
-
-    async def __call__(self, environ: dict) -> WebSocketResponse:
-        request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=self.compress)
-        await self._sock.prepare(request)
-        self.environ = environ
-        await self.handler(self)
-        return self._sock
+class ScreenedWebSocket(TrackedWebSocket):
+    """The server's WebSocket wrapper, ending the connection on a text frame that is not a packet."""
 
     async def wait(self) -> str | bytes:
         data = await super().wait()
@@ -99,7 +89,7 @@ class _Body:
         return self.data if length < 0 else self.data[:length]
 
 
-class ScreenedEngineIO(engineio.AsyncServer):
+class ScreenedEngineIO(BoundedEngineServer):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         # engineio keeps its driver table in a module-level dict shared by every server: this one gets a copy
@@ -132,7 +122,7 @@ class ScreenedEngineIO(engineio.AsyncServer):
             self.sockets.pop(sid, None)
 
 
-class ContractServer(socketio.AsyncServer):
+class ContractServer(BoundedSocketServer):
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return ScreenedEngineIO
 

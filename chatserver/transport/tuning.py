@@ -82,8 +82,8 @@ class JsonPacket(socketio.packet.Packet):
 class DirectManager(socketio.AsyncManager):
     """The stock manager, minus a task per recipient for every emit.
 
-    An emit only queues a frame on each recipient's engineio socket (an unbounded queue, so it never
-    blocks), which needs no task of its own; and a room whose only member is the sender (a customer's
+    An emit only queues a frame on each recipient's engineio socket (putting never blocks; a
+    connection too far behind is dropped by send_queue.py), which needs no task of its own; and a room whose only member is the sender (a customer's
     own message echoed to their single tab) costs nothing at all instead of one encode.
     """
 

@@ -32,6 +32,7 @@ from chatserver.store import outbox
 from chatserver.store import webhooks as webhook_store
 from chatserver.transport.base import ContractNamespace
 from chatserver.transport.forwarding import came_through_a_proxy, client_of
+from chatserver.transport.send_queue import BoundedEngineServer
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,10 @@ async def refresh(metrics: Metrics, services: Services, sio: socketio.AsyncServe
     metrics.agents_online.set(len(online))
     metrics.seats_free.set(sum(max(0, a.max_chats - len(a.chats)) for a in online))
     metrics.chats_active.set(sum(1 for live in dispatcher.conversations.values() if live.status == "active"))
+    if isinstance(sio.eio, BoundedEngineServer):
+        waiting, largest = sio.eio.waiting_bytes()
+        metrics.send_queue_bytes.set(waiting)
+        metrics.send_queue_largest.set(largest)
     for namespace in NAMESPACES:
         connections = getattr(sio.namespace_handlers.get(namespace), "connections", {})
         metrics.sockets.labels(namespace).set(len(connections))
@@ -149,6 +154,8 @@ def setup_metrics(app: web.Application, sio: socketio.AsyncServer) -> None:
             if isinstance(handler, ContractNamespace):
                 handler.count_ack = metrics.ack_counter(namespace, handler.routes)
         services.webhook_worker.on_attempt = metrics.webhook_attempt
+        if isinstance(sio.eio, BoundedEngineServer):
+            sio.eio.on_drop = metrics.slow_connections_dropped.inc
         probe = LoopLagProbe(metrics.loop_lag.observe)
         probe.start()
         yield
