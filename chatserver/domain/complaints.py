@@ -44,8 +44,13 @@ COMMENT_MAX = 2_000
 AMOUNT_MAX = 10**9
 LOGGED_CHANNELS = ("email", "phone")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-# one address, nothing that could start a second mail header
-_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+# What the mail transport can deliver to: an ASCII dot-atom before the @ and a dotted host name after it
+# (RFC 5322 without quoted local parts, comments or address literals). One address, nothing that
+# could start a second header. An address taken in that could not be mailed would fail only later,
+# in the outbox, after the customer was told to expect e-mail.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_PATTERN = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def check_text(value: str | None, what: str, limit: int) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chatserver.domain.complaints import plausible_email
 from chatserver.domain.errors import Invalid, TooLarge
 
 
@@ -20,6 +21,16 @@ def _valid_unicode(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """An address the customer typed: one that e-mail notices can reach, or nothing."""
+    value = value.strip()
+    if value and not plausible_email(value):
+        raise ValueError("not an e-mail address that mail can reach; write it like name@example.com")
+    return value
+
+
+def _contact(value: str) -> str:
+    """An address the operator's backend vouches for: kept as contact data (e-mail notices go only to
+    an address that mail can reach), and never a reason to refuse the player's sign-in."""
     value = value.strip()
     if value and ("@" not in value or any(c in value for c in " \r\n<>,;") or value.startswith("@")):
         raise ValueError("not a valid e-mail address")
@@ -42,6 +53,7 @@ Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # The body's upper bound is checked against the settings (too_large), not here.
 Body = Annotated[str, Field(min_length=1), AfterValidator(_valid_unicode)]
 Email = Annotated[str, Field(max_length=254, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode), AfterValidator(_email)]
+ContactEmail = Annotated[str, Field(max_length=254, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode), AfterValidator(_contact)]
 
 
 class Payload(BaseModel):
@@ -58,7 +70,7 @@ class Empty(Payload):
 class Identity(Payload):
     external_id: Text(128, 1)  # type: ignore[valid-type]
     name: Text(120) | None = None  # type: ignore[valid-type]
-    email: Email | None = None
+    email: ContactEmail | None = None
     expires: int
     signature: Text(128, 1)  # type: ignore[valid-type]
 

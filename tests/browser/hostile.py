@@ -39,12 +39,13 @@ PAYLOADS: dict[str, str] = {
 }
 RLO = PAYLOADS["rlo"]
 NAMES = list(PAYLOADS.values())
-# what pydantic and the widget accept as an e-mail (an @, no spaces or <>,;): links must stay harmless
+# Addresses that mail can reach (the intake refuses any other) but that are still hostile as text and
+# in a mailto: link: every character before the @ is RFC 5322 atext.
 EMAILS: dict[str, str] = {
-    "js-url": "javascript:alert('mail')//@x.test",
-    "headers": "victim@x.test?cc=thief@evil.test&subject=refund&body=click",
-    "attr": "\"onmouseover=alert('mail')\"@x.test",
-    "quote": "'autofocus/onfocus=alert('mail')//'@x.test",
+    "template": "{{7*7}}@x.test",
+    "headers": "victim?cc=thief&subject=refund&body=click@x.test",
+    "attr": "x'onmouseover='alert`1`'@x.test",
+    "quote": "'autofocus/onfocus='alert`2`'//@x.test",
 }
 
 _INIT = """

@@ -5,13 +5,12 @@ import { t, formatEta, formatDate } from './i18n.js';
 import { storage, uuid } from './storage.js';
 import { Transcript } from './transcript.js';
 import { endingCard } from './ending.js';
+import { EMAIL } from './email.js';
 
 const RETRY_CODES = new Set(['offline', 'timeout', 'unavailable', 'internal', 'rate_limited']);
 const TYPING_IDLE_MS = 3000;
 const TYPING_REPEAT_MS = 2500;
 const AGENT_TYPING_TTL_MS = 8000;
-const EMAIL = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
-
 export class Chat {
   constructor({ conn, getConfig, whenSession, onAgentMessage, showTab, openArticle }) {
     this.conn = conn;

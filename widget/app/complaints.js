@@ -3,8 +3,7 @@ import { $, h, clear, icon, ICONS } from './dom.js';
 import { t, formatDate } from './i18n.js';
 import { errorText } from './chat.js';
 import { ComplaintDetail } from './complaint_detail.js';
-
-const EMAIL = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
+import { EMAIL } from './email.js';
 
 export class Complaints {
   constructor({ conn, getConfig, whenSession }) {

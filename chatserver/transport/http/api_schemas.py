@@ -13,6 +13,7 @@ from multidict import MultiMapping
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from chatserver.domain.complaint_lifecycle import STATUSES
+from chatserver.domain.complaints import EMAIL_PATTERN
 from chatserver.domain.errors import Invalid
 from chatserver.domain.models import LOCALES
 from chatserver.transport.schemas import Email, Text
@@ -35,8 +36,7 @@ def Said(max_length: int) -> Any:
 
 
 # an address or nothing, surrounding spaces ignored: the services' rule (domain.complaints.plausible_email)
-_PART = r'[^@\s<>,;"\u0000]+'
-CustomerEmail = Annotated[Email, Field(json_schema_extra={"pattern": rf"^\s*(?:{_PART}@{_PART}\.{_PART})?\s*$"})]
+CustomerEmail = Annotated[Email, Field(json_schema_extra={"pattern": rf"^[{_BLANK}]*(?:{EMAIL_PATTERN})?[{_BLANK}]*$"})]
 
 
 class Body(BaseModel):

@@ -4,7 +4,9 @@ import { post } from './api.js';
 import { formDialog } from './dialog.js';
 import { cx, categoryName } from './store.js';
 
-const EMAIL = /^[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+$/;
+// the server's rule for an address that mail can reach (EMAIL_PATTERN in chatserver/domain/complaints.py)
+const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const EMAIL = new RegExp('^' + ATOM + '(?:\\.' + ATOM + ')*@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+$');
 
 export function setupLog({ created }) {
   return formDialog('cx-log-dialog', {
