@@ -80,7 +80,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         app[keys.SERVICES] = services
         services.mail.start()
         services.webhook_worker.start()
-        # sweeps once now (what fell due while the server was down), then every sla_sweep_seconds
+        # sweeps at once (what fell due while the server was down), then every sla_sweep_seconds
         await services.sweeper.start()
         for namespace in (
             CustomerNamespace(services), AgentNamespace(services, app[keys.SECRET_KEY]), MonitorNamespace(services, app[keys.SECRET_KEY]),

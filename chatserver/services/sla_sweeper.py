@@ -130,7 +130,11 @@ async def _auto_close(
 
 
 class SlaSweeper:
-    """Runs the sweep once at start, then every `interval` seconds, until stopped."""
+    """Runs the sweep at start, then every `interval` seconds, until stopped.
+
+    The first sweep runs beside the server rather than before it listens: after a long outage it may
+    have days of warnings, breaches and auto-closes to fire (tens of seconds on a large desk), and the
+    chat must not wait for that. Each notice is recorded once, so nothing fires twice meanwhile."""
 
     def __init__(self, complaint_service: "ComplaintService", interval: float) -> None:
         self.complaints = complaint_service
@@ -138,7 +142,6 @@ class SlaSweeper:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        await self._sweep_once()  # what fell due while the server was down fires now
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -152,8 +155,8 @@ class SlaSweeper:
 
     async def _run(self) -> None:
         while True:
+            await self._sweep_once()  # first: what fell due while the server was down
             await asyncio.sleep(self.interval)
-            await self._sweep_once()
 
     async def _sweep_once(self) -> None:
         try:
