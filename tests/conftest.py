@@ -96,6 +96,20 @@ async def procs(tmp_path: Path) -> AsyncIterator["ServerProcesses"]:
 
 
 @pytest.fixture
+async def closing() -> AsyncIterator[list[Any]]:
+    """Clients (anything with an async `close()`) registered here are closed at teardown, whatever happened."""
+    opened: list[Any] = []
+    try:
+        yield opened
+    finally:
+        for client in opened:
+            try:
+                await asyncio.wait_for(client.close(), 5)
+            except Exception:
+                pass
+
+
+@pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 16 MB tmpfs for this test only (tests/faults.py); skips where mounting is not permitted."""
     from tests.faults import mounted_tmpfs

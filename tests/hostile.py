@@ -13,7 +13,7 @@ import string
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st

@@ -9,7 +9,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 import socketio
@@ -192,18 +191,6 @@ def test_check_exits_1_on_a_broken_sequence_and_0_on_a_sound_file(sound: Path, t
 
 
 # -- a live server ------------------------------------------------------------------------------
-
-@pytest.fixture
-async def closing() -> AsyncIterator[list[Peer]]:
-    opened: list[Peer] = []
-    try:
-        yield opened
-    finally:
-        for peer in opened:
-            try:
-                await asyncio.wait_for(peer.close(), 5)
-            except Exception:
-                pass
 
 
 async def stream(peer: Peer, conversation_id: str, acked: dict[str, int], stop: asyncio.Event, interval: float) -> None:

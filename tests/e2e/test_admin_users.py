@@ -9,7 +9,7 @@ from chatserver.services.admin.validate import TokenValues
 from chatserver.store import audit, users
 from tests import peers
 from tests.admin_steps import (
-    ADA, Browserless, add_admin, field_errors, input_value, notices, shown_secret, text_of, user_id_in,
+    ADA, Browserless, add_admin, field_errors, input_value, notices, shown_secret, text_of,
 )
 from tests.conftest import RunningServer, eventually
 from tests.peers import CAST_PASSWORD, Peer, login_cookie

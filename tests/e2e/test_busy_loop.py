@@ -16,7 +16,7 @@ import asyncio
 import socket
 import sqlite3
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -35,19 +35,6 @@ HISTORY = seed_history.Size(complaints=40_000, chats=8_000, customers=5_000, age
 # server cannot have written the export ahead of its reader
 LARGER_THAN_BUFFERS = 5 * 1024 * 1024
 TIMEOUT = 10  # functional: an answer that takes this long means the server is stuck
-
-
-@pytest.fixture
-async def closing() -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    try:
-        yield opened
-    finally:
-        for peer in opened:
-            try:
-                await asyncio.wait_for(peer.close(), 5)
-            except Exception:
-                pass
 
 
 def _small_receive_buffer(addr_info: Any) -> socket.socket:

@@ -34,7 +34,7 @@ from chatserver.transport.ratelimit import SOCKET_LIMITS, Rate
 from chatserver.transport.schemas import CustomerAuth
 from tests import hostile, peers
 from tests.conftest import RunningServer, StartServer, eventually, seed_cast
-from tests.peers import Canary, Peer, client_id
+from tests.peers import Canary, Peer
 
 PER_EVENT = 80  # payloads per event, and as many unknown events and wrong argument counts
 AUTH_EXAMPLES = 240

@@ -32,7 +32,7 @@ import pytest
 from chatserver.config import Settings
 from chatserver.services.container import build_services, close_services
 from tests.load import Acks, Load, Talker, gather_bounded
-from tests.procs import ServerProcess, ServerProcesses
+from tests.procs import ServerProcesses
 
 pytestmark = pytest.mark.slow
 

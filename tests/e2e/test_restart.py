@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 import socketio
@@ -27,20 +27,6 @@ pytestmark = pytest.mark.slow
 
 SECRET = "restart-test-secret"
 BURST = 6  # messages fired at once right before a kill, so that some are in flight when it lands
-
-
-@pytest.fixture
-async def closing() -> AsyncIterator[list[Peer]]:
-    """Peers registered here are disconnected at teardown, whatever happened."""
-    opened: list[Peer] = []
-    try:
-        yield opened
-    finally:
-        for peer in opened:
-            try:
-                await asyncio.wait_for(peer.close(), 5)
-            except Exception:
-                pass
 
 
 def env(**settings: Any) -> dict[str, str]:

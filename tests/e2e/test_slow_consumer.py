@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -41,19 +41,6 @@ SEND_INTERVAL = 0.22  # under the widget's 5 messages a second per connection
 # the server's memory may grow this much while 14 MB are meant for the stalled console (it grew 4.6 MB);
 # without the limit it grows by all that does not fit in the kernel's socket buffers (15 MB)
 RSS_GROWTH_BOUND = 8 * 1024 * 1024
-
-
-@pytest.fixture
-async def closing() -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    try:
-        yield opened
-    finally:
-        for peer in opened:
-            try:
-                await asyncio.wait_for(peer.close(), 5)
-            except Exception:
-                pass
 
 
 def rss_bytes(pid: int) -> int:

@@ -18,7 +18,6 @@ full (the database lives on a size-limited tmpfs the test fills up); the databas
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -48,17 +47,6 @@ RESPONSE_HOURS = 24  # the "other" category's first-response target
 
 
 # -- the world before the fault -----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def closing() -> AsyncIterator[list[Peer]]:
-    opened: list[Peer] = []
-    try:
-        yield opened
-    finally:
-        for peer in opened:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(peer.close(), 5)
 
 
 @pytest.fixture

@@ -27,19 +27,6 @@ SECRET = "unusable-database-secret"
 BUSY_TIMEOUT = 2.0
 
 
-@pytest.fixture
-async def closing():
-    opened: list[Peer] = []
-    try:
-        yield opened
-    finally:
-        for peer in opened:
-            try:
-                await asyncio.wait_for(peer.close(), 5)
-            except Exception:
-                pass
-
-
 async def wait_exit(server: ServerProcess, timeout: float = 20) -> int:
     deadline = time.monotonic() + timeout
     assert server.proc is not None
