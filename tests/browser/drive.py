@@ -29,15 +29,20 @@ async def new_context(browser: Browser, *, viewport: dict[str, int] = DESKTOP, l
     return context
 
 
+async def sign_in(page: Page, url: str, email: str, *, password: str = CAST_PASSWORD, target: str = "/console") -> Page:
+    """Sign in through the real form and wait until `target` is open."""
+    await page.goto(f"{url}/login?next={target}")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}{target}")
+    return page
+
+
 async def console(browser: Browser, url: str, email: str, *, online: bool = True, viewport: dict[str, int] = DESKTOP) -> Page:
     """An agent logged in through the real form, on /console, connected (and online)."""
     context = await new_context(browser, viewport=viewport)
-    page = await context.new_page()
-    await page.goto(f"{url}/login?next=/console")
-    await page.fill("input[name=email]", email)
-    await page.fill("input[name=password]", CAST_PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{url}/console")
+    page = await sign_in(await context.new_page(), url, email)
     await expect(page.locator("#presence [aria-checked=true]")).to_have_count(1)
     if online:
         await page.click("#presence [data-status=online]")

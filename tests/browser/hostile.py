@@ -19,7 +19,6 @@ from tests import peers
 from tests.browser import drive
 from tests.complaint_steps import SAM, staff
 from tests.conftest import RunningServer, StartServer, seed_cast
-from tests.peers import CAST_PASSWORD
 
 # label -> payload; each is also checked to show literally where people read it
 PAYLOADS: dict[str, str] = {
@@ -152,13 +151,7 @@ async def hostile_server(start_server: StartServer, **more: Any) -> RunningServe
 async def signed_in(browser: Browser, tripwire: Tripwire, url: str, email: str, target: str, viewport: dict[str, int] = drive.DESKTOP) -> Page:
     """Someone signed in through the real form, on `target`, in a context the tripwire watches."""
     context = await tripwire.arm(await drive.new_context(browser, viewport=viewport))
-    page = await context.new_page()
-    await page.goto(f"{url}/login?next={target}")
-    await page.fill("input[name=email]", email)
-    await page.fill("input[name=password]", CAST_PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{url}{target}")
-    return page
+    return await drive.sign_in(await context.new_page(), url, email, target=target)
 
 
 async def literally(locator: Locator, text: str) -> None:

@@ -26,13 +26,7 @@ async def admin_page(browser, url: str, viewport=drive.DESKTOP) -> tuple[Page, d
 
 async def sign_in(browser, url: str, email: str, password: str) -> Page:  # type: ignore[no-untyped-def]
     context = await drive.new_context(browser)
-    page = await context.new_page()
-    await page.goto(f"{url}/login?next=/console")
-    await page.fill("input[name=email]", email)
-    await page.fill("input[name=password]", password)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{url}/console")
-    return page
+    return await drive.sign_in(await context.new_page(), url, email, password=password)
 
 
 async def test_an_agent_created_in_admin_signs_in_and_is_thrown_out_when_deactivated(browser, live):
