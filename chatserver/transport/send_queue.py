@@ -119,7 +119,7 @@ class BoundedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
             socket.sid, queue.waiting_bytes, queue.qsize(), self.send_queue_limit,
         )
         self._dropping.add(socket.sid)
-        _cut(socket)
+        cut_transport(socket)
         if self.on_drop is not None:
             self.on_drop()
         # engineio's disconnect (and the application's handlers) run outside the emit that found the
@@ -135,7 +135,7 @@ class BoundedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
             # connection open, which for a frozen tab is forever
             socket = self.sockets.get(args[0])
             if socket is not None:
-                _cut(socket)
+                cut_transport(socket)
         return await super()._trigger_event(event, *args, **kwargs)
 
     async def _close(self, socket: Any) -> None:
@@ -147,7 +147,7 @@ class BoundedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
             self._dropping.discard(socket.sid)
 
 
-def _cut(socket: Any) -> None:
+def cut_transport(socket: Any) -> None:
     """Abort the connection's TCP transport and free what waits to be sent on it."""
     transport = getattr(socket, TRANSPORT, None)
     if transport is not None:

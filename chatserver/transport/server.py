@@ -11,7 +11,9 @@
 - A WebSocket text frame that is not an Engine.IO packet ends its connection as a dropped one would.
   engineio decodes frames outside its error handling: aiohttp would log a traceback for each.
 - A long-polling POST that is not an Engine.IO payload closes its session the same way.
-- Closing a client never waits for it to read the close packet (see ScreenedEngineIO.disconnect).
+- Closing a client never waits for it to read the close packet (see ScreenedEngineIO.disconnect); a
+  connection closed for breaking the protocol is cut at the TCP level too, and frames it had already
+  sent are dropped, so a client that ignores the close packet leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet
 
 from chatserver.transport.base import ContractNamespace
-from chatserver.transport.send_queue import BoundedEngineServer, BoundedSocketServer, TrackedWebSocket
+from chatserver.transport.send_queue import BoundedEngineServer, BoundedSocketServer, TrackedWebSocket, cut_transport
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ class ScreenedEngineIO(BoundedEngineServer):
         sid = request.query.get("sid")
         if sid in self.sockets and not is_polling_payload(body):
             log.warning("closing a long-polling session that sent a malformed payload")
-            await self.disconnect(sid)
+            await self.cut(sid)
         return environ
 
     async def disconnect(self, sid: str | None = None) -> None:
@@ -121,12 +123,25 @@ class ScreenedEngineIO(BoundedEngineServer):
             await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
             self.sockets.pop(sid, None)
 
+    async def cut(self, sid: str) -> None:
+        """End a connection that broke the protocol, its TCP connection included: a client that ignored
+        the close packet could otherwise go on sending, and engineio would go on reading its frames for
+        a session that no longer exists."""
+        socket = self.sockets.get(sid)
+        if socket is not None:
+            cut_transport(socket)
+        await self.disconnect(sid)
+
 
 class ContractServer(BoundedSocketServer):
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return ScreenedEngineIO
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if eio_sid not in self.environ:
+            # frames that were already read when the connection was closed: the session is gone, and
+            # acting on them would leave namespace entries that nothing removes
+            return
         try:
             await super()._handle_eio_message(eio_sid, data)
             pending = self._binary_packet.get(eio_sid)
@@ -135,7 +150,7 @@ class ContractServer(BoundedSocketServer):
         except Exception as exc:  # decoding happens inside the library; handlers run in their own tasks
             self._binary_packet.pop(eio_sid, None)
             log.warning("closing a connection that sent a malformed packet: %s: %s", type(exc).__name__, str(exc)[:200])
-            await self.eio.disconnect(eio_sid)
+            await self.eio.cut(eio_sid)
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         if _is_event(data):

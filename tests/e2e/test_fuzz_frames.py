@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 from hypothesis import strategies as st
 
+from chatserver.app import SIO
 from tests import hostile
 from tests.conftest import CAST
 from tests.peers import CAST_PASSWORD, Canary
@@ -90,6 +91,19 @@ class Raw:
             return "closed"
         got = await self.expect(lambda text: text.startswith("43/customer,777["), timeout)
         return got if got in ("closed", "silent") else "answered"
+
+    async def wait_closed(self, timeout: float = 5) -> bool:
+        """Whether the server ends the WebSocket itself within `timeout`, whatever it says before."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            try:
+                msg = await self.ws.receive(timeout=left)
+            except asyncio.TimeoutError:
+                return False
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
+                return True
+        return False
 
     async def close(self) -> None:
         await self.ws.close()
@@ -265,4 +279,29 @@ async def test_garbage_long_polling_posts_cost_only_their_own_session(procs):
     assert statuses[400] > 0 or statuses[413] > 0, statuses
     assert hostile.log_problems(server.all_stderr()) == []
     print(f"\n{sum(statuses.values())} polling requests: {dict(statuses)}")
+    await canary.close()
+
+
+async def test_a_connection_closed_for_a_malformed_packet_is_cut_and_leaves_nothing_behind(server):
+    """A client that ignores the close packet and keeps sending must not keep a half-dead session:
+    its TCP connection ends, and python-socketio holds no trace of it."""
+    sio = server.server.app[SIO]
+    canary = await Canary.start(server.url)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            raw = await Raw.open(http, server.url)
+            await raw.send("4garbage")  # undecodable: the server closes this connection
+            for namespace in ("/customer", "/agent", "/monitor", "/customer"):
+                if not await raw.send(f"40{namespace},"):
+                    break
+            assert await raw.wait_closed(), "the connection stayed open after the close packet"
+            await raw.close()
+    await canary.round_trip()
+    live = set(sio.eio.sockets)
+    leftover = {
+        namespace: [sid for sid, eio_sid in rooms.get(None, {}).items() if eio_sid not in live]
+        for namespace, rooms in sio.manager.rooms.items()
+    }
+    assert {ns: sids for ns, sids in leftover.items() if sids} == {}
+    assert {ns: sids for ns, sids in sio.manager.pending_connect.items() if sids} == {}
     await canary.close()
