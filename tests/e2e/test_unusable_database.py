@@ -14,12 +14,13 @@ import signal
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests import peers
 from tests.faults import HeldWriteLock, corrupt_table, fill_up, health_of, unavailable
-from tests.peers import Peer, client_id
-from tests.procs import ServerProcess, ServerProcesses, run_cli
+from tests.peers import CAST_PASSWORD, Peer, client_id
+from tests.procs import ServerProcess, ServerProcesses, create_users, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -125,4 +126,34 @@ async def test_a_corrupt_table_answers_unavailable_never_internal_and_health_sta
     stderr = server.stderr()
     assert "storage failure (corrupt): database disk image is malformed" in stderr
     assert "Traceback" not in stderr and "handler for" not in stderr, stderr[-6000:]
+    assert server.running()
+
+
+async def test_an_export_cut_short_by_storage_ends_as_a_failed_download_not_a_whole_looking_file(
+    procs: ServerProcesses, tmp_path: Path, closing: list[Peer]
+) -> None:
+    """The CSV's first bytes are out before the rows are read: when the storage then refuses, the download
+    must visibly fail rather than end as a file (with an error page inside) that looks complete."""
+    db = tmp_path / "chat.db"
+    await create_users(db, [("sam@example.test", "Sam", "supervisor", 2)], CAST_PASSWORD)
+    server = procs.server(db=db, env={"CHATSERVER_SECRET_KEY": SECRET})
+    await server.start()
+    customer = await peers.customer(server.url)
+    closing.append(customer)
+    filed = await customer.call("complaint:submit", {"category": "other", "subject": "Late payout", "body": "Still waiting"})
+    assert filed["ok"], filed
+    await customer.close()
+    assert await server.stop(signal.SIGTERM) == 0
+    corrupt_table(db, "complaints")
+
+    await server.start()
+    cookie = await peers.login_cookie(server.url, "sam@example.test")
+    async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
+        async with http.get(f"{server.url}/reports/export/complaints.csv?preset=30d") as response:
+            assert response.status == 200 and response.content_type == "text/csv"
+            with pytest.raises(aiohttp.ClientPayloadError):
+                await response.read()
+    stderr = server.stderr()
+    assert "export complaints" in stderr and "cut short by a storage failure" in stderr, stderr[-4000:]
+    assert "Traceback" not in stderr and "Error handling request" not in stderr, stderr[-6000:]
     assert server.running()

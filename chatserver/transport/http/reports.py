@@ -11,6 +11,7 @@ agent's is 403, answered in the contract's JSON error shape.
 
 from __future__ import annotations
 
+import logging
 from contextlib import aclosing
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chatserver import keys
 from chatserver.domain import reports as rules
-from chatserver.domain.errors import ChatError, Invalid
+from chatserver.domain.errors import ChatError, Invalid, Unavailable
 from chatserver.domain.money import format_money
 from chatserver.domain.reports import Filters, Period
 from chatserver.services.reports import ReportService
@@ -32,6 +33,8 @@ from chatserver.transport.http.api_schemas import Slug, UserId, validate_query
 from chatserver.transport.http.csv_safe import BOM, csv_text
 from chatserver.transport.http.pages import render
 from chatserver.transport.http.security import CSP, require_user
+
+log = logging.getLogger(__name__)
 
 Day = Annotated[
     str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a UTC date, YYYY-MM-DD", json_schema_extra={"format": "date"})
@@ -109,9 +112,17 @@ async def _export(request: web.Request, kind: str) -> web.StreamResponse:
     await response.write((BOM + csv_text([export.columns])).encode("utf-8"))
     # one page at a time: `write` waits while the client is slower than we are, so memory stays at a page;
     # a client that goes away ends the reading too
-    async with aclosing(export.pages) as pages:
-        async for rows in pages:
-            await response.write(csv_text(rows).encode("utf-8"))
+    try:
+        async with aclosing(export.pages) as pages:
+            async for rows in pages:
+                await response.write(csv_text(rows).encode("utf-8"))
+    except Unavailable:
+        # the status and part of the file are out: a 503 can no longer be said, so the download is
+        # cut short, and the browser reports a failed download instead of saving a file that looks whole
+        log.warning("export %s cut short by a storage failure", export.filename)
+        if request.transport is not None:
+            request.transport.abort()
+        return response
     await response.write_eof()
     return response
 
