@@ -28,14 +28,14 @@ class ConnectLimits:
 
     def admit(self, environ: Mapping[str, object]) -> bool:
         """A namespace connect from this client may go ahead (it is counted)."""
-        return self.connects.allow(client_of_environ(environ).address)
+        return self.connects.allow(client_of_environ(environ).limit_key)
 
     def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
         @web.middleware
         async def limit_new_sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
             # a request without `sid` opens a new Engine.IO session; the rest belong to one
             if request.path == SOCKETIO_PATH and "sid" not in request.query:
-                if not self.sessions.allow(client_of(request).address):
+                if not self.sessions.allow(client_of(request).limit_key):
                     return web.json_response(
                         {"code": "rate_limited", "message": "too many connections from this address; wait a moment"},
                         status=429, headers={"Retry-After": "5"},

@@ -48,7 +48,7 @@ class CustomerNamespace(ContractNamespace):
         )
         conn = Connection(sid, customer, self.limits.limits_for(customer["id"]))
         conn.extra["token"] = new_token or payload.token
-        conn.extra["address"] = client_of_environ(environ).address
+        conn.extra["address"] = client_of_environ(environ).limit_key
         await self.enter_room(sid, customer_room(customer["id"]))
         return conn
 

@@ -59,12 +59,31 @@ class TrustedProxies:
 NO_PROXIES = TrustedProxies()
 
 
+# One IPv6 host is usually given a whole /64 and can use a new address for every request, so per-address
+# limits count the /64: otherwise each of them would start with a full allowance.
+IPV6_LIMIT_PREFIX = 64
+
+
+def limit_key(address: str) -> str:
+    """What a per-address limit counts: an IPv4 address, or the IPv6 /64 around an IPv6 address."""
+    parsed = parse_address(address)
+    if parsed is None:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, IPV6_LIMIT_PREFIX), strict=False))
+    return str(parsed)
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     address: str  # the client's IP: the peer's, unless a trusted proxy forwarded for someone
     scheme: str  # "http" or "https", as the client reached the service
     host: str  # the Host the client asked for
     proxied: bool  # a trusted proxy forwarded the request: its forwarding headers were read
+
+    @property
+    def limit_key(self) -> str:
+        return limit_key(self.address)
 
 
 _CLIENT = web.RequestKey("client", Client)

@@ -204,3 +204,24 @@ async def test_the_configured_public_url_is_an_own_origin_without_any_forwarding
     with pytest.raises(socketio.exceptions.ConnectionError):
         await peers.Peer(server.url, "/agent").connect(headers={"Cookie": cookie, "Origin": "https://evil.example"})
     await agent.close()
+
+
+async def test_ipv6_clients_are_limited_by_their_64_so_fresh_addresses_do_not_buy_fresh_allowances(start_server):
+    """One IPv6 host usually holds a whole /64: a new address from it for every chat start must not
+    start with a full allowance each time."""
+    server = await start_server(trusted_proxies=(PROXY,), chat_starts_per_minute=3)
+    await seed_cast(server.services)
+    opened: list[peers.Peer] = []
+    async with from_address(PROXY) as proxy:
+        async def start(address: str) -> dict:
+            customer = await customer_from(server.url, proxy, forwarded_for(address))
+            opened.append(customer)
+            return await customer.call("chat:start", {"body": "hello"})
+
+        for n in range(1, 4):
+            assert (await start(f"2001:db8:aa:1::{n}"))["ok"]
+        for address in ("2001:db8:aa:1::99", "2001:db8:aa:1:ffff:ffff:ffff:fffe"):
+            assert rate_limited(await start(address)), address
+        assert (await start("2001:db8:aa:2::1"))["ok"]  # the next /64 is someone else
+    for customer in opened:
+        await customer.close()

@@ -6,7 +6,7 @@ import pytest
 from multidict import CIMultiDict
 
 from chatserver.config import SettingsError, load_settings
-from chatserver.transport.forwarding import TrustedProxies, resolve
+from chatserver.transport.forwarding import TrustedProxies, limit_key, resolve
 
 PROXY = TrustedProxies(["127.0.0.1", "10.0.0.0/8", "::1"])
 
@@ -58,3 +58,18 @@ def test_trusted_proxies_is_a_typed_setting_of_addresses_and_cidrs():
         load_settings({"CHATSERVER_TRUSTED_PROXIES": "127.0.0.1,proxy.internal"})
     with pytest.raises(SettingsError, match="socket_connects_per_minute"):
         load_settings({"CHATSERVER_SOCKET_CONNECTS_PER_MINUTE": "0"})
+
+
+@pytest.mark.parametrize(
+    "address, key",
+    [
+        ("203.0.113.10", "203.0.113.10"),
+        ("2001:db8:aa:1::1", "2001:db8:aa:1::/64"),
+        ("2001:db8:aa:1:ffff:ffff:ffff:ffff", "2001:db8:aa:1::/64"),
+        ("2001:db8:aa:2::1", "2001:db8:aa:2::/64"),
+        ("::ffff:203.0.113.10", "203.0.113.10"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_per_address_limits_count_ipv4_addresses_and_ipv6_64s(address, key):
+    assert limit_key(address) == key

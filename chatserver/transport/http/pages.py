@@ -61,7 +61,7 @@ async def login_post(request: web.Request) -> web.Response:
         return await login_page(request, "Your form expired. Please try again.", status=403)
     email = str(form.get("email", ""))[:254]
     limiter = request.app[keys.LOGIN_LIMITER]
-    if not limiter.allow(client_of(request).address) or not limiter.allow("email:" + email.lower()):
+    if not limiter.allow(client_of(request).limit_key) or not limiter.allow("email:" + email.lower()):
         return await login_page(request, "Too many attempts. Wait a minute and try again.", status=429, email=email)
     try:
         user = await request.app[keys.SERVICES].auth.login(email, str(form.get("password", ""))[:1024])

@@ -157,7 +157,7 @@ class TrackingPages:
         wanted = _field(form, "lang", 8) or None
         draft = {name: _field(form, name) for name in draft_fields}
         try:
-            if not self.posts.allow(client_of(request).address):
+            if not self.posts.allow(client_of(request).limit_key):
                 raise FormError("errors.rate_limited", 429)
             done = await act(form, reference, key)
         except FormError as exc:
