@@ -129,7 +129,7 @@ class Database:
     # -- writing ------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _write_slot(self, wait: float) -> AsyncIterator[aiosqlite.Connection]:
+    async def _write_slot(self, wait: float, *, queue_timeout_is_fault: bool = True) -> AsyncIterator[aiosqlite.Connection]:
         """The writer connection for one write that may wait `wait` seconds in all: behind this
         process's other writes first, then for SQLite's lock (another process may hold it)."""
         loop = asyncio.get_running_loop()
@@ -140,7 +140,10 @@ class Database:
                 async with asyncio.timeout(wait):
                     await self._write_lock.acquire()
             except TimeoutError:
-                raise self._refused(faults.LOCKED, f"no turn to write within {wait:g} s: earlier writes are stuck") from None
+                message = f"no turn to write within {wait:g} s: earlier writes are stuck"
+                if not queue_timeout_is_fault:
+                    raise Unavailable(message) from None
+                raise self._refused(faults.LOCKED, message) from None
             finally:
                 self._queued_writes -= 1
         else:
@@ -167,6 +170,12 @@ class Database:
             except sqlite3.Error as exc:
                 self._raise_storage_fault(exc)
                 raise
+            except BaseException:
+                # cancelled while BEGIN waited for the lock: it still runs in the connection's thread,
+                # and a transaction left open would swallow every later write uncommitted
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+                raise
             try:
                 yield Tx(conn)
                 await conn.execute("COMMIT")
@@ -179,9 +188,12 @@ class Database:
                 raise
             self._health.succeeded(time.monotonic())
 
-    async def write_returning(self, sql: str, params: Sequence[Any] = (), *, wait: float | None = None) -> list[Row]:
+    async def write_returning(
+        self, sql: str, params: Sequence[Any] = (), *, wait: float | None = None, queue_timeout_is_fault: bool = True
+    ) -> list[Row]:
         """One self-contained statement (its own implicit transaction) under the write lock."""
-        async with self._write_slot(self.busy_timeout if wait is None else wait) as conn:
+        wait = self.busy_timeout if wait is None else wait
+        async with self._write_slot(wait, queue_timeout_is_fault=queue_timeout_is_fault) as conn:
             try:
                 rows = await conn.execute_fetchall(sql, params)
             except sqlite3.Error as exc:
@@ -219,8 +231,10 @@ class Database:
         return Unavailable("storage is unavailable right now; nothing was saved, try again")
 
     async def probe(self, wait: float | None = None) -> None:
-        """A tiny write of our own; Unavailable (recorded for the health check) when it is refused."""
-        await self.write_returning(_PROBE, wait=wait)
+        """A tiny write of our own; Unavailable (recorded for the health check) when it is refused.
+        Waiting in line behind this process's own writes for longer than `wait` proves nothing about
+        the storage (a long write holds the lock): that is not recorded."""
+        await self.write_returning(_PROBE, wait=wait, queue_timeout_is_fault=wait is None)
 
     async def check_writable(self) -> None:
         """DatabaseUnusable when the file does not take a write now (read-only, full, locked)."""

@@ -7,6 +7,7 @@ Cast: agent bob (one seat); customers alice and dave.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Iterator
@@ -163,3 +164,43 @@ async def test_writes_queued_behind_a_stuck_write_are_refused_within_one_busy_ti
     lock.release()
     stored = await services.chats.post_customer_message(customer, chat["id"], "c0", "m0")
     assert stored["seq"] == 2
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(
+    services: Services, lock: Lock, tmp_path: Path
+) -> None:
+    """A request given up (its client gone, a shutdown) while BEGIN waits for another process's lock:
+    the BEGIN still completes in the connection's thread once the lock goes, and a transaction left open
+    there would swallow every later write without committing it."""
+    customer, chat = await start_chat(services, "hello")
+    lock.take()
+    waiting = asyncio.ensure_future(services.chats.end_by_customer(customer, chat["id"], True))
+    await asyncio.sleep(BUSY / 3)
+    waiting.cancel()
+    lock.release()  # the BEGIN gets the lock now, after its caller has gone
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    _, later = await start_chat(services, "a later chat")
+    with sqlite3.connect(tmp_path / "faults.db") as other:  # what another connection sees is committed
+        stored = other.execute("SELECT status FROM conversations WHERE id = ?", (later["id"],)).fetchall()
+    assert stored == [("queued",)]
+    assert (await services.db.health()).ok
+
+
+async def test_a_long_write_of_our_own_does_not_turn_health_red(services: Services) -> None:
+    """Health probes wait briefly for their turn; a turn taken by this server's own long write (a
+    large prune, say) says nothing about the storage, and must not pause e-mail or alarm anyone."""
+    await services.db.probe()
+    await asyncio.sleep(1.1)  # what health knows is stale now: the next check probes
+
+    async def long_write() -> None:
+        async with services.db.transaction() as tx:
+            await tx.execute("SELECT 1")
+            await asyncio.sleep(BUSY * 3)  # longer than a probe waits for its turn
+
+    holder = asyncio.ensure_future(long_write())
+    await asyncio.sleep(0.05)
+    assert (await services.db.health()).ok
+    await holder
+    assert (await services.db.health()).ok
