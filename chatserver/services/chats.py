@@ -51,10 +51,9 @@ class ChatService:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def public_conversation(self, row: Row, *, for_customer: bool = False) -> dict[str, Any]:
+    async def public_conversation(self, row: Row, *, for_customer: bool = False, reference: str | None = None) -> dict[str, Any]:
         agent = self.dispatcher.agents.get(row["agent_id"]) if row["agent_id"] else None
-        reference = None
-        if row["complaint_id"]:
+        if row["complaint_id"] and reference is None:
             complaint = await complaints.by_conversation(self.db, row["id"])
             reference = complaint["reference"] if complaint else None
         return presenters.conversation(row, agent.name if agent else None, reference, for_customer=for_customer)
@@ -311,15 +310,18 @@ class ChatService:
                     tx, actor=actor, action="conversation.closed", subject=live.id, now=now,  # type: ignore[arg-type]
                     details={"outcome": outcome, "source": source},
                 )
+                # read in the transaction: once it commits, a read refused by storage must not keep
+                # the caller from its answer nor the others from hearing of the close
+                fresh = await conversations.get(tx, live.id)
         except sqlite3.IntegrityError:
             raise Conflict("the conversation has already ended") from None
         agent_id = live.agent_id
         await self.dispatcher.forget(live.id)
-        fresh = await conversations.get(self.db, live.id)
-        public = await self.public_conversation(fresh)  # type: ignore[arg-type]
+        reference = complaint_row["reference"] if complaint_row else None
+        public = await self.public_conversation(fresh, reference=reference)  # type: ignore[arg-type]
         customer_view = self.complaints.public(complaint_row, for_customer=True) if complaint_row else None
         if for_customer:
-            public_for_caller = await self.public_conversation(fresh, for_customer=True)  # type: ignore[arg-type]
+            public_for_caller = await self.public_conversation(fresh, for_customer=True, reference=reference)  # type: ignore[arg-type]
         else:
             public_for_caller = public
         await self.bus.publish(

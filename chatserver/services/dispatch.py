@@ -67,6 +67,7 @@ class Dispatcher:
         self.on_wait_expired: WaitExpired | None = None
         self._stopping = False
         self._drain_retry: asyncio.TimerHandle | None = None
+        self._announce_retries: set[asyncio.TimerHandle] = set()
         self._drain_attempts = 0
 
     # -- start-up and shutdown --------------------------------------------------------------
@@ -96,9 +97,12 @@ class Dispatcher:
         """Stop all timers. Disconnects caused by our own shutdown must not start grace periods:
         after a restart `load()` gives every agent a fresh one."""
         self._stopping = True
-        for handle in [*self._deadline_timers.values(), *self._grace_timers.values(), *filter(None, [self._drain_retry])]:
+        for handle in [
+            *self._deadline_timers.values(), *self._grace_timers.values(), *filter(None, [self._drain_retry]), *self._announce_retries,
+        ]:
             handle.cancel()
         self._drain_retry = None
+        self._announce_retries.clear()
         self._deadline_timers.clear()
         self._grace_timers.clear()
         for task in self._tasks:
@@ -199,8 +203,7 @@ class Dispatcher:
                         await self._explain_wait(live, routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()]))
             except Unavailable:
                 interrupted = True
-        for live, agent in assigned:
-            await self._publish_assigned(live, agent)
+        await self._announce(assigned)
         if assigned:
             await self._publish_agents({agent.id for _, agent in assigned})
         await self._publish_positions()
@@ -259,6 +262,30 @@ class Dispatcher:
                 rule=decision.rule, candidates=[c.as_dict() for c in decision.candidates],
             )
         live.wait_explained = True
+
+    async def _announce(self, assigned: list[tuple[LiveConversation, LiveAgent]], attempt: int = 0) -> None:
+        """Tell both sides of each new assignment. The seats are committed by now: a read that storage
+        refuses must neither fail the caller nor leave an agent unaware of a chat, so what could not be
+        announced is announced again a little later."""
+        unannounced = []
+        for live, agent in assigned:
+            if self.conversations.get(live.id) is not live or live.status != "active" or live.agent_id != agent.id:
+                continue  # moved on meanwhile, and whatever moved it told both sides
+            try:
+                await self._publish_assigned(live, agent)
+            except Unavailable:
+                unannounced.append((live, agent))
+        if not unannounced or self._stopping:
+            return
+        delay = storage_retry_delay(attempt)
+        log.warning("%d assignments not announced (storage failure); trying again in %g s", len(unannounced), delay)
+
+        def again() -> None:
+            self._announce_retries.discard(handle)
+            self._spawn(self._announce(unannounced, attempt + 1))
+
+        handle = asyncio.get_running_loop().call_later(delay, again)
+        self._announce_retries.add(handle)
 
     async def _publish_assigned(self, live: LiveConversation, agent: LiveAgent) -> None:
         row = await conversations.get(self.db, live.id)
@@ -365,7 +392,7 @@ class Dispatcher:
             )
             if not await self._assign(live, agent, decision):
                 raise Conflict("you are at your chat capacity")
-        await self._publish_assigned(live, agent)
+        await self._announce([(live, agent)])
         await self._publish_agents({agent.id})
         await self._publish_positions()
         return live
@@ -406,7 +433,7 @@ class Dispatcher:
             ev.CONVERSATION_UNASSIGNED, conversation_id=live.id, customer_id=live.customer_id,
             agent_id=previous, reason="transferred", message=None,
         )
-        await self._publish_assigned(live, target)
+        await self._announce([(live, target)])
         await self._publish_agents({target.id, previous} - {None})  # type: ignore[arg-type]
         await self.drain()
         return live
@@ -470,7 +497,7 @@ class Dispatcher:
                 ev.CONVERSATION_UNASSIGNED, conversation_id=live.id, customer_id=live.customer_id,
                 agent_id=previous, reason="transferred", message=None,
             )
-        await self._publish_assigned(live, target)
+        await self._announce([(live, target)])
         await self._publish_agents({target.id, previous} - {None})  # type: ignore[arg-type]
         if was_queued:
             await self._publish_positions()
