@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Generic, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,33 +46,50 @@ class Bucket:
             return True
         return False
 
-    def full(self, now: float) -> bool:
-        return self.tokens + (now - self.stamp) * self.rate.per_second >= self.rate.burst
+
+V = TypeVar("V")
+
+
+class RecentlyUsed(Generic[V]):
+    """At most `max_keys` entries; making room drops the ones untouched for longest.
+
+    Never everything at once: a flood of fresh keys (addresses, e-mails) would otherwise reset the
+    bucket of the very key under attack, which is touched on every attempt and so is dropped last."""
+
+    def __init__(self, max_keys: int, make: Callable[[], V]) -> None:
+        self.max_keys = max_keys
+        self._make = make
+        self._entries: OrderedDict[str, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> V:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            return entry
+        if len(self._entries) >= self.max_keys:
+            # a tenth at a time, so a steady flood costs O(1) per new key
+            for _ in range(max(1, self.max_keys // 10)):
+                self._entries.popitem(last=False)
+        entry = self._entries[key] = self._make()
+        return entry
 
 
 class KeyedLimiter:
-    """One bucket per key (an address, an e-mail), pruned when full again."""
+    """One bucket per key (an address, an e-mail)."""
 
     def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
         self.rate = rate
         self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, Bucket] = {}
+        self._buckets: RecentlyUsed[Bucket] = RecentlyUsed(max_keys, lambda: Bucket(self.rate, self.clock()))
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def allow(self, key: str) -> bool:
-        now = self.clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.max_keys:
-                self._prune(now)
-            bucket = self._buckets[key] = Bucket(self.rate, now)
-        return bucket.take(now)
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, b in self._buckets.items() if b.full(now)]:
-            del self._buckets[key]
-        if len(self._buckets) >= self.max_keys:
-            self._buckets.clear()
+        return self._buckets.get(key).take(self.clock())
 
 
 class ConnectionLimits:
@@ -92,9 +110,6 @@ class ConnectionLimits:
             bucket = self._buckets[event] = Bucket(rate, now)
         return bucket.take(now)
 
-    def full(self, now: float) -> bool:
-        return all(bucket.full(now) for bucket in self._buckets.values())
-
 
 class LimitBook:
     """Event buckets by principal (a customer, a console user) that outlive its sockets: a reconnect
@@ -105,20 +120,10 @@ class LimitBook:
     ) -> None:
         self.overrides = overrides or {}
         self.clock = clock
-        self.max_keys = max_keys
-        self._limits: dict[str, ConnectionLimits] = {}
+        self._limits: RecentlyUsed[ConnectionLimits] = RecentlyUsed(max_keys, lambda: ConnectionLimits(self.overrides, self.clock))
+
+    def __len__(self) -> int:
+        return len(self._limits)
 
     def limits_for(self, key: str) -> ConnectionLimits:
-        limits = self._limits.get(key)
-        if limits is None:
-            if len(self._limits) >= self.max_keys:
-                self._prune(self.clock())
-            limits = self._limits[key] = ConnectionLimits(self.overrides, self.clock)
-        return limits
-
-    def _prune(self, now: float) -> None:
-        # a principal whose buckets have all refilled loses nothing by starting afresh
-        for key in [k for k, limits in self._limits.items() if limits.full(now)]:
-            del self._limits[key]
-        if len(self._limits) >= self.max_keys:
-            self._limits.clear()
+        return self._limits.get(key)
