@@ -204,3 +204,59 @@ async def test_a_long_write_of_our_own_does_not_turn_health_red(services: Servic
     assert (await services.db.health()).ok
     await holder
     assert (await services.db.health()).ok
+
+
+class UnreadableTable:
+    """The root page of one table reads as garbage from the file, as a failing disk sector would, until
+    it is put back. Its row must be in the database file, not the WAL, for the damage to be seen."""
+
+    def __init__(self, db: Path, table: str) -> None:
+        self.db = db
+        with sqlite3.connect(db) as conn:
+            self.page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+            root = conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+        conn.close()
+        self.offset = (root - 1) * self.page_size
+        self.original = b""
+
+    def inject(self) -> None:
+        with open(self.db, "r+b") as file:
+            file.seek(self.offset)
+            self.original = file.read(self.page_size)
+            file.seek(self.offset)
+            file.write(b"\xff" * self.page_size)
+
+    def clear(self) -> None:
+        with open(self.db, "r+b") as file:
+            file.seek(self.offset)
+            file.write(self.original)
+
+
+async def test_an_assignment_whose_announcement_is_refused_by_storage_is_announced_once_storage_reads_again(
+    services: Services, published: list[ev.Event], tmp_path: Path
+) -> None:
+    """The seat is committed before both sides are told: a read refused after the commit must neither
+    fail whoever caused the routing nor leave the agent unaware of a chat they now hold."""
+    alice, alice_chat = await start_chat(services, "my withdrawal is late")
+    await services.db.write_returning("PRAGMA wal_checkpoint(TRUNCATE)")  # the customers table is in the file now
+    damage = UnreadableTable(tmp_path / "faults.db", "customers")
+    damage.inject()
+    try:
+        bob = await online_bob(services)  # routing assigns Alice's chat to Bob and commits it
+        assert services.dispatcher.conversation(alice_chat["id"]).agent_id == bob.id  # type: ignore[union-attr]
+        rows = await services.db.fetch("SELECT status, agent_id FROM conversations WHERE id = ?", (alice_chat["id"],))
+        assert rows == [{"status": "active", "agent_id": bob.id}]
+        assert named(published, ev.CONVERSATION_ASSIGNED, alice_chat["id"]) == []
+        assert not (await services.db.health()).ok
+    finally:
+        damage.clear()
+    # the next write (here the health probe) tells every connection to forget the pages it cached
+    await services.db.probe()
+
+    await eventually(lambda: named(published, ev.CONVERSATION_ASSIGNED, alice_chat["id"]), timeout=5)
+    assigned = named(published, ev.CONVERSATION_ASSIGNED, alice_chat["id"])
+    assert assigned[0].data["agent"]["id"] == bob.id
+    assert assigned[0].data["customer"]["id"] == alice["id"]
+    assert [m["body"] for m in assigned[0].data["messages"]] == ["my withdrawal is late"]
+    await asyncio.sleep(1.5)  # retries are over: announced exactly once
+    assert len(named(published, ev.CONVERSATION_ASSIGNED, alice_chat["id"])) == 1
