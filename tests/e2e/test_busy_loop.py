@@ -23,6 +23,7 @@ import pytest
 
 from bench import seed_history
 from chatserver.services.reports import EXPORT_PAGE
+from chatserver.transport.ratelimit import AGENT_MESSAGE_RATE
 from tests import peers
 from tests.peers import CAST_PASSWORD, Peer, client_id
 from tests.procs import ServerProcesses, create_users
@@ -34,6 +35,7 @@ HISTORY = seed_history.Size(complaints=40_000, chats=8_000, customers=5_000, age
 # more than the kernel's socket buffers hold on loopback (4 MB sending, a few KB receiving), so the
 # server cannot have written the export ahead of its reader
 LARGER_THAN_BUFFERS = 5 * 1024 * 1024
+PAUSE = 1.5 * CUSTOMERS / AGENT_MESSAGE_RATE.per_second  # between one chat's round trips
 TIMEOUT = 10  # functional: an answer that takes this long means the server is stuck
 
 
@@ -64,7 +66,9 @@ class Chat:
             assert ack["ok"], ack
             await customer.wait_for("message:new", lambda m, answer=answer: m["client_id"] == answer, timeout=TIMEOUT)
             self.round_trips += 1
-            await asyncio.sleep(0.05)
+            # people's pace, inside the message limits however fast the machine: the agent's 20/s is
+            # shared by all the chats, a customer's is 5/s
+            await asyncio.sleep(PAUSE)
 
     async def more_round_trips(self, count: int) -> None:
         target = self.round_trips + count
