@@ -23,7 +23,7 @@ from prometheus_client.exposition import choose_encoder
 
 from chatserver import keys
 from chatserver.domain.errors import Unavailable
-from chatserver.observability.access_log import REQUEST_ID_KEY
+from chatserver.observability.access_log import CLIENT_ADDRESS_KEY, REQUEST_ID_KEY
 from chatserver.observability.logging import request_id
 from chatserver.observability.loop_lag import LoopLagProbe
 from chatserver.observability.metrics import NAMESPACES, Metrics
@@ -115,6 +115,7 @@ def request_middleware(metrics: Metrics) -> Callable[[web.Request, Handler], Awa
         given = request.headers.get(REQUEST_ID_HEADER, "")
         rid = given if _GIVEN_ID.match(given) else secrets.token_hex(8)
         request[REQUEST_ID_KEY] = rid
+        request[CLIENT_ADDRESS_KEY] = client_of(request).address
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
