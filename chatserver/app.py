@@ -11,6 +11,7 @@ from aiohttp import web
 
 from chatserver import keys
 from chatserver.config import Settings, resolve_secret_key
+from chatserver.domain.text import isolate
 from chatserver.services.clock import Clock, system_clock
 from chatserver.services.container import build_services, close_services
 from chatserver.transport.agent import AgentNamespace
@@ -60,6 +61,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         return f"/static/{path}?v={version}"
 
     app[keys.TEMPLATES].globals["static"] = static
+    app[keys.TEMPLATES].filters["isolate"] = isolate  # for names where <bdi> cannot go, as in <option>
     fast = settings.socketio_fast_path
     sio = ContractServer(
         send_queue_limit=settings.socket_send_queue_bytes,

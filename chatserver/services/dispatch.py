@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from chatserver.domain import routing
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from chatserver.domain.models import BusySeat, QueueEntry, SeatPool, iso, parse_iso
+from chatserver.domain.text import isolate
 from chatserver.services import events as ev
 from chatserver.services.clock import Clock
 from chatserver.services.events import EventBus
@@ -406,16 +407,16 @@ class Dispatcher:
             if live is None or live.status != "active":
                 raise Conflict("the conversation is not active")
             if target.status != "online" or target.sockets == 0:
-                raise Conflict(f"{target.name} is not online")
+                raise Conflict(f"{isolate(target.name)} is not online")
             if len(target.chats) >= target.max_chats:
-                raise Conflict(f"{target.name} is at capacity")
+                raise Conflict(f"{isolate(target.name)} is at capacity")
             now = self.clock()
             async with self.db.transaction() as tx:
                 ok = await conversations.move_to_agent(
                     tx, conversation_id=live.id, agent_id=target.id, max_chats=target.max_chats, now=iso(now)  # type: ignore[arg-type]
                 )
                 if not ok:
-                    raise Conflict(f"{target.name} is at capacity")
+                    raise Conflict(f"{isolate(target.name)} is at capacity")
                 await conversations.record_decision(
                     tx, conversation_id=live.id, now=iso(now), chosen_agent_id=target.id,  # type: ignore[arg-type]
                     rule="transferred", candidates=[{"agent_id": target.id, "name": target.name, "reason": "chosen", "from_agent_id": from_agent_id}],
@@ -452,14 +453,14 @@ class Dispatcher:
             if live is None:
                 raise NotFound("no such open conversation")
             if live.agent_id == target.id:
-                raise Conflict(f"the chat is already with {target.name}")
+                raise Conflict(f"the chat is already with {isolate(target.name)}")
             if target.sockets == 0:
-                raise Conflict(f"{target.name} has no console open")
+                raise Conflict(f"{isolate(target.name)} has no console open")
             if target.status == "offline" and actor != target.id:  # taking a chat oneself needs only the console
-                raise Conflict(f"{target.name} is offline")
+                raise Conflict(f"{isolate(target.name)} is offline")
             load = len(target.chats)
             if load >= target.max_chats and not over_capacity:
-                raise Conflict(f"{target.name} is at capacity ({load} of {target.max_chats} chats)")
+                raise Conflict(f"{isolate(target.name)} is at capacity ({load} of {target.max_chats} chats)")
             # the seat is still reserved atomically; forcing allows exactly one seat more than now
             seats = max(target.max_chats, load + 1) if over_capacity else target.max_chats
             previous = live.agent_id
@@ -471,7 +472,7 @@ class Dispatcher:
                 else:
                     ok = await conversations.move_to_agent(tx, conversation_id=live.id, agent_id=target.id, max_chats=seats, now=stamp)  # type: ignore[arg-type]
                 if not ok:
-                    raise Conflict(f"{target.name} is at capacity")
+                    raise Conflict(f"{isolate(target.name)} is at capacity")
                 await users.mark_assigned(tx, target.id, stamp)  # type: ignore[arg-type]
                 candidate = routing.Candidate(target.id, target.name, target.status, load, target.max_chats, True, "chosen")
                 await conversations.record_decision(

@@ -330,3 +330,34 @@ async def test_hostile_staff_entered_values_are_text_in_admin_pages_and_the_widg
     await frame.locator("#tab-help").click()
     await expect(frame.locator("#view-help")).to_contain_text(PAYLOADS["img"])
     await tripwire.assert_clean(page, agent_page)
+
+
+async def test_a_name_with_an_open_override_turns_no_admin_notice_or_list_entry_around(browser, start_server):
+    """Sentences the server writes around a name (the notices after creating, deactivating and
+    reactivating a user) and the lists that name people (<option>, where <bdi> cannot go) keep their
+    own words in order, whatever direction the name leaves open."""
+    server = await hostile_server(start_server)
+    await add_admin(server.services)
+    tripwire = Tripwire()
+    admin = await signed_in(browser, tripwire, server.url, ADA, "/admin/users/new")
+    await admin.fill("#f-name", PAYLOADS["rlo"])
+    await admin.fill("#f-email", "refund@example.test")
+    await admin.click("button:has-text('Create user')")
+    await expect(admin.locator(".notice-success")).to_contain_text("can now sign in as refund@example.test")
+    await tripwire.assert_clean(admin)
+
+    await admin.locator("button.button-danger", has_text="Deactivate").click()
+    await expect(admin.locator(".notice-success")).to_contain_text("is deactivated")
+    await tripwire.assert_clean(admin)
+    await admin.locator("button", has_text="Reactivate").click()
+    await expect(admin.locator(".notice-success")).to_contain_text("can sign in again")
+    await tripwire.assert_clean(admin)
+
+    isolated = f"\u2068{PAYLOADS['rlo']}\u2069"
+    await admin.goto(f"{server.url}/admin/tokens")
+    owners = await all_texts(admin.locator("#f-user_id option"))
+    assert f"{isolated} · agent" in owners, owners
+    await admin.goto(f"{server.url}/reports")
+    agents = await all_texts(admin.locator("select[name=agent] option"))
+    assert isolated in agents, agents
+    await tripwire.assert_clean(admin)

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from chatserver.domain.errors import Conflict, NotFound
+from chatserver.domain.text import isolate
 from chatserver.services import events as ev
 from chatserver.services.admin.validate import FieldErrors, NewPassword, UserProfile
 from chatserver.services.auth import ConsoleUser, hash_password
@@ -146,7 +147,7 @@ class UserAdmin:
             if row is None:
                 raise NotFound("No such user.")
             if not row["active"]:
-                raise Conflict(f"{row['name']} is already deactivated.")
+                raise Conflict(f"{isolate(row['name'])} is already deactivated.")
             await users.set_active(tx, user_id, False, now)
             await users.end_sessions(tx, user_id)
             await audit.record(tx, actor=actor.id, action="user.deactivated", subject=user_id, now=now)
@@ -173,7 +174,7 @@ class UserAdmin:
             if row is None:
                 raise NotFound("No such user.")
             if row["active"]:
-                raise Conflict(f"{row['name']} is already active.")
+                raise Conflict(f"{isolate(row['name'])} is already active.")
             await users.set_active(tx, user_id, True, now)
             # a session from before the deactivation must not come back to life
             await users.end_sessions(tx, user_id)

@@ -7,6 +7,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.domain.errors import ChatError
 from chatserver.domain.models import LOCALES
+from chatserver.domain.text import isolate
 from chatserver.services.admin.runtime import RuntimeSettings, WidgetSettings
 from chatserver.services.admin.validate import FieldErrors, RawForm, api_token, widget
 from chatserver.services.auth import ConsoleUser
@@ -90,7 +91,7 @@ async def identity_rotate(request: web.Request) -> web.Response:
 async def tokens_page(request: web.Request, user: ConsoleUser, form: RawForm | None = None,
                       errors: dict[str, str] | None = None) -> web.Response:
     tokens = request.app[keys.SERVICES].admin.tokens
-    owners = [(row["id"], f"{row['name']} · {row['role']}") for row in await tokens.owners()]
+    owners = [(row["id"], f"{isolate(row['name'])} · {row['role']}") for row in await tokens.owners()]
     return page(
         request, "admin/tokens.html", user, "tokens", status=400 if errors else 200,
         tokens=await tokens.list(), people_options=owners, form=form or RawForm({}), errors=errors or {},

@@ -7,6 +7,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.domain.errors import ChatError, NotFound
 from chatserver.domain.models import LOCALES, ROLES
+from chatserver.domain.text import isolate
 from chatserver.services.admin.users import UserAdmin
 from chatserver.services.admin.validate import FieldErrors, RawForm, new_user, password_change, user_profile
 from chatserver.services.auth import ConsoleUser
@@ -54,7 +55,7 @@ async def create(request: web.Request) -> web.Response:
         row, generated = await _admin(request).create(user, profile, password)
     except FieldErrors as exc:
         return await new_form(request, user, form, exc.errors)
-    text = f"{row['name']} can now sign in as {row['email']}."
+    text = f"{isolate(row['name'])} can now sign in as {row['email']}."
     if generated:
         raise done(request, user, f"/admin/users/{row['id']}", text + " Give them this password; it is shown only now.",
                    secret=generated, label="Password")
@@ -140,7 +141,7 @@ async def deactivate(request: web.Request) -> web.Response:
     except ChatError as exc:
         raise failed(request, user, f"/admin/users/{user_id}", exc.message) from None
     raise done(request, user, f"/admin/users/{user_id}",
-               f"{row['name']} is deactivated: signed out everywhere, and their chats went back to the queue.")
+               f"{isolate(row['name'])} is deactivated: signed out everywhere, and their chats went back to the queue.")
 
 
 async def reactivate(request: web.Request) -> web.Response:
@@ -152,7 +153,7 @@ async def reactivate(request: web.Request) -> web.Response:
         raise failed(request, user, "/admin/users", exc.message) from None
     except ChatError as exc:
         raise failed(request, user, f"/admin/users/{user_id}", exc.message) from None
-    raise done(request, user, f"/admin/users/{user_id}", f"{row['name']} can sign in again.")
+    raise done(request, user, f"/admin/users/{user_id}", f"{isolate(row['name'])} can sign in again.")
 
 
 def setup(app: web.Application) -> None:
