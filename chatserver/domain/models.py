@@ -51,6 +51,8 @@ class QueueEntry:
     locale: str | None
     priority: int
     queued_at: datetime
+    # the order this process took it in: a wall clock stepped back must not put a newcomer first
+    arrival: int = 0
 
 
 @dataclass(frozen=True, slots=True)

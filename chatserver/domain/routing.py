@@ -19,8 +19,8 @@ PRIORITY_RETURNED = 10
 
 
 def queue_key(entry: QueueEntry) -> tuple:
-    """Higher priority first, then the longest waiting, then a stable id."""
-    return (-entry.priority, entry.queued_at, entry.conversation_id)
+    """Higher priority first, then the first to arrive, then a stable id."""
+    return (-entry.priority, entry.arrival, entry.queued_at, entry.conversation_id)
 
 
 def order_queue(entries: Iterable[QueueEntry]) -> list[QueueEntry]:

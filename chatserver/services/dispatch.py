@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import itertools
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
@@ -60,6 +61,7 @@ class Dispatcher:
         self.conversations: dict[str, LiveConversation] = {}
         self.agents: dict[str, LiveAgent] = {}
         self._queue: list[tuple[tuple, str]] = []
+        self._arrivals = itertools.count(1)
         self._lock = asyncio.Lock()
         self._deadline_timers: dict[str, asyncio.TimerHandle] = {}
         self._grace_timers: dict[str, asyncio.TimerHandle] = {}
@@ -77,14 +79,17 @@ class Dispatcher:
         """Rebuild queue, assignments and timers from what the database holds."""
         for row in await users.list_active(self.db):
             self.agents[row["id"]] = LiveAgent.from_row(row)
+        waiting = []
         for row in await conversations.list_open(self.db):
             live = LiveConversation.from_row(row)
             self.conversations[live.id] = live
             if live.status == "queued":
-                self._queue_add(live)
-                self._schedule_deadline(live)
+                waiting.append(live)
             elif live.agent_id in self.agents:
                 self.agents[live.agent_id].chats.add(live.id)
+        for live in sorted(waiting, key=lambda live: (live.queued_at or datetime.min, live.id)):
+            self._queue_add(live)
+            self._schedule_deadline(live)
         for row in await conversations.recent_handle_times(self.db):
             start, end = parse_iso(row["assigned_at"]), parse_iso(row["closed_at"])
             if start and end:
@@ -157,6 +162,10 @@ class Dispatcher:
     # -- the queue --------------------------------------------------------------------------
 
     def _queue_add(self, live: LiveConversation) -> None:
+        # in order of arrival, counted here rather than read off the wall clock; a chat handed back
+        # keeps the place it first had
+        if not live.arrival:
+            live.arrival = next(self._arrivals)
         bisect.insort(self._queue, (routing.queue_key(live.entry()), live.id))
 
     def _queue_remove(self, conversation_id: str) -> None:

@@ -24,6 +24,7 @@ class LiveConversation:
     assigned_at: datetime | None
     # whether the reasons it is waiting were recorded since it last entered the queue
     wait_explained: bool = False
+    arrival: int = 0  # its place in the order of arrival, given when it first joins the queue
 
     @classmethod
     def from_row(cls, row: Row) -> "LiveConversation":
@@ -42,7 +43,7 @@ class LiveConversation:
 
     def entry(self) -> QueueEntry:
         assert self.queued_at is not None
-        return QueueEntry(self.id, self.topic, self.locale, self.priority, self.queued_at)
+        return QueueEntry(self.id, self.topic, self.locale, self.priority, self.queued_at, self.arrival)
 
 
 @dataclass(slots=True)

@@ -88,7 +88,8 @@ class MonitorService:
         now = self.clock()
         out = []
         for position, live in enumerate(self.dispatcher.queue_order(), start=1):
-            waited = (now - live.queued_at).total_seconds() if live.queued_at else 0.0
+            # never below nothing, should the wall clock step back while it waits
+            waited = max(0.0, (now - live.queued_at).total_seconds()) if live.queued_at else 0.0
             out.append(
                 {
                     "conversation_id": live.id,

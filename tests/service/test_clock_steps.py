@@ -202,3 +202,29 @@ async def test_a_clock_step_between_queueing_a_chat_and_arming_its_deadline_does
     chat = started["conversation"]["id"]
     await eventually(lambda: services.dispatcher.conversation(chat) is None, timeout=QUEUE_TIMEOUT + 3)
     assert await closes(services, chat) == 1
+
+
+async def test_a_chat_queued_after_the_clock_steps_back_waits_behind_those_already_waiting(
+    services: Services, clock: FakeClock
+) -> None:
+    alice = await services.chats.start(await customer(services), topic=None, body="first", name=None, email=None)
+    clock.advance(minutes=1)
+    carol = await services.chats.start(await customer(services), topic=None, body="second", name=None, email=None)
+    clock.advance(hours=-1)  # stepped back: the next chat's stamp is earlier than everyone's already waiting
+    dave = await services.chats.start(await customer(services), topic=None, body="third", name=None, email=None)
+    ids = [started["conversation"]["id"] for started in (alice, carol, dave)]
+
+    assert [live.id for live in services.dispatcher.queue_order()] == ids
+    assert [entry["conversation_id"] for entry in services.monitor.queue()] == ids
+    assert [entry["position"] for entry in services.monitor.queue()] == [1, 2, 3]
+    assert all(entry["waiting_seconds"] >= 0 for entry in services.monitor.queue()), services.monitor.queue()
+    assert dave["queue"]["position"] == 3
+
+    # the first seat goes to whoever came first
+    [row] = await services.db.write_returning("UPDATE users SET max_chats = 1 WHERE email = 'bob@example.test' RETURNING id")
+    bob = row["id"]
+    await services.dispatcher.refresh_agent(bob)
+    await services.dispatcher.agent_connected(bob)
+    await services.dispatcher.set_presence(bob, "online")
+    assert services.dispatcher.conversation(ids[0]).agent_id == bob  # type: ignore[union-attr]
+    assert [live.id for live in services.dispatcher.queue_order()] == ids[1:]

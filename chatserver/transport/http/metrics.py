@@ -61,7 +61,7 @@ async def refresh(metrics: Metrics, services: Services, sio: socketio.AsyncServe
     queue = dispatcher.queue_order()
     metrics.queue_length.set(len(queue))
     metrics.queue_longest_wait.set(
-        max(((now - live.queued_at).total_seconds() for live in queue if live.queued_at), default=0.0)
+        max((max(0.0, (now - live.queued_at).total_seconds()) for live in queue if live.queued_at), default=0.0)
     )
     online = [a for a in dispatcher.agents.values() if a.status == "online" and a.sockets > 0]
     metrics.agents_online.set(len(online))
