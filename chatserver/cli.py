@@ -214,12 +214,16 @@ def _serve(settings: Settings) -> int:
     app = create_app(settings)
     if settings.gc_tuning:
         app.on_startup.append(_freeze_heap)
+    options = dict(
+        host=settings.host, port=settings.port, print=_announce(settings), access_log_class=AccessLogger,
+        shutdown_timeout=settings.shutdown_timeout,
+    )
     if loop_factory is not None:
         loop = loop_factory()
         asyncio.set_event_loop(loop)
-        web.run_app(app, host=settings.host, port=settings.port, loop=loop, print=_announce(settings), access_log_class=AccessLogger)
+        web.run_app(app, loop=loop, **options)  # type: ignore[arg-type]
     else:
-        web.run_app(app, host=settings.host, port=settings.port, print=_announce(settings), access_log_class=AccessLogger)
+        web.run_app(app, **options)  # type: ignore[arg-type]
     return 0
 
 

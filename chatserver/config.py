@@ -90,6 +90,9 @@ class Settings:
     # bytes of frames that may wait to be sent to one connection; a client further behind (it stopped
     # reading) is disconnected, then reconnects and catches up through history and snapshots
     socket_send_queue_bytes: int = 1024 * 1024
+    # seconds a stop (SIGTERM, SIGINT) waits for open connections to finish before closing them hard:
+    # a client that stopped reading would otherwise hold the stop for aiohttp's 60 s
+    shutdown_timeout: float = 10.0
     config: str | None = field(default=None, compare=False)
 
     @property
@@ -173,6 +176,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("settings 'sla_warning_hours' and 'complaint_autoclose_days' must not be negative, 'sla_sweep_seconds' must be positive")
     if not 0 < settings.db_busy_timeout <= 600:
         raise SettingsError("setting 'db_busy_timeout' must be more than 0 and at most 600 seconds")
+    if not 0 <= settings.shutdown_timeout <= 600:
+        raise SettingsError("setting 'shutdown_timeout' must be between 0 and 600 seconds")
     if settings.max_message_chars < 1:
         raise SettingsError("setting 'max_message_chars' must be positive")
     if settings.socket_send_queue_bytes < MIN_SEND_QUEUE_BYTES:

@@ -185,9 +185,10 @@ async def test_environment_settings_are_honoured_and_beat_the_config_file(procs:
         ({"CHATSERVER_AGENT_GRACE": "-1"}, [], "agent_grace"),
         ({"CHATSERVER_UVLOOP": "maybe"}, [], "uvloop"),
         ({"CHATSERVER_SOCKET_SEND_QUEUE_BYTES": "1000"}, [], "socket_send_queue_bytes"),
+        ({"CHATSERVER_SHUTDOWN_TIMEOUT": "-1"}, [], "shutdown_timeout"),
         ({}, ["--port", "abc"], "--port"),
     ],
-    ids=["port-abc", "port-range", "queue-timeout", "agent-grace", "bool", "send-queue", "flag"],
+    ids=["port-abc", "port-range", "queue-timeout", "agent-grace", "bool", "send-queue", "shutdown-timeout", "flag"],
 )
 def test_an_invalid_setting_exits_2_and_names_it(env: dict[str, str], args: list[str], setting: str, tmp_path: Path) -> None:
     result = run_cli("serve", "--db", str(tmp_path / "chat.db"), *args, env=env, cwd=tmp_path, timeout=15)

@@ -10,6 +10,8 @@ can end it. Everyone else is a real python-socketio client whose every call has 
 from __future__ import annotations
 
 import asyncio
+import signal
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,33 @@ async def test_a_stalled_client_whose_heartbeat_stops_is_cut_off_and_freed(tmp_p
         assert await stalled.dropped(timeout=5)
     finally:
         await server.close()
+
+
+async def test_a_client_that_stopped_reading_does_not_hold_up_a_stop(procs: ServerProcesses, closing: list[Any]) -> None:
+    """A deploy stops the server with SIGTERM: a console frozen mid-stream (its writer blocked, under the
+    send-queue bound, still answering the heartbeat) is closed hard once `shutdown_timeout` has passed,
+    instead of holding the stop for a minute; what was acknowledged is kept."""
+    shutdown_timeout = 2
+    server = procs.server(env={
+        "CHATSERVER_SECRET_KEY": "stop-while-stalled", "CHATSERVER_MAX_MESSAGE_CHARS": str(BODY_CHARS + 10),
+        "CHATSERVER_AGENT_GRACE": "120", "CHATSERVER_SHUTDOWN_TIMEOUT": str(shutdown_timeout),
+    })
+    await create_users(server.db, [("bob@example.test", "Bob", "agent", BOBS_CUSTOMERS)], CAST_PASSWORD)
+    await server.start()
+    stalled = await StalledClient(server.url, "/agent").connect(headers={"Cookie": await peers.login_cookie(server.url, "bob@example.test")})
+    closing.append(stalled)
+    await stalled.wait_for("session")
+    assert (await stalled.call("presence:set", {"status": "online"}))["ok"]
+    customers = await start_chats(server.url, BOBS_CUSTOMERS, "x" * BODY_CHARS, closing)
+    stalled.stall()
+    # about 4 MB for Bob: more than the kernel's buffers hold, less than the send-queue bound drops
+    await asyncio.gather(*(c.stream(12) for c in customers))
+    figures = await scrape(server.url)
+    assert figures["chatserver_slow_connections_dropped_total"] == 0, "the stalled console was dropped before the stop"
+    assert figures["chatserver_socket_send_queue_largest_bytes"] > 0, "nothing waited for the stalled console"
+
+    # a minute (aiohttp's own default) would fail this; the bound is generous for a busy machine
+    assert await server.stop(signal.SIGTERM, timeout=shutdown_timeout + 10) == 0
+    with sqlite3.connect(f"file:{server.db}?mode=ro", uri=True) as db:
+        stored = db.execute("SELECT COUNT(*) FROM messages WHERE sender = 'customer' AND length(body) > ?", (BODY_CHARS,)).fetchone()[0]
+    assert stored == sum(len(c.acked) for c in customers) == BOBS_CUSTOMERS * 12
