@@ -8,10 +8,7 @@ Clients behind the proxy are documentation addresses (203.0.113.0/24, 198.51.100
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
-import logging
 
 import aiohttp
 import pytest
@@ -20,13 +17,13 @@ from aiohttp.test_utils import TestServer
 
 from chatserver.app import create_app
 from chatserver.observability.access_log import AccessLogger
-from chatserver.observability.logging import JsonFormatter
 
 from tests import complaint_steps as steps
 from tests import peers
 from tests.addresses import PeerFrom, customer_from, from_address, login, rate_limited
 from tests.conftest import eventually, seed_cast
 from tests.conftest import test_settings as settings_for
+from tests.json_logs import JsonLog
 from tests.peers import CAST_PASSWORD, login_cookie
 
 PROXY = "127.0.0.1"
@@ -239,14 +236,9 @@ async def test_ipv6_clients_are_limited_by_their_64_so_fresh_addresses_do_not_bu
 async def test_the_access_log_names_the_client_behind_the_proxy_and_keeps_the_proxy_as_peer(tmp_path):
     """One line per request that an operator can act on: the address to block is the client's, and a
     spoofed header from anyone else changes nothing in the log either."""
-    stream = io.StringIO()
-    access = logging.getLogger("chatserver.test.forwarded_access")
-    access.handlers = [logging.StreamHandler(stream)]
-    access.handlers[0].setFormatter(JsonFormatter())
-    access.propagate = False
-    access.setLevel(logging.INFO)
+    log = JsonLog("chatserver.test.forwarded_access")
     server = TestServer(create_app(settings_for(tmp_path, trusted_proxies=(PROXY,))), host="127.0.0.1")
-    await server.start_server(access_log_class=AccessLogger, access_log=access)
+    await server.start_server(access_log_class=AccessLogger, access_log=log.logger)
     url = str(server.make_url("")).rstrip("/")
     try:
         async with from_address(PROXY) as proxy, from_address(STRANGER) as stranger:
@@ -254,10 +246,10 @@ async def test_the_access_log_names_the_client_behind_the_proxy_and_keeps_the_pr
                 assert answer.status == 200
             async with stranger.get(f"{url}/healthz", headers=spoofed()) as answer:
                 assert answer.status == 200
-        await eventually(lambda: len(stream.getvalue().splitlines()) == 2)
+        await eventually(lambda: len(log.lines()) == 2)
     finally:
         await server.close()
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    lines = log.lines()
     assert [(line["path"], line["remote"], line["peer"]) for line in lines] == [
         ("/healthz", ALICE, PROXY), ("/healthz", STRANGER, STRANGER),
     ]

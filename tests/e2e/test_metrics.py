@@ -6,9 +6,7 @@ Cast: agents bob and carol, supervisor sam (conftest); customers alice and eve f
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from datetime import timedelta
 from unittest import mock
 
@@ -20,12 +18,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chatserver.config import SettingsError, load_settings
 from chatserver.observability.access_log import AccessLogger
-from chatserver.observability.logging import JsonFormatter, request_id
+from chatserver.observability.logging import request_id
 from chatserver.observability.metrics import Metrics
 from chatserver.services import events as ev
 from chatserver.transport.http.metrics import may_read, request_middleware
 from tests import peers
 from tests.conftest import eventually
+from tests.json_logs import JsonLog
 
 Samples = dict[tuple[str, frozenset], float]
 
@@ -215,18 +214,9 @@ async def test_two_apps_in_one_process_count_separately(start_server):
 # -- structured logs --------------------------------------------------------------------------------
 
 
-def _json_lines(stream: io.StringIO) -> list[dict]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-
 def test_json_logs_are_one_object_per_line_with_extras():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("chatserver.test.json")
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
+    log = JsonLog("chatserver.test.json")
+    logger = log.logger
     token = request_id.set("req-42")
     try:
         logger.info("assigned %s\nto %s", "cv_1", "Bob", extra={"conversation_id": "cv_1", "user_id": "u_7", "odd": object()})
@@ -236,8 +226,8 @@ def test_json_logs_are_one_object_per_line_with_extras():
             logger.exception("it broke")
     finally:
         request_id.reset(token)
-        logger.removeHandler(handler)
-    first, second = _json_lines(stream)
+        logger.handlers = []
+    first, second = log.lines()
     assert first["level"] == "info" and first["logger"] == "chatserver.test.json" and first["msg"] == "assigned cv_1\nto Bob"
     assert (first["conversation_id"], first["user_id"], first["request_id"]) == ("cv_1", "u_7", "req-42")
     assert first["ts"].endswith("Z") and first["odd"].startswith("<object")
@@ -256,14 +246,9 @@ async def test_requests_get_an_id_that_reaches_their_logs_and_the_access_log():
     metrics = Metrics()
     app = web.Application(middlewares=[request_middleware(metrics)])
     app.router.add_get("/x", handler)
-    stream = io.StringIO()
-    access = logging.getLogger("chatserver.test.access")
-    access.handlers = [logging.StreamHandler(stream)]
-    access.handlers[0].setFormatter(JsonFormatter())
-    access.propagate = False
-    access.setLevel(logging.INFO)
+    log = JsonLog("chatserver.test.access")
     server = TestServer(app, host="127.0.0.1")
-    await server.start_server(access_log_class=AccessLogger, access_log=access)
+    await server.start_server(access_log_class=AccessLogger, access_log=log.logger)
     try:
         async with aiohttp.ClientSession() as http:
             async with http.get(server.make_url("/x?key=tracking-secret"), headers={"X-Request-Id": "edge-1234"}) as given:
@@ -272,13 +257,13 @@ async def test_requests_get_an_id_that_reaches_their_logs_and_the_access_log():
                 assert made.headers["X-Request-Id"] == seen[-1] and len(seen[-1]) == 16
             async with http.get(server.make_url("/x?fail=1")) as failed:
                 assert failed.status == 404 and failed.headers["X-Request-Id"] == seen[-1]
-        await eventually(lambda: len(stream.getvalue().splitlines()) == 3)
+        await eventually(lambda: len(log.lines()) == 3)
     finally:
         await server.close()
-    lines = _json_lines(stream)
+    lines = log.lines()
     assert [(line["method"], line["path"], line["status"]) for line in lines] == [("GET", "/x", 200), ("GET", "/x", 200), ("GET", "/x", 404)]
     assert lines[0]["request_id"] == "edge-1234" and lines[0]["logger"] == "chatserver.test.access"
-    assert "tracking-secret" not in stream.getvalue()  # the query string never reaches the log
+    assert "tracking-secret" not in log.text()  # the query string never reaches the log
     assert all(line["duration_ms"] >= 0 and line["remote"] == "127.0.0.1" for line in lines)
 
 
