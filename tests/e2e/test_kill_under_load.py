@@ -190,11 +190,15 @@ async def test_sigkill_at_500_messages_a_second_loses_no_acknowledged_message(
         for cid, deadline in deadlines.items():
             row = db.execute("SELECT status, outcome, closed_at, complaint_id FROM conversations WHERE id = ?", (cid,)).fetchone()
             assert (row["status"], row["outcome"]) == ("closed", "complaint"), dict(row)
-            # due at the deadline, or right after the start that followed it when it passed while the server was down
+            # never before the deadline; at it, or when it came while the server was down or starting, soon
+            # after the server was back (the test sees that only once health answers, a little after the
+            # server has begun to fire what it missed)
             due = parse(deadline).timestamp()
-            due = next((up for down, up in outages if down <= due < up), due)
-            late = parse(row["closed_at"]).timestamp() - due
-            assert -0.05 <= late < 3, f"closed {late:.1f} s after it was due: the timer was not rebuilt from the stored deadline"
+            latest = next((up for down, up in outages if down <= due < up), due) + 3
+            closed = parse(row["closed_at"]).timestamp()
+            assert due - 0.05 <= closed < latest, (
+                f"closed {closed - due:.1f} s after it was due: the timer was not rebuilt from the stored deadline"
+            )
             closes = db.execute("SELECT COUNT(*) FROM audit_events WHERE subject = ? AND action = 'conversation.closed'", (cid,)).fetchone()[0]
             assert closes == 1, f"{cid} closed {closes} times"
         sources = Counter(r[0] for r in db.execute("SELECT source FROM complaints"))
