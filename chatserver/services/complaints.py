@@ -23,6 +23,7 @@ from chatserver.domain import complaints as rules
 from chatserver.domain import sla
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chatserver.domain.models import LOCALES, iso
+from chatserver.domain.same_secret import same_secret
 from chatserver.domain.money import format_money
 from chatserver.services import complaint_changes as changes
 from chatserver.services import complaint_notices as notices
@@ -449,8 +450,7 @@ class ComplaintService:
 
     async def _by_key(self, db: Database | Tx, reference: str, key: str) -> Row:
         row = await complaints.by_reference(db, reference)
-        # bytes: compare_digest refuses non-ASCII text, and a key comes straight from a URL
-        if row is None or not hmac.compare_digest(self.tracking_key(reference).encode(), (key or "").encode()):
+        if row is None or not same_secret(self.tracking_key(reference), key):  # a key comes straight from a URL
             raise NotFound("no complaint with this reference and key")
         return row
 

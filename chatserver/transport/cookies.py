@@ -6,6 +6,8 @@ import hashlib
 import hmac
 from http.cookies import SimpleCookie
 
+from chatserver.domain.same_secret import same_secret
+
 SESSION_COOKIE = "cs_session"
 CSRF_COOKIE = "cs_csrf"
 
@@ -20,7 +22,7 @@ def unsign(secret: str, value: str | None) -> str | None:
         return None
     session_id, _, mac = value.rpartition(".")
     expected = hmac.new(secret.encode(), session_id.encode(), hashlib.sha256).hexdigest()
-    return session_id if hmac.compare_digest(expected, mac) else None
+    return session_id if same_secret(expected, mac) else None
 
 
 def from_header(header: str | None, name: str) -> str | None:

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import secrets
 
+from chatserver.domain.same_secret import same_secret
+
 SCHEME = "v1"
 TOLERANCE_SECONDS = 300
 EVENT_HEADER = "X-Chatserver-Event"
@@ -52,7 +54,4 @@ def verify(
     if abs(now - int(timestamp)) > tolerance:
         return False
     expected = signature(secret, int(timestamp), body)
-    return any(
-        hmac.compare_digest(expected.encode(), part.strip().encode("utf-8", "surrogateescape"))
-        for part in signature_header.split(",")
-    )
+    return any(same_secret(expected, part.strip()) for part in signature_header.split(","))

@@ -8,12 +8,12 @@ API credentials: they live in another table and never match.
 
 from __future__ import annotations
 
-import hmac
 
 from aiohttp import web
 
 from chatserver import keys
 from chatserver.domain.errors import Forbidden, Unauthorized
+from chatserver.domain.same_secret import same_secret
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport import cookies
 from chatserver.transport.forwarding import is_own_origin
@@ -39,9 +39,7 @@ def _from_own_pages(request: web.Request) -> bool:
 
 
 def _csrf_matches(user: ConsoleUser, given: str) -> bool:
-    expected = user.csrf_token or ""
-    # bytes: compare_digest refuses non-ASCII text, and a header may carry anything
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
+    return same_secret(user.csrf_token or "", given)
 
 
 async def api_user(request: web.Request) -> ConsoleUser:

@@ -10,7 +10,6 @@ Everyone else gets 403.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import re
 import secrets
@@ -23,6 +22,7 @@ from prometheus_client.exposition import choose_encoder
 
 from chatserver import keys
 from chatserver.domain.errors import Unavailable
+from chatserver.domain.same_secret import same_secret
 from chatserver.observability.access_log import CLIENT_ADDRESS_KEY, REQUEST_ID_KEY
 from chatserver.observability.logging import request_id
 from chatserver.observability.loop_lag import LoopLagProbe
@@ -49,8 +49,7 @@ def may_read(request: web.Request) -> bool:
     token = request.app[keys.SETTINGS].metrics_token
     if token:
         given = request.headers.get("Authorization", "")
-        # bytes: compare_digest refuses non-ASCII text, and a header may carry anything
-        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode())
+        return same_secret(f"Bearer {token}", given)
     return client_of(request).address in LOOPBACK and not came_through_a_proxy(request)
 
 
