@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from urllib.parse import urlparse
 
@@ -10,7 +9,9 @@ from aiohttp import web
 
 from chatserver import keys
 from chatserver.domain.errors import HTTP_STATUS, ChatError
+from chatserver.domain.same_secret import same_secret
 from chatserver.transport import cookies
+from chatserver.transport.http.forms import read_form
 from chatserver.transport.forwarding import client_of
 from chatserver.transport.http.security import cookie_secure, current_user, require_user
 
@@ -54,10 +55,8 @@ async def login_get(request: web.Request) -> web.Response:
 
 
 async def login_post(request: web.Request) -> web.Response:
-    form = await request.post()
-    expected = request.cookies.get(cookies.CSRF_COOKIE, "")
-    given = str(form.get("csrf_token", ""))
-    if not expected or not hmac.compare_digest(expected, given):
+    form = await read_form(request)
+    if not same_secret(request.cookies.get(cookies.CSRF_COOKIE, ""), form.get("csrf_token")):
         return await login_page(request, "Your form expired. Please try again.", status=403)
     email = str(form.get("email", ""))[:254]
     limiter = request.app[keys.LOGIN_LIMITER]
@@ -84,8 +83,8 @@ async def login_post(request: web.Request) -> web.Response:
 async def logout_post(request: web.Request) -> web.Response:
     user = await current_user(request)
     if user is not None:
-        form = await request.post()
-        if not hmac.compare_digest(user.csrf_token or "", str(form.get("csrf_token", ""))):
+        form = await read_form(request)
+        if not same_secret(user.csrf_token or "", form.get("csrf_token")):
             raise web.HTTPForbidden(text="The logout form expired; reload the page.")
         assert user.session_id is not None
         await request.app[keys.SERVICES].auth.logout(user.session_id)

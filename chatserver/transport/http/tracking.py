@@ -19,6 +19,7 @@ from chatserver.domain.models import LOCALES
 from chatserver.transport.forwarding import client_of
 from chatserver.transport.http import tracking_view
 from chatserver.transport.http.form_origin import from_own_page
+from chatserver.transport.http.forms import read_form
 from chatserver.transport.http.pages import render
 from chatserver.transport.http.widget import catalog, pick_locale
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
@@ -152,7 +153,7 @@ class TrackingPages:
         reference = request.match_info["reference"][:REFERENCE_MAX]
         if not from_own_page(request):
             return self.missing(request, request.query.get("lang"), status=403)
-        form = await request.post()
+        form = await read_form(request)
         key = _field(form, "key", KEY_MAX)
         wanted = _field(form, "lang", 8) or None
         draft = {name: _field(form, name) for name in draft_fields}

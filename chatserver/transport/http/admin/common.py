@@ -7,7 +7,6 @@ memory for the admin's session only until the next page shows them, and never wr
 
 from __future__ import annotations
 
-import hmac
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from chatserver import keys
+from chatserver.domain.same_secret import same_secret
 from chatserver.services.admin.validate import RawForm
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport.http.form_origin import from_own_page
+from chatserver.transport.http.forms import read_form
 from chatserver.transport.http.security import current_user
 
 NOTICE_TTL = 600.0  # seconds an unshown notice (and any secret in it) is kept
@@ -81,13 +82,10 @@ async def admin_form(request: web.Request) -> tuple[ConsoleUser, RawForm]:
     user = await require_admin(request)
     if not from_own_page(request):
         raise forbidden(request, user, "This form was sent from another site, so it was refused.")
-    posted = await request.post()
-    given = posted.get("csrf_token")
-    expected = (user.csrf_token or "").encode()
-    # bytes: compare_digest refuses non-ASCII text, and a form may carry anything
-    if not isinstance(given, str) or not expected or not hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape")):
+    posted = await read_form(request)
+    if not same_secret(user.csrf_token or "", posted.get("csrf_token")):
         raise forbidden(request, user, "The form expired or did not come from this page. Reload the page and try again.")
-    fields = {key: [v for v in posted.getall(key) if isinstance(v, str)] for key in set(posted.keys()) if key != "csrf_token"}
+    fields = {key: posted.getall(key) for key in set(posted.keys()) if key != "csrf_token"}
     return user, RawForm(fields)
 
 
