@@ -17,7 +17,10 @@ from chatserver.transport.forwarding import own_origins
 
 
 def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1", say: no origin, so never ours
+        return ""
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 

@@ -136,8 +136,12 @@ def site_catalog(request: web.Request, locale: str) -> dict[str, Any]:
 
 async def asset(request: web.Request) -> web.StreamResponse:
     relative = request.match_info["path"]
-    target = (WIDGET_DIR / relative).resolve()
-    if WIDGET_DIR.resolve() not in target.parents or target.suffix not in ASSET_TYPES or not target.is_file():
+    try:
+        target = (WIDGET_DIR / relative).resolve()
+        found = WIDGET_DIR.resolve() in target.parents and target.suffix in ASSET_TYPES and target.is_file()
+    except (ValueError, OSError):  # a NUL byte, a name too long: no such file either
+        found = False
+    if not found:
         raise web.HTTPNotFound()
     greetings = request.app[keys.SERVICES].runtime.widget.greeting
     if target.parent == (WIDGET_DIR / "i18n").resolve() and target.stem in greetings:
