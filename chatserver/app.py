@@ -12,6 +12,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.config import Settings, resolve_secret_key
 from chatserver.domain.text import isolate
+from chatserver.observability.logging import quiet_client_mistakes
 from chatserver.services.clock import Clock, system_clock
 from chatserver.services.container import build_services, close_services
 from chatserver.transport.agent import AgentNamespace
@@ -41,6 +42,7 @@ MAX_FRAME_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
+    quiet_client_mistakes()
     connect_limits = ConnectLimits(settings.socket_connects_per_minute)
     app = web.Application(middlewares=[security_headers, connect_limits.middleware(), storage_unavailable], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings

@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import IO, Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 ACCESS_LOGGER = "aiohttp.access"
 # the id of the HTTP request being handled, set by the request middleware
@@ -45,6 +47,28 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = self.formatStack(record.stack_info)
         # default=str: an odd extra must never cost the log line
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class ClientMistakes(logging.Filter):
+    """aiohttp logs a request it cannot parse (a line over 8 KB, a header that is not one) as an error
+    with a traceback, though it is the client's mistake and answered `400`. Such a record becomes one
+    warning line with the reason, so that no client can fill the error log or wake whoever watches it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
+            record.msg = f"{record.getMessage()}: {str(exc.message)[:200]}"
+            record.args = ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_client_mistakes() -> None:
+    """Install `ClientMistakes` on aiohttp's server logger, once per process."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientMistakes) for f in server_log.filters):
+        server_log.addFilter(ClientMistakes())
 
 
 def configure_logging(level: str, log_format: str, stream: IO[str] | None = None) -> None:
