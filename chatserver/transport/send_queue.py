@@ -12,6 +12,8 @@ already wait for a connection, it is dropped: its TCP connection is aborted, whi
 and unblocks the writer, and engineio's disconnect runs as for any lost connection. The client sees a
 closed transport, reconnects by itself and catches up through `history` and the snapshots, as after
 any network drop. A single frame larger than the limit still goes out when little waits before it.
+Snapshots (the monitor's and the consoles' whole-state frames) never pile up below the limit either:
+a newer one takes the place of an older one still waiting.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import engineio
 import socketio
 from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as engineio_aiohttp
+
+from chatserver.transport.visibility import AGENT_NS, MONITOR_NS
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,27 @@ def frame_cost(pkt: Any) -> int:
     return FRAME_OVERHEAD + (len(data) if isinstance(data, (str, bytes)) else 0)
 
 
+# Frames that carry a whole state, each replacing the one before on the client: once a newer one is
+# queued, an older one still waiting would only be drawn and thrown away (Socket.IO EVENT frames as
+# encoded: type 2, the namespace, then the JSON array that starts with the event's name)
+SUPERSEDING = tuple(
+    f'2{namespace},["{event}",'
+    for namespace, event in ((MONITOR_NS, "monitor:snapshot"), (MONITOR_NS, "monitor:floor"), (AGENT_NS, "queue:snapshot"))
+)
+
+
+def superseding_kind(pkt: Any) -> str | None:
+    """Which whole-state frame this is, or None for any other frame."""
+    data = getattr(pkt, "data", None)
+    if not isinstance(data, str) or not data.startswith(SUPERSEDING):
+        return None
+    return next(prefix for prefix in SUPERSEDING if data.startswith(prefix))
+
+
 class FrameQueue(asyncio.Queue):  # type: ignore[type-arg]
-    """engineio's per-connection queue, knowing how many bytes wait in it."""
+    """engineio's per-connection queue, knowing how many bytes wait in it. A whole-state frame (a
+    snapshot) takes the place of an older one of its kind still waiting, so that a monitor or console
+    that reads slowly gets the newest state when it catches up, and its queue holds one of each."""
 
     waiting_bytes: int
 
@@ -50,6 +73,12 @@ class FrameQueue(asyncio.Queue):  # type: ignore[type-arg]
         self.waiting_bytes = 0
 
     def _put(self, item: Any) -> None:
+        kind = superseding_kind(item) if self._queue else None  # type: ignore[attr-defined]
+        if kind is not None:
+            for stale in [old for old in self._queue if superseding_kind(old) == kind]:  # type: ignore[attr-defined]
+                self._queue.remove(stale)  # type: ignore[attr-defined]
+                self.waiting_bytes -= frame_cost(stale)
+                self.task_done()  # it will never be taken: a close that waits for the queue must not wait for it
         super()._put(item)  # type: ignore[misc]
         self.waiting_bytes += frame_cost(item)
 
