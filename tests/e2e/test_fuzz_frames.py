@@ -305,3 +305,52 @@ async def test_a_connection_closed_for_a_malformed_packet_is_cut_and_leaves_noth
     assert {ns: sids for ns, sids in leftover.items() if sids} == {}
     assert {ns: sids for ns, sids in sio.manager.pending_connect.items() if sids} == {}
     await canary.close()
+
+
+HANDSHAKE_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF, exclude_characters="\x7f"), max_size=40)
+handshake_headers = st.lists(st.one_of(
+    st.tuples(st.just("Cookie"), st.builds(lambda name, text: f"{name}={text}",
+                                           st.sampled_from(["cs_session", "cs_csrf", "io"]), HANDSHAKE_HEADER_TEXT)),
+    st.tuples(st.just("Cookie"), st.just("cs_session=" + "A" * 22 + "." + "0" * 64)),  # well formed, wrongly signed
+    st.tuples(st.just("Origin"), st.sampled_from(["null", "http://evil.example", "%ff", "http://[::1", "http://é.example"])),
+    st.tuples(st.just("Host"), st.sampled_from(["[::1", "evil.example", "127.0.0.1:99999", "a b", "xn--"])),
+    st.tuples(st.just("Authorization"), st.builds(lambda text: "Bearer " + text, HANDSHAKE_HEADER_TEXT)),
+    st.tuples(st.sampled_from(["X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded", "X-Real-IP"]),
+              HANDSHAKE_HEADER_TEXT),
+    st.tuples(st.just("Accept-Language"), HANDSHAKE_HEADER_TEXT),
+), min_size=1, max_size=3)
+
+
+async def test_hostile_handshake_headers_get_a_refusal_or_a_customer_never_a_crash(procs):
+    """Cookies, origins, hosts, bearer tokens and forwarding headers a browser would never send, on the
+    Engine.IO handshake and each namespace's connect: the console namespaces refuse with the contract's
+    error, /customer may connect, the server logs no error and the canary is served."""
+    server = await serve(procs)
+    canary = await Canary.start(server.url)
+    outcomes: Counter[str] = Counter()
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        for headers in hostile.draw(handshake_headers, 80):
+            try:
+                ws = await http.ws_connect(f"{server.url}/socket.io/?EIO=4&transport=websocket", headers=dict(headers),
+                                           max_msg_size=0, autoclose=False)
+            except aiohttp.WSServerHandshakeError as refused:
+                assert refused.status in (400, 403), (headers, refused.status)  # a foreign origin, say
+                outcomes[f"handshake {refused.status}"] += 1
+                continue
+            raw = Raw(ws)
+            await raw.expect(lambda text: text.startswith("0{"))
+            for namespace in ("/agent", "/monitor", "/customer"):
+                await raw.send(f"40{namespace},")
+                answer = await raw.expect(lambda text: text.startswith((f"44{namespace},", f"40{namespace},")))
+                if namespace == "/customer":
+                    outcomes[f"{namespace} {answer[:2]}"] += 1
+                    continue
+                assert answer.startswith(f"44{namespace},"), (headers, answer)  # no console without a session
+                code = json.loads(answer[len(f"44{namespace},"):])["data"]["code"]
+                assert code in ("unauthorized", "forbidden", "rate_limited"), (headers, answer)
+                outcomes[f"{namespace} {code}"] += 1
+            await raw.close()
+    await canary.round_trip()
+    assert hostile.log_problems(server.all_stderr()) == []
+    print(f"\n80 handshakes: {dict(outcomes)}")
+    await canary.close()
