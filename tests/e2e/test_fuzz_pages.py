@@ -18,6 +18,7 @@ consistent and the router's memory agrees with it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -26,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 import aiohttp
@@ -34,12 +35,14 @@ import pytest
 from hypothesis import strategies as st
 from yarl import URL
 
+from chatserver.services.admin.validate import TokenValues
 from chatserver.transport import cookies
 from tests import hostile, peers
 from tests.admin_steps import ADA, add_admin
-from tests.complaint_steps import closed, resolved, submit
+from tests.complaint_steps import closed, resolved, staff, submit
 from tests.conftest import RunningServer, StartServer, seed_cast
 from tests.peers import CAST_PASSWORD, Canary, login_cookie
+from tests.procs import create_users
 
 PER_ROUTE = 40
 ELSEWHERE = ("/api/", "/socket.io/", "/static/")  # fuzzed by their own tests, or aiohttp's static files
@@ -88,9 +91,6 @@ async def site(start_server: StartServer) -> Site:
         ("tess@example.test", "Tess", "agent", 2), ("tom@example.test", "Tom", "supervisor", 2),
         ("ida@example.test", "Ida", "admin", 2),
     ])
-    from chatserver.services.admin.validate import TokenValues
-    from tests.complaint_steps import staff
-
     ada = await staff(services, ADA)
     token_ids = [(await services.admin.tokens.issue(ada.id, TokenValues(tid, f"fuzz {n}")))[0]
                  for n, tid in enumerate(targets.values())]
@@ -103,12 +103,10 @@ async def site(start_server: StartServer) -> Site:
         await customer.close()
     references = [c["reference"] for c in complaints]
     rows = {
-        name: [next(iter(dict(r).values())) for r in await services.db.fetch(query)]
-        for name, query in {
-            "slug": "SELECT slug FROM categories ORDER BY slug",
-            "answer_id": "SELECT id FROM canned_answers ORDER BY id",
-            "article_id": "SELECT id FROM faq_articles ORDER BY id",
-        }.items()
+        name: [r["key"] for r in await services.db.fetch(f"SELECT {column} AS key FROM {table} ORDER BY {column}")]
+        for name, table, column in [
+            ("slug", "categories", "slug"), ("answer_id", "canned_answers", "id"), ("article_id", "faq_articles", "id"),
+        ]
     }
     pools = {
         "user_id": list(targets.values()), "token_id": token_ids, "endpoint_id": [endpoint["id"]],
@@ -391,7 +389,7 @@ class Sender:
         self.site, self.http = site, http
         self.sent = 0
 
-    def resolve(self, value: Any, reference: str | None, route: Route, name: str = "") -> Any:
+    def resolve(self, value: Any, reference: str | None = None) -> Any:
         if not isinstance(value, Live):
             return value
         if value.kind == "csrf":
@@ -403,7 +401,7 @@ class Sender:
 
     async def send(self, route: Route, shape: Shape, cookie: str) -> tuple[int, str, str]:
         self.sent += 1
-        values = [self.resolve(v, None, route) for v in shape.path]
+        values = [self.resolve(v) for v in shape.path]
         path = route.pattern
         reference = None
         for (name, _), value in zip(route.params, values):
@@ -414,7 +412,7 @@ class Sender:
         if isinstance(shape.query, str):
             query = shape.query
         else:
-            query = urlencoded([(k, self.resolve(v, reference, route)) for k, v in shape.query])
+            query = urlencoded([(k, self.resolve(v, reference)) for k, v in shape.query])
         url = URL(self.site.server.url + path + ("?" + query if query else ""), encoded=True)
         headers = {"X-Forwarded-For": f"198.18.{self.sent // 250 % 250}.{self.sent % 250 + 1}"}
         if cookie:
@@ -422,7 +420,7 @@ class Sender:
         kind, content = shape.body
         data: bytes | None = None
         if route.method == "POST":
-            pairs = [(k, self.resolve(v, reference, route)) for k, v in content] if isinstance(content, list) else []
+            pairs = [(k, self.resolve(v, reference)) for k, v in content] if isinstance(content, list) else []
             data, content_type = {
                 "form": lambda: (urlencoded(pairs).encode(), "application/x-www-form-urlencoded"),
                 "multipart": lambda: (multipart(pairs), "multipart/form-data; boundary=fuzzboundary"),
@@ -531,10 +529,6 @@ UNPARSEABLE = [
 
 @pytest.mark.slow
 async def test_requests_aiohttp_cannot_parse_get_400_and_one_warning_line_each_never_an_error(procs) -> None:
-    import asyncio
-
-    from tests.procs import create_users
-
     server = procs.server(env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "pages-secret"})
     await create_users(server.db, [("bob@example.test", "Bob", "agent", 2)], CAST_PASSWORD)
     await server.start()
