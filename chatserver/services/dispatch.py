@@ -87,7 +87,7 @@ class Dispatcher:
                 waiting.append(live)
             elif live.agent_id in self.agents:
                 self.agents[live.agent_id].chats.add(live.id)
-        for live in sorted(waiting, key=lambda live: (live.queued_at or datetime.min, live.id)):
+        for live in waiting:  # in the order they arrived (list_open), whatever the clock did meanwhile
             self._queue_add(live)
             self._schedule_deadline(live)
         for row in await conversations.recent_handle_times(self.db):

@@ -44,7 +44,10 @@ async def open_for_customer(db: Database | Tx, customer_id: str) -> Row | None:
 
 
 async def list_open(db: Database | Tx) -> list[Row]:
-    return await db.fetch(f"SELECT * FROM conversations WHERE {OPEN} ORDER BY created_at")
+    """Open chats in the order they were written, which is the order they joined the queue: a chat is
+    queued when its row is inserted, and a new row's rowid is above every row still present, whatever
+    the wall clock said (a returned chat keeps its row, and so its place)."""
+    return await db.fetch(f"SELECT * FROM conversations WHERE {OPEN} ORDER BY rowid")
 
 
 async def list_for_customer(db: Database | Tx, customer_id: str, limit: int = 20) -> list[Row]:

@@ -228,3 +228,26 @@ async def test_a_chat_queued_after_the_clock_steps_back_waits_behind_those_alrea
     await services.dispatcher.set_presence(bob, "online")
     assert services.dispatcher.conversation(ids[0]).agent_id == bob  # type: ignore[union-attr]
     assert [live.id for live in services.dispatcher.queue_order()] == ids[1:]
+
+
+async def test_a_restart_after_the_clock_stepped_back_rebuilds_the_queue_in_the_order_chats_came(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = Settings(db=str(tmp_path / "restart.db"), queue_timeout=3600, agent_grace=60)
+    first = await build_services(settings, "secret", clock)
+    ids = []
+    try:
+        for minutes in (0, 1, -60):  # the third chat is stamped an hour before the two already waiting
+            clock.advance(minutes=minutes)
+            started = await first.chats.start(await customer(first), topic=None, body="hi", name=None, email=None)
+            ids.append(started["conversation"]["id"])
+        assert [live.id for live in first.dispatcher.queue_order()] == ids
+    finally:
+        await close_services(first)
+
+    again = await build_services(settings, "secret", clock)
+    try:
+        assert [live.id for live in again.dispatcher.queue_order()] == ids
+        assert [(entry["conversation_id"], entry["position"]) for entry in again.monitor.queue()] == list(zip(ids, [1, 2, 3]))
+    finally:
+        await close_services(again)
