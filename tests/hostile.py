@@ -317,9 +317,6 @@ async def memory_problems(services: Any) -> list[str]:
     return problems
 
 
-ENGINEIO_ONCE = "further occurrences of this error will be logged with level INFO"
-
-
 def log_problems(stderr: str) -> list[str]:
     """What a server process's JSON log shows going wrong: errors, tracebacks, lines that are not JSON.
 
@@ -333,8 +330,6 @@ def log_problems(stderr: str) -> list[str]:
         except ValueError:
             bad["lines that are not JSON (a library printing on its own)"] += 1
             continue
-        if "exc" not in record and record.get("logger") == "engineio.server" and ENGINEIO_ONCE in record.get("msg", ""):
-            continue  # engineio's notice about a bad request, once per kind and process; no traceback
         if record.get("level") in ("error", "critical") or "exc" in record:
             cause = (record.get("exc") or "").strip().splitlines()[-1:] or [""]
             bad[f"{record.get('logger')}: {record.get('msg')} {cause[0]}"[:300]] += 1

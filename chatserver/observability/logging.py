@@ -49,26 +49,42 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# python-engineio logs each kind of bad request (a foreign origin, an unknown session or transport) as
+# an error the first time in a process, with this note, and at INFO after that
+ENGINEIO_FIRST_TIME = "(further occurrences of this error will be logged with level INFO)"
+ENGINEIO_OWN_FAULTS = ("The WebSocket transport is not available",)  # a set-up problem, not a client's
+
+
 class ClientMistakes(logging.Filter):
-    """aiohttp logs a request it cannot parse (a line over 8 KB, a header that is not one) as an error
-    with a traceback, though it is the client's mistake and answered `400`. Such a record becomes one
-    warning line with the reason, so that no client can fill the error log or wake whoever watches it."""
+    """A client's mistake is answered `400` (or refused) and logged as one warning line, so that no
+    client can fill the error log or wake whoever watches it: aiohttp logs a request it cannot parse (a
+    line over 8 KB, a header that is not one) as an error with a traceback, and python-engineio the first
+    bad handshake of each kind as an error."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
             record.msg = f"{record.getMessage()}: {str(exc.message)[:200]}"
             record.args = ()
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info = record.exc_text = None
+            _downgrade(record)
+        elif record.name == "engineio.server" and record.levelno == logging.ERROR and not record.exc_info:
+            text = record.getMessage()
+            if text.endswith(ENGINEIO_FIRST_TIME) and not text.startswith(ENGINEIO_OWN_FAULTS):
+                _downgrade(record)
         return True
 
 
+def _downgrade(record: logging.LogRecord) -> None:
+    record.levelno, record.levelname = logging.WARNING, "WARNING"
+
+
 def quiet_client_mistakes() -> None:
-    """Install `ClientMistakes` on aiohttp's server logger, once per process."""
-    server_log = logging.getLogger("aiohttp.server")
-    if not any(isinstance(f, ClientMistakes) for f in server_log.filters):
-        server_log.addFilter(ClientMistakes())
+    """Install `ClientMistakes` on aiohttp's and python-engineio's server loggers, once per process."""
+    for name in ("aiohttp.server", "engineio.server"):
+        server_log = logging.getLogger(name)
+        if not any(isinstance(f, ClientMistakes) for f in server_log.filters):
+            server_log.addFilter(ClientMistakes())
 
 
 def configure_logging(level: str, log_format: str, stream: IO[str] | None = None) -> None:
