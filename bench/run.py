@@ -196,8 +196,9 @@ class Server:
         env.update(
             {
                 "CHATSERVER_SECRET_KEY": self.secret,
-                # every simulated customer comes from 127.0.0.1: lift the per-address chat-start and connect limits
+                # every simulated customer comes from 127.0.0.1: lift the per-address limits
                 "CHATSERVER_CHAT_STARTS_PER_MINUTE": "10000000",
+                "CHATSERVER_CUSTOMER_EVENTS_PER_ADDRESS_PER_MINUTE": "10000000",
                 "CHATSERVER_SOCKET_CONNECTS_PER_MINUTE": "10000000",
                 # nothing may time out into a complaint or lose its agent during a run
                 "CHATSERVER_QUEUE_TIMEOUT": "86400",

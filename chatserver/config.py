@@ -42,6 +42,9 @@ class Settings:
     # Socket.IO connects allowed per client address per minute, counted apart for new Engine.IO
     # sessions and for namespace connects; page reloads and shared NATs need headroom
     socket_connects_per_minute: int = 300
+    # widget events (messages, typing, everything) allowed per client address per minute, over all the
+    # customers there: each new visitor gets fresh per-customer buckets, the address does not
+    customer_events_per_address_per_minute: int = 1200
     # reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; from
     # any other peer those headers are ignored
     trusted_proxies: tuple[str, ...] = ()
@@ -184,8 +187,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"setting 'socket_send_queue_bytes' must be at least {MIN_SEND_QUEUE_BYTES}")
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
-    if min(settings.socket_connects_per_minute, settings.chat_starts_per_minute, settings.logins_per_minute) < 1:
-        raise SettingsError("settings 'socket_connects_per_minute', 'chat_starts_per_minute' and 'logins_per_minute' must be positive")
+    per_minute_limits = ("socket_connects_per_minute", "chat_starts_per_minute", "logins_per_minute",
+                         "customer_events_per_address_per_minute")
+    for name in per_minute_limits:
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"setting {name!r} must be positive")
     for entry in settings.trusted_proxies:
         try:
             ipaddress.ip_network(entry, strict=False)

@@ -77,6 +77,11 @@ class ContractNamespace(socketio.AsyncNamespace):
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
         raise NotImplementedError
 
+    def check_limits(self, conn: Connection, event: str) -> None:
+        """Raises RateLimited when this event is over its budget."""
+        if not conn.limits.allow(event):
+            raise RateLimited("too many requests; slow down")
+
     async def opened(self, conn: Connection) -> None:
         """Runs right after the connection is accepted (send the session here)."""
 
@@ -124,8 +129,7 @@ class ContractNamespace(socketio.AsyncNamespace):
             route = self.routes.get(event) if isinstance(event, str) else None
             if route is None:
                 raise Invalid(f"unknown event {str(event)[:64]!r}")
-            if not conn.limits.allow(event):
-                raise RateLimited("too many requests; slow down")
+            self.check_limits(conn, event)
             schema, handler = route
             payload = parse(schema, args, self.max_body if "body" in schema.model_fields else None)
             token = origin_sid.set(sid)

@@ -23,6 +23,9 @@ class CustomerNamespace(ContractNamespace):
         self.services = services
         self.max_body = services.settings.max_message_chars
         self.starts_per_address = KeyedLimiter(per_minute(services.settings.chat_starts_per_minute))
+        # a visitor is free to become a new customer, with fresh buckets, at every connect: the
+        # address is what a flood cannot renew (staff are limited per person, which no one can mint)
+        self.events_per_address = KeyedLimiter(per_minute(services.settings.customer_events_per_address_per_minute))
         self.limits = LimitBook(COMPLAINT_LIMITS)
         self.routes = {
             "chat:start": (s.ChatStart, self.chat_start),
@@ -51,6 +54,11 @@ class CustomerNamespace(ContractNamespace):
         conn.extra["address"] = client_of_environ(environ).limit_key
         await self.enter_room(sid, customer_room(customer["id"]))
         return conn
+
+    def check_limits(self, conn: Connection, event: str) -> None:
+        super().check_limits(conn, event)
+        if not self.events_per_address.allow(conn.extra["address"]):
+            raise RateLimited("too many requests from this address; slow down")
 
     async def opened(self, conn: Connection) -> None:
         customer = conn.principal

@@ -68,6 +68,62 @@ async def test_chat_start_floods_are_rate_limited(start_server):
         await peer.close()
 
 
+async def test_message_and_typing_floods_are_limited_per_address_however_many_customers_send_them(start_server):
+    # a flooder need not reuse one customer: every connect without a token is a new customer with
+    # fresh buckets, so the address holds the budget that new identities cannot renew
+    server = await start_server(customer_events_per_address_per_minute=30)
+    await seed_cast(server.services)
+    bob = await peers.agent(server.url, "bob@example.test")  # staff at the same address
+    flooders, chats = [], []
+    for n in range(5):  # 5 customers x (1 start + 5 messages) = the address's 30 events
+        flooder = await peers.customer(server.url)
+        started = await flooder.call("chat:start", {"body": f"customer {n} here"})
+        assert started["ok"], started
+        for i in range(5):
+            sent = await flooder.call("message:send", {"conversation_id": started["conversation"]["id"],
+                                                       "client_id": peers.client_id(), "body": f"flood {n}.{i}"})
+            assert sent["ok"], (n, i, sent)
+        flooders.append(flooder)
+        chats.append(started["conversation"]["id"])
+
+    # each customer is far inside its own budget, yet the address is spent: messages, typing and a
+    # start by a brand-new customer are all refused, and each socket stays open
+    refused_id = peers.client_id()
+    refusals = [
+        await flooders[0].call("message:send", {"conversation_id": chats[0], "client_id": refused_id, "body": "one more"}),
+        await flooders[1].call("typing", {"conversation_id": chats[1], "typing": True}),
+    ]
+    newcomer = await peers.customer(server.url)
+    refusals.append(await newcomer.call("chat:start", {"body": "a new identity"}))
+    for ack in refusals:
+        assert rate_limited(ack) and "address" in ack["error"]["message"], ack
+    assert all(peer.sio.connected for peer in [*flooders, newcomer])
+    # nothing refused was written
+    stored = await server.services.db.fetch("SELECT COUNT(*) AS n FROM messages WHERE client_id = ?", (refused_id,))
+    assert stored[0]["n"] == 0
+    assert await server.services.db.fetch("SELECT id FROM conversations WHERE customer_id = ?",
+                                          ((await newcomer.wait_for("session"))["customer_id"],)) == []
+
+    # a customer at another address is served normally, and so is the agent at this one
+    async with from_address("127.0.0.2") as http:
+        other = await customer_from(server.url, http)
+        started = await other.call("chat:start", {"body": "I am someone else"})
+        assert started["ok"], started
+        assert await other.call("typing", {"conversation_id": started["conversation"]["id"], "typing": True}) == {"ok": True}
+        await other.close()
+    assigned = await bob.wait_for("chat:assigned")
+    answered = await bob.call("message:send", {"conversation_id": assigned["conversation"]["id"],
+                                               "client_id": peers.client_id(), "body": "an agent is never held by customers"})
+    assert answered["ok"], answered
+
+    # the budget refills at its rate (30 a minute: one every two seconds), and the same socket goes on
+    await asyncio.sleep(2.2)
+    again = await flooders[0].call("message:send", {"conversation_id": chats[0], "client_id": refused_id, "body": "one more"})
+    assert again["ok"], again
+    for peer in (*flooders, newcomer, bob):
+        await peer.close()
+
+
 async def test_typing_storms_are_rate_limited_and_the_connection_survives(server):
     bob, alice, conversation_id = await peers.active_chat(server.url)
     acks = [await alice.call("typing", {"conversation_id": conversation_id, "typing": i % 2 == 0}) for i in range(30)]
