@@ -7,6 +7,7 @@ database, so every run sends the same inputs and no `.hypothesis/` state matters
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import string
@@ -279,6 +280,26 @@ class Tally:
 
 
 # -- nothing half-written --------------------------------------------------------------------------
+
+
+# tables the server's own background work writes (health probes, mail, webhooks, SLA notices, routing)
+BACKGROUND = frozenset({"health_probe", "outbox", "webhook_deliveries", "sla_notices", "routing_decisions"})
+
+
+def fingerprint(db: Path) -> str:
+    """A digest of every row a request could write (what background work writes is left out)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        digest = hashlib.sha256()
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        for table in tables:
+            if table in BACKGROUND or table.startswith("sqlite_"):
+                continue
+            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):
+                digest.update(repr((table, row)).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+    finally:
+        conn.close()
 
 
 def storage_problems(db_path: Path) -> list[str]:

@@ -11,7 +11,8 @@ escapes too), bodies (urlencoded and multipart with files, invalid UTF-8, unknow
 multipart, JSON under a form type, nothing, more than the size cap), cookies, `Host`, `Origin`,
 `Referer` and `Accept-Language`, sent as the right person, as nobody or with a forged session.
 
-Properties: no answer is a 5xx and no handler logs an error; a refusal says why; a refused form and
+Properties: no answer is a 5xx and no handler logs an error; every answer, refusals and redirects
+included, carries the security headers (tests/security_headers.py); a refusal says why; a refused form and
 any GET write nothing; a canary chat and the admin's pages keep working; afterwards the database is
 consistent and the router's memory agrees with it.
 """
@@ -19,10 +20,8 @@ consistent and the router's memory agrees with it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -43,11 +42,11 @@ from tests.complaint_steps import closed, resolved, staff, submit
 from tests.conftest import RunningServer, StartServer, seed_cast
 from tests.peers import CAST_PASSWORD, Canary, login_cookie
 from tests.procs import create_users
+from tests.security_headers import header_problems
 
 PER_ROUTE = 40
 ELSEWHERE = ("/api/", "/socket.io/", "/static/")  # fuzzed by their own tests, or aiohttp's static files
 # tables only background work writes (health probes, the outboxes, SLA sweeps, routing records)
-BACKGROUND = {"health_probe", "outbox", "webhook_deliveries", "sla_notices", "routing_decisions"}
 QUERY_NAMES = ["next", "lang", "done", "key", "endpoint", "locale", "q", "color", "host", "preset", "from", "to",
                "category", "agent", "level", "channel"]
 PLAUSIBLE_QUERY = {
@@ -59,6 +58,7 @@ PLAUSIBLE_QUERY = {
 }
 RAW_QUERIES = ["%", "%zz", "%ff%fe", "a=%00", "key=%E0%80%80", "=&&=&", "next=%2F%2Fevil.example", "lang[]=en&lang=ru",
                "x" * 5000, "a=" + "%41" * 3000]
+MAX_REQUEST_LINE = 8190  # aiohttp's max_line_size
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF, exclude_characters="\x7f"), max_size=40)
 HOSTS = ["[::1", "evil.example", "127.0.0.1:99999", "a b", "", "xn--", "[fe80::1%25eth0]:80"]
 REFERERS = ["http://[::1", "http://", "::::", "http://evil.example/", "null", "%ff", "http://[zz]/x"]
@@ -115,22 +115,6 @@ async def site(start_server: StartServer) -> Site:
     }
     keys = {ref: services.complaints.tracking_key(ref) for ref in references}
     return Site(server, await login_cookie(server.url, ADA), pools, keys)
-
-
-def fingerprint(db: Path) -> str:
-    """A digest of every row a request could write (what background work writes is left out)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        digest = hashlib.sha256()
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        for table in tables:
-            if table in BACKGROUND or table.startswith("sqlite_"):
-                continue
-            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):
-                digest.update(repr((table, row)).encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
-    finally:
-        conn.close()
 
 
 # -- the routes and their forms --------------------------------------------------------------------------
@@ -388,6 +372,7 @@ class Sender:
     def __init__(self, site: Site, http: aiohttp.ClientSession) -> None:
         self.site, self.http = site, http
         self.sent = 0
+        self.unparsed = 0  # answered by aiohttp's parser, not the application
 
     def resolve(self, value: Any, reference: str | None = None) -> Any:
         if not isinstance(value, Live):
@@ -399,7 +384,8 @@ class Sender:
         pool = self.site.pools.get(value.kind) or ["none"]
         return pool[value.pick % len(pool)]
 
-    async def send(self, route: Route, shape: Shape, cookie: str) -> tuple[int, str, str]:
+    async def send(self, route: Route, shape: Shape, cookie: str) -> tuple[int, str, str, list[str]]:
+        """The status, content type and text of the answer, and what its security headers lack."""
         self.sent += 1
         values = [self.resolve(v) for v in shape.path]
         path = route.pattern
@@ -436,7 +422,15 @@ class Sender:
             headers[name] = value if name != "Cookie" else "; ".join(filter(None, [headers.get("Cookie"), value]))
         async with self.http.request(route.method, url, data=data, headers=headers, allow_redirects=False) as response:
             body = await response.read()
-            return response.status, response.headers.get("Content-Type", ""), body.decode("utf-8", "replace")
+            if len(url.raw_path_qs) > MAX_REQUEST_LINE:
+                # aiohttp's own 400 for a request line it will not read, made before the application sees
+                # a request; test_requests_aiohttp_cannot_parse_... covers those
+                assert response.status == 400, (route, response.status)
+                self.unparsed += 1
+                weak_headers = []
+            else:
+                weak_headers = header_problems(path, response.headers)
+            return response.status, response.headers.get("Content-Type", ""), body.decode("utf-8", "replace"), weak_headers
 
     async def cookie(self, route: Route, who: str) -> str:
         if who == "nobody":
@@ -486,9 +480,9 @@ async def test_hostile_requests_to_every_page_and_form_are_answered_without_a_cr
             query_fields = site.forms.get(route.pattern + " GET", {})
             for shape in probes(route, fields) + hostile.draw(shapes(route, fields, query_fields), PER_ROUTE):
                 cookie = await sender.cookie(route, shape.who)  # a fresh session is written before, not by, the request
-                before = fingerprint(db)
+                before = hostile.fingerprint(db)
                 logged = len(caplog.records)
-                status, content_type, text = await sender.send(route, shape, cookie)
+                status, content_type, text, weak_headers = await sender.send(route, shape, cookie)
                 site.answers[f"{status // 100}xx"] += 1
                 what = f"{route.method} {route.pattern} {hostile.short(shape, 400)} -> {status} {hostile.short(text, 200)}"
                 errors = [r for r in caplog.records[logged:] if r.levelno >= logging.ERROR]
@@ -496,9 +490,11 @@ async def test_hostile_requests_to_every_page_and_form_are_answered_without_a_cr
                     problems.append(what + "".join(f"\n    {r.name}: {r.getMessage()} {r.exc_info[1]!r}" if r.exc_info
                                                    else f"\n    {r.name}: {r.getMessage()}" for r in errors[:2]))
                     continue
+                if weak_headers:  # a refusal, a redirect or an error page is a page too
+                    problems.append("security headers: " + "; ".join(weak_headers) + " in " + what)
                 if status >= 400 and not says_why(status, content_type, text):
                     problems.append("a refusal that does not say why: " + what)
-                if (route.method == "GET" or status >= 400) and fingerprint(db) != before:
+                if (route.method == "GET" or status >= 400) and hostile.fingerprint(db) != before:
                     problems.append("written although refused or read-only: " + what)
             await canary.round_trip()
         assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:25])
@@ -511,7 +507,9 @@ async def test_hostile_requests_to_every_page_and_form_are_answered_without_a_cr
     await canary.close()
     assert await hostile.memory_problems(server.services) == []
     assert hostile.storage_problems(db) == []
-    print(f"\n{sender.sent} page and form requests over {len(all_routes)} routes: {dict(sorted(site.answers.items()))}")
+    assert sender.unparsed < sender.sent // 10, sender.unparsed  # the application answered nearly all of them
+    print(f"\n{sender.sent} page and form requests over {len(all_routes)} routes: {dict(sorted(site.answers.items()))}, "
+          f"{sender.unparsed} of them refused by aiohttp's parser")
 
 
 # -- requests aiohttp itself cannot parse, in a server process's JSON log ---------------------------------

@@ -32,7 +32,7 @@ from chatserver.transport.http.api_json import NO_STORE, answer, error_answer
 from chatserver.transport.http.api_schemas import Slug, UserId, validate_query
 from chatserver.transport.http.csv_safe import BOM, csv_text
 from chatserver.transport.http.pages import render
-from chatserver.transport.http.security import CSP, require_user
+from chatserver.transport.http.security import add_security_headers, require_user
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,11 @@ async def _export(request: web.Request, kind: str) -> web.StreamResponse:
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{export.filename}"',
-            # sent with the first bytes: the security middleware only sees the response afterwards
-            "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
             **NO_STORE,
         }
     )
+    # sent with the first bytes: the security middleware only sees the response afterwards
+    add_security_headers(response.headers)
     await response.prepare(request)
     await response.write((BOM + csv_text([export.columns])).encode("utf-8"))
     # one page at a time: `write` waits while the client is slower than we are, so memory stays at a page;

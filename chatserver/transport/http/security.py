@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, MutableMapping
 
 from aiohttp import web
 
@@ -19,17 +19,32 @@ CSP = (
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# addresses that may carry a secret (the tracking page's key): nothing answered under them, a refusal
+# or a 404 included, may hand the address on in a Referer header
+KEYED_PATHS = ("/track/",)
+
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as refusal:
+        # a raised 303, 403, 404 or 405 is a page too: it gets the same headers on its way out
+        if not request.path.startswith("/socket.io"):
+            add_security_headers(refusal.headers, keyed=request.path.startswith(KEYED_PATHS))
+        raise
     if not request.path.startswith("/socket.io"):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
-            response.headers.setdefault("X-Frame-Options", "DENY")
+        add_security_headers(response.headers, keyed=request.path.startswith(KEYED_PATHS))
     return response
+
+
+def add_security_headers(headers: MutableMapping[str, str], *, keyed: bool = False) -> None:
+    """What a handler set itself (the widget frame's frame-ancestors) is kept."""
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer" if keyed else "same-origin")
+    if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+        headers.setdefault("X-Frame-Options", "DENY")
 
 
 def cookie_secure(request: web.Request) -> bool:
