@@ -152,10 +152,15 @@ async def test_a_role_change_ends_the_users_sessions_at_once(server, ada):
 
 async def test_a_new_password_ends_sessions_and_replaces_the_old_one(server, ada):
     carol_cookie = await login_cookie(server.url, "carol@example.test")
+    console = await Peer(server.url, "/agent").connect(headers={"Cookie": carol_cookie})
+    await console.wait_for("session")
     carol_id = (await user_row(server, "carol@example.test"))["id"]
     page = await ada.submit(f"/admin/users/{carol_id}/password", {"password_mode": "generate"})
     password = shown_secret(page)
+    await eventually(lambda: not console.sio.connected)  # the open console socket is closed at once
     assert not await cookie_works(server, carol_cookie)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="log in"):
+        await Peer(server.url, "/agent").connect(headers={"Cookie": carol_cookie})
     with pytest.raises(AssertionError):
         await login_cookie(server.url, "carol@example.test", CAST_PASSWORD)
     assert await cookie_works(server, await login_cookie(server.url, "carol@example.test", password))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from chatserver.store import users
 from chatserver.transport.http.api import api_app
-from tests import peers
+from tests import hostile, peers
 from tests.peers import login_cookie
 
 NO_BODY = object()
@@ -504,6 +505,48 @@ async def test_the_console_cookie_works_with_its_csrf_token_from_this_origin_onl
     # a forged or logged-out cookie is no session: 401, never a redirect to the login page
     status, answer = await api.call("GET", "/api/complaints", None, headers={"Cookie": cookie + "x"})
     assert status == 401 and error(answer, "unauthorized")
+
+
+async def test_every_unsafe_api_operation_refuses_the_console_cookie_without_its_csrf_token_or_from_another_site(api, server):
+    ref = (await api.log())["reference"]
+    status, answer = await api.post(f"/api/complaints/{ref}/compensations", "bob",
+                                    {"amount_minor": 500, "currency": "EUR", "reason": "Late payout"})
+    assert status == 201, answer
+    values = {"reference": ref, "compensation_id": answer["complaint"]["compensations"][0]["id"]}
+    unsafe = [(method.upper(), template) for template, item in api.doc["paths"].items()
+              for method in item if method in ("post", "put", "patch", "delete")]
+    assert len(unsafe) >= 6, unsafe  # every write the document offers, so a new one is covered here too
+
+    async def console_csrf(cookie: str) -> str:
+        async with api.http.get(f"{server.url}/console", headers={"Cookie": cookie}) as page:
+            return re.search(r'<meta name="csrf-token" content="([^"]+)">', await page.text()).group(1)  # type: ignore[union-attr]
+
+    cookie = await login_cookie(server.url, "sam@example.test")  # a supervisor: every operation is his to do
+    csrf = await console_csrf(cookie)
+    someone_elses = await console_csrf(await login_cookie(server.url, "bob@example.test"))
+    forged = [
+        {},  # a plain cross-site form or fetch carries no header
+        {"X-CSRF-Token": "wrong"},
+        {"X-CSRF-Token": someone_elses},  # a token is bound to its session
+        {"X-CSRF-Token": csrf, "Origin": "https://evil.example"},
+        {"X-CSRF-Token": csrf, "Origin": "null"},
+        {"X-CSRF-Token": csrf, "Origin": server.url + ".evil.example"},
+    ]
+    before = hostile.fingerprint(Path(server.settings.db))
+    tried = 0
+    for method, template in unsafe:
+        path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+        for headers in forged:
+            status, answer = await api.call(method, path, None, {}, headers={"Cookie": cookie, **headers})
+            assert status == 403 and answer["error"]["code"] == "forbidden", (method, path, headers, status, answer)
+            tried += 1
+    assert hostile.fingerprint(Path(server.settings.db)) == before  # nothing was written
+    # with the token, from this origin, each one gets past the check to its own validation
+    for method, template in unsafe:
+        path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+        status, answer = await api.call(method, path, None, {}, headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Origin": server.url})
+        assert status == 400 and answer["error"]["code"] == "invalid", (method, path, status, answer)
+    assert tried == 6 * len(unsafe)
 
 
 # -- what consoles and customers hear -------------------------------------------------------------

@@ -29,6 +29,21 @@ async def test_one_customer_cannot_touch_another_customers_conversation(server):
     history = await alice.call("history", {"conversation_id": conversation_id})
     assert [m["body"] for m in history["messages"]] == ["my private problem"]
     assert eve.received("message:new") == []
+
+    # once the chat is closed, answering "not resolved" would turn it into a complaint: only Alice may
+    closed = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"})
+    assert closed["ok"], closed
+    await alice.wait_for("chat:closed")
+    for event, payload in [
+        ("chat:end", {"conversation_id": conversation_id, "resolved": False}),
+        ("rating", {"conversation_id": conversation_id, "score": 1, "comment": "not mine to rate"}),
+        ("history", {"conversation_id": conversation_id}),
+        ("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "reopen"}),
+    ]:
+        ack = await eve.call(event, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "not_found", (event, ack)
+    assert await server.services.db.fetch("SELECT id FROM complaints WHERE conversation_id = ?", (conversation_id,)) == []
+    assert await server.services.db.fetch("SELECT * FROM ratings WHERE conversation_id = ?", (conversation_id,)) == []
     for peer in (bob, alice, eve):
         await peer.close()
 
@@ -41,9 +56,17 @@ async def test_an_agent_cannot_act_on_a_chat_assigned_to_a_colleague(server):
         ("history", {"conversation_id": conversation_id}),
         ("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}),
         ("chat:transfer", {"conversation_id": conversation_id}),
+        ("typing", {"conversation_id": conversation_id, "typing": True}),
     ]:
         ack = await carol.call(event, payload)
         assert ack["error"]["code"] == "forbidden", (event, ack)
+    # taking a chat is for waiting ones: a colleague's active chat cannot be pulled away
+    taken = await carol.call("chat:take", {"conversation_id": conversation_id})
+    assert taken["ok"] is False and taken["error"]["code"] in ("forbidden", "conflict"), taken
+    await asyncio.sleep(0.2)
+    assert alice.received("typing") == [] and alice.received("message:new") == []
+    row = await server.services.db.fetch_one("SELECT agent_id, status FROM conversations WHERE id = ?", (conversation_id,))
+    assert row == {"agent_id": bob.received("session")[0]["agent"]["id"], "status": "active"}, row
     for peer in (bob, alice, carol):
         await peer.close()
 
@@ -92,10 +115,30 @@ async def test_console_namespaces_refuse_without_a_session_or_from_a_foreign_ori
         with pytest.raises(socketio.exceptions.ConnectionError, match="log in"):
             await Peer(server.url, namespace).connect(headers={"Cookie": "cs_session=s_forged.deadbeef"})
     cookie = await login_cookie(server.url, "bob@example.test")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await Peer(server.url, "/agent").connect(headers={"Cookie": cookie, "Origin": "https://evil.example"})
     with pytest.raises(socketio.exceptions.ConnectionError, match="supervisors"):
         await Peer(server.url, "/monitor").connect(headers={"Cookie": cookie})
+
+    # cross-site WebSocket hijacking: a page elsewhere makes the browser send a valid cookie
+    supervisor = await login_cookie(server.url, "sam@example.test")
+    for namespace, session in (("/agent", cookie), ("/monitor", supervisor)):
+        for transport in ("websocket", "polling"):
+            for origin in ("https://evil.example", "null", server.url + ".evil.example", server.url.replace("http:", "https:")):
+                refusal = await connect_from(server.url, namespace, transport, {"Cookie": session, "Origin": origin})
+                assert refusal is not None, (namespace, transport, origin)
+            # the same cookie from the server's own origin connects: the origin was the reason
+            assert await connect_from(server.url, namespace, transport, {"Cookie": session, "Origin": server.url}) is None
+
+
+async def connect_from(url: str, namespace: str, transport: str, headers: dict[str, str]) -> str | None:
+    """Connect one namespace over one transport: None when accepted, else the refusal."""
+    sio = socketio.AsyncClient(reconnection=False)
+    try:
+        await sio.connect(url, namespaces=[namespace], headers=headers, transports=[transport], wait_timeout=5)
+        return None
+    except socketio.exceptions.ConnectionError as exc:
+        return str(exc)
+    finally:
+        await sio.disconnect()
 
 
 async def test_logout_ends_the_session_and_its_open_sockets(server):
