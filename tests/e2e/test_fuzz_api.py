@@ -3,7 +3,9 @@
 Every documented operation gets valid and invalid requests derived from the document (its examples,
 its boundaries, then generated ones), made as an admin with an API token. Checks: no 5xx, every answer
 and its status code, content type and headers as documented, invalid requests refused and valid ones
-accepted. Deterministic (no example database, derandomized) and bounded per operation.
+accepted, no error in the server's log, and a refusal or a read leaves every row as it was; afterwards
+the file passes the integrity and consistency checks and a chat round trip is served. Deterministic
+(no example database, derandomized) and bounded per operation.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from schemathesis.config import SchemathesisConfig
 from chatserver.transport.http.openapi import build_document
 from tests import hostile
 from tests.conftest import CAST
-from tests.peers import CAST_PASSWORD
+from tests.peers import CAST_PASSWORD, Canary
 from tests.procs import ServerProcess, ServerProcesses
 
 pytestmark = pytest.mark.slow
@@ -145,7 +147,25 @@ def test_every_api_operation_answers_as_documented(case: schemathesis.Case, api:
     # here, not in a hook: some cases are drawn while tests are collected, before the server exists
     case.path_parameters, case.query, case.body = _live(case.path_parameters), _live(case.query), _live(case.body)
     logged_before = len(api.server.all_stderr())
+    stored_before = hostile.fingerprint(api.server.db)
     response = case.call_and_validate(base_url=api.url, headers={"Authorization": f"Bearer {api.token}"})
     api.answers[response.status_code] += 1
+    what = f"{case.method} {case.formatted_path} {case.body!r} -> {response.status_code}"
     # the server writes a failure to its log before it answers, so the log is complete here
-    assert hostile.log_problems(api.server.all_stderr()[logged_before:]) == [], f"{case.method} {case.formatted_path} {case.body!r}"
+    assert hostile.log_problems(api.server.all_stderr()[logged_before:]) == [], what
+    # a refusal, and any read, leaves every row as it was: nothing half-written
+    if case.method == "GET" or response.status_code >= 400:
+        assert hostile.fingerprint(api.server.db) == stored_before, "written although refused or read-only: " + what
+
+
+def test_after_the_fuzz_the_store_is_consistent_and_chat_is_served(api: Api) -> None:
+    """Runs after the generated cases (tests run in file order): the same server, the same file."""
+    assert sum(api.answers.values()) >= 500, api.answers  # the fuzz ran first, on this server
+    assert hostile.storage_problems(api.server.db) == []
+
+    async def chat_round_trip() -> None:
+        canary = await Canary.start(api.url)
+        await canary.round_trip()
+        await canary.close()
+
+    asyncio.run(chat_round_trip())

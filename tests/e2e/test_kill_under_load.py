@@ -31,6 +31,7 @@ import pytest
 
 from chatserver.config import Settings
 from chatserver.services.container import build_services, close_services
+from tests import hostile
 from tests.load import Acks, Load, Talker, gather_bounded
 from tests.procs import ServerProcesses
 
@@ -178,6 +179,8 @@ async def test_sigkill_at_500_messages_a_second_loses_no_acknowledged_message(
             check_store(stored, everyone, round_no)
             await wait_until(lambda: all(transcripts_complete(t, stored) for t in everyone), f"round {round_no}: every transcript complete")
             queued_after.append(check_rebuilt(db, agents, customers, waiting, queue, holds, served_by, deadlines, due_times, round_no))
+        # the file itself: integrity and foreign keys, seq 1..n, and rows that must agree with each other
+        assert hostile.storage_problems(Path(server.db)) == [], f"round {round_no}"
         problems = [p for t in everyone for p in t.problems]
         assert problems == [], problems
         with capsys.disabled():
