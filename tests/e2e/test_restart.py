@@ -8,9 +8,8 @@ crash) or stops it, then starts it again on the same database and port.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import signal
-import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ import socketio
 
 from tests import peers
 from tests.peers import CAST_PASSWORD, Peer, client_id
+from tests.faults import read_db
 from tests.procs import ServerProcess, ServerProcesses, create_users
 
 pytestmark = pytest.mark.slow
@@ -52,16 +52,6 @@ async def wait_disconnected(peer: Peer, timeout: float = 5) -> None:
     deadline = time.monotonic() + timeout
     while peer.sio.connected and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
-
-
-@contextlib.contextmanager
-def read_db(path: Path):
-    """A read-only look at the database file of a running server (WAL allows a second reader)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 # -- a. SIGKILL while a customer sends ---------------------------------------------------------
@@ -367,3 +357,125 @@ async def test_queue_deadline_missed_while_down_fires_once_after_start(procs: Se
         ).fetchone()[0]
         status = conn.execute("SELECT status, outcome FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
     assert (closed, made, tuple(status)) == (1, 1, ("closed", "complaint"))
+
+
+# -- d. the agent does not come back after a restart ------------------------------------------
+
+
+def requeues(path: Path, conversation_id: str) -> list[tuple[str, dict]]:
+    """(actor, details) of every `conversation.requeued` audit entry for the conversation."""
+    with read_db(path) as conn:
+        rows = conn.execute(
+            "SELECT actor, details FROM audit_events WHERE subject = ? AND action = 'conversation.requeued'",
+            (conversation_id,),
+        ).fetchall()
+    return [(actor, json.loads(details)) for actor, details in rows]
+
+
+def holder(path: Path, conversation_id: str) -> tuple[str, str | None]:
+    """(status, agent_id) of the conversation as stored."""
+    with read_db(path) as conn:
+        return tuple(conn.execute("SELECT status, agent_id FROM conversations WHERE id = ?", (conversation_id,)).fetchone())
+
+
+async def sleep_until(moment: float) -> None:
+    await asyncio.sleep(max(0.0, moment - time.monotonic()))
+
+
+async def wait_after(peer: Peer, mark: int, event: str, where=lambda _: True, timeout: float = 5) -> Any:
+    """The first `event` satisfying `where` among those received after the peer's first `mark` events."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for name, data in peer.events[mark:]:
+            if name == event and where(data):
+                return data
+        assert time.monotonic() < deadline, f"no {event!r} within {timeout}s; got {peer.events[mark:]}"
+        await asyncio.sleep(0.02)
+
+
+async def test_an_agent_who_does_not_return_after_a_restart_hands_back_their_chats_when_the_grace_period_ends(
+    procs: ServerProcesses, closing: list[Peer]
+) -> None:
+    server = procs.server(env=env(agent_grace=GRACE, queue_timeout=120))
+    ids = await create_users(
+        server.db, [("bob@example.test", "Bob", "agent", 1), ("carol@example.test", "Carol", "agent", 1)], CAST_PASSWORD
+    )
+    await server.start()
+
+    # Bob takes Dave's chat and is then full; Eve waits behind it, Carol has not signed in yet
+    bob = await peers.agent(server.url, "bob@example.test")
+    closing.append(bob)
+    dave = await peers.customer(server.url)
+    closing.append(dave)
+    dave_token = dave.received("session")[0]["token"]
+    started = await dave.call("chat:start", {"body": "my card was charged twice", "name": "Dave"})
+    assert started["ok"], started
+    chat_id = started["conversation"]["id"]
+    await bob.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == chat_id)
+    eve = await peers.customer(server.url)
+    closing.append(eve)
+    eve_token = eve.received("session")[0]["token"]
+    waiting = await eve.call("chat:start", {"body": "Eve waits", "name": "Eve"})
+    assert waiting["ok"] and waiting["conversation"]["status"] == "queued", waiting
+    eve_chat_id = waiting["conversation"]["id"]
+    carol_cookie = await peers.login_cookie(server.url, "carol@example.test")  # logged in now, to reconnect fast later
+
+    server.kill()
+    await server.start()
+    started_at = time.monotonic()  # the grace period began a little earlier, when the server loaded its state
+
+    # everyone but Bob comes back; Carol has her console open but is not taking chats yet
+    dave, dave_session = await customer_with(server.url, dave_token, closing)
+    eve, eve_session = await customer_with(server.url, eve_token, closing)
+    carol, carol_session = await console_with(server.url, carol_cookie, closing)
+    assert time.monotonic() - started_at < GRACE / 2, "reconnecting took too long to look inside the grace period"
+    assert dave_session["conversation"]["id"] == chat_id, dave_session
+    assert dave_session["conversation"]["status"] == "active", dave_session
+    assert dave_session["conversation"]["agent"]["name"] == "Bob", dave_session
+    assert eve_session["queue"]["position"] == 1, eve_session
+    assert carol_session["conversations"] == [], carol_session
+
+    # within the grace period Bob still holds the chat: nothing was handed back at start-up
+    await sleep_until(started_at + GRACE / 2)
+    assert holder(server.db, chat_id) == ("active", ids["bob"])
+    assert requeues(server.db, chat_id) == []
+    assert dave.received("chat:requeued") == [], dave.events
+    assert {u["position"] for u in eve.received("queue:update")} <= {1}, eve.events  # nobody went ahead of Eve
+
+    # the grace period ends: Dave is told, and his chat goes ahead of Eve, who arrived after him
+    requeued = await dave.wait_for("chat:requeued", timeout=GRACE + 3)
+    assert requeued == {"conversation_id": chat_id, "reason": "agent_disconnected"}, requeued
+    notice = await dave.wait_for("message:new", lambda m: m["sender"] == "system")
+    assert notice["body"] == "requeued:agent_disconnected", notice
+    await eve.wait_for("queue:update", lambda u: u["position"] == 2)
+    assert holder(server.db, chat_id) == ("queued", None)
+    eve_seen = len(eve.events)
+
+    # the first colleague to take chats gets Dave's chat, not Eve's, which still waits
+    online = await carol.call("presence:set", {"status": "online"})
+    assert online["ok"], online
+    moved = await carol.wait_for("chat:assigned")
+    assert moved["conversation"]["id"] == chat_id, moved
+    assert [m["body"] for m in moved["messages"]][0] == "my card was charged twice", moved
+    told = await dave.wait_for("chat:assigned")
+    assert told == {"conversation_id": chat_id, "agent": {"name": "Carol"}}, told
+    await wait_after(eve, eve_seen, "queue:update", lambda u: u["position"] == 1)
+    assert holder(server.db, eve_chat_id) == ("queued", None)
+
+    # the store agrees: Carol holds it, Bob is offline, and the hand-back was recorded once
+    assert holder(server.db, chat_id) == ("active", ids["carol"])
+    assert requeues(server.db, chat_id) == [("system", {"reason": "agent_disconnected", "agent_id": ids["bob"]})]
+    with read_db(server.db) as conn:
+        assert conn.execute("SELECT status FROM users WHERE id = ?", (ids["bob"],)).fetchone() == ("offline",)
+
+    # another restart, with Carol back in time: nothing is handed back a second time
+    server.kill()
+    await server.start()
+    started_at = time.monotonic()
+    carol, carol_session = await console_with(server.url, carol_cookie, closing)
+    assert time.monotonic() - started_at < GRACE, "Carol did not reconnect within the grace period"
+    assert [c["id"] for c in carol_session["conversations"]] == [chat_id], carol_session
+    await sleep_until(started_at + GRACE + 0.5)
+    assert carol.received("chat:unassigned") == [], carol.events
+    assert holder(server.db, chat_id) == ("active", ids["carol"])
+    assert len(requeues(server.db, chat_id)) == 1
