@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 import aiohttp
-import pytest
+
+from tests.machine import cannot_run_here
 
 TMPFS_SIZE = "16m"
 
@@ -119,7 +120,7 @@ def immutable_flags(tmp_path: Path) -> Iterator[ImmutableFlags]:
     probe.write_text("x")
     done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, text=True)
     if done.returncode != 0:
-        pytest.skip(f"chattr +i is not supported here: {done.stderr.strip()}")
+        cannot_run_here(f"chattr +i is not supported here: {done.stderr.strip()}")
     subprocess.run(["chattr", "-i", str(probe)], check=True)
     flags = ImmutableFlags()
     try:
@@ -135,7 +136,7 @@ def mounted_tmpfs(where: Path, size: str = TMPFS_SIZE) -> Iterator[Path]:
     where.mkdir()
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)], capture_output=True, text=True)
     if done.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
+        cannot_run_here(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
     try:
         yield where
     finally:

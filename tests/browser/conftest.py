@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, async_playwright
 
 from tests.conftest import RunningServer, StartServer, seed_cast
+from tests.machine import cannot_run_here
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,7 +35,7 @@ async def browser(start_server: StartServer) -> AsyncIterator[Browser]:
     """Chromium, closed before the server stops (open sockets would hold its shutdown)."""
     executable = chromium_path()
     if executable is None:
-        pytest.skip("no Chromium executable: install Debian's `chromium` package (.ci/run does)")
+        cannot_run_here("no Chromium executable: install Debian's `chromium` package (.ci/run does)")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

@@ -23,6 +23,7 @@ from chatserver.app import create_app
 from tests.addresses import PeerFrom, from_address
 from tests.conftest import seed_cast
 from tests.conftest import test_settings as settings_for
+from tests.machine import cannot_run_here
 from tests.peers import CAST_PASSWORD
 
 PROXY = "127.0.0.1"
@@ -32,7 +33,7 @@ STRANGER = "127.0.0.2"
 def self_signed(directory: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, valid for a day."""
     if shutil.which("openssl") is None:
-        pytest.skip("no openssl command to make a test certificate")
+        cannot_run_here("no openssl command to make a test certificate")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
