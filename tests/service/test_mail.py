@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -12,12 +13,13 @@ import pytest
 
 from chatserver.config import Settings
 from chatserver.domain.models import iso, parse_iso
-from chatserver.mail.render import FIELDS, InvalidRecipient, header_text, render
+from chatserver.mail.render import FIELDS, STAFF_KINDS, InvalidRecipient, header_text, render
 from chatserver.mail.transport import LogTransport, SmtpTransport, transport_for
 from chatserver.mail.worker import BACKOFF, MAX_ATTEMPTS, MailWorker, retry_delay
 from chatserver.services.events import COMPLAINT_CREATED, EventBus
 from chatserver.store import outbox
 from chatserver.store.db import Database
+from tests.browser.hostile import PAYLOADS
 from tests.conftest import eventually
 from tests.faults import HeldWriteLock
 from tests.procs import free_port
@@ -73,6 +75,41 @@ def test_visitor_text_is_escaped_in_html_and_kept_as_written_in_text():
     assert "Withdrawal <b>W-1</b> stuck" in message.get_body(("plain",)).get_content()
     reply = render("complaint_reply", "en", DATA["complaint_reply"], mail_from=FROM, recipient="anna@example.test")
     assert "on its way &lt;today&gt;." in reply.get_body(("html",)).get_content()
+
+
+class Markup(HTMLParser):
+    """The tags and attribute names of an HTML part, and its link targets: what text could never add."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, tuple[str, ...]]] = []
+        self.links: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, tuple(name for name, _ in attrs)))
+        self.links += [value or "" for name, value in attrs if name in ("href", "src")]
+
+
+# every field of a notice that people write: customers (subject, body) and staff (replies, reasons)
+WRITTEN = [(kind, field) for kind, fields in FIELDS.items() for field in fields if field in ("subject", "body", "reason", "category")]
+
+
+@pytest.mark.parametrize("label", sorted(PAYLOADS))
+@pytest.mark.parametrize(("kind", "field"), WRITTEN, ids=lambda v: str(v))
+def test_hostile_text_in_any_written_field_of_any_notice_adds_no_markup_and_reads_as_written(kind, field, label):
+    payload = PAYLOADS[label]
+    plain = render(kind, "en", {**DATA[kind], field: "harmless words"}, mail_from=FROM, recipient="anna@example.test")
+    hostile = render(kind, "en", {**DATA[kind], field: payload}, mail_from=FROM, recipient="anna@example.test")
+    made, got = Markup(plain.get_body(("html",)).get_content()), Markup(hostile.get_body(("html",)).get_content())
+    assert got.tags == made.tags and got.links == made.links  # the same elements, attributes and links
+    # the text part shows what was written; a one-line fact without the controls that could turn it around
+    text = hostile.get_body(("plain",)).get_content()
+    assert payload in text or header_text(payload, 300) in text
+    subject = hostile["Subject"]
+    assert "\n" not in subject and "\r" not in subject
+    if kind not in STAFF_KINDS:
+        assert subject == plain["Subject"]  # a customer's subject line is ours alone
 
 
 def test_customer_subjects_carry_only_our_words_and_the_reference():
