@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 
@@ -479,3 +480,49 @@ async def test_an_agent_who_does_not_return_after_a_restart_hands_back_their_cha
     assert carol.received("chat:unassigned") == [], carol.events
     assert holder(server.db, chat_id) == ("active", ids["carol"])
     assert len(requeues(server.db, chat_id)) == 1
+
+
+# -- e. a new server secret -------------------------------------------------------------------
+
+
+async def test_a_new_secret_key_signs_staff_out_and_retires_old_tracking_links_while_customers_keep_their_chats(
+    procs: ServerProcesses, closing: list[Peer]
+) -> None:
+    server = procs.server(env=env(agent_grace=30, queue_timeout=120))
+    await create_users(server.db, [("bob@example.test", "Bob", "agent", 2)], CAST_PASSWORD)
+    await server.start()
+    cookie = await peers.login_cookie(server.url, "bob@example.test")
+    alice = await peers.customer(server.url)
+    closing.append(alice)
+    token = alice.received("session")[0]["token"]
+    submitted = await alice.call("complaint:submit", {"category": "withdrawals", "subject": "Payout", "body": "late"})
+    reference, old_key = submitted["complaint"]["reference"], submitted["complaint"]["tracking_key"]
+    assert await status_of(server.url, f"/track/{reference}?key={old_key}") == 200
+    await alice.close()
+
+    assert await server.stop() == 0
+    server.env["CHATSERVER_SECRET_KEY"] = "a-new-secret-after-a-leak"
+    await server.start()
+
+    # every console user is signed out: pages send them to sign in, sockets are refused
+    assert await status_of(server.url, "/console", cookie) == 303
+    with pytest.raises(socketio.exceptions.ConnectionError, match="log in"):
+        await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
+    # a link sent before answers like an unknown complaint
+    assert await status_of(server.url, f"/track/{reference}?key={old_key}") == 404
+    # the customer's own token is no signature: the same customer, their complaint, and a new link that works
+    again, _ = await customer_with(server.url, token, closing)
+    assert [c["reference"] for c in (await again.call("complaint:list", {}))["complaints"]] == [reference]
+    detail = await again.call("complaint:get", {"reference": reference})
+    new_key = detail["complaint"]["tracking_key"]
+    assert new_key != old_key and await status_of(server.url, f"/track/{reference}?key={new_key}") == 200
+    # and staff sign in again as before
+    bob = await Peer(server.url, "/agent").connect(headers={"Cookie": await peers.login_cookie(server.url, "bob@example.test")})
+    closing.append(bob)
+    assert (await bob.wait_for("session"))["agent"]["name"] == "Bob"
+
+
+async def status_of(url: str, path: str, cookie: str | None = None) -> int:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.get(url + path, headers={"Cookie": cookie} if cookie else {}, allow_redirects=False) as response:
+            return response.status
