@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import AsyncIterator
 
-import jinja2
 import socketio
 from aiohttp import web
 
 from chatserver import keys
 from chatserver.config import Settings, resolve_secret_key
-from chatserver.domain.text import isolate
+from chatserver.mail.render import load_templates
 from chatserver.observability.logging import quiet_client_mistakes
 from chatserver.services.clock import Clock, system_clock
 from chatserver.services.container import build_services, close_services
+from chatserver.templating import STATIC_ROOT, page_templates
 from chatserver.transport.agent import AgentNamespace
 from chatserver.transport.connect_limits import ConnectLimits
 from chatserver.transport.customer import CustomerNamespace
@@ -35,7 +34,6 @@ from chatserver.transport.ratelimit import KeyedLimiter, per_minute
 from chatserver.transport.server import ContractServer
 from chatserver.transport.tuning import DirectManager, JsonPacket, set_websocket_compression
 
-PACKAGE_DIR = Path(__file__).parent
 SIO = web.AppKey("sio", socketio.AsyncServer)
 # Frames above this are refused by the transport before any handler sees them.
 MAX_FRAME_BYTES = 64 * 1024
@@ -49,21 +47,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[keys.SECRET_KEY] = resolve_secret_key(settings)
     app[keys.LOGIN_LIMITER] = KeyedLimiter(per_minute(settings.logins_per_minute))
-    app[keys.TEMPLATES] = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    static_root = PACKAGE_DIR / "static"
-
-    def static(path: str) -> str:
-        # a version query keeps caches honest after an upgrade
-        target = static_root / path
-        version = int(target.stat().st_mtime) if target.exists() else 0
-        return f"/static/{path}?v={version}"
-
-    app[keys.TEMPLATES].globals["static"] = static
-    app[keys.TEMPLATES].filters["isolate"] = isolate  # for names where <bdi> cannot go, as in <option>
+    app[keys.TEMPLATES] = page_templates()
+    load_templates()  # the e-mail notices', compiled now too
     fast = settings.socketio_fast_path
     sio = ContractServer(
         send_queue_limit=settings.socket_send_queue_bytes,
@@ -115,5 +100,5 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     setup_admin_routes(app)
     setup_admin_webhook_routes(app)
     app.add_subapp("/api", api_app())
-    app.router.add_static("/static", static_root)
+    app.router.add_static("/static", STATIC_ROOT)
     return app

@@ -20,6 +20,7 @@ import jinja2
 
 from chatserver.domain.models import parse_iso
 from chatserver.mail.texts import TEXTS, language
+from chatserver.templating import compile_templates
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
@@ -142,7 +143,7 @@ def _when(stamp_text: str) -> str:
 
 @functools.cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    return compile_templates(jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         # HTML escapes everything it is given; the plain-text part must not
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
@@ -150,4 +151,9 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-    )
+    ))
+
+
+def load_templates() -> None:
+    """Compile the notice templates now, at start-up, rather than for the first notice sent."""
+    _env()
