@@ -20,6 +20,7 @@ bench: install assets
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.busy
+	$(BIN)/python -m bench.stalled
 
 lint: install
 	$(BIN)/python -m compileall -q chatserver

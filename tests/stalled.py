@@ -89,6 +89,15 @@ class StalledClient:
         frame = await self._until(lambda f: f.startswith(ack), timeout)
         return json.loads(frame[len(ack) - 1:])[0]
 
+    async def keep_reading(self) -> None:
+        """The healthy twin of a stalled client: read and discard every frame, answering the heartbeat,
+        until the connection ends (a console that keeps up, to compare a stalled one with)."""
+        assert self._ws is not None
+        with contextlib.suppress(asyncio.TimeoutError, AssertionError, ConnectionError, RuntimeError):
+            while True:
+                if await self._frame(timeout=120) == "2":
+                    await self._ws.send_str("3")
+
     def stall(self, pong_every: float | None = 5.0) -> None:
         """Read nothing from now on; with `pong_every`, keep answering the heartbeat blindly."""
         if pong_every is not None:
