@@ -201,8 +201,10 @@ def _serve(settings: Settings) -> int:
 
     if settings.gc_tuning:
         # Each connection keeps many small objects alive; default thresholds make full
-        # collections frequent and long under load (docs/benchmarks.md).
-        gc.set_threshold(100_000, 50, 100)
+        # collections frequent and long under load. A young collection costs about 2.5 µs per
+        # object it finds on a slow core, so 10,000 bounds that pause near 25 ms; at 100,000 it
+        # was 245 ms, over the loop's 100 ms budget (docs/benchmarks.md).
+        gc.set_threshold(10_000, 50, 100)
     loop_factory = None
     if settings.uvloop:
         try:
