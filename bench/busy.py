@@ -42,7 +42,9 @@ import socketio
 
 from bench import seed_history
 from bench.reports import CACHE, ensure_history
-from bench.run import LOADGEN_CPU, ROOT, SERVER_CPU, LoadGen, Server, cpu_seconds, cpu_ticks, others_pct, rss_kb, wait_quiet
+from bench.run import (
+    ROOT, SERVER_CPU, LoadGen, Server, cpu_seconds, cpu_ticks, keep_off_the_server_cpu, others_pct, rss_kb, wait_quiet,
+)
 
 LAG_TARGET_MS = 100.0
 SWEEP_SECONDS = 30.0  # CHATSERVER_SLA_SWEEP_SECONDS' default
@@ -279,10 +281,7 @@ async def run(args: argparse.Namespace, history: Path) -> list[dict[str, Any]]:
         return results
     finally:
         if loadgen is not None:
-            try:
-                await loadgen.stop()
-            except Exception:
-                pass
+            await loadgen.close()
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -295,10 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=500.0, help="aggregate message:send per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each measured window")
     args = parser.parse_args(argv)
-    try:
-        os.sched_setaffinity(0, {LOADGEN_CPU})  # keep this process off the server's core
-    except (AttributeError, OSError):
-        pass
+    keep_off_the_server_cpu()
     history = ensure_history(seed_history.Size(), reseed=False)
     started = datetime.now(timezone.utc)
     print(f"chatserver busy-loop bench {started:%Y-%m-%d %H:%M} UTC: {args.customers} customers + {args.agents} agents at "

@@ -165,6 +165,14 @@ def _die_with_parent() -> None:
         pass
 
 
+def keep_off_the_server_cpu() -> None:
+    """This process runs beside the load generator, never on the server's core."""
+    try:
+        os.sched_setaffinity(0, {LOADGEN_CPU})
+    except (AttributeError, OSError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -347,6 +355,13 @@ class LoadGen:
             self.proc.kill()
             await self.proc.wait()
 
+    async def close(self) -> None:
+        """Stop for a `finally:` block: whatever went wrong before, never raises."""
+        try:
+            await self.stop()
+        except Exception:
+            pass
+
     def stderr_tail(self) -> str:
         if self.stderr_path is None:
             return ""
@@ -449,10 +464,7 @@ async def run_scenario(sc: Scenario) -> Result:
         d["server_log_problems"] = server.log_problems()[:10]
     finally:
         if loadgen is not None:
-            try:
-                await loadgen.stop()
-            except Exception:
-                pass
+            await loadgen.close()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return result
@@ -641,10 +653,7 @@ def _terminate(signum: int, _frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    try:
-        os.sched_setaffinity(0, {LOADGEN_CPU})  # keep the orchestrator off the server's core
-    except (AttributeError, OSError):
-        pass
+    keep_off_the_server_cpu()
     if os.cpu_count() and os.cpu_count() < 2:  # type: ignore[operator]
         print("bench: needs at least 2 CPUs (server on CPU 0, load generator on CPU 1)", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.busy import Readers, watch_monitor
-from bench.run import LOADGEN_CPU, ROOT, LoadGen, Server, cpu_seconds, rss_kb, wait_quiet
+from bench.run import ROOT, LoadGen, Server, cpu_seconds, keep_off_the_server_cpu, rss_kb, wait_quiet
 from tests.stalled import StalledClient  # the client the slow-consumer tests use
 
 SUPERVISOR = ("stalled-supervisor@bench.test", "stalled-supervisor-password")
@@ -167,10 +167,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         for console in opened:
             await console.close()
         if loadgen is not None:
-            try:
-                await loadgen.stop()
-            except Exception:
-                pass
+            await loadgen.close()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -183,10 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--consoles", type=int, default=40, help="consoles that keep up, then stop reading")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each measured window")
     args = parser.parse_args(argv)
-    try:
-        os.sched_setaffinity(0, {LOADGEN_CPU})  # keep this process off the server's core
-    except (AttributeError, OSError):
-        pass
+    keep_off_the_server_cpu()
     started = datetime.now(timezone.utc)
     print(f"chatserver stalled-consoles bench {started:%Y-%m-%d %H:%M} UTC: {args.customers} customers + {args.agents} agents at "
           f"{args.rate:.0f} msg/s, {args.consoles} consoles, {args.seconds:.0f} s windows", flush=True)
