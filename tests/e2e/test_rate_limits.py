@@ -34,6 +34,10 @@ async def test_login_brute_force_is_refused_per_address_and_per_email(start_serv
         # per e-mail: the attacked account is held from any address, case folded
         status, html = await login(elsewhere, server.url, "SAM@example.test", CAST_PASSWORD)
         assert status == 429 and "Too many attempts" in html
+        # padding the address, which still signs in to the same account, does not buy a fresh allowance
+        for spelling in (" sam@example.test", "sam@example.test\t", "\u00a0Sam@Example.test\n"):
+            status, html = await login(elsewhere, server.url, spelling, CAST_PASSWORD)
+            assert status == 429 and "Too many attempts" in html, spelling
         # another person from another address is served normally
         status, _ = await login(colleague, server.url, "bob@example.test", CAST_PASSWORD)
         assert status == 303

@@ -58,7 +58,9 @@ async def login_post(request: web.Request) -> web.Response:
     form = await read_form(request)
     if not same_secret(request.cookies.get(cookies.CSRF_COOKIE, ""), form.get("csrf_token")):
         return await login_page(request, "Your form expired. Please try again.", status=403)
-    email = str(form.get("email", ""))[:254]
+    # the limiter's key and the account lookup must see one spelling, or padding or re-casing the
+    # address would buy a fresh allowance for the same account
+    email = str(form.get("email", "")).strip()[:254]
     limiter = request.app[keys.LOGIN_LIMITER]
     if not limiter.allow(client_of(request).limit_key) or not limiter.allow("email:" + email.lower()):
         return await login_page(request, "Too many attempts. Wait a minute and try again.", status=429, email=email)
