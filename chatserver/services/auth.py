@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +52,8 @@ class ConsoleUser:
     max_chats: int
     session_id: str | None = None
     csrf_token: str | None = None
+    api_token_id: str | None = None  # set when the user came with an API token: revoking it ends this
+
 
     @property
     def is_supervisor(self) -> bool:
@@ -137,7 +139,7 @@ class AuthService:
     async def logout(self, session_id: str) -> None:
         async with self.db.transaction() as tx:
             await users.delete_session(tx, session_id)
-        await self.bus.publish(USER_SESSIONS_ENDED, session_id=session_id, user_id=None)
+        await self.bus.publish(USER_SESSIONS_ENDED, session_id=session_id, user_id=None, api_token_id=None)
 
     async def user_for_session(self, session_id: str) -> ConsoleUser | None:
         row = await users.session_with_user(self.db, session_id, iso(self.clock()))  # type: ignore[arg-type]
@@ -145,7 +147,9 @@ class AuthService:
 
     async def user_for_api_token(self, token: str) -> ConsoleUser | None:
         row = await users.user_by_api_token(self.db, token_digest(token))
-        return ConsoleUser.from_row(row) if row else None
+        if row is None:
+            return None
+        return replace(ConsoleUser.from_row(row), api_token_id=row["api_token_id"])
 
     async def issue_api_token(self, user_id: str, label: str) -> str:
         token = "cs_" + mint_token()

@@ -89,7 +89,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
             mail=MailWorker(db, settings, clock),
             runtime=runtime,
-            admin=Admin(UserAdmin(db, bus, clock, dispatcher), CatalogAdmin(db, clock), TokenAdmin(db, clock), runtime),
+            admin=Admin(UserAdmin(db, bus, clock, dispatcher), CatalogAdmin(db, clock), TokenAdmin(db, bus, clock), runtime),
             webhooks=webhooks,
             webhook_worker=webhook_worker,
         )

@@ -34,7 +34,8 @@ COMPLAINT_CREATED = "complaint.created"  # complaint, customer_id
 # compensation (row|None, compensation actions only)
 COMPLAINT_UPDATED = "complaint.updated"
 COMPLAINT_SLA = "complaint.sla"  # complaint (row), kind (warning|breach), target (response|resolution), due_at, level
-USER_SESSIONS_ENDED = "user.sessions_ended"  # user_id
+# session_id | user_id | api_token_id: whichever is set, the sockets it opened close
+USER_SESSIONS_ENDED = "user.sessions_ended"
 
 ALL_EVENTS = frozenset(
     {

@@ -143,7 +143,7 @@ async def create_api_token(tx: Tx, *, user_id: str, token_hash: str, label: str,
 async def user_by_api_token(db: Database, token_hash: str) -> Row | None:
     return _decode(
         await db.fetch_one(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id"
+            "SELECT u.*, t.id AS api_token_id FROM api_tokens t JOIN users u ON u.id = t.user_id"
             " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active = 1",
             (token_hash,),
         )

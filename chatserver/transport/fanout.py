@@ -42,7 +42,7 @@ class Fanout:
             skip = origin if emit.skip_origin else None
             await self.sio.emit(emit.event, emit.payload, room=emit.room, namespace=emit.namespace, skip_sid=skip)
         if event.name == ev.USER_SESSIONS_ENDED:
-            await self._end_sessions(event.data.get("session_id"), event.data.get("user_id"))
+            await self._end_sessions(event.data.get("session_id"), event.data.get("user_id"), event.data.get("api_token_id"))
         if event.name in (ev.QUEUE_POSITIONS, ev.AGENT_CHANGED, ev.CONVERSATION_ASSIGNED, ev.CONVERSATION_CLOSED, ev.CONVERSATION_UNASSIGNED):
             self._schedule_snapshot(consoles=True)
         elif event.name == ev.MESSAGE_POSTED and event.data["message"]["sender"] == "agent" and self._monitors_watching():
@@ -90,15 +90,19 @@ class Fanout:
             except Exception:
                 log.exception("monitor figures failed")
 
-    async def _end_sessions(self, session_id: str | None, user_id: str | None) -> None:
-        """Logout, deactivation, password or role change: the user's open sockets close now."""
+    async def _end_sessions(self, session_id: str | None, user_id: str | None, api_token_id: str | None) -> None:
+        """Logout, deactivation, password or role change, a revoked API token: the sockets they opened close now."""
         for namespace in (AGENT_NS, MONITOR_NS):
             handler = self.sio.namespace_handlers.get(namespace)
             if handler is None:
                 continue
             for sid, conn in list(handler.connections.items()):
                 principal = conn.principal
-                if (session_id and principal.session_id == session_id) or (user_id and principal.id == user_id):
+                if (
+                    (session_id and principal.session_id == session_id)
+                    or (user_id and principal.id == user_id)
+                    or (api_token_id and principal.api_token_id == api_token_id)
+                ):
                     await self.sio.disconnect(sid, namespace=namespace)
 
     def stop(self) -> None:

@@ -18,7 +18,7 @@ from tests import peers
 from tests.admin_steps import (
     ADA, Browserless, add_admin, field_errors, input_value, notices, shown_secret, text_of, textarea_value,
 )
-from tests.conftest import StartServer, seed_cast
+from tests.conftest import StartServer, eventually, seed_cast
 from tests.peers import Peer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,6 +210,39 @@ async def test_api_tokens_are_shown_once_work_for_their_user_and_stop_when_revok
     page = await ada.submit(f"/admin/tokens/{token_id}/revoke")
     assert notices(page) == ["The token “CRM sync” was already revoked."]
     assert [e["action"] for e in await audit.for_subject(server.services.db, token_id)] == ["api_token.created", "api_token.revoked"]
+    await ada.close()
+
+
+async def explains_nothing(monitor: Peer) -> bool:
+    """A monitor request the socket answers: routing:explain of a chat that does not exist."""
+    answer = await monitor.call("routing:explain", {"conversation_id": "c_none"})
+    return answer.get("error", {}).get("code") == "not_found"
+
+
+async def test_revoking_an_api_token_closes_the_sockets_it_opened_at_once_and_no_others(start_server):
+    # a leaked token is revoked to stop its holder now, not when their socket next drops
+    server, ada = await start(start_server)
+    sam = (await server.services.db.fetch_one("SELECT id FROM users WHERE email = 'sam@example.test'"))["id"]  # type: ignore[index]
+    leaked = shown_secret(await ada.submit("/admin/tokens", {"label": "leaked", "user_id": sam}))
+    kept = shown_secret(await ada.submit("/admin/tokens", {"label": "wallboard", "user_id": sam}))
+    leaked_monitor = await Peer(server.url, "/monitor").connect(auth={"token": leaked})
+    leaked_agent = await Peer(server.url, "/agent").connect(auth={"token": leaked})
+    wallboard = await Peer(server.url, "/monitor").connect(auth={"token": kept})
+    sam_console = await peers.agent(server.url, "sam@example.test")  # Sam's own signed-in console
+    assert await explains_nothing(leaked_monitor)  # the token works until it is revoked
+
+    _, listing, _ = await ada.get("/admin/tokens")
+    leaked_id = re.search(r'leaked.*?action="/admin/tokens/([^/]+)/revoke"', listing, re.S).group(1)  # type: ignore[union-attr]
+    assert notices(await ada.submit(f"/admin/tokens/{leaked_id}/revoke")) == ["Token “leaked” revoked; it no longer works."]
+    await eventually(lambda: not leaked_monitor.sio.connected and not leaked_agent.sio.connected)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="unauthorized"):
+        await Peer(server.url, "/monitor").connect(auth={"token": leaked})
+    # the same person's other token and signed-in console are untouched
+    assert wallboard.sio.connected and sam_console.sio.connected
+    assert await explains_nothing(wallboard)
+    assert (await sam_console.call("presence:set", {"status": "online"}))["ok"]
+    for peer in (leaked_monitor, leaked_agent, wallboard, sam_console):
+        await peer.close()
     await ada.close()
 
 

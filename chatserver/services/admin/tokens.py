@@ -7,6 +7,7 @@ another.
 from __future__ import annotations
 
 from chatserver.domain.errors import Conflict, NotFound
+from chatserver.services import events as ev
 from chatserver.services.admin.validate import FieldErrors, TokenValues
 from chatserver.services.auth import mint_token, token_digest
 from chatserver.services.clock import Clock, now_iso
@@ -17,8 +18,9 @@ TOKEN_PREFIX = "cs_"
 
 
 class TokenAdmin:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, bus: ev.EventBus, clock: Clock) -> None:
         self.db = db
+        self.bus = bus
         self.clock = clock
 
     async def list(self) -> list[Row]:
@@ -53,4 +55,6 @@ class TokenAdmin:
                 raise Conflict(f"The token “{row['label']}” was already revoked.")
             await audit.record(tx, actor=actor, action="api_token.revoked", subject=token_id, now=now,
                                details={"user_id": row["user_id"], "label": row["label"]})
+        # sockets opened with the token close now, as a session's do on logout
+        await self.bus.publish(ev.USER_SESSIONS_ENDED, session_id=None, user_id=None, api_token_id=token_id)
         return row

@@ -185,7 +185,7 @@ class UserAdmin:
     # -- effects after commit --------------------------------------------------------------
 
     async def _sessions_ended(self, user_id: str) -> None:
-        await self.bus.publish(ev.USER_SESSIONS_ENDED, session_id=None, user_id=user_id)
+        await self.bus.publish(ev.USER_SESSIONS_ENDED, session_id=None, user_id=user_id, api_token_id=None)
 
     async def _router_refresh(self, user_id: str) -> None:
         """Capacity, skills or languages may open seats for waiting chats."""
