@@ -59,15 +59,24 @@ class Period:
         return [self.first + timedelta(days=i) for i in range(self.days)]
 
 
+# Days a report may name: no record is older or newer, and the week edges counted back from a day
+# near date.min or date.max would leave the calendar
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
 def parse_day(text: str | None, name: str) -> date | None:
     if text is None or text == "":
         return None
     try:
         if len(text) != 10:
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Invalid(f"{name} must be a date like 2026-11-01") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise Invalid(f"{name} must be a date between {EARLIEST_DAY} and {LATEST_DAY}")
+    return day
 
 
 def check_period(first: date, last: date, preset: str | None = None) -> Period:

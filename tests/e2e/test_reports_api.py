@@ -8,8 +8,10 @@ tests/service/test_reports.py. Nothing here depends on today's date.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 from datetime import datetime, timezone
 
 import aiohttp
@@ -18,7 +20,9 @@ import pytest
 from chatserver.services.reports import CHAT_COLUMNS, COMPLAINT_COLUMNS
 from chatserver.store import users
 from tests.e2e.test_api import Api, error
-from tests.peers import login_cookie
+from tests import hostile
+from tests.peers import CAST_PASSWORD, login_cookie
+from tests.procs import create_users
 from tests.report_rows import History, seed_week
 
 BASE = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -106,6 +110,8 @@ async def test_filters(api):
         (f"{WEEK}&agent=u_nobody", "unknown agent"),
         (f"{WEEK}&colour=red", "unknown field colour"),
         (f"{WEEK}&from=2026-11-02", "only once"),
+        ("from=9999-12-01&to=9999-12-31", "between 2000-01-01 and 2999-12-31"),  # week edges past date.max
+        ("from=0001-01-01&to=0001-01-05", "between 2000-01-01 and 2999-12-31"),  # and before date.min
     ],
 )
 async def test_bad_queries_are_invalid(api, query, words):
@@ -227,6 +233,47 @@ async def test_exports_need_a_supervisor(api, server):
     cookie = await login_cookie(server.url, "sam@example.test")
     response, body = await download(api, f"/reports/export/complaints.csv?{WEEK}", who=None, headers={"Cookie": cookie})
     assert response.status == 200 and len(table(body)) == 7
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_invalid_in_exports_and_on_the_page(api, server):
+    far = ("from=9999-12-01&to=9999-12-31", "from=0001-01-01&to=0001-01-05")
+    for query in far:
+        for path in ("/reports/export/complaints.csv", "/reports/export/chats.csv"):
+            response, body = await download(api, f"{path}?{query}")
+            assert response.status == 400 and b"between 2000-01-01 and 2999-12-31" in body, (path, query)
+    sam = await login_cookie(server.url, "sam@example.test")
+    async with aiohttp.ClientSession() as http:
+        for query in far:
+            async with http.get(f"{server.url}/reports?{query}", headers={"Cookie": sam}) as response:
+                assert response.status == 400 and "between 2000-01-01 and 2999-12-31" in await response.text()
+
+
+@pytest.mark.slow
+async def test_a_download_the_client_abandons_ends_quietly_and_the_next_one_is_served(procs, tmp_path):
+    # closing a download early is ordinary; it must not fill the error log with tracebacks
+    db = tmp_path / "chat.db"
+    await create_users(db, [("sam@example.test", "Sam", "supervisor", 2)], CAST_PASSWORD)
+    server = procs.server(db=db, env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "export-secret"})
+    await server.start()
+    cookie = await login_cookie(server.url, "sam@example.test")
+    host, port = server.url.removeprefix("http://").split(":")
+    request = "{} /reports/export/complaints.csv?preset=30d HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\n\r\n"
+    for method, leave in [("GET", "close"), ("GET", "abort"), ("GET", "after the headers"), ("HEAD", "close")]:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(request.format(method, host, cookie).encode())
+        await writer.drain()
+        if leave == "after the headers":
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        if leave == "close":
+            writer.close()
+        else:
+            writer.transport.abort()
+        await asyncio.sleep(0.3)
+    async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
+        async with http.get(f"{server.url}/reports/export/complaints.csv?preset=30d") as response:
+            assert response.status == 200 and (await response.read()).decode("utf-8-sig").startswith("reference,")
+    log = server.all_stderr()
+    assert hostile.log_problems(log) == [], [json.loads(line)["exc"] for line in log.splitlines() if "\"exc\"" in line][:1]
 
 
 # -- the page --------------------------------------------------------------------------------------------------

@@ -108,22 +108,24 @@ async def _export(request: web.Request, kind: str) -> web.StreamResponse:
     )
     # sent with the first bytes: the security middleware only sees the response afterwards
     add_security_headers(response.headers)
-    await response.prepare(request)
-    await response.write((BOM + csv_text([export.columns])).encode("utf-8"))
     # one page at a time: `write` waits while the client is slower than we are, so memory stays at a page;
     # a client that goes away ends the reading too
     try:
+        await response.prepare(request)
+        await response.write((BOM + csv_text([export.columns])).encode("utf-8"))
         async with aclosing(export.pages) as pages:
             async for rows in pages:
                 await response.write(csv_text(rows).encode("utf-8"))
+        await response.write_eof()
+    except ConnectionError:
+        # a download closed early is the client's choice, not a fault of ours: no traceback
+        log.debug("export %s: the client went away", export.filename)
     except Unavailable:
         # the status and part of the file are out: a 503 can no longer be said, so the download is
         # cut short, and the browser reports a failed download instead of saving a file that looks whole
         log.warning("export %s cut short by a storage failure", export.filename)
         if request.transport is not None:
             request.transport.abort()
-        return response
-    await response.write_eof()
     return response
 
 
