@@ -158,6 +158,8 @@ class ComplaintService:
     ) -> dict[str, Any]:
         if category not in await self.category_slugs():
             raise Invalid("unknown complaint category")
+        subject = rules.check_text(subject, "subject", rules.SUBJECT_MAX)
+        body = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
             row = await self.create_in(
                 tx, source="form", category=category, subject=subject, body=body,

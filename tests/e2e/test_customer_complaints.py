@@ -130,6 +130,18 @@ async def test_malformed_payloads_get_an_error_ack_and_the_socket_stays(server, 
     await alice.close()
 
 
+async def test_a_complaint_with_a_blank_subject_or_body_is_refused_and_nothing_is_filed(server):
+    # the widget's form, like the API and the console, takes no complaint that says nothing
+    alice = await peers.customer(server.url)
+    for subject, body in (("\u00a0  ", "My withdrawal is late"), ("Late withdrawal", "\u2003\n\t")):  # a burst of 3 submits
+        ack = await alice.call("complaint:submit", {"category": "withdrawals", "subject": subject, "body": body})
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid" and "must not be empty" in ack["error"]["message"], ack
+    assert await server.services.db.fetch("SELECT reference FROM complaints") == []
+    filed = await steps.submit(alice, subject="  Late withdrawal  ", body="  W-7781 pending  ")
+    assert (filed["subject"], filed["body"]) == ("Late withdrawal", "W-7781 pending")
+    await alice.close()
+
+
 # -- the tracking page's forms -------------------------------------------------------------------
 
 
