@@ -22,10 +22,40 @@ class BadTarget(ValueError):
     """The URL cannot be a webhook target; the message says why, for the form."""
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits, so reach whatever that address is:
+# NAT64's well-known prefix (RFC 6052) and the deprecated IPv4-compatible form (::a.b.c.d)
+_LAST_32_BITS_IPV4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# NAT64's local-use prefix (RFC 8215): a site's own translator, never the public internet
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one leads to through mapping, 6to4 or NAT64, if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _LAST_32_BITS_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
+        # Python counts 64:ff9b::7f00:1 or 2002:7f00:1:: as global, though they lead to 127.0.0.1
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return is_public(inner)
     return address.is_global and not address.is_multicast
+
+
+def ends_in_a_number(host: str) -> bool:
+    """A host whose last label is a number is an IPv4 address to browsers and resolvers, in whatever
+    form (127.1, 0x7f.1, 2130706433); no public name ends so, since top-level domains are letters."""
+    last = host.rstrip(".").rsplit(".", 1)[-1]
+    return last.isdigit() or (last[:2] in ("0x", "0X") and all(c in "0123456789abcdefABCDEF" for c in last[2:]))
 
 
 def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -65,6 +95,9 @@ def check_url(url: str, *, allow_private: bool) -> str:
         if not is_public(address):
             raise BadTarget("The URL points to a private, loopback or link-local address; webhooks go to public hosts only.")
         return url
-    if host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or "." not in host.rstrip("."):
+    if ends_in_a_number(host):
+        raise BadTarget("Write an IP address as four decimal numbers (like 203.0.113.7) or use a host name.")
+    name = host.rstrip(".")  # a trailing dot names the same host
+    if name == "localhost" or name.endswith(_LOCAL_SUFFIXES) or "." not in name:
         raise BadTarget("The URL must name a public host, not localhost or an intranet name.")
     return url

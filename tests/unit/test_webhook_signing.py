@@ -73,7 +73,11 @@ def test_backoff_is_10s_1m_5m_30m_2h_6h_then_give_up():
 
 @pytest.mark.parametrize(
     "url",
-    ["https://crm.example.com/hooks/chatserver", "http://93.184.215.14:8080/in?x=1", "https://[2a00:1450:4001::1]/x"],
+    [
+        "https://crm.example.com/hooks/chatserver", "http://93.184.215.14:8080/in?x=1", "https://[2a00:1450:4001::1]/x",
+        "https://crm.example.com./x", "https://[64:ff9b::5db8:d70e]/x",  # a trailing dot; NAT64 to a public address
+        "https://api2.example.com/v2", "https://1password.example/x",  # digits inside names are fine
+    ],
 )
 def test_public_http_targets_are_accepted(url):
     assert addresses.check_url(f"  {url} ", allow_private=False) == url
@@ -102,7 +106,19 @@ def test_public_http_targets_are_accepted(url):
         ("http://api.localhost/", "public host"),
         ("http://redis.internal/", "public host"),
         ("http://metadata/", "public host"),
-        ("http://2130706433/", "public host"),  # 127.0.0.1 written as a number
+        ("http://2130706433/", "four decimal numbers"),  # 127.0.0.1 written as a number
+        ("http://127.1/", "four decimal numbers"),  # and in the short form resolvers accept
+        ("http://0x7f.0.0.1/", "four decimal numbers"),
+        ("http://10.0.0.1./", "four decimal numbers"),
+        ("http://foo.localhost./", "public host"),  # a trailing dot names the same host
+        ("http://localhost./", "public host"),
+        ("http://[64:ff9b::7f00:1]:8080/", "private, loopback"),  # NAT64 to 127.0.0.1
+        ("http://[64:ff9b::a9fe:a9fe]/", "private, loopback"),  # NAT64 to the cloud metadata address
+        ("http://[64:ff9b:1::a00:1]/", "private, loopback"),  # a site's own NAT64
+        ("http://[2002:7f00:1::]/", "private, loopback"),  # 6to4 around 127.0.0.1
+        ("http://[2002:a00:1::1]/", "private, loopback"),  # and around 10.0.0.1
+        ("http://[::7f00:1]/", "private, loopback"),  # IPv4-compatible 127.0.0.1
+        ("http://[::a9fe:a9fe]/", "private, loopback"),
         ("https://" + "a" * 2000 + ".com/", "2000"),
     ],
 )
