@@ -45,6 +45,9 @@ class Settings:
     # widget events (messages, typing, everything) allowed per client address per minute, over all the
     # customers there: each new visitor gets fresh per-customer buckets, the address does not
     customer_events_per_address_per_minute: int = 1200
+    # complaints customers may file per client address per hour, from the form or by ending a chat
+    # unresolved; each one may e-mail the address it names, so scripts must not file them by the thousand
+    complaints_per_address_per_hour: int = 30
     # reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; from
     # any other peer those headers are ignored
     trusted_proxies: tuple[str, ...] = ()
@@ -188,7 +191,7 @@ def _check(settings: Settings) -> None:
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
     per_minute_limits = ("socket_connects_per_minute", "chat_starts_per_minute", "logins_per_minute",
-                         "customer_events_per_address_per_minute")
+                         "customer_events_per_address_per_minute", "complaints_per_address_per_hour")
     for name in per_minute_limits:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be positive")

@@ -35,6 +35,21 @@ def category_for_topic(topic: str | None, known_categories: set[str]) -> str:
     return topic if topic in known_categories else DEFAULT_CATEGORY
 
 
+# -- acknowledgements ------------------------------------------------------------------------
+
+# A customer names the address their acknowledgement goes to, and nobody checks it is theirs: a
+# script could name someone else's and have us mail them all day. A real customer files one or two
+# complaints a day; past this many, complaints are still filed and shown in the widget with their
+# tracking link, but that address gets no more acknowledgements until the day has passed.
+ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY = 5
+ACKNOWLEDGEMENT_WINDOW = timedelta(days=1)
+
+
+def acknowledgement_allowed(source: str, sent_to_address_in_window: int) -> bool:
+    """Staff who log a complaint took the address from the customer themselves: theirs always go."""
+    return source == "agent_logged" or sent_to_address_in_window < ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY
+
+
 # -- what people may write ---------------------------------------------------------------------
 
 BODY_MAX = 10_000  # as long as the form's body

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chatserver.domain import sla
-from chatserver.domain.complaints import plausible_email
+from chatserver.domain.complaints import ACKNOWLEDGEMENT_WINDOW, plausible_email
+from chatserver.domain.complaints import acknowledgement_allowed as rules_acknowledgement_allowed
+from chatserver.domain.models import iso
 from chatserver.store import complaints, customers, outbox, users
 from chatserver.store.db import Row, Tx
 
@@ -26,6 +29,15 @@ async def to_customer(tx: Tx, row: Row, kind: str, data: dict[str, Any], now: st
         complaint_id=row["id"], data=data,
     )
     return True
+
+
+async def acknowledgement_allowed(tx: Tx, row: Row, now: datetime) -> bool:
+    """Whether the complaint's address may get its acknowledgement (domain/complaints.py says why not)."""
+    if not plausible_email(row["email"]):
+        return False
+    since = iso(now - ACKNOWLEDGEMENT_WINDOW)
+    sent = await outbox.count_to(tx, kind="complaint_ack", recipient=row["email"], since=since)  # type: ignore[arg-type]
+    return rules_acknowledgement_allowed(row["source"], sent)
 
 
 async def owners(tx: Tx, row: Row, level: int) -> list[Row]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,8 @@ from chatserver.services.complaint_changes import Actor, Step
 from chatserver.services.events import EventBus
 from chatserver.store import audit, complaints, conversations, customers, users
 from chatserver.store.db import Database, Row, Tx
+
+log = logging.getLogger(__name__)
 
 SORTS = ("due", "newest")
 LIST_LIMIT_MAX = 200
@@ -134,6 +137,10 @@ class ComplaintService:
             tx, actor=actor, action="complaint.created", subject=row["id"], now=iso(now),  # type: ignore[arg-type]
             details={"reference": row["reference"], "source": source, "category": row["category"], "channel": channel},
         )
+        if not await notices.acknowledgement_allowed(tx, row, now):
+            if row["email"]:
+                log.warning("complaint %s filed without its acknowledgement: its address had enough today", row["reference"])
+            return row
         await notices.to_customer(
             tx, row, "complaint_ack",
             {

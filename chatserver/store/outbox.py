@@ -39,6 +39,15 @@ async def enqueue(
     return notice_id
 
 
+async def count_to(db: Database | Tx, *, kind: str, recipient: str, since: str) -> int:
+    """Notices of `kind` queued for `recipient` (any letter case) since `since`."""
+    row = await db.fetch_one(
+        "SELECT COUNT(*) AS n FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind = ? AND created_at >= ?",
+        (recipient, kind, since),
+    )
+    return int(row["n"]) if row else 0
+
+
 async def pending(db: Database, now: str, limit: int = 50) -> list[Row]:
     """Notices due for delivery at `now`, oldest first."""
     return await db.fetch(

@@ -8,7 +8,7 @@ from chatserver.domain.errors import RateLimited
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.forwarding import client_of_environ
-from chatserver.transport.ratelimit import KeyedLimiter, LimitBook, Rate, per_minute
+from chatserver.transport.ratelimit import KeyedLimiter, LimitBook, Rate, per_hour, per_minute
 from chatserver.transport import schemas as s
 from chatserver.transport.visibility import CUSTOMER_NS, customer_room
 
@@ -26,6 +26,7 @@ class CustomerNamespace(ContractNamespace):
         # a visitor is free to become a new customer, with fresh buckets, at every connect: the
         # address is what a flood cannot renew (staff are limited per person, which no one can mint)
         self.events_per_address = KeyedLimiter(per_minute(services.settings.customer_events_per_address_per_minute))
+        self.complaints_per_address = KeyedLimiter(per_hour(services.settings.complaints_per_address_per_hour))
         self.limits = LimitBook(COMPLAINT_LIMITS)
         self.routes = {
             "chat:start": (s.ChatStart, self.chat_start),
@@ -92,7 +93,13 @@ class CustomerNamespace(ContractNamespace):
     async def typing(self, conn: Connection, p: s.Typing) -> None:
         await self.services.chats.typing(p.conversation_id, p.typing, customer=conn.principal)
 
+    def check_complaint_limit(self, conn: Connection) -> None:
+        if not self.complaints_per_address.allow(conn.extra["address"]):
+            raise RateLimited("too many complaints from this address; try again later")
+
     async def chat_end(self, conn: Connection, p: s.ChatEnd) -> dict:
+        if p.resolved is False:  # the chat becomes a complaint
+            self.check_complaint_limit(conn)
         return await self.services.chats.end_by_customer(conn.principal, p.conversation_id, p.resolved)
 
     async def rating(self, conn: Connection, p: s.Rating) -> dict:
@@ -100,6 +107,7 @@ class CustomerNamespace(ContractNamespace):
         return {}
 
     async def complaint_submit(self, conn: Connection, p: s.ComplaintSubmit) -> dict:
+        self.check_complaint_limit(conn)
         complaint = await self.services.complaints.submit_form(
             customer=conn.principal, category=p.category, subject=p.subject, body=p.body, email=p.email or None
         )

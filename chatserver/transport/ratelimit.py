@@ -30,6 +30,11 @@ def per_minute(count: int) -> Rate:
     return Rate(count / 60, max(1, count))
 
 
+def per_hour(count: int) -> Rate:
+    """`count` an hour, all of which may come at once."""
+    return Rate(count / 3600, max(1, count))
+
+
 class Bucket:
     __slots__ = ("rate", "tokens", "stamp")
 

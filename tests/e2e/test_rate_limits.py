@@ -179,6 +179,34 @@ async def test_complaint_reply_and_rate_floods_are_limited(server):
         await peer.close()
 
 
+async def test_complaints_from_one_address_are_limited_however_many_customers_file_them(start_server):
+    # each complaint may e-mail the address it names: fresh customers must not make the server a mail relay
+    server = await start_server(complaints_per_address_per_hour=3)
+    await seed_cast(server.services)
+    filers = [await peers.customer(server.url) for _ in range(3)]
+    for n, filer in enumerate(filers):  # three customers, each far inside their own budget
+        await steps.submit(filer, subject=f"Complaint {n}")
+    late = await peers.customer(server.url)
+    refused = await late.call("complaint:submit", {"category": "withdrawals", "subject": "Claim at http://x.test", "body": "x"})
+    assert rate_limited(refused) and "address" in refused["error"]["message"], refused
+    # ending a chat as not solved files a complaint too, so it is held the same way; the chat stays open
+    chat = (await late.call("chat:start", {"body": "My payout is late", "email": "victim@example.test"}))["conversation"]
+    refused = await late.call("chat:end", {"conversation_id": chat["id"], "resolved": False})
+    assert rate_limited(refused), refused
+    assert (await server.services.db.fetch_one("SELECT status FROM conversations WHERE id = ?", (chat["id"],)))["status"] != "closed"  # type: ignore[index]
+    assert len(await server.services.db.fetch("SELECT id FROM complaints")) == 3
+    assert await server.services.db.fetch("SELECT id FROM outbox WHERE recipient = 'victim@example.test'") == []
+    # ending it as solved is still possible, and a customer at another address files normally
+    assert (await late.call("chat:end", {"conversation_id": chat["id"], "resolved": True}))["ok"]
+    async with from_address("127.0.0.2") as http:
+        other = await customer_from(server.url, http)
+        await steps.submit(other, subject="From another address")
+        await other.close()
+    assert len(await server.services.db.fetch("SELECT id FROM complaints")) == 4
+    for peer in (*filers, late):
+        await peer.close()
+
+
 async def test_tracking_page_posts_are_limited(server):
     alice = await peers.customer(server.url)
     complaint = await steps.submit(alice)

@@ -179,6 +179,31 @@ async def test_staff_log_an_email_or_phone_complaint_that_its_sender_follows_by_
             await services.complaints.log(cast.bob, **args)
 
 
+async def test_an_address_gets_a_few_acknowledgements_a_day_however_many_customers_name_it(services, cast, clock):
+    # anyone may name any address: filed complaints stay, the mail to one address stops at five a day
+    victim = "victim@example.test"
+    filed = []
+    for n, spelling in enumerate([victim, victim, "Victim@Example.TEST", victim, victim, victim, "VICTIM@example.test"]):
+        filer = await new_customer(services, email=spelling)
+        filed.append(await form(services, filer, subject=f"Claim your refund at http://phish.example/{n}"))
+        clock.advance(minutes=1)
+    acks = await outbox(services, "complaint_ack")
+    assert [a["data"]["reference"] for a in acks] == [c["reference"] for c in filed[:5]]
+    assert len(await services.db.fetch("SELECT id FROM complaints")) == 7  # every complaint is filed
+    # a complaint ending a chat is counted the same way; staff who log one took the address themselves
+    chatter = await new_customer(services)
+    started = await services.chats.start(chatter, topic="bonuses", body="Bonus missing", name="V", email=victim)
+    await services.chats.end_by_customer(await customers.get(services.db, chatter["id"]), started["conversation"]["id"], resolved=False)
+    logged = await services.complaints.log(cast.bob, category="technical", subject="Called us", body="B", channel="phone", customer_email=victim)
+    assert [a["data"]["reference"] for a in await outbox(services, "complaint_ack")][5:] == [logged["reference"]]
+    # other addresses are untouched, and a day after the first the address is acknowledged again
+    other = await form(services, await new_customer(services, email="someone@example.test"))
+    assert (await outbox(services, "complaint_ack"))[-1]["data"]["reference"] == other["reference"]
+    clock.advance(hours=24)
+    again = await form(services, await new_customer(services, email=victim))
+    assert (await outbox(services, "complaint_ack"))[-1]["data"]["reference"] == again["reference"]
+
+
 # -- the whole story ---------------------------------------------------------------------------
 
 

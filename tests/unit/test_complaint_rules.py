@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from chatserver.domain import complaints as rules
 from chatserver.domain.complaints import category_for_topic, due_times, format_reference
 
 T = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc)
@@ -37,3 +38,10 @@ def test_due_times_are_absolute_utc(first_hours, resolution_hours, first_due, re
 )
 def test_category_for_topic(topic, category):
     assert category_for_topic(topic, {"withdrawals", "other"}) == category
+
+
+def test_an_address_gets_five_acknowledgements_a_day_from_customers_and_every_one_staff_log():
+    assert [rules.acknowledgement_allowed("form", n) for n in range(7)] == [True] * 5 + [False] * 2
+    assert not rules.acknowledgement_allowed("chat_not_solved", 5)
+    assert rules.acknowledgement_allowed("agent_logged", 500)
+    assert rules.ACKNOWLEDGEMENT_WINDOW.total_seconds() == 24 * 3600
