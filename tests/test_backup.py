@@ -167,6 +167,26 @@ def test_backup_refuses_an_existing_path_without_force(sound: Path, tmp_path: Pa
     assert check_file(target).ok
 
 
+def test_a_backup_that_fails_its_checks_is_refused_and_leaves_the_older_backup_alone(sound: Path, tmp_path: Path) -> None:
+    # a copy of a damaged database is no backup: the older one must stay where it is
+    with sqlite3.connect(sound) as conn:
+        conn.execute("DELETE FROM messages WHERE id = 'c1-2'")  # a gap in a conversation's sequence
+    target = tmp_path / "backup.db"
+    for force in (False, True):
+        target.unlink(missing_ok=True)
+        if force:
+            target.write_bytes(b"an older backup")
+        refused = run_cli("backup", str(target), "--db", str(sound), *(["--force"] if force else []), cwd=tmp_path)
+        assert refused.returncode == 1, refused
+        assert "failed its checks" in refused.stderr and "conversation c1" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+        if force:
+            assert target.read_bytes() == b"an older backup"
+        else:
+            assert not target.exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [], "a temporary file was left"
+
+
 def test_backup_of_a_missing_database_fails_without_creating_it(tmp_path: Path) -> None:
     result = run_cli("backup", str(tmp_path / "b.db"), "--db", str(tmp_path / "nope.db"), cwd=tmp_path)
     assert result.returncode == 1 and "no database file" in result.stderr, result

@@ -72,6 +72,9 @@ async def test_customer_history_is_for_the_assigned_agent_only(server):
 
     refused = await carol.call("customer:history", {"conversation_id": conversation_id})
     assert refused["ok"] is False and refused["error"]["code"] == "not_found"
+    # nor through a colleague's chat that has closed
+    refused = await carol.call("customer:history", {"conversation_id": first["conversation"]["id"]})
+    assert refused["ok"] is False and refused["error"]["code"] == "not_found"
     missing = await bob.call("customer:history", {"conversation_id": "cv_nope"})
     assert missing["error"]["code"] == "not_found"
     for peer in (alice, bob, carol):

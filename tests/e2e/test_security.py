@@ -3,10 +3,15 @@
 import asyncio
 import time
 
+import aiohttp
 import pytest
 import socketio
+from aiohttp.test_utils import make_mocked_request
 
+from chatserver import keys
+from chatserver.domain.errors import Forbidden
 from chatserver.services.auth import identity_signature
+from chatserver.transport.console_auth import console_user
 from tests import peers
 from tests.peers import Peer, client_id, login_cookie
 
@@ -129,6 +134,28 @@ async def test_console_namespaces_refuse_without_a_session_or_from_a_foreign_ori
             assert await connect_from(server.url, namespace, transport, {"Cookie": session, "Origin": server.url}) is None
 
 
+async def test_a_foreign_origin_is_refused_at_the_handshake_and_again_by_the_console_namespaces(server):
+    # two layers, each proven alone: python-engineio's origin check refuses the handshake before any
+    # namespace is reached, and the console namespaces check the origin again themselves
+    cookie = await login_cookie(server.url, "sam@example.test")
+    async with aiohttp.ClientSession() as http:
+        for origin in ("https://evil.example", "null"):
+            headers = {"Cookie": cookie, "Origin": origin}
+            async with http.get(f"{server.url}/socket.io/?EIO=4&transport=polling", headers=headers) as polling:
+                assert polling.status == 400, origin
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(f"{server.url}/socket.io/?EIO=4&transport=websocket", headers=headers)
+            assert refused.value.status == 400, origin
+        async with http.get(f"{server.url}/socket.io/?EIO=4&transport=polling", headers={"Cookie": cookie, "Origin": server.url}) as own:
+            assert own.status == 200
+    app = server.server.app
+    for origin in ("https://evil.example", "null", server.url.replace("http:", "https:")):
+        request = make_mocked_request("GET", "/socket.io/", headers={"Host": server.url.removeprefix("http://"), "Origin": origin}, app=app)
+        environ = {"HTTP_ORIGIN": origin, "HTTP_COOKIE": cookie, "aiohttp.request": request}
+        with pytest.raises(Forbidden, match="own pages"):
+            await console_user(environ, None, server.services.auth, app[keys.SECRET_KEY])
+
+
 async def connect_from(url: str, namespace: str, transport: str, headers: dict[str, str]) -> str | None:
     """Connect one namespace over one transport: None when accepted, else the refusal."""
     sio = socketio.AsyncClient(reconnection=False)
@@ -206,6 +233,33 @@ async def test_malformed_payloads_get_error_acks_and_the_server_keeps_serving(se
     rows = await server.services.db.fetch("SELECT body FROM messages WHERE conversation_id = ?", (conversation_id,))
     assert [r["body"] for r in rows] == ["hello", "still works"]
     for peer in (bob, alice, mallory, mallet):
+        await peer.close()
+
+
+async def test_values_of_the_wrong_type_are_invalid_even_where_they_could_be_read_as_the_right_one(server):
+    # on the caller's own open chat, so that only the type can be the reason: a lenient parser would
+    # take "false" as False and file a complaint, "5" as a score, 1 as typing
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="hello")
+    mine = {"conversation_id": conversation_id}
+    attempts = [
+        (alice, "chat:end", {**mine, "resolved": "false"}), (alice, "chat:end", {**mine, "resolved": 0}),
+        (alice, "message:send", {**mine, "client_id": client_id(), "body": 5}),
+        (alice, "message:send", {**mine, "client_id": 3, "body": "hi"}),
+        (alice, "history", {**mine, "after_seq": "0"}), (alice, "history", {**mine, "after_seq": 1.0}),
+        (alice, "typing", {**mine, "typing": "yes"}), (alice, "typing", {**mine, "typing": 1}),
+        (alice, "rating", {**mine, "score": "5"}),
+        (bob, "history", {**mine, "after_seq": "0"}), (bob, "typing", {**mine, "typing": 1}),
+        (bob, "message:send", {**mine, "client_id": client_id(), "body": 5}),
+        (bob, "presence:set", {"status": ["online"]}),
+    ]
+    for peer, event, payload in attempts:
+        ack = await peer.call(event, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid", (event, payload, ack)
+    row = await server.services.db.fetch_one("SELECT status, complaint_id FROM conversations WHERE id = ?", (conversation_id,))
+    assert row is not None and row["status"] == "active" and row["complaint_id"] is None
+    rows = await server.services.db.fetch("SELECT body FROM messages WHERE conversation_id = ?", (conversation_id,))
+    assert [r["body"] for r in rows] == ["hello"]
+    for peer in (bob, alice):
         await peer.close()
 
 

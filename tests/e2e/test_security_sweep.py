@@ -210,6 +210,8 @@ async def test_every_page_sends_security_headers(server):
         ("GET", "/no/such/page", None, 404),
         ("GET", "/widget/assets/no-such-file.js", None, 404),
         ("GET", f"/track/{reference}?key=wrong", None, 404),
+        ("GET", f"/track/{reference}/no-such-form", None, 404),  # the router's refusals under /track/
+        ("PUT", f"/track/{reference}?key={key}", None, 405),  # keep no-referrer too
         ("DELETE", "/console", admin, 405),
         ("GET", "/api/complaints", None, 401),
     ]
