@@ -2,11 +2,13 @@
 
 import asyncio
 import sqlite3
+import threading
 from datetime import datetime, timezone
 
 import pytest
 
 from chatserver.config import Settings
+from chatserver.services import auth as auth_module
 from chatserver.domain.errors import Conflict, Invalid, Unauthorized
 from chatserver.services.container import build_services, close_services
 from chatserver.store import conversations
@@ -53,6 +55,35 @@ async def test_passwords_are_hashed_and_login_checks_them(services):
         await services.auth.create_user(email="bob@example.test", name="Bob 2", role="agent", password="another-pass")
     with pytest.raises(Invalid):
         await services.auth.create_user(email="x@example.test", name="X", role="root", password="another-pass")
+
+
+async def test_password_checks_run_off_the_event_loop_a_few_at_a_time(services, monkeypatch):
+    # argon2 costs about 0.1 s of CPU a check: on the loop, a burst of sign-ins would stall every chat
+    await services.auth.create_user(email="bob@example.test", name="Bob", role="agent", password="s3cret-pass")
+    loop_thread = threading.get_ident()
+    running, most, threads = 0, 0, set()
+    count = threading.Lock()
+    real = auth_module.password_matches
+
+    def watched(stored_hash: str, password: str) -> bool:
+        nonlocal running, most
+        with count:
+            running += 1
+            most = max(most, running)
+            threads.add(threading.get_ident())
+        try:
+            return real(stored_hash, password)
+        finally:
+            with count:
+                running -= 1
+
+    monkeypatch.setattr(auth_module, "password_matches", watched)
+    attempts = [services.auth.login("bob@example.test", "wrong-pass") for _ in range(6)]
+    attempts += [services.auth.login("nobody@example.test", "wrong-pass"), services.auth.login("bob@example.test", "s3cret-pass")]
+    answers = await asyncio.gather(*attempts, return_exceptions=True)
+    assert [type(a).__name__ for a in answers] == ["Unauthorized"] * 7 + ["ConsoleUser"]
+    assert loop_thread not in threads and threads
+    assert most <= auth_module.PASSWORD_CHECKS_AT_ONCE
 
 
 async def test_complaint_due_times_and_reference_come_from_the_category_at_creation(services, clock):
