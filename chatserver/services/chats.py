@@ -294,7 +294,9 @@ class ChatService:
                         tx,
                         source=source or "agent_closed",
                         category=category or (live.topic if live.topic else "other"),
-                        subject=summary or await _subject(tx, live.id, source),
+                        # the agent's summary is for the team: the customer sees the subject (in the
+                        # widget, the tracking page and the acknowledgement), so it is their own words
+                        subject=await _subject(tx, live.id, source),
                         body=summary or "",
                         customer_id=live.customer_id,
                         conversation_id=live.id,

@@ -55,11 +55,18 @@ async def test_agent_closes_as_a_complaint_with_category_and_summary(server):
     )
     assert closed["ok"], closed
     assert closed["complaint"]["category"] == "account_access"
-    assert closed["complaint"]["subject"] == "Locked after 2FA reset"
+    # the summary is the team's; the complaint is named by the customer's own words
+    assert closed["complaint"]["subject"] == "I cannot log in"
     assert "tracking_key" not in closed["complaint"]
     told = await alice.wait_for("chat:closed")
     assert told["complaint_reference"] == closed["complaint"]["reference"]
     assert told["complaint"]["tracking_key"]
+    reference = closed["complaint"]["reference"]
+    row = await server.services.db.fetch_one("SELECT subject, body FROM complaints WHERE reference = ?", (reference,))
+    assert row == {"subject": "I cannot log in", "body": "Locked after 2FA reset"}  # the body is shown to staff only
+    seen_by_customer = [told, await alice.call("complaint:get", {"reference": reference}), await alice.call("complaint:list", {})]
+    mail = await server.services.db.fetch("SELECT data FROM outbox WHERE kind = 'complaint_ack'")
+    assert "Locked after 2FA reset" not in repr(seen_by_customer) + repr(mail)
     bad = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "complaint"})
     assert bad["error"]["code"] in ("not_found", "conflict")
     await bob.close()
