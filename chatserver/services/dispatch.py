@@ -449,11 +449,15 @@ class Dispatcher:
         return live
 
     async def hand_over(
-        self, conversation_id: str, agent_id: str, *, actor: str, action: str, rule: str, over_capacity: bool = False
+        self, conversation_id: str, agent_id: str, *, actor: str, action: str, rule: str, over_capacity: bool = False,
+        only_if: str | None = None,
     ) -> LiveConversation:
         """A supervisor places a chat with an agent by hand: a waiting chat is assigned, an active one
         moves. The agent must have a console open and, unless it is the supervisor themself, not be
-        offline; capacity holds unless `over_capacity`. The routing log and the audit trail say who did it."""
+        offline; capacity holds unless `over_capacity`. `only_if` ("queued" or "active") is the state
+        the caller saw, checked again under the lock: two supervisors assigning one waiting chat at once
+        get one assignment and a conflict, not a chat bounced between agents. The routing log and the
+        audit trail say who did it."""
         target = self.agents.get(agent_id)
         if target is None:
             raise NotFound("no such agent")
@@ -461,6 +465,10 @@ class Dispatcher:
             live = self.conversations.get(conversation_id)
             if live is None:
                 raise NotFound("no such open conversation")
+            if only_if == "queued" and live.status != "queued":
+                raise Conflict("the chat is no longer waiting; move it instead")
+            if only_if == "active" and live.status != "active":
+                raise Conflict("the chat is waiting; assign it instead")
             if live.agent_id == target.id:
                 raise Conflict(f"the chat is already with {isolate(target.name)}")
             if target.sockets == 0:
@@ -529,6 +537,16 @@ class Dispatcher:
             if known:
                 fresh.sockets, fresh.chats = known.sockets, known.chats
             self.agents[user_id] = fresh
+
+    async def remove_agent(self, user_id: str) -> list[str]:
+        """A deactivated user leaves routing. Their chats, read under the same lock that assignments
+        hold, so none assigned a moment ago is missed; the caller hands them back."""
+        async with self._lock:
+            agent = self.agents.pop(user_id, None)
+            handle = self._grace_timers.pop(user_id, None)
+            if handle:
+                handle.cancel()
+            return sorted(agent.chats) if agent else []
 
     async def agent_connected(self, agent_id: str) -> LiveAgent:
         if agent_id not in self.agents:

@@ -65,13 +65,20 @@ async def recent_handle_times(db: Database, limit: int = 500) -> list[Row]:
     )
 
 
+# the agent (twice: the user, then their open chats) and their seats: a deactivated user gets no chat,
+# whatever an earlier look at memory said
+_SEAT_FREE = (
+    " AND EXISTS (SELECT 1 FROM users WHERE id = ? AND active = 1)"
+    " AND (SELECT COUNT(*) FROM conversations WHERE agent_id = ? AND status = 'active') < ?"
+)
+
+
 async def assign(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int, now: str) -> bool:
-    """Reserve a seat atomically: only a queued chat, only while the agent is under capacity."""
+    """Reserve a seat atomically: only a queued chat, only while the agent is active and under capacity."""
     count = await tx.execute(
         "UPDATE conversations SET status = 'active', agent_id = ?, assigned_at = ?, wait_deadline = NULL"
-        " WHERE id = ? AND status = 'queued'"
-        " AND (SELECT COUNT(*) FROM conversations WHERE agent_id = ? AND status = 'active') < ?",
-        (agent_id, now, conversation_id, agent_id, max_chats),
+        " WHERE id = ? AND status = 'queued'" + _SEAT_FREE,
+        (agent_id, now, conversation_id, agent_id, agent_id, max_chats),
     )
     return count == 1
 
@@ -79,9 +86,8 @@ async def assign(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int,
 async def move_to_agent(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int, now: str) -> bool:
     count = await tx.execute(
         "UPDATE conversations SET agent_id = ?, assigned_at = ?"
-        " WHERE id = ? AND status = 'active'"
-        " AND (SELECT COUNT(*) FROM conversations WHERE agent_id = ? AND status = 'active') < ?",
-        (agent_id, now, conversation_id, agent_id, max_chats),
+        " WHERE id = ? AND status = 'active'" + _SEAT_FREE,
+        (agent_id, now, conversation_id, agent_id, agent_id, max_chats),
     )
     return count == 1
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import socketio
 
 from chatserver.services.admin.validate import TokenValues
 from chatserver.store import audit, users
-from tests import peers
+from tests import hostile, peers
 from tests.admin_steps import (
     ADA, Browserless, add_admin, field_errors, input_value, notices, shown_secret, text_of,
 )
@@ -208,6 +210,36 @@ async def test_an_api_token_socket_of_a_deactivated_user_closes_too(server, ada)
     integration = await Peer(server.url, "/monitor").connect(auth={"token": token})
     await ada.submit(f"/admin/users/{sam_id}/deactivate")
     await eventually(lambda: not integration.sio.connected)
+
+
+async def test_chats_routed_to_a_user_while_they_are_deactivated_go_back_to_the_queue(server, ada):
+    # the agent closes chats (each close routes a waiting one to them) while an admin deactivates
+    # them: whatever routing assigned in between must not stay with someone who no longer works here
+    carol_id = (await user_row(server, "carol@example.test"))["id"]
+    for attempt in range(6):
+        carol = await peers.agent(server.url, "carol@example.test")
+        customers = [await peers.customer(server.url) for _ in range(4)]  # two seats, two waiting
+        for n, customer in enumerate(customers):
+            assert (await customer.call("chat:start", {"body": f"round {attempt} chat {n}"}))["ok"]
+        await eventually(lambda: len(server.services.dispatcher.agents[carol_id].chats) == 2)
+        held = sorted(server.services.dispatcher.agents[carol_id].chats)
+
+        async def deactivate() -> None:
+            await asyncio.sleep(0.002 * attempt)  # a different interleaving each time
+            await ada.submit(f"/admin/users/{carol_id}/deactivate")
+
+        # a close whose answer the deactivation cuts off may or may not have happened: either is fine
+        closes = [carol.call("chat:close", {"conversation_id": c, "outcome": "resolved"}, timeout=3) for c in held]
+        await asyncio.gather(deactivate(), *closes, return_exceptions=True)
+        await eventually(lambda: not carol.sio.connected)
+        stuck = await server.services.db.fetch(
+            "SELECT c.id FROM conversations c JOIN users u ON u.id = c.agent_id WHERE c.status = 'active' AND u.active = 0"
+        )
+        assert stuck == [], f"attempt {attempt}: chats left with a deactivated user"
+        assert await hostile.memory_problems(server.services) == [], attempt
+        for customer in customers:
+            await customer.close()
+        await ada.submit(f"/admin/users/{carol_id}/reactivate")
 
 
 async def test_an_admin_cannot_lock_themselves_out(server, ada):

@@ -151,11 +151,11 @@ class UserAdmin:
             await users.set_active(tx, user_id, False, now)
             await users.end_sessions(tx, user_id)
             await audit.record(tx, actor=actor.id, action="user.deactivated", subject=user_id, now=now)
-        live = self.dispatcher.agents.get(user_id)
-        held = sorted(live.chats) if live else []
         last_seen = self.dispatcher.agent_public(user_id)
-        # out of routing first, so none of the chats handed back below can come back to them
-        await self.dispatcher.refresh_agent(user_id)
+        # out of routing first, so none of the chats handed back below can come back to them; the
+        # chats are read as it leaves, so one routing assigned meanwhile is handed back too (and from
+        # the commit on, the database refuses them any new seat)
+        held = await self.dispatcher.remove_agent(user_id)
         await self._sessions_ended(user_id)
         for conversation_id in held:
             try:
