@@ -49,7 +49,8 @@ class SupervisionService:
         if live.status != "queued":
             raise Conflict("the chat is no longer waiting; move it instead")
         await self.dispatcher.hand_over(
-            conversation_id, agent_id, actor=user.id, action="conversation.assigned", rule=RULE_ASSIGNED, over_capacity=force
+            conversation_id, agent_id, actor=user.id, action="conversation.assigned", rule=RULE_ASSIGNED, over_capacity=force,
+            only_if="queued",
         )
         return await self._conversation(conversation_id)
 
@@ -62,7 +63,8 @@ class SupervisionService:
         if live.status != "active":
             raise Conflict("the chat is waiting; assign it instead")
         await self.dispatcher.hand_over(
-            conversation_id, to_agent_id, actor=user.id, action="conversation.moved", rule=RULE_MOVED, over_capacity=force
+            conversation_id, to_agent_id, actor=user.id, action="conversation.moved", rule=RULE_MOVED, over_capacity=force,
+            only_if="active",
         )
         return await self._conversation(conversation_id)
 

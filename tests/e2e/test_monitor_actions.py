@@ -1,6 +1,7 @@
 """The queue monitor on the real server: supervisors' actions over /monitor (each works, is audited and
 reaches the consoles), the role checks, routing explained, and the figures it pushes."""
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -87,6 +88,27 @@ async def test_assign_beyond_capacity_is_refused_unless_forced(server):
     [entry] = [e for e in await audit_of(server, conversation_id) if e["action"] == "conversation.assigned"]
     assert entry["details"]["over_capacity"] is True and entry["details"]["load"] == 2
     await close_all(bob, first, second, third, sam)
+
+
+async def test_supervisors_assigning_one_waiting_chat_at_once_get_one_assignment_and_conflicts(server):
+    # two supervisors (or two clicks) at once: the chat goes to one agent, it is not bounced between them
+    bob = await peers.agent(server.url, "bob@example.test")
+    carol = await peers.agent(server.url, "carol@example.test")
+    for agent in (bob, carol):
+        assert (await agent.call("presence:set", {"status": "away"}))["ok"]  # so routing leaves it waiting
+    alice, conversation_id = await waiting_chat(server.url)
+    sam = await monitor(server.url)
+    targets = [_id(server, "Bob"), _id(server, "Carol")] * 3
+    acks = await asyncio.gather(*(sam.call("chat:assign", {"conversation_id": conversation_id, "agent_id": t}) for t in targets))
+    won = [t for t, ack in zip(targets, acks) if ack["ok"]]
+    assert len(won) == 1, acks
+    assert all(ack["error"]["code"] == "conflict" for ack in acks if not ack["ok"]), acks
+    assert server.services.dispatcher.conversation(conversation_id).agent_id == won[0]
+    assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.assigned") == 1
+    await asyncio.sleep(0.3)  # what the customer and the agents were told
+    assert sum(1 for name, _ in alice.events if name == "chat:assigned") == 1
+    assert all(name != "chat:unassigned" for peer in (bob, carol) for name, _ in peer.events)
+    await close_all(alice, sam, bob, carol)
 
 
 async def test_assign_refuses_an_agent_without_a_console_and_a_chat_already_taken(server):
