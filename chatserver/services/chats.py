@@ -28,6 +28,9 @@ from chatserver.store.db import Database, Row, Tx
 ANSWER_WINDOW = timedelta(hours=24)
 # a complaint from a chat is named after the customer's first words, cut to fit a list row
 SUBJECT_CHARS = 120
+# the customer ended the chat without saying it was unsolved: "abandoned" if it was still waiting,
+# else "resolved", read from the stored row inside the closing transaction
+CUSTOMER_LEFT = "customer_left"
 
 
 class ChatService:
@@ -155,9 +158,8 @@ class ChatService:
         live = self._live_owned(conversation_id, customer["id"])
         if resolved is False:
             return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
-        if live.status == "queued":
-            return await self._close(live, "abandoned", actor=customer["id"], for_customer=True)
-        return await self._close(live, "resolved", actor=customer["id"], for_customer=True)
+        # abandoned or resolved is decided on the stored row: an agent may take the chat a moment before
+        return await self._close(live, CUSTOMER_LEFT, actor=customer["id"], for_customer=True)
 
     async def _answer_after_close(self, customer: Row, conversation_id: str, resolved: bool | None) -> dict[str, Any]:
         """The agent closed the chat as resolved; the customer's answer to "Was your problem solved?"
@@ -288,6 +290,8 @@ class ChatService:
                 row = await conversations.get(tx, live.id)
                 if row is None or row["status"] == "closed":
                     raise Conflict("the conversation has already ended")
+                if outcome == CUSTOMER_LEFT:
+                    outcome = "abandoned" if row["status"] == "queued" else "resolved"
                 if outcome == "complaint":
                     customer = await customers.get(tx, live.customer_id)
                     complaint_row = await self.complaints.create_in(

@@ -250,3 +250,27 @@ async def test_consoles_see_the_queue_and_colleagues_presence_change(server):
     assert waiting["queue"][0]["topic"] == "rules"
     for peer in (bob, carol, alice):
         await peer.close()
+
+
+async def test_a_customer_leaving_as_an_agent_takes_the_chat_is_recorded_as_what_happened(server):
+    # leaving the queue is "abandoned", leaving an agent is "resolved": decided on the stored chat,
+    # not on what memory said a moment before the agent's take landed
+    bob = await peers.agent(server.url, "bob@example.test")
+    assert (await bob.call("presence:set", {"status": "away"}))["ok"]  # routing leaves chats waiting
+    for attempt in range(8):
+        alice = await peers.customer(server.url)
+        conversation_id = (await start_chat(alice, body=f"attempt {attempt}"))["conversation"]["id"]
+        await asyncio.sleep(0.001 * attempt)
+        took, ended = await asyncio.gather(
+            bob.call("chat:take", {"conversation_id": conversation_id}),
+            alice.call("chat:end", {"conversation_id": conversation_id}),
+        )
+        assert ended["ok"], ended
+        row = await server.services.db.fetch_one("SELECT outcome, agent_id FROM conversations WHERE id = ?", (conversation_id,))
+        assert row is not None
+        if took["ok"]:  # the agent had it when the customer left
+            assert (row["outcome"], row["agent_id"] is not None) == ("resolved", True), (attempt, row)
+        else:
+            assert took["error"]["code"] in ("conflict", "not_found") and row["outcome"] == "abandoned", (attempt, took, row)
+        await alice.close()
+    await bob.close()
