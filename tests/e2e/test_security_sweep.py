@@ -222,7 +222,11 @@ async def test_every_page_sends_security_headers(server):
             async with http.request(method, server.url + path, headers=headers, allow_redirects=False) as response:
                 assert response.status == expected, (method, path, response.status)
                 problems += header_problems(path, response.headers)
-    assert problems == []
+                # what a signed-in person or a key-holder sees is kept by no cache, shared or back-button
+                if response.status == 200 and (cookie or path.startswith(("/track/", "/login"))):
+                    if response.headers.get("Cache-Control") != "no-store":
+                        problems.append(f"{method} {path}: Cache-Control {response.headers.get('Cache-Control')!r}")
+    assert problems == [], "\n".join(problems)
 
 
 HOSTILE_NEXT = [

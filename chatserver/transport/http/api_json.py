@@ -13,12 +13,12 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from chatserver.domain.errors import HTTP_STATUS, ChatError, Invalid, TooLarge
+from chatserver.transport.http.security import NO_STORE
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 # personal data: no shared cache may keep an answer
-NO_STORE = {"Cache-Control": "no-store"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

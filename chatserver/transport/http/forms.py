@@ -13,7 +13,8 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict, MultiDictProxy
 
-NO_STORE = {"Cache-Control": "no-store"}
+from chatserver.transport.http.security import NO_STORE
+
 PLAIN_TRANSFER = {"7bit", "8bit", "binary"}
 
 

@@ -32,6 +32,7 @@ from chatserver.store import outbox
 from chatserver.store import webhooks as webhook_store
 from chatserver.transport.base import ContractNamespace
 from chatserver.transport.forwarding import came_through_a_proxy, client_of
+from chatserver.transport.http.security import NO_STORE
 from chatserver.transport.send_queue import BoundedEngineServer
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,12 @@ def metrics_handler(sio: socketio.AsyncServer) -> Handler:
         if not may_read(request):
             raise web.HTTPForbidden(
                 text="Metrics are for operators: send Authorization: Bearer <metrics token>, or ask from this host.",
-                headers={"Cache-Control": "no-store"},
+                headers=NO_STORE,
             )
         metrics = request.app[keys.METRICS]
         await refresh(metrics, request.app[keys.SERVICES], sio)
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        return web.Response(body=encoder(metrics.registry), headers={"Content-Type": content_type, "Cache-Control": "no-store"})
+        return web.Response(body=encoder(metrics.registry), headers={"Content-Type": content_type, **NO_STORE})
 
     return metrics_get
 

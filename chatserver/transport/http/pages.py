@@ -13,15 +13,14 @@ from chatserver.domain.same_secret import same_secret
 from chatserver.transport import cookies
 from chatserver.transport.http.forms import read_form
 from chatserver.transport.forwarding import client_of
-from chatserver.transport.http.security import cookie_secure, current_user, require_user
+from chatserver.transport.http.security import NO_STORE, cookie_secure, current_user, require_user
 
 
-NO_STORE = {"Cache-Control": "no-store"}  # a cached answer would hide a change of health
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
     html = request.app[keys.TEMPLATES].get_template(template).render(**context)
-    return web.Response(text=html, content_type="text/html", status=status)
+    return web.Response(text=html, content_type="text/html", status=status, headers=NO_STORE)
 
 
 def _safe_next(target: str | None) -> str:

@@ -28,11 +28,11 @@ from chatserver.domain.reports import Filters, Period
 from chatserver.services.reports import ReportService
 from chatserver.transport.http import reports_view as view
 from chatserver.transport.http.api_auth import api_user
-from chatserver.transport.http.api_json import NO_STORE, answer, error_answer
+from chatserver.transport.http.api_json import answer, error_answer
 from chatserver.transport.http.api_schemas import Slug, UserId, validate_query
 from chatserver.transport.http.csv_safe import BOM, csv_text
 from chatserver.transport.http.pages import render
-from chatserver.transport.http.security import add_security_headers, require_user
+from chatserver.transport.http.security import NO_STORE, add_security_headers, require_user
 
 log = logging.getLogger(__name__)
 

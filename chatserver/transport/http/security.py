@@ -19,6 +19,10 @@ CSP = (
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# for anything personal or live: pages behind sign-in, the tracking page, API answers, health, errors;
+# a shared or back-button cache must neither keep a CSRF token and names nor show a stale state
+NO_STORE = {"Cache-Control": "no-store"}
+
 # addresses that may carry a secret (the tracking page's key): nothing answered under them, a refusal
 # or a 404 included, may hand the address on in a Referer header
 KEYED_PATHS = ("/track/",)

@@ -21,6 +21,7 @@ from chatserver.transport.http import tracking_view
 from chatserver.transport.http.form_origin import from_own_page
 from chatserver.transport.http.forms import read_form
 from chatserver.transport.http.pages import render
+from chatserver.transport.http.security import NO_STORE
 from chatserver.transport.http.widget import catalog, pick_locale
 from chatserver.transport.ratelimit import KeyedLimiter, per_minute
 
@@ -34,7 +35,7 @@ ERROR_TEXTS = {"conflict": "case.conflict", "too_large": "errors.too_large", "ra
 
 def _private(response: web.Response) -> web.Response:
     # the key is in the URL: keep it out of caches and out of Referer headers
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(NO_STORE)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

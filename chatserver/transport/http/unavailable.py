@@ -11,6 +11,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from chatserver.domain.errors import Unavailable
+from chatserver.transport.http.security import NO_STORE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -26,5 +27,5 @@ async def storage_unavailable(request: web.Request, handler: Handler) -> web.Str
             status=503,
             text="We could not save that just now. Nothing was changed; please try again in a moment.\n",
             content_type="text/plain",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), **NO_STORE},
         )

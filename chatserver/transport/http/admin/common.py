@@ -19,7 +19,7 @@ from chatserver.services.admin.validate import RawForm
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport.http.form_origin import from_own_page
 from chatserver.transport.http.forms import read_form
-from chatserver.transport.http.security import current_user
+from chatserver.transport.http.security import NO_STORE, current_user
 
 NOTICE_TTL = 600.0  # seconds an unshown notice (and any secret in it) is kept
 NAV = (
@@ -64,7 +64,7 @@ def notices(app: web.Application) -> Notices:
 
 def forbidden(request: web.Request, user: ConsoleUser | None, message: str) -> web.HTTPForbidden:
     html = request.app[keys.TEMPLATES].get_template("admin/forbidden.html").render(user=user, message=message)
-    return web.HTTPForbidden(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+    return web.HTTPForbidden(text=html, content_type="text/html", headers=NO_STORE)
 
 
 async def require_admin(request: web.Request) -> ConsoleUser:
@@ -97,7 +97,7 @@ def page(request: web.Request, template: str, user: ConsoleUser, section: str, *
         notices=notices(request.app).pop(user.session_id), **context,
     )
     # pages may show a secret once, and always show staff data: nothing may keep a copy
-    return web.Response(text=html, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
+    return web.Response(text=html, content_type="text/html", status=status, headers=NO_STORE)
 
 
 def done(request: web.Request, user: ConsoleUser, location: str, text: str, **secret: str) -> web.HTTPSeeOther:
