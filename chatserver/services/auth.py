@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -13,12 +14,14 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from chatserver.domain.errors import Conflict, Invalid, Unauthorized
+from chatserver.domain.errors import Conflict, Invalid, Unauthorized, Unavailable
 from chatserver.domain.models import LOCALES, ROLES, iso
 from chatserver.services.clock import Clock
 from chatserver.services.events import USER_SESSIONS_ENDED, EventBus
 from chatserver.store import audit, customers, users
 from chatserver.store.db import Database, Row
+
+log = logging.getLogger(__name__)
 
 SESSION_LIFETIME = timedelta(hours=12)
 # argon2id takes about 0.1 s of CPU and 64 MiB a check, on purpose: checks run in threads, this many
@@ -205,12 +208,18 @@ class AuthService:
             customer = await customers.by_external_id(self.db, identity["external_id"])
             if customer is not None:
                 new_token = mint_token()
-                async with self.db.transaction() as tx:
-                    await customers.set_token_hash(tx, customer["id"], token_digest(new_token))
-                    await customers.update_profile(
-                        tx, customer["id"], name=identity.get("name"), email=identity.get("email"), locale=locale
-                    )
-                    customer = await customers.get(tx, customer["id"])
+                try:
+                    async with self.db.transaction() as tx:
+                        await customers.set_token_hash(tx, customer["id"], token_digest(new_token))
+                        await customers.update_profile(
+                            tx, customer["id"], name=identity.get("name"), email=identity.get("email"), locale=locale
+                        )
+                        customer = await customers.get(tx, customer["id"])
+                except Unavailable:
+                    # the signature already says who this is: a returning customer is not shut out
+                    # of their chat because a fresh token and their profile cannot be stored now
+                    log.warning("customer %s connected as stored: storage refused the update", customer["id"])
+                    return customer, None
                 return customer, new_token  # type: ignore[return-value]
             new_token = mint_token()
             async with self.db.transaction() as tx:
@@ -229,8 +238,11 @@ class AuthService:
             if customer is None:
                 raise Unauthorized("unknown customer token")
             if locale and locale != customer["locale"]:
-                async with self.db.transaction() as tx:
-                    await customers.update_profile(tx, customer["id"], name=None, email=None, locale=locale)
+                try:
+                    async with self.db.transaction() as tx:
+                        await customers.update_profile(tx, customer["id"], name=None, email=None, locale=locale)
+                except Unavailable:  # the language is remembered at a later connect; the chat goes on now
+                    log.warning("customer %s connected as stored: storage refused the update", customer["id"])
                 customer = dict(customer, locale=locale)
             return customer, None
         new_token = mint_token()

@@ -17,7 +17,7 @@ import pytest
 from chatserver.config import Settings
 from chatserver.domain.errors import Unavailable
 from chatserver.services import events as ev
-from chatserver.services.auth import ConsoleUser
+from chatserver.services.auth import ConsoleUser, identity_signature
 from chatserver.services.container import Services, build_services, close_services
 from tests.clock import FakeClock
 from tests.faults import HeldWriteLock
@@ -260,3 +260,32 @@ async def test_an_assignment_whose_announcement_is_refused_by_storage_is_announc
     assert [m["body"] for m in assigned[0].data["messages"]] == ["my withdrawal is late"]
     await asyncio.sleep(1.5)  # retries are over: announced exactly once
     assert len(named(published, ev.CONVERSATION_ASSIGNED, alice_chat["id"])) == 1
+
+
+async def test_a_returning_customer_connects_during_a_fault_though_their_update_cannot_be_stored(tmp_path: Path, lock: Lock) -> None:
+    # a reload during a fault must not lock a known customer out of their chat: a signed identity
+    # stores a fresh token and the profile at every connect, a token connect stores a new language
+    clock = FakeClock(datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc))
+    settings = Settings(db=str(tmp_path / "faults.db"), db_busy_timeout=BUSY, identity_secret="id-secret")
+    services = await build_services(settings, "secret", clock)
+    try:
+        expires = int(clock().timestamp()) + 600
+        identity = {"external_id": "player-42", "name": "Alice", "email": "alice@example.test", "expires": expires,
+                    "signature": identity_signature("id-secret", "player-42", expires)}
+        signed, _ = await services.auth.resolve_customer(token=None, locale="en", identity=identity)
+        plain, token = await services.auth.resolve_customer(token=None, locale="en", identity=None)
+        lock.take()
+        again, fresh_token = await services.auth.resolve_customer(token=None, locale="pl", identity=identity)
+        assert again["id"] == signed["id"] and fresh_token is None  # no token it could not store
+        same, _ = await services.auth.resolve_customer(token=token, locale="ru", identity=None)
+        assert same["id"] == plain["id"] and same["locale"] == "ru"  # for this connection
+        with pytest.raises(Unavailable):  # someone new cannot be stored, so is not let in
+            await services.auth.resolve_customer(token=None, locale=None, identity=None)
+        lock.release()
+        again, fresh_token = await services.auth.resolve_customer(token=None, locale="pl", identity=identity)
+        assert again["id"] == signed["id"] and again["locale"] == "pl" and fresh_token
+        same, _ = await services.auth.resolve_customer(token=token, locale="ru", identity=None)
+        assert (await services.auth.customer(plain["id"]))["locale"] == "ru"
+    finally:
+        lock.release()
+        await close_services(services)
