@@ -82,6 +82,7 @@ class Database:
         self._busy_ms: int | None = None  # the writer connection's busy_timeout right now
         self._health = StorageHealth()
         self._probing: asyncio.Future[None] | None = None
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -93,6 +94,7 @@ class Database:
     async def open(self) -> None:
         try:
             self._writer = await self._connect()
+            self._file = _identity(self.path)
             self._busy_ms = int(self.busy_timeout * 1000)
             await self._writer.execute("PRAGMA journal_mode = WAL")
             await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
@@ -161,9 +163,18 @@ class Database:
         await self.writer.execute(f"PRAGMA busy_timeout = {ms}")
         self._busy_ms = ms
 
+    def _check_file(self) -> None:
+        """Unavailable when the opened file is no longer the one at its path: an acknowledgement for a
+        write there would be a promise the next start cannot keep."""
+        if self._file is not None and _identity(self.path) != self._file:
+            raise self._refused(
+                faults.FILE_GONE, f"{self.path} was removed or replaced while the server ran; restore it and restart"
+            )
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT under the write lock; storage faults become Unavailable."""
+        self._check_file()
         async with self._write_slot(self.busy_timeout) as conn:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
@@ -193,6 +204,7 @@ class Database:
     ) -> list[Row]:
         """One self-contained statement (its own implicit transaction) under the write lock."""
         wait = self.busy_timeout if wait is None else wait
+        self._check_file()
         async with self._write_slot(wait, queue_timeout_is_fault=queue_timeout_is_fault) as conn:
             try:
                 rows = await conn.execute_fetchall(sql, params)
@@ -249,6 +261,9 @@ class Database:
         low = self._short_of_space()
         if low is not None:
             return low
+        if self._health.report().problem != faults.FILE_GONE:
+            with contextlib.suppress(Unavailable):
+                self._check_file()  # a quiet server must see it too (and logs it once)
         if self._health.probe_due(time.monotonic()):
             if self._probing is None or self._probing.done():
                 # one probe at a time, however many health checks ask; it finishes even if they give up
@@ -340,6 +355,17 @@ class BackgroundReads(Database):
 
     async def migrate(self) -> list[str]:
         raise TypeError("background reads never write")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None when there is none (or no file at all: memory)."""
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        stats = os.stat(path)
+    except OSError:
+        return None
+    return stats.st_dev, stats.st_ino
 
 
 def lower_priority(conn: aiosqlite.Connection, niceness: int) -> None:

@@ -16,6 +16,9 @@ DISK_FULL = "disk_full"
 IO_ERROR = "io_error"
 CORRUPT = "corrupt"
 CANNOT_OPEN = "cannot_open"
+# the file the server opened is no longer at its path (deleted, or replaced by another): writes would
+# land in a file nobody will open again, and be lost at the next start
+FILE_GONE = "file_gone"
 OUT_OF_MEMORY = "out_of_memory"
 UNKNOWN = "storage"
 
@@ -35,7 +38,7 @@ _KINDS = {
 }
 
 # faults that do not go away by themselves: the file must be checked or restored by someone
-LASTING = frozenset({CORRUPT})
+LASTING = frozenset({CORRUPT, FILE_GONE})
 
 
 def fault_kind(exc: BaseException) -> str | None:

@@ -9,6 +9,7 @@ the rest of the server keeps working, and `/healthz` stays red until someone res
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
 
 from tests import peers
 from tests.faults import HeldWriteLock, corrupt_table, fill_up, health_of, unavailable
@@ -157,3 +159,38 @@ async def test_an_export_cut_short_by_storage_ends_as_a_failed_download_not_a_wh
     assert "export complaints" in stderr and "cut short by a storage failure" in stderr, stderr[-4000:]
     assert "Traceback" not in stderr and "Error handling request" not in stderr, stderr[-6000:]
     assert server.running()
+
+
+# -- the file removed or replaced while the server runs ------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+async def test_a_database_file_removed_or_replaced_while_serving_acknowledges_nothing_more(
+    procs: ServerProcesses, tmp_path: Path, closing: list[Peer], how: str
+) -> None:
+    """The server's connection keeps a removed file (or the one a restore put aside) open: every write
+    would still succeed, into a file nobody opens again. An acknowledged message must survive a
+    restart, so from the moment the file at the path is not the one opened, nothing is acknowledged."""
+    db = tmp_path / "chat.db"
+    server = procs.server(db=db, env={"CHATSERVER_SECRET_KEY": SECRET})
+    await server.start()
+    alice = await peers.customer(server.url)
+    closing.append(alice)
+    chat = (await alice.call("chat:start", {"body": "my withdrawal is late"}))["conversation"]["id"]
+    assert (await alice.call("message:send", {"conversation_id": chat, "client_id": client_id(), "body": "kept"}))["ok"]
+    if how == "removed":
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            path.unlink(missing_ok=True)
+    else:  # a restore copied over it while the server ran
+        backup = run_cli("backup", str(tmp_path / "backup.db"), "--db", str(db))
+        assert backup.returncode == 0, backup
+        os.replace(tmp_path / "backup.db", db)
+    sent = await alice.call("message:send", {"conversation_id": chat, "client_id": client_id(), "body": "lost?"})
+    assert unavailable(sent), sent
+    with pytest.raises(socketio.exceptions.ConnectionError, match="unavailable"):
+        await peers.customer(server.url)  # any write: a new customer cannot be stored either
+    status, body = await health_of(server.url)
+    assert (status, body) == (503, {"status": "unavailable", "reason": "storage", "detail": "file_gone"})
+    stderr = server.stderr()
+    assert "storage failure (file_gone)" in stderr and "Traceback" not in stderr, stderr[-4000:]
