@@ -297,10 +297,36 @@ class ComplaintService:
     async def start(self, user: ConsoleUser, reference: str) -> dict[str, Any]:
         """Pick the complaint up; it becomes yours when nobody holds it."""
         async with self.db.transaction() as tx:
-            row = await self._writable(tx, user, reference)
-            updates = {} if row["assignee_id"] else {"assignee_id": user.id}
-            step = await self._step(tx, row, "start", _staff(user), updates=updates)
+            step = await self._start_in(tx, user, await self._writable(tx, user, reference))
         return await self._done(step)
+
+    async def update(self, user: ConsoleUser, reference: str, *, start: bool = False, category: str | None = None,
+                     assign: bool = False, assignee_id: str | None = None) -> dict[str, Any]:
+        """Several changes at once, all or none: a refused one leaves the others unmade too.
+        Status first: picking a complaint up may assign it, and an explicit assignee then wins."""
+        steps: list[Step] = []
+        async with self.db.transaction() as tx:
+            row = await self._writable(tx, user, reference)
+            if start:
+                steps.append(await self._start_in(tx, user, row))
+                row = steps[-1].row
+            if category is not None:
+                step = await self._set_category_in(tx, user, row, category)
+                if step is not None:
+                    steps.append(step)
+                    row = step.row
+            if assign:
+                step = await self._assign_in(tx, user, row, assignee_id)
+                if step is not None:
+                    steps.append(step)
+                    row = step.row
+        for step in steps:
+            await self._publish(step)
+        return presenters.complaint_staff(row)
+
+    async def _start_in(self, tx: Tx, user: ConsoleUser, row: Row) -> Step:
+        updates = {} if row["assignee_id"] else {"assignee_id": user.id}
+        return await self._step(tx, row, "start", _staff(user), updates=updates)
 
     async def reply(self, user: ConsoleUser, reference: str, body: str, *, ask_customer: bool = False) -> dict[str, Any]:
         """A public reply; with `ask_customer` it waits for the customer's answer."""
@@ -342,21 +368,25 @@ class ComplaintService:
         take a free complaint for themselves or let go of their own; supervisors and admins assign anyone."""
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
-            if row["assignee_id"] == assignee_id:
-                return presenters.complaint_staff(row)
-            if not user.is_supervisor and not (
-                (assignee_id == user.id and row["assignee_id"] is None) or (assignee_id is None and row["assignee_id"] == user.id)
-            ):
-                raise Forbidden("agents may only take a free complaint for themselves or let go of their own")
-            target = await users.get(tx, assignee_id) if assignee_id else None
-            if assignee_id and (target is None or not target["active"] or not lifecycle.may_act(target["role"], row["level"])):
-                raise Invalid("the assignee must be an active staff member who handles this level")
-            body = f"Assigned to {target['name']}" if target else "Unassigned"
-            step = await self._step(
-                tx, row, "assign", _staff(user), entry_kind="system", body=body, updates={"assignee_id": assignee_id},
-                details={"from_assignee": row["assignee_id"], "to_assignee": assignee_id},
-            )
-        return await self._done(step)
+            step = await self._assign_in(tx, user, row, assignee_id)
+        return presenters.complaint_staff(row) if step is None else await self._done(step)
+
+    async def _assign_in(self, tx: Tx, user: ConsoleUser, row: Row, assignee_id: str | None) -> Step | None:
+        """None when it is already so."""
+        if row["assignee_id"] == assignee_id:
+            return None
+        if not user.is_supervisor and not (
+            (assignee_id == user.id and row["assignee_id"] is None) or (assignee_id is None and row["assignee_id"] == user.id)
+        ):
+            raise Forbidden("agents may only take a free complaint for themselves or let go of their own")
+        target = await users.get(tx, assignee_id) if assignee_id else None
+        if assignee_id and (target is None or not target["active"] or not lifecycle.may_act(target["role"], row["level"])):
+            raise Invalid("the assignee must be an active staff member who handles this level")
+        body = f"Assigned to {target['name']}" if target else "Unassigned"
+        return await self._step(
+            tx, row, "assign", _staff(user), entry_kind="system", body=body, updates={"assignee_id": assignee_id},
+            details={"from_assignee": row["assignee_id"], "to_assignee": assignee_id},
+        )
 
     async def escalate(self, user: ConsoleUser, reference: str, reason: str) -> dict[str, Any]:
         """One level up, to the next owners (who get an e-mail each); it leaves its current assignee."""
@@ -381,18 +411,22 @@ class ComplaintService:
         """Reclassify. At level 1 the category's group becomes the owner; due times stay as promised."""
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
-            new = await complaints.category(tx, category)
-            if new is None or not new["active"]:
-                raise Invalid("unknown complaint category")
-            if category == row["category"]:
-                return presenters.complaint_staff(row)
-            step = await self._step(
-                tx, row, "set_category", _staff(user), entry_kind="system",
-                body=f"Category changed from {row['category']} to {category}",
-                updates={"category": category, "owner_group": sla.owner_group(row["level"], new["owner_group"])},
-                details={"from_category": row["category"], "to_category": category},
-            )
-        return await self._done(step)
+            step = await self._set_category_in(tx, user, row, category)
+        return presenters.complaint_staff(row) if step is None else await self._done(step)
+
+    async def _set_category_in(self, tx: Tx, user: ConsoleUser, row: Row, category: str) -> Step | None:
+        """None when it is already so."""
+        new = await complaints.category(tx, category)
+        if new is None or not new["active"]:
+            raise Invalid("unknown complaint category")
+        if category == row["category"]:
+            return None
+        return await self._step(
+            tx, row, "set_category", _staff(user), entry_kind="system",
+            body=f"Category changed from {row['category']} to {category}",
+            updates={"category": category, "owner_group": sla.owner_group(row["level"], new["owner_group"])},
+            details={"from_category": row["category"], "to_category": category},
+        )
 
     async def propose_compensation(
         self, user: ConsoleUser, reference: str, *, amount_minor: int, currency: str, reason: str

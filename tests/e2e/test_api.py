@@ -269,6 +269,28 @@ async def test_update_picks_up_reclassifies_and_assigns(api):
     assert status == 404 and error(answer, "not_found")
 
 
+async def test_an_update_with_one_refused_change_makes_none_of_them(api):
+    # picked up, reclassified and given to someone who cannot take it: a 400, and nothing half-done
+    ref = (await api.log())["reference"]
+    path = f"/api/complaints/{ref}"
+    status, before = await api.get(path, "sam")
+    assert status == 200
+    for who, body, code in [
+        ("sam", {"status": "in_progress", "category": "bonuses", "assignee_id": "u_nobody"}, 400),
+        ("bob", {"status": "in_progress", "category": "bonuses", "assignee_id": api.ids["carol"]}, 403),
+    ]:
+        status, answer = await api.patch(path, who, body)
+        assert status == code, answer
+        status, after = await api.get(path, "sam")
+        assert after == before, body
+    status, answer = await api.patch(path, "sam", {"status": "in_progress", "category": "bonuses", "assignee_id": api.ids["carol"]})
+    assert status == 200, answer
+    view = answer["complaint"]
+    assert (view["status"], view["category"], view["assignee"]["name"]) == ("in_progress", "bonuses", "Carol")
+    actions = [e["action"] for e in view["audit"]]
+    assert actions == ["complaint.created", "complaint.start", "complaint.set_category", "complaint.assign"]
+
+
 async def test_each_kind_of_reply(api):
     ref = (await api.log())["reference"]
     path = f"/api/complaints/{ref}/replies"

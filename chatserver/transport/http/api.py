@@ -71,14 +71,11 @@ async def update_complaint(request: web.Request) -> web.Response:
     given = body.model_fields_set  # tells an absent assignee_id from null (let it go)
     if not given:
         raise Invalid("give at least one of status, category, assignee_id")
-    service, reference = _complaints(request), _reference(request)
-    # status first: picking a complaint up may assign it, and an explicit assignee then wins
-    if "status" in given:
-        await service.start(user, reference)
-    if "category" in given:
-        await service.set_category(user, reference, body.category)  # type: ignore[arg-type]
-    if "assignee_id" in given:
-        await service.assign(user, reference, body.assignee_id)
+    reference = _reference(request)
+    await _complaints(request).update(
+        user, reference, start="status" in given, category=body.category if "category" in given else None,
+        assign="assignee_id" in given, assignee_id=body.assignee_id,
+    )
     return await _detail(request, user, reference)
 
 

@@ -56,7 +56,8 @@ class ComplaintCreate(Body):
 
 
 class ComplaintUpdate(Body):
-    """Each given field is one audited change, applied in the order status, category, assignee.
+    """Each given field is one audited change, applied in the order status, category, assignee, in one
+    transaction: when one is refused, none is made.
     Only `assignee_id` may be null (nobody holds it); an absent field is left as it is."""
 
     # the handler refuses an empty change; the document says so
