@@ -21,6 +21,7 @@ bench: install assets
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.busy
 	$(BIN)/python -m bench.stalled
+	$(BIN)/python -m bench.logins
 
 lint: install
 	$(BIN)/python -m compileall -q chatserver
