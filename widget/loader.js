@@ -10,7 +10,14 @@
   var LABELS = /*LABELS*/{"en": {"open": "Open chat", "close": "Close chat", "unread": "{count} unread", "title": "Chat"}}/*END*/;
   var LOCALES = Object.keys(LABELS);
 
-  var script = document.currentScript || document.querySelector('script[src*="/widget.js"]');
+  // Where this script came from is where the chat server is, and where the identity goes. The host
+  // page's own HTML can shadow document.currentScript (<img name="currentScript" src="//evil/">) and
+  // even document.querySelector, so both are asked of Document.prototype, and only a <script> counts.
+  var script = Object.getOwnPropertyDescriptor(Document.prototype, 'currentScript').get.call(document);
+  if (!(script instanceof HTMLScriptElement)) {
+    script = Document.prototype.querySelector.call(document, 'script[src*="/widget.js"]');
+  }
+  if (!(script instanceof HTMLScriptElement)) return;
   var origin = new URL(script.src, location.href).origin;
   var opts = script.dataset || {};
   var color = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(opts.color || '') ? opts.color : '#0a7d5a';

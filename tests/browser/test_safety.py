@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from chatserver.services.auth import identity_signature
 from tests.browser import drive
 from tests.browser.hostile import EMAILS, NAMES, Tripwire, all_texts, signed_in
+from tests.browser.conftest import OperatorSite
 from tests.conftest import seed_cast
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,6 +124,41 @@ def test_templates_and_widget_have_no_inline_scripts_handlers_or_styles():
             found = [sink for sink in HTML_SINKS if sink in text]
             assert found == [], f"{path.relative_to(ROOT)} uses {found}"
             assert not CODE_STRINGS.search(text), f"{path.relative_to(ROOT)} hands a string to be run as code"
+
+
+@pytest.mark.browser
+async def test_markup_on_the_host_page_that_shadows_the_loaders_script_cannot_send_the_identity_elsewhere(
+    browser, start_server, operator_site
+):
+    # a visitor's comment on the operator's page, kept by a sanitiser that allows name on <img>:
+    # document.currentScript (and querySelector) then name the attacker's elements, not the loader
+    server = await start_server(allowed_origins=(operator_site.origin,), logins_per_minute=1000)
+    await seed_cast(server.services)
+    attacker = await OperatorSite().start()
+    try:
+        expires = int(time.time()) + 3600
+        signature = identity_signature("identity-secret", "player-7", expires)
+        operator_site.html = (
+            f'<!doctype html><title>Casino</title><body><p>Nice odds! <img name="currentScript" src="{attacker.origin}/cat.png">'
+            f'<form name="querySelector"></form></p><script src="{server.url}/widget.js"></script>'
+            f"<script>Chatserver.identify({{external_id: 'player-7', name: 'Piotr', expires: {expires}, signature: '{signature}'}});"
+            "</script></body>"
+        )
+        context = await drive.new_context(browser)
+        page = await context.new_page()
+        asked_elsewhere: list[str] = []
+        page.on("request", lambda r: asked_elsewhere.append(r.url) if r.url.startswith(attacker.origin) and "cat.png" not in r.url else None)
+        await page.goto(f"{operator_site.origin}/")
+        frame = await drive.open_widget(page)
+        await drive.start_chat(frame, "Where is my deposit?")
+        assert [f.url for f in page.frames if "/widget/frame" in f.url][0].startswith(server.url + "/widget/frame")
+        assert asked_elsewhere == []
+        row = await server.services.db.fetch_one("SELECT external_id FROM customers WHERE external_id = 'player-7'")
+        assert row is not None  # the signed identity reached the real chat server, and only it
+        await context.close()
+    finally:
+        assert attacker.server is not None
+        await attacker.server.close()
 
 
 @pytest.mark.browser
