@@ -181,7 +181,12 @@ async def test_signed_identity_from_the_host_reaches_the_console_and_the_token_s
     frame = await drive.open_widget(page)
     await drive.start_chat(frame, "Where is my deposit?")
     await drive.open_chat_in_console(bob, "Anna Verified")
-    await expect(bob.locator("#details-body .badge-verified")).to_be_visible()
+    await expect(bob.locator("#details-body .badge-verified")).to_have_text("Site account verified")
+    # the site signs its user id only: the name and e-mail its page passes are not presented as checked
+    await expect(bob.locator("#details-body .facts-note")).to_have_text(
+        "The site vouches for the user id. Name and e-mail are as its page gave them."
+    )
+    await expect(bob.locator("#details-body .facts dd").first).to_have_text("player-1042")
 
     assert await page.evaluate("() => Object.keys(localStorage)") == []  # the host page holds nothing of ours
     token = await frame.locator("body").evaluate("() => localStorage.getItem('chatserver.token')")

@@ -26,14 +26,18 @@ export function renderDetails(chat) {
     h('section', { class: 'profile' },
       h('span', { class: 'avatar avatar-large', 'aria-hidden': 'true' }, initials(customerName(chat))),
       h('h2', { class: 'profile-name' }, customerName(chat)),
+      // the site signs only its user id: the name and e-mail its page passes along are not checked
       customer.verified
-        ? h('span', { class: 'badge badge-verified' }, icon(ICONS.verified), 'Verified by the site')
+        ? h('span', { class: 'badge badge-verified' }, icon(ICONS.verified), 'Site account verified')
         : h('span', { class: 'badge badge-unverified' }, 'Not verified — typed details')),
     h('dl', { class: 'facts' },
+      customer.verified ? row('Site user id', customer.external_id) : [],
       ...row('E-mail', customer.email),
       ...row('Language', LANGUAGES[customer.locale] || customer.locale),
-      ...row('Topic', categoryName(chat.conversation.topic)),
-      customer.verified ? row('Site user id', customer.external_id) : []),
+      ...row('Topic', categoryName(chat.conversation.topic))),
+    ...(customer.verified
+      ? [h('p', { class: 'muted facts-note' }, 'The site vouches for the user id. Name and e-mail are as its page gave them.')]
+      : []),
   );
 
   const history = chat.history;

@@ -285,7 +285,7 @@ function renderChat() {
   $('chat-name').textContent = customerName(chat);
   const meta = [categoryName(conversation.topic) || 'General question', LANGUAGES[conversation.locale] || conversation.locale];
   if (conversation.created_at) meta.push(`started ${duration(Date.now() - Date.parse(conversation.created_at))} ago`);
-  if (chat.customer && chat.customer.verified) meta.push('verified');
+  if (chat.customer && chat.customer.verified) meta.push('site account verified');
   $('chat-meta').textContent = meta.join(' · ');
   transcript.show(chat);
   renderTyping(chat);
