@@ -71,13 +71,23 @@ async def enqueue(tx: Tx, *, delivery_id: str, endpoint_id: str, event: str, pay
     )
 
 
-async def pending(db: Database, now: str, limit: int = 50) -> list[Row]:
-    """Deliveries due at `now` to receivers that are enabled, oldest first, with the receiver's URL and secret."""
+async def receivers_due(db: Database, now: str) -> list[str]:
+    """Enabled receivers with a delivery due at `now`."""
+    rows = await db.fetch(
+        "SELECT DISTINCT d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+        " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND e.active = 1",
+        (now,),
+    )
+    return [row["endpoint_id"] for row in rows]
+
+
+async def pending(db: Database, endpoint_id: str, now: str, limit: int = 50) -> list[Row]:
+    """One enabled receiver's deliveries due at `now`, oldest first, with its URL and secret."""
     return await db.fetch(
         "SELECT d.*, e.url, e.secret FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
-        " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND e.active = 1"
+        " WHERE d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND e.active = 1"
         " ORDER BY d.next_attempt_at, d.created_at, d.id LIMIT ?",
-        (now, limit),
+        (endpoint_id, now, limit),
     )
 
 

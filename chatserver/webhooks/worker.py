@@ -38,7 +38,10 @@ BACKOFF = (
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
 TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
-CONCURRENCY = 8  # deliveries in flight at once: one slow receiver must not hold up the rest for long
+# Receivers served at once. Each gets one delivery at a time, in order, and none more in a pass once
+# one failed: a slow or dead receiver then holds one slot for one timeout while the others' events go
+# on arriving; its other deliveries wait for the next pass.
+CONCURRENCY = 8
 KEEP_LOG = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 USER_AGENT = "Chatserver-Webhooks/1"
@@ -131,15 +134,23 @@ class WebhookWorker(DeliveryLoop):
 
     async def deliver_due(self) -> int:
         """Deliver every row due now; returns how many were delivered. Tests call it directly."""
+        receivers = await store.receivers_due(self.db, iso(self.clock()))  # type: ignore[arg-type]
+        # every delivery in flight finishes and records itself before a storage failure stops the pass
+        results = await asyncio.gather(*(self._serve(receiver) for receiver in receivers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(results)  # type: ignore[arg-type]
+
+    async def _serve(self, endpoint_id: str) -> int:
+        """One receiver's due deliveries, oldest first, one at a time, until none is due or one fails."""
         delivered = 0
         while not self.stopping:
-            rows = await store.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
-            # every delivery in flight finishes and records itself before a storage failure stops the pass
-            results = await asyncio.gather(*(self._deliver(row) for row in rows), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
-            delivered += sum(results)  # type: ignore[arg-type]
+            rows = await store.pending(self.db, endpoint_id, iso(self.clock()), self.batch)  # type: ignore[arg-type]
+            for row in rows:
+                if not await self._deliver(row):
+                    return delivered  # the rest wait for the next pass
+                delivered += 1
             if len(rows) < self.batch:
                 break
         return delivered

@@ -286,6 +286,26 @@ async def test_timeouts_and_refused_connections_are_retried(services, ada, alice
     assert all(r["state"] == "pending" and r["attempts"] == 1 and r["last_status"] is None for r in rows)
 
 
+async def test_a_slow_receiver_holds_one_delivery_slot_for_one_timeout_and_the_others_are_served(services, ada, alice, receiver, clock):
+    # a receiver that stops answering must not make the healthy ones wait for its backlog
+    async with webhook_receiver() as slow:
+        slow.delay = 1.0
+        await services.webhooks.register(ada, url=slow.url, events=["complaint.created"])
+        await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
+        for n in range(12):
+            await form(services, alice, subject=f"Late payout {n}")
+            clock.advance(seconds=1)
+        worker = WebhookWorker(services.db, services.settings, clock, timeout=aiohttp.ClientTimeout(total=0.2), batch=5)
+        try:
+            assert await worker.deliver_due() == 12  # one pass: all of the healthy receiver's, in order
+        finally:
+            await worker.stop()
+        assert [d.json["data"]["complaint"]["subject"] for d in receiver.received] == [f"Late payout {n}" for n in range(12)]
+        assert len(slow.received) == 1  # one attempt timed out; the other eleven wait for the next pass
+    to_slow = [r for r in await deliveries(services) if r["state"] == "pending"]
+    assert len(to_slow) == 12 and sum(r["attempts"] for r in to_slow) == 1
+
+
 async def test_a_worker_without_the_private_setting_refuses_private_targets_at_delivery(services, ada, alice, receiver, clock):
     await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
     await form(services, alice)
