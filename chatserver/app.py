@@ -83,6 +83,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         await close_services(services)
 
     async def close_sockets(app: web.Application) -> None:
+        # mail and webhooks start no new delivery while requests drain; cleanup waits for the rest
+        app[keys.SERVICES].mail.begin_stop()
+        app[keys.SERVICES].webhook_worker.begin_stop()
         app[keys.SERVICES].dispatcher.stop()
         await app[keys.SERVICES].sweeper.stop()
         for namespace in ("/customer", "/agent", "/monitor"):

@@ -28,6 +28,9 @@ Clock = Callable[[], datetime]
 MIN_IDLE_SECONDS = 0.05
 # how soon to look again while the database refuses writes
 STORAGE_RETRY_SECONDS = 2.0
+# how long a stop lets a delivery in flight finish, counted from when the stop began; one cut short
+# stays pending and goes out after the restart
+STOP_GRACE_SECONDS = 5.0
 
 
 def retry_delay(backoff: Sequence[timedelta], attempts: int) -> timedelta | None:
@@ -46,6 +49,7 @@ class DeliveryLoop:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._stop_began: float | None = None
         self._paused = False  # by a storage fault: said once in the log, and once when it is over
 
     # -- what a subclass provides -------------------------------------------------------------------
@@ -74,15 +78,25 @@ class DeliveryLoop:
         if self._task is not None:
             return
         self._stopping = False
+        self._stop_began = None
         self._task = asyncio.create_task(self._run(), name=self.task_name)
 
-    async def stop(self, grace: float = 5.0) -> None:
+    def begin_stop(self) -> None:
+        """No new pass and no new delivery from now; what is in flight may finish within the grace."""
+        if self._stop_began is None:
+            self._stop_began = asyncio.get_running_loop().time()
+        self._stopping = True
+        self._wake.set()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Wait for what is in flight until `grace` after the stop began (begin_stop), then cut it short."""
         task, self._task = self._task, None
         if task is not None:
-            self._stopping = True
-            self._wake.set()
+            self.begin_stop()
+            assert self._stop_began is not None
+            left = max(0.0, grace - (asyncio.get_running_loop().time() - self._stop_began))
             try:
-                await asyncio.wait_for(asyncio.shield(task), grace)
+                await asyncio.wait_for(asyncio.shield(task), left)
             except asyncio.TimeoutError:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

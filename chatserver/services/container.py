@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from chatserver.config import Settings
+from chatserver.delivery import STOP_GRACE_SECONDS
 from chatserver.mail.worker import MailWorker
 from chatserver.services.admin import Admin, CatalogAdmin, RuntimeSettings, TokenAdmin, UserAdmin
 from chatserver.services.auth import AuthService
@@ -110,7 +112,8 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
 async def close_services(services: Services) -> None:
     services.dispatcher.stop()
     await services.sweeper.stop()
-    await services.mail.stop()
-    await services.webhook_worker.stop()
+    # together, and within the stop's own timeout: their grace began when the server began to stop
+    grace = min(STOP_GRACE_SECONDS, services.settings.shutdown_timeout)
+    await asyncio.gather(services.mail.stop(grace), services.webhook_worker.stop(grace))
     await services.background_reads.close()
     await services.db.close()

@@ -6,7 +6,10 @@ Cast: customer alice; agent bob, supervisor sam, admin ada.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 
 import aiohttp
@@ -377,3 +380,32 @@ async def test_a_clock_set_back_does_not_put_off_pruning_the_log_until_it_catche
     await worker._prune_now_and_then()
     assert await deliveries(services) == []
 
+
+
+async def test_a_stop_cuts_a_hanging_delivery_short_within_the_stop_timeout_and_keeps_it_pending(tmp_path, receiver, clock):
+    # a stop promises to be over within shutdown_timeout; a receiver that never answers must not stretch it
+    settings = Settings(db=str(tmp_path / "stop.db"), webhook_allow_private=True, shutdown_timeout=0.5)
+    services = await build_services(settings, "secret", clock)
+    closed = False
+    try:
+        ada = await person(services, "ada", "admin")
+        customer, _ = await services.auth.resolve_customer(token=None, locale="en", identity=None)
+        await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
+        receiver.delay = 30.0
+        services.webhook_worker.start()
+        await form(services, customer)
+        services.webhook_worker.notify()
+        for _ in range(100):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.05)
+        assert receiver.received, "the delivery never started"
+        began = time.monotonic()
+        await close_services(services)
+        closed = True
+        assert time.monotonic() - began < 2.5  # the 0.5 s timeout, with room for a slow machine
+    finally:
+        if not closed:
+            await close_services(services)
+    with sqlite3.connect(tmp_path / "stop.db") as db:
+        assert db.execute("SELECT state FROM webhook_deliveries").fetchall() == [("pending",)]  # sent after the restart
