@@ -13,9 +13,19 @@ from chatserver.config import Settings
 log = logging.getLogger("chatserver.mail")
 
 
+class AddressRefused(Exception):
+    """The receiving server refused the address for good (a 5xx reply to RCPT): no retry makes it exist."""
+
+
+class ServerUnreachable(Exception):
+    """No conversation with the server (refused, timed out, hung up): every other message would meet
+    the same, so the worker waits before trying any."""
+
+
 class Transport(Protocol):
     async def send(self, message: EmailMessage, recipient: str) -> None:
-        """Hand one message over for `recipient` only; raise when it was not accepted."""
+        """Hand one message over for `recipient` only; raise when it was not accepted (AddressRefused,
+        ServerUnreachable, or any other exception for a failure worth retrying)."""
 
 
 class SmtpTransport:
@@ -40,6 +50,16 @@ class SmtpTransport:
         self.timeout = timeout
 
     async def send(self, message: EmailMessage, recipient: str) -> None:
+        try:
+            await self._send(message, recipient)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if exc.recipients and all(refusal.code >= 500 for refusal in exc.recipients):
+                raise AddressRefused(str(exc)) from exc
+            raise
+        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
+            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _send(self, message: EmailMessage, recipient: str) -> None:
         await aiosmtplib.send(
             message,
             # the envelope names the one recipient, whatever the headers say

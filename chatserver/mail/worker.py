@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chatserver.config import Settings
 from chatserver.delivery import Clock, DeliveryLoop
 from chatserver.delivery import retry_delay as _retry_delay
-from chatserver.domain.models import iso
+from chatserver.domain.models import iso, parse_iso
 from chatserver.mail.render import InvalidRecipient, render, stamp
-from chatserver.mail.transport import Transport, transport_for
+from chatserver.mail.transport import AddressRefused, ServerUnreachable, Transport, transport_for
 from chatserver.store import outbox
 from chatserver.store.db import Database, Row
 
@@ -55,6 +55,9 @@ class MailWorker(DeliveryLoop):
         self.settings = settings
         self.transport = transport or transport_for(settings)
         self.batch = batch
+        # while the server cannot be reached, nothing is tried before this (on the same backoff)
+        self._hold_until: datetime | None = None
+        self._unreachable_in_a_row = 0
 
     async def on_event(self, event: Any) -> None:
         """An EventBus subscriber."""
@@ -62,23 +65,36 @@ class MailWorker(DeliveryLoop):
             self.notify()
 
     async def next_attempt_at(self) -> str | None:
-        return await outbox.next_attempt_at(self.db)
+        due = await outbox.next_attempt_at(self.db)
+        if due is not None and self._hold_until is not None and parse_iso(due) < self._hold_until:  # type: ignore[operator]
+            return iso(self._hold_until)
+        return due
 
     async def deliver_due(self) -> int:
         """Deliver every notice due now; returns how many were accepted. Tests call it directly."""
+        if self._hold_until is not None and self.clock() < self._hold_until:
+            return 0
         sent = 0
         while not self.stopping:
             rows = await outbox.pending(self.db, iso(self.clock()), self.batch)  # type: ignore[arg-type]
             for row in rows:
                 if self.stopping:
                     break
-                sent += await self._deliver(row)
+                try:
+                    sent += await self._deliver(row)
+                except ServerUnreachable:
+                    # one timeout said it for all: a hung server must not cost one per waiting notice
+                    self._unreachable_in_a_row += 1
+                    self._hold_until = self.clock() + (retry_delay(min(self._unreachable_in_a_row, len(BACKOFF))) or BACKOFF[-1])
+                    return sent
+                self._unreachable_in_a_row, self._hold_until = 0, None
             if len(rows) < self.batch:
                 break
         return sent
 
     async def _deliver(self, row: Row) -> int:
-        """One row: sent, or a failure recorded with its next try. Never raises for the row's sake."""
+        """One row: sent, or a failure recorded with its next try. Never raises for the row's sake,
+        except ServerUnreachable (after recording it), which concerns every row."""
         try:
             message = render(
                 row["kind"], row["locale"], json.loads(row["data"] or "{}"),
@@ -86,9 +102,12 @@ class MailWorker(DeliveryLoop):
             )
             stamp(message, notice_id=row["id"], when=self.clock())
             await self.transport.send(message, message["To"].addresses[0].addr_spec)
-        except InvalidRecipient as exc:
+        except (InvalidRecipient, AddressRefused) as exc:  # no retry makes the address deliverable
             await self._failed(row, exc, give_up=True)
             return 0
+        except ServerUnreachable as exc:
+            await self._failed(row, exc, give_up=False)
+            raise
         except Exception as exc:  # whatever went wrong, it is this row's problem, not the others'
             await self._failed(row, exc, give_up=False)
             return 0

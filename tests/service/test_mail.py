@@ -280,7 +280,8 @@ async def test_after_six_failed_attempts_the_row_fails_and_says_so(db, clock, ca
     assert (await row(db, notice))["attempts"] == MAX_ATTEMPTS  # a failed row is left alone
 
 
-async def test_one_refused_recipient_does_not_hold_up_the_others(db, clock, smtp):
+async def test_one_refused_recipient_does_not_hold_up_the_others_and_is_not_tried_again(db, clock, smtp):
+    # a 5xx to RCPT says the mailbox does not exist: retrying for hours would change nothing
     smtp.inbox.refuse.add("gone@example.test")
     first = await enqueue(db, clock, recipient="gone@example.test")
     clock.advance(seconds=1)
@@ -288,8 +289,29 @@ async def test_one_refused_recipient_does_not_hold_up_the_others(db, clock, smtp
     worker = MailWorker(db, settings_for(smtp), clock)
     assert await worker.deliver_due() == 1
     assert [m.recipients for m in smtp.inbox.messages] == [["anna@example.test"]]
-    assert (await row(db, first))["state"] == "pending" and "550" in (await row(db, first))["last_error"]
+    refused = await row(db, first)
+    assert (refused["state"], refused["attempts"]) == ("failed", 1) and "550" in refused["last_error"]
     assert (await row(db, second))["state"] == "sent"
+
+
+async def test_an_unreachable_server_is_tried_once_for_all_waiting_notices_then_after_the_backoff(db, clock):
+    # a hung or down server costs one timeout a round, not one per notice waiting behind it
+    notices = []
+    for n in range(4):
+        notices.append(await enqueue(db, clock, recipient=f"player{n}@example.test"))
+        clock.advance(seconds=1)
+    with smtp_server() as smtp:
+        down = settings_for(None)  # nobody listens there
+        worker = MailWorker(db, down, clock)
+        assert await worker.deliver_due() == 0
+        assert [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+        hold = parse_iso(await worker.next_attempt_at())  # type: ignore[arg-type]
+        assert hold == clock() + timedelta(seconds=30)
+        assert await worker.deliver_due() == 0 and [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+        clock.now = hold  # type: ignore[assignment]
+        worker.transport = MailWorker(db, settings_for(smtp), clock).transport  # the server is back
+        assert await worker.deliver_due() == 4
+        assert sorted(m.recipients[0] for m in smtp.inbox.messages) == [f"player{n}@example.test" for n in range(4)]
 
 
 async def test_an_unusable_address_fails_at_once(db, clock, smtp, caplog):
