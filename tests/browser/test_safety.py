@@ -126,6 +126,17 @@ def test_templates_and_widget_have_no_inline_scripts_handlers_or_styles():
             assert not CODE_STRINGS.search(text), f"{path.relative_to(ROOT)} hands a string to be run as code"
 
 
+def signed_host_page(server_url: str, external_id: str, name: str, *, before: str = "") -> str:
+    """An operator's page that embeds the widget and tells it who is signed in (the test secret)."""
+    expires = int(time.time()) + 3600
+    signature = identity_signature("identity-secret", external_id, expires)
+    return (
+        f'<!doctype html><title>Casino</title><body>{before}<script src="{server_url}/widget.js"></script>'
+        f"<script>Chatserver.identify({{external_id: '{external_id}', name: '{name}', expires: {expires}, "
+        f"signature: '{signature}'}});</script></body>"
+    )
+
+
 @pytest.mark.browser
 async def test_markup_on_the_host_page_that_shadows_the_loaders_script_cannot_send_the_identity_elsewhere(
     browser, start_server, operator_site
@@ -136,13 +147,9 @@ async def test_markup_on_the_host_page_that_shadows_the_loaders_script_cannot_se
     await seed_cast(server.services)
     attacker = await OperatorSite().start()
     try:
-        expires = int(time.time()) + 3600
-        signature = identity_signature("identity-secret", "player-7", expires)
-        operator_site.html = (
-            f'<!doctype html><title>Casino</title><body><p>Nice odds! <img name="currentScript" src="{attacker.origin}/cat.png">'
-            f'<form name="querySelector"></form></p><script src="{server.url}/widget.js"></script>'
-            f"<script>Chatserver.identify({{external_id: 'player-7', name: 'Piotr', expires: {expires}, signature: '{signature}'}});"
-            "</script></body>"
+        operator_site.html = signed_host_page(
+            server.url, "player-7", "Piotr",
+            before=f'<p>Nice odds! <img name="currentScript" src="{attacker.origin}/cat.png"><form name="querySelector"></form></p>',
         )
         context = await drive.new_context(browser)
         page = await context.new_page()
@@ -167,13 +174,7 @@ async def test_signed_identity_from_the_host_reaches_the_console_and_the_token_s
 ):
     server = await start_server(allowed_origins=(operator_site.origin,), logins_per_minute=1000)
     await seed_cast(server.services)
-    expires = int(time.time()) + 3600
-    signature = identity_signature("identity-secret", "player-1042", expires)
-    operator_site.html = (
-        f'<!doctype html><title>Casino</title><body><h1>My account</h1><script src="{server.url}/widget.js"></script>'
-        f"<script>Chatserver.identify({{external_id: 'player-1042', name: 'Anna Verified', expires: {expires}, "
-        f"signature: '{signature}'}});</script></body>"
-    )
+    operator_site.html = signed_host_page(server.url, "player-1042", "Anna Verified", before="<h1>My account</h1>")
     bob = await drive.console(browser, server.url, "bob@example.test")
     context = await drive.new_context(browser)
     page = await context.new_page()
