@@ -41,7 +41,7 @@ MAX_FRAME_BYTES = 64 * 1024
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
     quiet_client_mistakes()
-    connect_limits = ConnectLimits(settings.socket_connects_per_minute)
+    connect_limits = ConnectLimits(settings.socket_connects_per_minute, settings.socket_sessions_per_address)
     app = web.Application(middlewares=[security_headers, connect_limits.middleware(), storage_unavailable], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
@@ -52,6 +52,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     fast = settings.socketio_fast_path
     sio = ContractServer(
         send_queue_limit=settings.socket_send_queue_bytes,
+        open_sessions=connect_limits.open_sessions,
         async_mode="aiohttp",
         serializer=JsonPacket if fast else "default",
         client_manager=DirectManager() if fast else None,

@@ -42,6 +42,9 @@ class Settings:
     # Socket.IO connects allowed per client address per minute, counted apart for new Engine.IO
     # sessions and for namespace connects; page reloads and shared NATs need headroom
     socket_connects_per_minute: int = 300
+    # Socket.IO connections one client address may hold open at once (one per open page with the
+    # widget, console or monitor); an office or a mobile carrier's shared address needs headroom
+    socket_sessions_per_address: int = 200
     # widget events (messages, typing, everything) allowed per client address per minute, over all the
     # customers there: each new visitor gets fresh per-customer buckets, the address does not
     customer_events_per_address_per_minute: int = 1200
@@ -190,9 +193,9 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"setting 'socket_send_queue_bytes' must be at least {MIN_SEND_QUEUE_BYTES}")
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
-    per_minute_limits = ("socket_connects_per_minute", "chat_starts_per_minute", "logins_per_minute",
-                         "customer_events_per_address_per_minute", "complaints_per_address_per_hour")
-    for name in per_minute_limits:
+    limits = ("socket_connects_per_minute", "socket_sessions_per_address", "chat_starts_per_minute", "logins_per_minute",
+              "customer_events_per_address_per_minute", "complaints_per_address_per_hour")
+    for name in limits:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be positive")
     for entry in settings.trusted_proxies:

@@ -30,6 +30,8 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet
 
 from chatserver.transport.base import ContractNamespace
+from chatserver.transport.connect_limits import TOO_MANY_OPEN, OpenSessions
+from chatserver.transport.forwarding import client_of_environ
 from chatserver.transport.send_queue import BoundedEngineServer, BoundedSocketServer, TrackedWebSocket, cut_transport
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,11 @@ class ScreenedWebSocket(TrackedWebSocket):
     async def wait(self) -> str | bytes:
         data = await super().wait()
         if isinstance(data, str) and (not data or data[0] not in ENGINEIO_PACKET_TYPES):
+            # cut, not closed: engineio's close would wait up to 10 s for a client that is not
+            # speaking the protocol to answer the close handshake, holding the session meanwhile
+            transport = self.environ["aiohttp.request"].transport
+            if transport is not None:
+                transport.abort()
             raise OSError("not an Engine.IO packet")  # what engineio expects from a connection that is gone
         return data
 
@@ -134,8 +141,26 @@ class ScreenedEngineIO(BoundedEngineServer):
 
 
 class ContractServer(BoundedSocketServer):
+    def __init__(self, *, open_sessions: OpenSessions | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.open_sessions = open_sessions
+
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return ScreenedEngineIO
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict) -> Any:
+        # the HTTP middleware turns most of these away first; this counts, and refuses handshakes
+        # from one address that passed it together
+        if self.open_sessions is not None and not self.open_sessions.opened(eio_sid, client_of_environ(environ).limit_key):
+            return {"code": "rate_limited", "message": TOO_MANY_OPEN}
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            if self.open_sessions is not None:
+                self.open_sessions.closed(eio_sid)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if eio_sid not in self.environ:

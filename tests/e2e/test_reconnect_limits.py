@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import aiohttp
@@ -160,3 +161,101 @@ async def test_reloads_and_a_shared_nat_stay_inside_the_default_limit(server):
     neighbours = await asyncio.gather(*(peers.customer(server.url) for _ in range(40)))
     for peer in neighbours:
         await peer.close()
+
+
+async def open_raw(http: aiohttp.ClientSession, base_url: str) -> aiohttp.ClientWebSocketResponse | int:
+    """A WebSocket Engine.IO session held open, or the status that refused it."""
+    try:
+        ws, _ = await raw_session(http, base_url)
+    except aiohttp.WSServerHandshakeError as exc:
+        return exc.status
+    return ws
+
+
+async def test_an_address_holds_only_so_many_open_connections_and_gets_them_back_as_they_close(start_server):
+    """A script that opens connections slowly and keeps them alive is bounded by what it holds, not
+    only by how fast it connects; every way a connection can end gives its place back."""
+    server = await start_server(socket_sessions_per_address=6, socket_connects_per_minute=10_000)
+    await seed_cast(server.services)
+    async with aiohttp.ClientSession() as http:
+        held = [await open_raw(http, server.url) for _ in range(6)]
+        assert all(isinstance(ws, aiohttp.ClientWebSocketResponse) for ws in held), held
+        # the seventh is refused, over WebSocket, over long-polling and through the real client
+        assert await open_raw(http, server.url) == 429
+        status, body = await new_session_status(http, server.url)
+        assert status == 429 and body["code"] == "rate_limited" and "open connections" in body["message"], body
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await Peer(server.url, "/customer").connect()
+        # another address is served meanwhile
+        async with from_address("127.0.0.2") as elsewhere:
+            other = await customer_from(server.url, elsewhere)
+            assert (await other.call("chat:start", {"body": "I live elsewhere"}))["ok"]
+            await other.close()
+
+        # six ways to end: an Engine.IO close packet, a dropped TCP connection, a frame that is not
+        # the protocol, a real client leaving, a namespace refused so the client leaves, the server
+        # ending a signed-out agent's socket
+        await held[0].send_str("1")
+        await held[1].close()
+        await held[2].send_str("not a packet")
+        for ws in held[3:]:
+            await ws.close()
+        customer = await peers.customer(server.url)
+        await customer.close()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await Peer(server.url, "/customer").connect(auth={"token": "made-up"})
+        cookie = await login_cookie(server.url, "bob@example.test")
+        agent = await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
+        await agent.wait_for("session")
+        async with aiohttp.ClientSession(headers={"Cookie": cookie}) as signed_in:
+            async with signed_in.get(f"{server.url}/console") as page:
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)  # type: ignore[union-attr]
+            async with signed_in.post(f"{server.url}/logout", data={"csrf_token": csrf}, allow_redirects=False) as done:
+                assert done.status == 303
+        for _ in range(50):
+            if not agent.sio.connected:
+                break
+            await asyncio.sleep(0.05)
+        assert not agent.sio.connected
+
+        # all six places are free again, and no more than six
+        async def all_back() -> list[aiohttp.ClientWebSocketResponse | int]:
+            for _ in range(50):
+                again = [await open_raw(http, server.url) for _ in range(7)]
+                if [isinstance(ws, int) for ws in again] == [False] * 6 + [True]:
+                    return again
+                for ws in again:
+                    if not isinstance(ws, int):
+                        await ws.close()
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"places not given back: {again}")
+
+        again = await all_back()
+        assert again[6] == 429
+        for ws in again[:6]:
+            await ws.close()
+
+
+async def test_connections_opened_all_at_once_are_held_to_the_limit_too(start_server):
+    server = await start_server(socket_sessions_per_address=5, socket_connects_per_minute=10_000)
+    async with aiohttp.ClientSession() as http:
+        results = await asyncio.gather(*(open_raw(http, server.url) for _ in range(25)))
+        opened = [ws for ws in results if not isinstance(ws, int)]
+        assert len(opened) == 5, results
+        assert all(status in {401, 429} for status in results if isinstance(status, int)), results
+        for ws in opened:
+            await ws.close()
+        # the refused ones left nothing counted behind
+        async def five_again() -> bool:
+            for _ in range(50):
+                again = [await open_raw(http, server.url) for _ in range(5)]
+                ok = all(not isinstance(ws, int) for ws in again)
+                for ws in again:
+                    if not isinstance(ws, int):
+                        await ws.close()
+                if ok:
+                    return True
+                await asyncio.sleep(0.1)
+            return False
+
+        assert await five_again()
