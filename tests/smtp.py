@@ -37,8 +37,16 @@ class Inbox:
     """The server's handler: keeps each accepted message; refuses the addresses in `refuse`."""
 
     refuse: set[str] = field(default_factory=set)
+    refuse_senders: bool = False
     messages: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, mail_options: list) -> str:
+        if self.refuse_senders:
+            return "553 5.7.1 sender not allowed to relay"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list) -> str:
         if address in self.refuse:
@@ -55,7 +63,8 @@ class Inbox:
         if isinstance(data, LoginPassword):
             user, password = data.login.decode(), data.password.decode()
             self.logins.append((user, password))
-            return AuthResult(success=(user, password) == ("mailer", "s3cret"))
+            # handled=False: aiosmtpd answers a refusal with 535 itself, instead of leaving the client waiting
+            return AuthResult(success=(user, password) == ("mailer", "s3cret"), handled=False)
         return AuthResult(success=False, handled=False)
 
 

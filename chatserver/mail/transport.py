@@ -17,15 +17,24 @@ class AddressRefused(Exception):
     """The receiving server refused the address for good (a 5xx reply to RCPT): no retry makes it exist."""
 
 
-class ServerUnreachable(Exception):
-    """No conversation with the server (refused, timed out, hung up): every other message would meet
-    the same, so the worker waits before trying any."""
+class ServerUnavailable(Exception):
+    """The server takes no mail from us now, whoever it is for: no conversation with it (refused, timed
+    out, hung up), or it turned down our greeting, our login, our sender address or the encryption we
+    asked for. Every other message would meet the same, so the worker waits before trying any."""
+
+
+# failures that say nothing about the recipient: a wrong password or a refused sender would refuse
+# every waiting notice alike, one connection each
+SERVER_WIDE = (
+    aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected, OSError,
+    aiosmtplib.SMTPHeloError, aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPNotSupported,
+)
 
 
 class Transport(Protocol):
     async def send(self, message: EmailMessage, recipient: str) -> None:
         """Hand one message over for `recipient` only; raise when it was not accepted (AddressRefused,
-        ServerUnreachable, or any other exception for a failure worth retrying)."""
+        ServerUnavailable, or any other exception for a failure worth retrying)."""
 
 
 class SmtpTransport:
@@ -56,8 +65,8 @@ class SmtpTransport:
             if exc.recipients and all(refusal.code >= 500 for refusal in exc.recipients):
                 raise AddressRefused(str(exc)) from exc
             raise
-        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
-            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        except SERVER_WIDE as exc:
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     async def _send(self, message: EmailMessage, recipient: str) -> None:
         await aiosmtplib.send(

@@ -18,7 +18,7 @@ from chatserver.delivery import Clock, DeliveryLoop
 from chatserver.delivery import retry_delay as _retry_delay
 from chatserver.domain.models import iso, parse_iso
 from chatserver.mail.render import InvalidRecipient, render, stamp
-from chatserver.mail.transport import AddressRefused, ServerUnreachable, Transport, transport_for
+from chatserver.mail.transport import AddressRefused, ServerUnavailable, Transport, transport_for
 from chatserver.store import outbox
 from chatserver.store.db import Database, Row
 
@@ -57,7 +57,7 @@ class MailWorker(DeliveryLoop):
         self.batch = batch
         # while the server cannot be reached, nothing is tried before this (on the same backoff)
         self._hold_until: datetime | None = None
-        self._unreachable_in_a_row = 0
+        self._unavailable_in_a_row = 0
 
     async def on_event(self, event: Any) -> None:
         """An EventBus subscriber."""
@@ -82,19 +82,19 @@ class MailWorker(DeliveryLoop):
                     break
                 try:
                     sent += await self._deliver(row)
-                except ServerUnreachable:
-                    # one timeout said it for all: a hung server must not cost one per waiting notice
-                    self._unreachable_in_a_row += 1
-                    self._hold_until = self.clock() + (retry_delay(min(self._unreachable_in_a_row, len(BACKOFF))) or BACKOFF[-1])
+                except ServerUnavailable:
+                    # one attempt said it for all: a hung server, or one refusing our login, must not cost one per waiting notice
+                    self._unavailable_in_a_row += 1
+                    self._hold_until = self.clock() + (retry_delay(min(self._unavailable_in_a_row, len(BACKOFF))) or BACKOFF[-1])
                     return sent
-                self._unreachable_in_a_row, self._hold_until = 0, None
+                self._unavailable_in_a_row, self._hold_until = 0, None
             if len(rows) < self.batch:
                 break
         return sent
 
     async def _deliver(self, row: Row) -> int:
         """One row: sent, or a failure recorded with its next try. Never raises for the row's sake,
-        except ServerUnreachable (after recording it), which concerns every row."""
+        except ServerUnavailable (after recording it), which concerns every row."""
         try:
             message = render(
                 row["kind"], row["locale"], json.loads(row["data"] or "{}"),
@@ -105,7 +105,7 @@ class MailWorker(DeliveryLoop):
         except (InvalidRecipient, AddressRefused) as exc:  # no retry makes the address deliverable
             await self._failed(row, exc, give_up=True)
             return 0
-        except ServerUnreachable as exc:
+        except ServerUnavailable as exc:
             await self._failed(row, exc, give_up=False)
             raise
         except Exception as exc:  # whatever went wrong, it is this row's problem, not the others'

@@ -411,6 +411,32 @@ async def test_smtp_login_is_used_when_a_user_is_set(db, clock):
         assert (await row(db, notice))["state"] == "sent"
 
 
+@pytest.mark.parametrize("fault", ["wrong password", "sender refused"])
+async def test_a_server_refusing_our_login_or_sender_is_asked_once_for_all_waiting_notices(db, clock, fault):
+    # neither says anything about the recipient: every waiting notice would be refused alike, one
+    # connection and one failed login each, and each would lose one of its attempts
+    notices = []
+    for n in range(4):
+        notices.append(await enqueue(db, clock, recipient=f"player{n}@example.test"))
+        clock.advance(seconds=1)
+    with smtp_server(auth=True) as server:
+        password = "wrong" if fault == "wrong password" else "s3cret"
+        server.inbox.refuse_senders = fault == "sender refused"
+        worker = MailWorker(db, settings_for(server, smtp_user="mailer", smtp_password=password), clock)
+        assert await worker.deliver_due() == 0
+        assert [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+        first = await row(db, notices[0])
+        assert first["state"] == "pending" and ("Authentication" in first["last_error"] or "SenderRefused" in first["last_error"])
+        hold = parse_iso(await worker.next_attempt_at())  # type: ignore[arg-type]
+        assert hold == clock() + timedelta(seconds=30)
+        # the operator fixes it; after the wait every notice goes out
+        server.inbox.refuse_senders = False
+        clock.now = hold  # type: ignore[assignment]
+        worker.transport = MailWorker(db, settings_for(server, smtp_user="mailer", smtp_password="s3cret"), clock).transport
+        assert await worker.deliver_due() == 4
+        assert sorted(m.recipients[0] for m in server.inbox.messages) == [f"player{n}@example.test" for n in range(4)]
+
+
 async def test_without_an_smtp_host_the_mail_is_written_to_the_log(db, clock, caplog):
     await enqueue(db, clock, "complaint_reply", recipient="anna@example.test")
     worker = MailWorker(db, Settings(mail_from=FROM), clock)
