@@ -157,7 +157,11 @@ class ChatService:
             return await self._answer_after_close(customer, conversation_id, resolved)
         live = self._live_owned(conversation_id, customer["id"])
         if resolved is False:
-            return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
+            try:
+                return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
+            except Conflict:
+                # the agent closed it a moment before: "not solved" still turns that chat into a complaint
+                return await self._answer_after_close(customer, conversation_id, resolved)
         # abandoned or resolved is decided on the stored row: an agent may take the chat a moment before
         return await self._close(live, CUSTOMER_LEFT, actor=customer["id"], for_customer=True)
 
@@ -165,25 +169,29 @@ class ChatService:
         """The agent closed the chat as resolved; the customer's answer to "Was your problem solved?"
         still counts: "no" turns that same chat into a complaint (within a day of the close)."""
         row = await self._readable(conversation_id, customer_id=customer["id"], user=None)
-        closed_at = parse_iso(row["closed_at"])
-        late = closed_at is None or self.clock() - closed_at > ANSWER_WINDOW
-        if resolved is not False or row["outcome"] != "resolved" or row["complaint_id"] or late:
+        complaint_row: Row | None = None
+        if resolved is False and self._may_become_complaint(row):
+            async with self.db.transaction() as tx:
+                # decided again on the row as this transaction sees it: the same answer from a second
+                # tab a moment before has filed the complaint already, and gets it back below
+                row = await conversations.get(tx, conversation_id)  # type: ignore[assignment]
+                if self._may_become_complaint(row):
+                    complaint_row = await self.complaints.create_in(
+                        tx, source="chat_not_solved", category=row["topic"] or "other",
+                        subject=await _subject(tx, row["id"], "chat_not_solved"), customer_id=customer["id"], conversation_id=row["id"],
+                        channel="chat", email=customer["email"], actor=customer["id"],
+                    )
+                    if not await conversations.mark_complaint(tx, conversation_id=row["id"], complaint_id=complaint_row["id"]):
+                        raise Conflict("this chat already has a complaint")
+        if complaint_row is None:
             if resolved is False and row["outcome"] != "complaint":
                 raise Conflict("this chat can no longer be turned into a complaint; use the complaint form")
             result: dict[str, Any] = {"conversation": await self.public_conversation(row, for_customer=True)}
             if row["complaint_id"]:
-                complaint_row = await complaints.by_conversation(self.db, row["id"])
-                if complaint_row:
-                    result["complaint"] = self.complaints.public(complaint_row, for_customer=True)
+                filed = await complaints.by_conversation(self.db, row["id"])
+                if filed:
+                    result["complaint"] = self.complaints.public(filed, for_customer=True)
             return result
-        async with self.db.transaction() as tx:
-            complaint_row = await self.complaints.create_in(
-                tx, source="chat_not_solved", category=row["topic"] or "other",
-                subject=await _subject(tx, row["id"], "chat_not_solved"), customer_id=customer["id"], conversation_id=row["id"],
-                channel="chat", email=customer["email"], actor=customer["id"],
-            )
-            if not await conversations.mark_complaint(tx, conversation_id=row["id"], complaint_id=complaint_row["id"]):
-                raise Conflict("this chat already has a complaint")
         fresh = await conversations.get(self.db, row["id"])
         public = await self.public_conversation(fresh)  # type: ignore[arg-type]
         customer_view = self.complaints.public(complaint_row, for_customer=True)
@@ -193,6 +201,14 @@ class ChatService:
         )
         await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=customer["id"])
         return {"conversation": await self.public_conversation(fresh, for_customer=True), "complaint": customer_view}  # type: ignore[arg-type]
+
+    def _may_become_complaint(self, row: Row) -> bool:
+        """A chat an agent closed as resolved, not yet a complaint, closed less than a day ago."""
+        closed_at = parse_iso(row["closed_at"])
+        return (
+            row["status"] == "closed" and row["outcome"] == "resolved" and not row["complaint_id"]
+            and closed_at is not None and self.clock() - closed_at <= ANSWER_WINDOW
+        )
 
     async def rate(self, customer: Row, conversation_id: str, score: int, comment: str | None) -> None:
         row = await self._readable(conversation_id, customer_id=customer["id"], user=None)
@@ -223,13 +239,15 @@ class ChatService:
 
     async def close_by_agent(self, user: ConsoleUser, conversation_id: str, outcome: str, category: str | None, summary: str | None) -> dict[str, Any]:
         live = self._live_assigned(conversation_id, user)
+        # checked again in the closing transaction: a supervisor may move the chat a moment before
+        only_agent = None if user.is_supervisor else user.id
         if outcome == "complaint":
             if category is not None and category not in await self.complaints.category_slugs():
                 raise Invalid("unknown complaint category")
             return await self._close(
-                live, "complaint", source="agent_closed", actor=user.id, category=category, summary=summary
+                live, "complaint", source="agent_closed", actor=user.id, category=category, summary=summary, only_agent=only_agent,
             )
-        return await self._close(live, "resolved", actor=user.id)
+        return await self._close(live, "resolved", actor=user.id, only_agent=only_agent)
 
     async def take(self, user: ConsoleUser, conversation_id: str) -> dict[str, Any]:
         live = await self.dispatcher.take(conversation_id, user.id)
@@ -239,12 +257,14 @@ class ChatService:
         live = self._live_assigned(conversation_id, user)
         if live.status != "active":
             raise Conflict("only an active chat can be transferred")
+        # the agent the caller saw it with, checked again under the dispatcher's lock
+        seen_with = live.agent_id
         if to_agent_id is None:
-            await self.dispatcher.return_to_queue(live.id, "transferred_to_queue", user.id)
+            await self.dispatcher.return_to_queue(live.id, "transferred_to_queue", user.id, only_from=seen_with)
         else:
-            if to_agent_id == live.agent_id:
+            if to_agent_id == seen_with:
                 raise Conflict("the chat is already with this agent")
-            await self.dispatcher.transfer(live.id, user.id, to_agent_id)
+            await self.dispatcher.transfer(live.id, user.id, to_agent_id, only_from=seen_with)  # type: ignore[arg-type]
         return await self.public_conversation(await conversations.get(self.db, live.id))  # type: ignore[arg-type]
 
     # -- shared -----------------------------------------------------------------------------
@@ -275,14 +295,18 @@ class ChatService:
         if live is None or live.status != "queued":
             return
         try:
-            await self._close(live, "complaint", source="chat_unanswered", actor="system")
+            await self._close(live, "complaint", source="chat_unanswered", actor="system", only_if_queued=True)
         except Conflict:
-            pass  # closed meanwhile by the customer
+            pass  # closed by the customer, or taken by an agent, a moment before
 
     async def _close(
         self, live: LiveConversation, outcome: str, *, actor: str, source: str | None = None,
         category: str | None = None, summary: str | None = None, for_customer: bool = False,
+        only_agent: str | None = None, only_if_queued: bool = False,
     ) -> dict[str, Any]:
+        """Close on the row as the closing transaction reads it: `only_agent` (an agent closing their
+        own chat) and `only_if_queued` (the queue deadline) are what the caller saw, checked again
+        there, since the chat may have moved on between that look and this write."""
         now = iso(self.clock())
         complaint_row: Row | None = None
         try:
@@ -290,6 +314,10 @@ class ChatService:
                 row = await conversations.get(tx, live.id)
                 if row is None or row["status"] == "closed":
                     raise Conflict("the conversation has already ended")
+                if only_agent is not None and row["agent_id"] != only_agent:
+                    raise Forbidden("this conversation is no longer assigned to you")
+                if only_if_queued and row["status"] != "queued":
+                    raise Conflict("the conversation is no longer waiting")
                 if outcome == CUSTOMER_LEFT:
                     outcome = "abandoned" if row["status"] == "queued" else "resolved"
                 if outcome == "complaint":
@@ -321,7 +349,7 @@ class ChatService:
                 fresh = await conversations.get(tx, live.id)
         except sqlite3.IntegrityError:
             raise Conflict("the conversation has already ended") from None
-        agent_id = live.agent_id
+        agent_id = row["agent_id"]  # whom it was with when it closed: the one to tell
         await self.dispatcher.forget(live.id)
         reference = complaint_row["reference"] if complaint_row else None
         public = await self.public_conversation(fresh, reference=reference)  # type: ignore[arg-type]

@@ -342,18 +342,23 @@ class Dispatcher:
             await self._publish_agents({agent.id})
         await self.drain()
 
-    async def return_to_queue(self, conversation_id: str, reason: str, actor: str) -> LiveConversation:
-        """Put an active chat back at the front of the queue and tell both sides."""
+    async def return_to_queue(self, conversation_id: str, reason: str, actor: str, *, only_from: str | None) -> LiveConversation:
+        """Put an active chat back at the front of the queue and tell both sides. `only_from` is the
+        agent the caller saw it with, checked again under the lock: an agent signing off must not hand
+        back a chat a supervisor moved to a colleague a moment before."""
         async with self._lock:
             live = self.conversations.get(conversation_id)
             if live is None or live.status != "active":
                 raise Conflict("the conversation is not active")
+            if only_from is not None and live.agent_id != only_from:
+                raise Conflict("the chat has moved to another agent")
             previous_agent = live.agent_id
             now = self.clock()
             deadline = now + timedelta(seconds=self.queue_timeout)
             async with self.db.transaction() as tx:
                 if not await conversations.requeue(
-                    tx, conversation_id=live.id, priority=routing.PRIORITY_RETURNED, deadline=iso(deadline)  # type: ignore[arg-type]
+                    tx, conversation_id=live.id, from_agent_id=previous_agent, priority=routing.PRIORITY_RETURNED,
+                    deadline=iso(deadline),  # type: ignore[arg-type]
                 ):
                     raise Conflict("the conversation is not active")
                 message = await conversations.append_message_in(
@@ -401,13 +406,15 @@ class Dispatcher:
                 (routing.Candidate(agent.id, agent.name, agent.status, len(agent.chats), agent.max_chats, True, "chosen"),),
             )
             if not await self._assign(live, agent, decision):
-                raise Conflict("you are at your chat capacity")
+                raise await self._refusal(live.id, "queued", "you are at your chat capacity")
         await self._announce([(live, agent)])
         await self._publish_agents({agent.id})
         await self._publish_positions()
         return live
 
-    async def transfer(self, conversation_id: str, from_agent_id: str, to_agent_id: str) -> LiveConversation:
+    async def transfer(self, conversation_id: str, actor: str, to_agent_id: str, *, only_from: str) -> LiveConversation:
+        """Move an active chat from `only_from`, the agent the caller saw it with (checked again under
+        the lock), to a colleague."""
         target = self.agents.get(to_agent_id)
         if target is None:
             raise NotFound("no such colleague")
@@ -415,6 +422,8 @@ class Dispatcher:
             live = self.conversations.get(conversation_id)
             if live is None or live.status != "active":
                 raise Conflict("the conversation is not active")
+            if live.agent_id != only_from:
+                raise Conflict("the chat has moved to another agent")
             if target.status != "online" or target.sockets == 0:
                 raise Conflict(f"{isolate(target.name)} is not online")
             if len(target.chats) >= target.max_chats:
@@ -422,16 +431,17 @@ class Dispatcher:
             now = self.clock()
             async with self.db.transaction() as tx:
                 ok = await conversations.move_to_agent(
-                    tx, conversation_id=live.id, agent_id=target.id, max_chats=target.max_chats, now=iso(now)  # type: ignore[arg-type]
+                    tx, conversation_id=live.id, from_agent_id=only_from, agent_id=target.id, max_chats=target.max_chats,
+                    now=iso(now),  # type: ignore[arg-type]
                 )
                 if not ok:
-                    raise Conflict(f"{isolate(target.name)} is at capacity")
+                    raise await self._refusal(live.id, "active", f"{isolate(target.name)} is at capacity")
                 await conversations.record_decision(
                     tx, conversation_id=live.id, now=iso(now), chosen_agent_id=target.id,  # type: ignore[arg-type]
-                    rule="transferred", candidates=[{"agent_id": target.id, "name": target.name, "reason": "chosen", "from_agent_id": from_agent_id}],
+                    rule="transferred", candidates=[{"agent_id": target.id, "name": target.name, "reason": "chosen", "from_agent_id": actor}],
                 )
                 await audit.record(
-                    tx, actor=from_agent_id, action="conversation.transferred", subject=live.id, now=iso(now),  # type: ignore[arg-type]
+                    tx, actor=actor, action="conversation.transferred", subject=live.id, now=iso(now),  # type: ignore[arg-type]
                     details={"from": live.agent_id, "to": target.id},
                 )
             previous = live.agent_id
@@ -487,9 +497,11 @@ class Dispatcher:
                 if live.status == "queued":
                     ok = await conversations.assign(tx, conversation_id=live.id, agent_id=target.id, max_chats=seats, now=stamp)  # type: ignore[arg-type]
                 else:
-                    ok = await conversations.move_to_agent(tx, conversation_id=live.id, agent_id=target.id, max_chats=seats, now=stamp)  # type: ignore[arg-type]
+                    ok = await conversations.move_to_agent(
+                        tx, conversation_id=live.id, from_agent_id=previous, agent_id=target.id, max_chats=seats, now=stamp,  # type: ignore[arg-type]
+                    )
                 if not ok:
-                    raise Conflict(f"{isolate(target.name)} is at capacity")
+                    raise await self._refusal(live.id, live.status, f"{isolate(target.name)} is at capacity")
                 await users.mark_assigned(tx, target.id, stamp)  # type: ignore[arg-type]
                 candidate = routing.Candidate(target.id, target.name, target.status, load, target.max_chats, True, "chosen")
                 await conversations.record_decision(
@@ -523,20 +535,32 @@ class Dispatcher:
             await self.drain()  # the previous agent's seat is free
         return live
 
+    async def _refusal(self, conversation_id: str, status_seen: str, otherwise: str) -> Conflict:
+        """Why the database refused a seat: the chat ended or changed state a moment ago (its close
+        commits before this memory forgets it), or else the reason the caller expects (capacity)."""
+        row = await conversations.get(self.db, conversation_id)
+        if row is None or row["status"] == "closed":
+            return Conflict("the conversation has ended")
+        if row["status"] != status_seen:
+            return Conflict("the conversation is no longer waiting" if status_seen == "queued" else "the conversation is not active")
+        return Conflict(otherwise)
+
     # -- agents -----------------------------------------------------------------------------
 
     async def refresh_agent(self, user_id: str) -> None:
-        """Pick up a new or changed console user."""
-        row = await users.get(self.db, user_id)
+        """Pick up a new or changed console user. Read under the lock and applied to the object routing
+        already holds, so that a presence change at the same moment lands on it; presence itself is
+        the presence path's to change, never taken from a row read a moment ago."""
         async with self._lock:
+            row = await users.get(self.db, user_id)
             if row is None or not row["active"]:
                 self.agents.pop(user_id, None)
                 return
-            fresh = LiveAgent.from_row(row)
             known = self.agents.get(user_id)
-            if known:
-                fresh.sockets, fresh.chats = known.sockets, known.chats
-            self.agents[user_id] = fresh
+            if known is None:
+                self.agents[user_id] = LiveAgent.from_row(row)
+            else:
+                known.update_profile(row)
 
     async def remove_agent(self, user_id: str) -> list[str]:
         """A deactivated user leaves routing. Their chats, read under the same lock that assignments
@@ -551,7 +575,9 @@ class Dispatcher:
     async def agent_connected(self, agent_id: str) -> LiveAgent:
         if agent_id not in self.agents:
             await self.refresh_agent(agent_id)
-        agent = self.agents[agent_id]
+        agent = self.agents.get(agent_id)
+        if agent is None:  # deactivated a moment ago
+            raise Forbidden("this account is no longer active")
         agent.sockets += 1
         handle = self._grace_timers.pop(agent_id, None)
         if handle:
@@ -582,15 +608,20 @@ class Dispatcher:
         details: dict[str, Any] = {"status": status}
         if actor != agent_id:
             details["from"] = agent.status
-        async with self.db.transaction() as tx:
-            await users.set_status(tx, agent_id, status, iso(now))  # type: ignore[arg-type]
-            await audit.record(tx, actor=actor, action="agent.presence", subject=agent_id, now=iso(now), details=details)  # type: ignore[arg-type]
-        if agent.status != status:
-            agent.status, agent.status_since = status, now
+        async with self._lock:  # with every other change of routing's agents, in one order
+            async with self.db.transaction() as tx:
+                await users.set_status(tx, agent_id, status, iso(now))  # type: ignore[arg-type]
+                await audit.record(tx, actor=actor, action="agent.presence", subject=agent_id, now=iso(now), details=details)  # type: ignore[arg-type]
+            agent = self.agents.get(agent_id, agent)
+            if agent.status != status:
+                agent.status, agent.status_since = status, now
         if status == "offline":
             # signing off hands open chats to colleagues instead of leaving customers waiting
             for conversation_id in list(agent.chats):
-                await self.return_to_queue(conversation_id, "agent_offline", actor)
+                try:
+                    await self.return_to_queue(conversation_id, "agent_offline", actor, only_from=agent_id)
+                except Conflict:
+                    pass  # closed or moved to a colleague meanwhile
         await self._publish_agents({agent_id})
         await self.drain()
         return agent.public()
@@ -604,7 +635,7 @@ class Dispatcher:
         try:
             for conversation_id in list(agent.chats):
                 try:
-                    await self.return_to_queue(conversation_id, "agent_disconnected", "system")
+                    await self.return_to_queue(conversation_id, "agent_disconnected", "system", only_from=agent_id)
                 except Conflict:
                     pass
             now = self.clock()

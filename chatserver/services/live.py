@@ -60,6 +60,12 @@ class LiveAgent:
     sockets: int = 0
     chats: set[str] = field(default_factory=set)
 
+    def update_profile(self, row: Row) -> None:
+        """What an admin edits; presence, seats and connections stay as routing knows them."""
+        changed = LiveAgent.from_row(row)
+        self.name, self.role, self.max_chats = changed.name, changed.role, changed.max_chats
+        self.skills, self.languages = changed.skills, changed.languages
+
     def state(self) -> AgentState:
         return AgentState(
             id=self.id,

@@ -83,20 +83,22 @@ async def assign(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int,
     return count == 1
 
 
-async def move_to_agent(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int, now: str) -> bool:
+async def move_to_agent(tx: Tx, *, conversation_id: str, from_agent_id: str | None, agent_id: str, max_chats: int, now: str) -> bool:
+    """Move an active chat that is still with `from_agent_id` to an agent with a free seat."""
     count = await tx.execute(
         "UPDATE conversations SET agent_id = ?, assigned_at = ?"
-        " WHERE id = ? AND status = 'active'" + _SEAT_FREE,
-        (agent_id, now, conversation_id, agent_id, agent_id, max_chats),
+        " WHERE id = ? AND status = 'active' AND agent_id IS ?" + _SEAT_FREE,
+        (agent_id, now, conversation_id, from_agent_id, agent_id, agent_id, max_chats),
     )
     return count == 1
 
 
-async def requeue(tx: Tx, *, conversation_id: str, priority: int, deadline: str) -> bool:
+async def requeue(tx: Tx, *, conversation_id: str, from_agent_id: str | None, priority: int, deadline: str) -> bool:
+    """Put an active chat that is still with `from_agent_id` back in the queue."""
     count = await tx.execute(
         "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, priority = ?, wait_deadline = ?"
-        " WHERE id = ? AND status = 'active'",
-        (priority, deadline, conversation_id),
+        " WHERE id = ? AND status = 'active' AND agent_id IS ?",
+        (priority, deadline, conversation_id, from_agent_id),
     )
     return count == 1
 

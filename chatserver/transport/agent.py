@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.domain.errors import Forbidden
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services
 from chatserver.store import conversations as conversation_store
@@ -46,7 +47,14 @@ class AgentNamespace(ContractNamespace):
             return  # gone before it was counted: nothing to undo
         user: ConsoleUser = conn.principal
         conn.extra["counted"] = True
-        agent = await self.services.dispatcher.agent_connected(user.id)
+        try:
+            agent = await self.services.dispatcher.agent_connected(user.id)
+        except Forbidden:
+            # deactivated between the login check and now: the sessions-ended notice may have gone
+            # out before this socket could hear it
+            conn.extra["counted"] = False
+            await self.disconnect(conn.sid)
+            return
         rows = [
             await conversation_store.get(self.services.db, cid) for cid in sorted(agent.chats)
         ]

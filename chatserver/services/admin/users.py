@@ -159,9 +159,9 @@ class UserAdmin:
         await self._sessions_ended(user_id)
         for conversation_id in held:
             try:
-                await self.dispatcher.return_to_queue(conversation_id, "agent_offline", actor.id)
+                await self.dispatcher.return_to_queue(conversation_id, "agent_offline", actor.id, only_from=user_id)
             except Conflict:
-                pass  # closed meanwhile
+                pass  # closed or moved to a colleague meanwhile
         if last_seen is not None:
             # monitors drop the row with their next snapshot
             await self.bus.publish(ev.AGENT_CHANGED, agent=dict(last_seen, status="offline", connected=False, active=0))
