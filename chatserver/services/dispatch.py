@@ -638,9 +638,13 @@ class Dispatcher:
                     await self.return_to_queue(conversation_id, "agent_disconnected", "system", only_from=agent_id)
                 except Conflict:
                     pass
-            now = self.clock()
-            async with self.db.transaction() as tx:
-                await users.set_status(tx, agent_id, "offline", iso(now))  # type: ignore[arg-type]
+            async with self._lock:
+                if agent.sockets > 0:
+                    return  # back while their chats were handed back: their presence is theirs again
+                now = self.clock()
+                async with self.db.transaction() as tx:
+                    await users.set_status(tx, agent_id, "offline", iso(now))  # type: ignore[arg-type]
+                agent.status, agent.status_since = "offline", now
         except Unavailable:
             # chats already handed back stay handed back; the rest goes when the storage is back
             if not self._stopping:
@@ -650,7 +654,6 @@ class Dispatcher:
                     delay, lambda: self._spawn(self._grace_expired(agent_id, attempt + 1))
                 )
             return
-        agent.status, agent.status_since = "offline", now
         await self._publish_agents({agent_id})
 
     # -- timers -----------------------------------------------------------------------------

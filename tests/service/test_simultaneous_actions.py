@@ -245,3 +245,32 @@ async def test_presence_set_while_an_admin_saves_the_profile_is_what_routing_use
     row = await services.db.fetch_one("SELECT status, max_chats FROM users WHERE id = ?", (bob.id,))
     assert row == {"status": "away", "max_chats": 4}
     assert (in_routing.status, in_routing.max_chats) == ("away", 4)
+
+
+async def test_an_agent_back_online_while_the_grace_period_hands_their_chats_back_stays_online(tmp_path: Path) -> None:
+    settings = Settings(db=str(tmp_path / "grace.db"), queue_timeout=600, agent_grace=0.05)
+    services = await build_services(settings, "secret", FakeClock(datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)))
+    try:
+        bob = await staff(services, "Bob")
+        _, conversation_id = await chat_with(services, bob)
+        came_back = asyncio.Event()
+
+        async def back_as_it_happens(event: ev.Event) -> None:
+            # the moment the grace period hands his chat back, Bob's console reconnects and he says he is online
+            if event.data.get("reason") == "agent_disconnected" and not came_back.is_set():
+                came_back.set()
+                await services.dispatcher.agent_connected(bob.id)
+                await services.dispatcher.set_presence(bob.id, "online")
+
+        services.bus.subscribe(back_as_it_happens, [ev.CONVERSATION_UNASSIGNED])
+        await services.dispatcher.agent_disconnected(bob.id)
+        await asyncio.wait_for(came_back.wait(), 5)
+        await asyncio.sleep(0.2)  # the grace period's work is over
+
+        row = await services.db.fetch_one("SELECT status FROM users WHERE id = ?", (bob.id,))
+        assert row == {"status": "online"}
+        assert services.dispatcher.agents[bob.id].status == "online"
+        # and routing uses him again: the chat handed back comes back to the only agent online
+        assert services.dispatcher.conversation(conversation_id).agent_id == bob.id  # type: ignore[union-attr]
+    finally:
+        await close_services(services)
