@@ -388,11 +388,15 @@ class ComplaintService:
             details={"from_assignee": row["assignee_id"], "to_assignee": assignee_id},
         )
 
-    async def escalate(self, user: ConsoleUser, reference: str, reason: str) -> dict[str, Any]:
-        """One level up, to the next owners (who get an e-mail each); it leaves its current assignee."""
+    async def escalate(self, user: ConsoleUser, reference: str, reason: str, *, from_level: int | None = None) -> dict[str, Any]:
+        """One level up, to the next owners (who get an e-mail each); it leaves its current assignee.
+        `from_level` is the level the caller saw: two people escalating at once, or one as the SLA
+        breach does it, raise it once, not two levels past what either confirmed."""
         text = rules.check_text(reason, "reason", rules.REASON_MAX)
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            if from_level is not None and row["level"] != from_level:
+                raise Conflict(f"this complaint was escalated meanwhile; it is at level {row['level']} now")
             lifecycle.next_status(row["status"], "escalate")
             category = await complaints.category(tx, row["category"])
             raised = sla.escalate(row["level"], category["owner_group"])  # type: ignore[index]

@@ -85,9 +85,9 @@ class SupervisionService:
         _check(user)
         return await self.dispatcher.set_presence(agent_id, status, actor=user.id)
 
-    async def escalate_complaint(self, user: ConsoleUser, reference: str, reason: str) -> dict[str, Any]:
+    async def escalate_complaint(self, user: ConsoleUser, reference: str, reason: str, *, from_level: int | None = None) -> dict[str, Any]:
         _check(user)
-        return await self.complaints.escalate(user, reference, reason)
+        return await self.complaints.escalate(user, reference, reason, from_level=from_level)
 
     async def assign_complaint(self, user: ConsoleUser, reference: str, assignee_id: str | None) -> dict[str, Any]:
         _check(user)

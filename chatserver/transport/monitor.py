@@ -10,7 +10,7 @@ from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.console_auth import console_user
 from chatserver.transport.ratelimit import LimitBook
-from chatserver.transport.schemas import Id, Payload, Text
+from chatserver.transport.schemas import Id, Level, Payload, Text
 from chatserver.transport.visibility import MONITOR_NS
 
 MONITOR_ROOM = "monitors"
@@ -42,6 +42,7 @@ class AgentSetStatus(Payload):
 class ComplaintEscalate(Payload):
     reference: Reference  # type: ignore[valid-type]
     reason: Text(1000, 1)  # type: ignore[valid-type]
+    from_level: Level | None = None  # the level the supervisor saw
 
 
 class ComplaintAssign(Payload):
@@ -102,7 +103,7 @@ class MonitorNamespace(ContractNamespace):
         return {"agent": await self.services.supervision.set_agent_status(_supervisor(conn), p.agent_id, p.status)}
 
     async def complaint_escalate(self, conn: Connection, p: ComplaintEscalate) -> dict:
-        return {"complaint": await self.services.supervision.escalate_complaint(_supervisor(conn), p.reference, p.reason)}
+        return {"complaint": await self.services.supervision.escalate_complaint(_supervisor(conn), p.reference, p.reason, from_level=p.from_level)}
 
     async def complaint_assign(self, conn: Connection, p: ComplaintAssign) -> dict:
         return {"complaint": await self.services.supervision.assign_complaint(_supervisor(conn), p.reference, p.assignee_id)}

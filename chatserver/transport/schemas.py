@@ -50,6 +50,7 @@ def Text(max_length: int, min_length: int = 0) -> Any:
 Id = Text(64, 1)
 # SQLite's INTEGER is 64-bit: a larger number cannot even be bound as a query parameter
 Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Level = Annotated[int, Field(ge=1, le=3)]  # a complaint's escalation level
 # The body's upper bound is checked against the settings (too_large), not here.
 Body = Annotated[str, Field(min_length=1), AfterValidator(_valid_unicode)]
 Email = Annotated[str, Field(max_length=254, json_schema_extra=NO_NUL), AfterValidator(_valid_unicode), AfterValidator(_email)]

@@ -324,3 +324,20 @@ async def test_complaints_on_a_phone_show_list_then_detail_and_work_by_keyboard(
     width = await bob.evaluate("() => document.documentElement.scrollWidth")
     assert width <= drive.PHONE["width"]
     assert errors.errors == []
+
+
+async def test_escalating_a_complaint_someone_raised_meanwhile_says_so_and_raises_it_no_further(browser, live):
+    reference = await logged(live, "Bonus wagering counted wrong", category="bonuses")
+    sam = await drive.console(browser, live.url, "sam@example.test", viewport=DESKTOP)
+    await sam.goto(f"{live.url}/console#complaints/{reference}")
+    await expect(sam.locator("#cx-ref")).to_have_text(reference)
+    await sam.click("#cx-escalate")
+    await expect(sam.locator("#cx-escalate-hint")).to_contain_text("Level 2")
+    # while Sam writes the reason, Bob escalates it to level 2 from his own console
+    await live.services.complaints.escalate(await staff(live.services), reference, "VIP customer")
+    await sam.fill("#cx-escalate-dialog textarea[name=reason]", "Customer threatens to leave")
+    await sam.click("#cx-escalate-dialog button[type=submit]")
+    await expect(sam.locator("#cx-escalate-dialog .form-error")).to_have_text(
+        "This complaint was escalated meanwhile; it is at level 2 now.")
+    row = await live.services.db.fetch_one("SELECT level FROM complaints WHERE reference = ?", (reference,))
+    assert row == {"level": 2}

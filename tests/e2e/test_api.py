@@ -6,6 +6,7 @@ Cast: agents bob and carol, supervisor sam (from conftest), admin ada (added her
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -342,9 +343,29 @@ async def test_escalation_climbs_levels_and_levels_decide_who_writes(api):
     assert status == 403 and error(answer, "forbidden")
     status, answer = await api.post(path, "ada", {"reason": "again"})
     assert status == 409 and error(answer, "conflict")
-    for body in ({}, {"reason": ""}, {"reason": 3}, {"reason": "x", "level": 3}):
+    for body in ({}, {"reason": ""}, {"reason": 3}, {"reason": "x", "level": 3}, {"reason": "x", "from_level": 0},
+                 {"reason": "x", "from_level": 4}, {"reason": "x", "from_level": "2"}, {"reason": "x", "from_level": 1.5}):
         status, answer = await api.post(path, "ada", body)
         assert status == 400 and error(answer, "invalid"), body
+
+
+async def test_two_people_escalating_at_once_raise_the_complaint_one_level(api):
+    ref = (await api.log())["reference"]
+    path = f"/api/complaints/{ref}/escalate"
+    (first, one), (second, other) = await asyncio.gather(
+        api.post(path, "sam", {"reason": "Payout stuck for a week", "from_level": 1}),
+        api.post(path, "ada", {"reason": "VIP customer", "from_level": 1}),
+    )
+    assert sorted([first, second]) == [200, 409], (one, other)
+    refused = one if first == 409 else other
+    assert "level 2 now" in error(refused, "conflict")
+    status, answer = await api.get(f"/api/complaints/{ref}", "sam")
+    assert answer["complaint"]["level"] == 2
+    escalations = [e for e in answer["complaint"]["entries"] if e["kind"] == "system" and e["body"].startswith("Escalated")]
+    assert len(escalations) == 1
+    # whoever saw level 2 may go on; without from_level it is one level up from wherever it is
+    status, answer = await api.post(path, "ada", {"reason": "Legal threat", "from_level": 2})
+    assert status == 200 and answer["complaint"]["level"] == 3
 
 
 async def test_compensation_is_proposed_and_decided_once_by_someone_else(api):

@@ -196,9 +196,14 @@ async def test_escalate_and_reassign_a_complaint_from_the_monitor(server):
 
     empty = await sam.call("complaint:escalate", {"reference": reference, "reason": "   "})
     assert empty["error"]["code"] == "invalid"
-    escalated = await sam.call("complaint:escalate", {"reference": reference, "reason": "Customer threatens to leave"})
+    escalated = await sam.call("complaint:escalate", {"reference": reference, "reason": "Customer threatens to leave", "from_level": 1})
     assert escalated["ok"], escalated
     assert escalated["complaint"]["level"] == 2 and escalated["complaint"]["owner_group"] == "supervisors"
+    # a second supervisor whose list still showed level 1 does not push it on to level 3
+    stale = await sam.call("complaint:escalate", {"reference": reference, "reason": "Same customer", "from_level": 1})
+    assert stale["error"]["code"] == "conflict" and "level 2 now" in stale["error"]["message"], stale
+    wrong_type = await sam.call("complaint:escalate", {"reference": reference, "reason": "x", "from_level": "1"})
+    assert wrong_type["error"]["code"] == "invalid"
 
     to_bob = await sam.call("complaint:assign", {"reference": reference, "assignee_id": _id(server, "Bob")})
     assert to_bob["error"]["code"] == "invalid"  # an agent does not handle level 2

@@ -181,14 +181,16 @@ function applyComplaint(item, complaint) {
 }
 
 export function escalateComplaint(item) {
-  const next = Math.min(3, item.level + 1);
+  // the level the dialog promises to raise it from, kept even if the list updates meanwhile
+  const from = item.level;
+  const next = Math.min(3, from + 1);
   $('escalate-title').textContent = `Escalate ${item.reference}`;
-  $('escalate-hint').textContent = `From level ${item.level} to level ${next} (${LEVEL_NAMES[next]}). It leaves its current assignee, and the new owners are told by e-mail.`;
+  $('escalate-hint').textContent = `From level ${from} to level ${next} (${LEVEL_NAMES[next]}). It leaves its current assignee, and the new owners are told by e-mail.`;
   const reason = $('escalate-reason');
   reason.value = '';
   run($('escalate-dialog'), () => {
     if (!reason.value.trim()) return { ok: false, error: { message: 'Say why the next level needs to take this over.' } };
-    return call('complaint:escalate', { reference: item.reference, reason: reason.value.trim() });
+    return call('complaint:escalate', { reference: item.reference, reason: reason.value.trim(), from_level: from });
   }, (ack) => {
     applyComplaint(item, ack.complaint);
     toast(`${item.reference} is at level ${ack.complaint.level} now.`);

@@ -95,7 +95,7 @@ async def add_reply(request: web.Request) -> web.Response:
 async def escalate(request: web.Request) -> web.Response:
     user = await api_user(request)
     body = schemas.validate(schemas.Escalation, await json_body(request))
-    await _complaints(request).escalate(user, _reference(request), body.reason)
+    await _complaints(request).escalate(user, _reference(request), body.reason, from_level=body.from_level)
     return await _detail(request, user, _reference(request))
 
 

@@ -16,7 +16,7 @@ from chatserver.domain.complaint_lifecycle import STATUSES
 from chatserver.domain.complaints import EMAIL_PATTERN
 from chatserver.domain.errors import Invalid
 from chatserver.domain.models import LOCALES
-from chatserver.transport.schemas import Email, Text
+from chatserver.transport.schemas import Email, Level, Text
 
 # one list of statuses and languages: the domain's
 Status = Literal[STATUSES]  # type: ignore[valid-type]
@@ -76,15 +76,18 @@ class ReplyCreate(Body):
     kind: Literal["reply", "question", "note", "resolution"]
 
 
-class Escalation(Body):
-    reason: Said(1_000)  # type: ignore[valid-type]
-
-
 def _whole_number(value: Any) -> Any:
     # JSON has one number type, and JSON Schema's "integer" includes 5.0: a whole float is that integer
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+class Escalation(Body):
+    reason: Said(1_000)  # type: ignore[valid-type]
+    from_level: Annotated[Level, BeforeValidator(_whole_number)] | None = Field(
+        None, description="the level the caller saw; when someone (or the SLA) escalated it meanwhile, the answer is conflict",
+    )
 
 
 class CompensationCreate(Body):
@@ -106,7 +109,7 @@ class ComplaintListQuery(BaseModel):
 
     status: Status | None = None
     category: Slug | None = None  # type: ignore[valid-type]
-    level: Annotated[int, Field(ge=1, le=3)] | None = None
+    level: Level | None = None
     assignee: UserId | None = Field(None, description='a user id, "me" or "none" (unassigned)')  # type: ignore[valid-type]
     q: Text(200) | None = Field(None, description="words in the reference, subject or body")  # type: ignore[valid-type]
     sort: Literal["due", "newest"] = Field("due", description="due: soonest owed first; newest: latest created first")

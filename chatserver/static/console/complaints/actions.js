@@ -120,7 +120,9 @@ export class ActionBar {
   }
 
   prepareEscalate(form) {
-    const next = this.complaint.level + 1;
+    // the level this dialog promises to raise it from, kept even if the page updates meanwhile
+    this.escalateFrom = this.complaint.level;
+    const next = this.escalateFrom + 1;
     form.querySelector('#cx-escalate-hint').textContent =
       `Level ${next} · ${LEVEL[next]} take over; each of them gets an e-mail and it leaves its current assignee.`;
     form.reason.value = '';
@@ -132,7 +134,8 @@ export class ActionBar {
       form.reason.focus();
       return 'Write why it needs the next level.';
     }
-    const answer = await post(`${complaintPath(this.complaint.reference)}/escalate`, { reason });
+    // someone else, or the SLA, may have raised it since the dialog opened: then the server says so
+    const answer = await post(`${complaintPath(this.complaint.reference)}/escalate`, { reason, from_level: this.escalateFrom });
     this.changed(answer.complaint);
     return null;
   }
