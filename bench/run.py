@@ -209,6 +209,7 @@ class Server:
                 "CHATSERVER_CUSTOMER_EVENTS_PER_ADDRESS_PER_MINUTE": "10000000",
                 "CHATSERVER_SOCKET_CONNECTS_PER_MINUTE": "10000000",
                 "CHATSERVER_SOCKET_SESSIONS_PER_ADDRESS": "10000000",
+                "CHATSERVER_WAITING_CHATS_PER_ADDRESS": "10000000",
                 # nothing may time out into a complaint or lose its agent during a run
                 "CHATSERVER_QUEUE_TIMEOUT": "86400",
                 "CHATSERVER_AGENT_GRACE": "3600",

@@ -51,6 +51,10 @@ class Settings:
     # complaints customers may file per client address per hour, from the form or by ending a chat
     # unresolved; each one may e-mail the address it names, so scripts must not file them by the thousand
     complaints_per_address_per_hour: int = 30
+    # chats that may wait in the queue at once, started from one client address: a chat left waiting
+    # becomes a complaint at its deadline, so a script starting chats and leaving must not fill the
+    # queue (and the complaints list) by the thousand; a shared address needs some headroom
+    waiting_chats_per_address: int = 20
     # reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; from
     # any other peer those headers are ignored
     trusted_proxies: tuple[str, ...] = ()
@@ -194,7 +198,7 @@ def _check(settings: Settings) -> None:
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
     limits = ("socket_connects_per_minute", "socket_sessions_per_address", "chat_starts_per_minute", "logins_per_minute",
-              "customer_events_per_address_per_minute", "complaints_per_address_per_hour")
+              "customer_events_per_address_per_minute", "complaints_per_address_per_hour", "waiting_chats_per_address")
     for name in limits:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be positive")

@@ -56,7 +56,7 @@ async def start_server(folder: Path) -> tuple[web.AppRunner, str, Any]:
     port = free_port()
     settings = Settings(
         db=str(folder / "demo.db"), port=port, secret_key="screenshots", uvloop=False, gc_tuning=False,
-        logins_per_minute=1000, chat_starts_per_minute=1000, queue_timeout=3600,
+        logins_per_minute=1000, chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600,
     )
     services = await build_services(settings, resolve_secret_key(settings))
     try:

@@ -7,10 +7,12 @@ touches their own conversation; an agent only the ones assigned to them (supervi
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Iterator
 
-from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from chatserver.domain.models import iso, parse_iso
 from chatserver.services import events as ev
 from chatserver.services import presenters
@@ -43,6 +45,7 @@ class ChatService:
         complaint_service: ComplaintService,
         *,
         queue_timeout: float,
+        waiting_per_address: int | None = None,
     ) -> None:
         self.db = db
         self.bus = bus
@@ -50,6 +53,10 @@ class ChatService:
         self.dispatcher = dispatcher
         self.complaints = complaint_service
         self.queue_timeout = queue_timeout
+        self.waiting_per_address = waiting_per_address
+        # chats being stored right now, per address: counted with the waiting ones, so that starts
+        # arriving together cannot all pass the cap before any of them is in the queue
+        self._starting: Counter[str] = Counter()
         dispatcher.on_wait_expired = self.expire_wait
 
     # -- reading ----------------------------------------------------------------------------
@@ -112,36 +119,65 @@ class ChatService:
     # -- customers --------------------------------------------------------------------------
 
     async def start(
-        self, customer: Row, *, topic: str | None, body: str | None, name: str | None, email: str | None
+        self, customer: Row, *, topic: str | None, body: str | None, name: str | None, email: str | None,
+        address: str | None = None,
     ) -> dict[str, Any]:
+        """A new chat in the queue, or the customer's open one. `address` is the client address (a
+        limit key) it comes from: at most `waiting_per_address` chats from one wait at once."""
         if topic is not None and topic not in await self.complaints.category_slugs():
             raise Invalid("unknown topic")
         existing = self.dispatcher.open_for_customer(customer["id"])
         if existing is None:
-            now = self.clock()
-            first: Row | None = None
-            async with self.db.transaction() as tx:
-                if name or email:
-                    # typed details are shown to agents but never bind or unlock an identity
-                    await customers.update_profile(tx, customer["id"], name=name, email=email, locale=None)
-                row = await conversations.create_queued(
-                    tx,
-                    customer_id=customer["id"],
-                    topic=topic,
-                    locale=customer["locale"],
-                    now=iso(now),  # type: ignore[arg-type]
-                    deadline=iso(now + timedelta(seconds=self.queue_timeout)),  # type: ignore[arg-type]
+            with self._place_in_queue(address):
+                return await self._start_new(customer, topic=topic, body=body, name=name, email=email, address=address)
+        return await self._open_one(customer)
+
+    @contextmanager
+    def _place_in_queue(self, address: str | None) -> Iterator[None]:
+        """Refuses a start from an address that has `waiting_per_address` chats waiting or being stored."""
+        if address is None or self.waiting_per_address is None:
+            yield
+            return
+        if self.dispatcher.waiting_from(address) + self._starting[address] >= self.waiting_per_address:
+            raise RateLimited("too many chats are waiting from this address; please wait for an agent")
+        self._starting[address] += 1
+        try:
+            yield
+        finally:
+            self._starting[address] -= 1
+            if not self._starting[address]:
+                del self._starting[address]
+
+    async def _start_new(
+        self, customer: Row, *, topic: str | None, body: str | None, name: str | None, email: str | None, address: str | None,
+    ) -> dict[str, Any]:
+        now = self.clock()
+        first: Row | None = None
+        async with self.db.transaction() as tx:
+            if name or email:
+                # typed details are shown to agents but never bind or unlock an identity
+                await customers.update_profile(tx, customer["id"], name=name, email=email, locale=None)
+            row = await conversations.create_queued(
+                tx,
+                customer_id=customer["id"],
+                topic=topic,
+                locale=customer["locale"],
+                now=iso(now),  # type: ignore[arg-type]
+                deadline=iso(now + timedelta(seconds=self.queue_timeout)),  # type: ignore[arg-type]
+            )
+            if row is not None and body:
+                first = await conversations.append_message_in(
+                    tx, conversation_id=row["id"], sender="customer",
+                    author=name or customer["name"] or "Customer", author_id=customer["id"], body=body, now=iso(now),  # type: ignore[arg-type]
                 )
-                if row is not None and body:
-                    first = await conversations.append_message_in(
-                        tx, conversation_id=row["id"], sender="customer",
-                        author=name or customer["name"] or "Customer", author_id=customer["id"], body=body, now=iso(now),  # type: ignore[arg-type]
-                    )
-            if row is not None:
-                await self.bus.publish(ev.CONVERSATION_STARTED, conversation=row, customer_id=customer["id"], message=first)
-                queue = await self.dispatcher.enqueue(row)
-                fresh = await conversations.get(self.db, row["id"])
-                return {"conversation": await self.public_conversation(fresh, for_customer=True), "queue": queue}  # type: ignore[arg-type]
+        if row is None:  # another tab started one a moment before
+            return await self._open_one(customer)
+        await self.bus.publish(ev.CONVERSATION_STARTED, conversation=row, customer_id=customer["id"], message=first)
+        queue = await self.dispatcher.enqueue(row, origin=address)
+        fresh = await conversations.get(self.db, row["id"])
+        return {"conversation": await self.public_conversation(fresh, for_customer=True), "queue": queue}  # type: ignore[arg-type]
+
+    async def _open_one(self, customer: Row) -> dict[str, Any]:
         row = await conversations.open_for_customer(self.db, customer["id"])
         if row is None:
             raise Conflict("could not start the chat; try again")

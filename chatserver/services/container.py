@@ -65,7 +65,10 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             complaint_autoclose_days=settings.complaint_autoclose_days,
             base_url=settings.base_url,
         )
-        chats = ChatService(db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout)
+        chats = ChatService(
+            db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout,
+            waiting_per_address=settings.waiting_chats_per_address,
+        )
         auth = AuthService(db, bus, clock, settings.identity_secret)
         runtime = RuntimeSettings(db, clock, settings, dispatcher=dispatcher, chats=chats, auth=auth)
         await runtime.load()

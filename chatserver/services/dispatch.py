@@ -172,9 +172,14 @@ class Dispatcher:
         self._queue = [item for item in self._queue if item[1] != conversation_id]
         self._last_sent.pop(conversation_id, None)
 
-    async def enqueue(self, row: Row) -> dict[str, Any] | None:
+    def waiting_from(self, origin: str) -> int:
+        """Chats in the queue that were started from this client address."""
+        return sum(1 for _, conversation_id in self._queue if self.conversations[conversation_id].origin == origin)
+
+    async def enqueue(self, row: Row, origin: str | None = None) -> dict[str, Any] | None:
         """Add a newly queued conversation and route at once. Queue info, or None if assigned."""
         live = LiveConversation.from_row(row)
+        live.origin = origin
         async with self._lock:
             self.conversations[live.id] = live
             self._queue_add(live)

@@ -25,6 +25,9 @@ class LiveConversation:
     # whether the reasons it is waiting were recorded since it last entered the queue
     wait_explained: bool = False
     arrival: int = 0  # its place in the order of arrival, given when it first joins the queue
+    # the client address it was started from (a limit key), in memory only: for the per-address cap
+    # on waiting chats; chats rebuilt at start-up have none
+    origin: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> "LiveConversation":

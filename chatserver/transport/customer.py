@@ -77,7 +77,9 @@ class CustomerNamespace(ContractNamespace):
     async def chat_start(self, conn: Connection, p: s.ChatStart) -> dict:
         if not self.starts_per_address.allow(conn.extra["address"]):
             raise RateLimited("too many chats started from this address; wait a moment")
-        result = await self.services.chats.start(conn.principal, topic=p.topic, body=p.body, name=p.name, email=p.email or None)
+        result = await self.services.chats.start(
+            conn.principal, topic=p.topic, body=p.body, name=p.name, email=p.email or None, address=conn.extra["address"],
+        )
         if p.name or p.email:
             conn.principal = await self.services.auth.customer(conn.principal["id"])
         return result

@@ -143,7 +143,9 @@ class Tripwire:
 
 async def hostile_server(start_server: StartServer, **more: Any) -> RunningServer:
     """The server with the cast, and limits that leave room for many hostile customers."""
-    server = await start_server(logins_per_minute=1000, chat_starts_per_minute=1000, queue_timeout=600.0, agent_grace=30.0, **more)
+    server = await start_server(
+        logins_per_minute=1000, chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=600.0, agent_grace=30.0, **more,
+    )
     await seed_cast(server.services)
     return server
 

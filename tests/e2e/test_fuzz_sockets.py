@@ -46,7 +46,8 @@ AGENTS = 9
 SUPERVISORS = 5
 # every principal here connects from one address; the per-address limits are not what is fuzzed
 ONE_ADDRESS = dict(socket_connects_per_minute=10_000, chat_starts_per_minute=10_000,
-                   customer_events_per_address_per_minute=1_000_000, complaints_per_address_per_hour=10_000)
+                   customer_events_per_address_per_minute=1_000_000, complaints_per_address_per_hour=10_000,
+                   waiting_chats_per_address=10_000)
 
 Pool = dict[str, list[Any]]
 # given what a batch will take from its principal's buckets: a fresh connection of the principal

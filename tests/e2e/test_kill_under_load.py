@@ -97,6 +97,7 @@ async def test_sigkill_at_500_messages_a_second_loses_no_acknowledged_message(
     server = procs.server(env={
         "CHATSERVER_SECRET_KEY": "kill-under-load", "CHATSERVER_AGENT_GRACE": "120",
         "CHATSERVER_QUEUE_TIMEOUT": str(QUEUE_TIMEOUT), "CHATSERVER_CHAT_STARTS_PER_MINUTE": "100000",
+        "CHATSERVER_WAITING_CHATS_PER_ADDRESS": "100000",
         # 100 customers on one address at 500+ messages/s: the load, not the address limit, is tested
         "CHATSERVER_CUSTOMER_EVENTS_PER_ADDRESS_PER_MINUTE": "10000000",
         # every complaint is warned about at once (24 h before a 24 h first-response target), so that

@@ -72,6 +72,57 @@ async def test_chat_start_floods_are_rate_limited(start_server):
         await peer.close()
 
 
+async def test_chats_waiting_from_one_address_are_capped_however_many_customers_start_them(start_server):
+    # each chat left waiting becomes a complaint at its deadline: a script starting chats from fresh
+    # customers and leaving must not fill the queue, and later the complaints list, by the thousand
+    server = await start_server(waiting_chats_per_address=3, queue_timeout=600)
+    await seed_cast(server.services)  # nobody online: every chat waits
+    waiting = []
+    for n in range(3):
+        customer = await peers.customer(server.url)
+        started = await customer.call("chat:start", {"body": f"customer {n} waiting"})
+        assert started["ok"] and started["conversation"]["status"] == "queued", started
+        waiting.append((customer, started["conversation"]["id"]))
+    late = await peers.customer(server.url)
+    refused = await late.call("chat:start", {"body": "one more from this address"})
+    assert rate_limited(refused) and "waiting from this address" in refused["error"]["message"], refused
+    assert late.sio.connected
+    rows = await server.services.db.fetch("SELECT COUNT(*) AS n FROM conversations")
+    assert rows == [{"n": 3}]
+    # a waiting customer asking again gets their own chat, not a refusal
+    again = await waiting[0][0].call("chat:start", {"body": "still there?"})
+    assert again["ok"] and again["conversation"]["id"] == waiting[0][1], again
+
+    # another address is served at the same time
+    async with from_address("127.0.0.2") as http:
+        other = await customer_from(server.url, http)
+        assert (await other.call("chat:start", {"body": "I live elsewhere"}))["ok"]
+        await other.close()
+
+    # a place frees when a chat leaves the queue: ended by its customer, or taken by an agent
+    ended = await waiting[0][0].call("chat:end", {"conversation_id": waiting[0][1]})
+    assert ended["ok"] and ended["conversation"]["outcome"] == "abandoned", ended
+    assert (await late.call("chat:start", {"body": "my turn now"}))["ok"]
+    bob = await peers.agent(server.url, "bob@example.test")  # takes two waiting chats
+    await bob.wait_for("chat:assigned")
+    newcomer = await peers.customer(server.url)
+    assert (await newcomer.call("chat:start", {"body": "and me"}))["ok"]
+    for peer in (late, newcomer, bob, *(c for c, _ in waiting)):
+        await peer.close()
+
+
+async def test_chat_starts_arriving_together_from_one_address_are_held_to_the_cap(start_server):
+    server = await start_server(waiting_chats_per_address=3)
+    await seed_cast(server.services)
+    customers = [await peers.customer(server.url) for _ in range(10)]
+    acks = await asyncio.gather(*(c.call("chat:start", {"body": f"together {n}"}) for n, c in enumerate(customers)))
+    assert sum(1 for ack in acks if ack["ok"]) == 3, acks
+    assert all(rate_limited(ack) for ack in acks if not ack["ok"]), acks
+    assert len(server.services.dispatcher.queue_order()) == 3
+    for customer in customers:
+        await customer.close()
+
+
 async def test_message_and_typing_floods_are_limited_per_address_however_many_customers_send_them(start_server):
     # a flooder need not reuse one customer: every connect without a token is a new customer with
     # fresh buckets, so the address holds the budget that new identities cannot renew
