@@ -30,7 +30,7 @@ from chatserver.transport.http.tracking import setup_tracking_routes
 from chatserver.transport.http.unavailable import storage_unavailable
 from chatserver.transport.http.widget import setup_widget_routes
 from chatserver.transport.monitor import MonitorNamespace
-from chatserver.transport.ratelimit import KeyedLimiter, per_minute
+from chatserver.transport.ratelimit import KeyedLimiter, LimitBook, per_minute
 from chatserver.transport.server import ContractServer
 from chatserver.transport.tuning import DirectManager, JsonPacket, set_websocket_compression
 
@@ -47,6 +47,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[keys.SECRET_KEY] = resolve_secret_key(settings)
     app[keys.LOGIN_LIMITER] = KeyedLimiter(per_minute(settings.logins_per_minute))
+    app[keys.API_LIMITS] = LimitBook({
+        "write": per_minute(settings.api_writes_per_minute), "complaint:log": per_minute(settings.api_complaints_per_minute),
+    })
     app[keys.TEMPLATES] = page_templates()
     load_templates()  # the e-mail notices', compiled now too
     fast = settings.socketio_fast_path

@@ -51,6 +51,11 @@ class Settings:
     # complaints customers may file per client address per hour, from the form or by ending a chat
     # unresolved; each one may e-mail the address it names, so scripts must not file them by the thousand
     complaints_per_address_per_hour: int = 30
+    # JSON API writes per console user (API token or console) per minute: more than anyone clicks,
+    # far less than a script looping on a leaked token
+    api_writes_per_minute: int = 120
+    # complaints logged through the API per console user per minute; each may e-mail the address it names
+    api_complaints_per_minute: int = 12
     # chats that may wait in the queue at once, started from one client address: a chat left waiting
     # becomes a complaint at its deadline, so a script starting chats and leaving must not fill the
     # queue (and the complaints list) by the thousand; a shared address needs some headroom
@@ -198,7 +203,8 @@ def _check(settings: Settings) -> None:
     if settings.log_format not in {"text", "json"}:
         raise SettingsError("setting 'log_format' must be text or json")
     limits = ("socket_connects_per_minute", "socket_sessions_per_address", "chat_starts_per_minute", "logins_per_minute",
-              "customer_events_per_address_per_minute", "complaints_per_address_per_hour", "waiting_chats_per_address")
+              "customer_events_per_address_per_minute", "complaints_per_address_per_hour", "waiting_chats_per_address",
+              "api_writes_per_minute", "api_complaints_per_minute")
     for name in limits:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be positive")

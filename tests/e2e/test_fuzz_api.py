@@ -86,7 +86,11 @@ async def _seed(url: str, token: str) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     group = ServerProcesses(tmp_path_factory.mktemp("api-fuzz"))
-    server = group.server(env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "api-fuzz-secret"})
+    server = group.server(env={
+        "CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "api-fuzz-secret",
+        # what a request may carry is fuzzed here, not how many may come
+        "CHATSERVER_API_WRITES_PER_MINUTE": "1000000", "CHATSERVER_API_COMPLAINTS_PER_MINUTE": "1000000",
+    })
     try:
         token = asyncio.run(_cast_with_a_token(server.db))
         asyncio.run(server.start())

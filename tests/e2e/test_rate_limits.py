@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+
 from tests import complaint_steps as steps
 from tests import peers
 from tests.addresses import customer_from, from_address, login, rate_limited
@@ -292,3 +294,38 @@ async def test_tracking_page_posts_are_limited(server):
     assert "one more" not in str(detail)
     for peer in (alice, eve):
         await peer.close()
+
+
+async def test_api_writes_and_logged_complaints_are_limited_per_user(start_server):
+    # a leaked API token, or an agent's script, must not turn logged complaints into a mail relay
+    server = await start_server(api_writes_per_minute=8, api_complaints_per_minute=3)
+    ids = await seed_cast(server.services)
+    bob_token = await server.services.auth.issue_api_token(ids["bob"], "script")
+    carol_token = await server.services.auth.issue_api_token(ids["carol"], "script")
+
+    async def log(http, token: str, n: int) -> tuple[int, dict]:
+        async with http.post(f"{server.url}/api/complaints", headers={"Authorization": f"Bearer {token}"}, json={
+            "category": "other", "subject": f"Call {n}", "body": "Logged from a phone call.", "channel": "phone",
+            "customer_email": "victim@example.org",
+        }) as response:
+            return response.status, await response.json()
+
+    async with aiohttp.ClientSession() as http:
+        answers = [await log(http, bob_token, n) for n in range(4)]
+        assert [status for status, _ in answers] == [201, 201, 201, 429], answers
+        assert answers[3][1]["error"]["code"] == "rate_limited"
+        # the refused one wrote nothing and e-mailed nobody
+        assert (await server.services.db.fetch("SELECT COUNT(*) AS n FROM complaints"))[0]["n"] == 3
+        assert (await server.services.db.fetch("SELECT COUNT(*) AS n FROM outbox WHERE recipient = 'victim@example.org'"))[0]["n"] == 3
+        reference = answers[0][1]["complaint"]["reference"]
+        # other writes share the user's budget of 8: three spent, four were charged in all
+        notes = []
+        for n in range(6):
+            async with http.post(f"{server.url}/api/complaints/{reference}/replies", headers={"Authorization": f"Bearer {bob_token}"},
+                                 json={"kind": "note", "body": f"note {n}"}) as response:
+                notes.append(response.status)
+        assert notes == [201, 201, 201, 201, 429, 429], notes
+        # reading is not limited, and a colleague has a budget of their own
+        async with http.get(f"{server.url}/api/complaints/{reference}", headers={"Authorization": f"Bearer {bob_token}"}) as response:
+            assert response.status == 200
+        assert (await log(http, carol_token, 99))[0] == 201

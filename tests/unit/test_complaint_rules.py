@@ -40,8 +40,8 @@ def test_category_for_topic(topic, category):
     assert category_for_topic(topic, {"withdrawals", "other"}) == category
 
 
-def test_an_address_gets_five_acknowledgements_a_day_from_customers_and_every_one_staff_log():
+def test_an_address_gets_five_acknowledgements_a_day_from_customers_and_twenty_from_staff():
     assert [rules.acknowledgement_allowed("form", n) for n in range(7)] == [True] * 5 + [False] * 2
     assert not rules.acknowledgement_allowed("chat_not_solved", 5)
-    assert rules.acknowledgement_allowed("agent_logged", 500)
+    assert [rules.acknowledgement_allowed("agent_logged", n) for n in (5, 19, 20, 500)] == [True, True, False, False]
     assert rules.ACKNOWLEDGEMENT_WINDOW.total_seconds() == 24 * 3600

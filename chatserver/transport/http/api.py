@@ -18,7 +18,7 @@ from chatserver.services.presenters import category as category_view
 from chatserver.store import complaints as complaint_store
 from chatserver.store import users as user_store
 from chatserver.transport.http import api_schemas as schemas
-from chatserver.transport.http.api_auth import api_user
+from chatserver.transport.http.api_auth import api_user, api_writer, charge
 from chatserver.transport.http.api_json import answer, api_errors, json_body
 from chatserver.transport.http.openapi import build_document
 from chatserver.transport.http.reports import summary_api
@@ -52,8 +52,9 @@ async def list_complaints(request: web.Request) -> web.Response:
 
 
 async def create_complaint(request: web.Request) -> web.Response:
-    user = await api_user(request)
+    user = await api_writer(request)
     body = schemas.validate(schemas.ComplaintCreate, await json_body(request))
+    charge(request, user, "complaint:log")  # a valid one may e-mail the address it names
     complaint = await _complaints(request).log(
         user, category=body.category, subject=body.subject, body=body.body, channel=body.channel,
         customer_email=body.customer_email, customer_name=body.customer_name, locale=body.locale,
@@ -66,7 +67,7 @@ async def get_complaint(request: web.Request) -> web.Response:
 
 
 async def update_complaint(request: web.Request) -> web.Response:
-    user = await api_user(request)
+    user = await api_writer(request)
     body = schemas.validate(schemas.ComplaintUpdate, await json_body(request))
     given = body.model_fields_set  # tells an absent assignee_id from null (let it go)
     if not given:
@@ -80,7 +81,7 @@ async def update_complaint(request: web.Request) -> web.Response:
 
 
 async def add_reply(request: web.Request) -> web.Response:
-    user = await api_user(request)
+    user = await api_writer(request)
     body = schemas.validate(schemas.ReplyCreate, await json_body(request))
     service, reference = _complaints(request), _reference(request)
     if body.kind == "note":
@@ -93,14 +94,14 @@ async def add_reply(request: web.Request) -> web.Response:
 
 
 async def escalate(request: web.Request) -> web.Response:
-    user = await api_user(request)
+    user = await api_writer(request)
     body = schemas.validate(schemas.Escalation, await json_body(request))
     await _complaints(request).escalate(user, _reference(request), body.reason, from_level=body.from_level)
     return await _detail(request, user, _reference(request))
 
 
 async def propose_compensation(request: web.Request) -> web.Response:
-    user = await api_user(request)
+    user = await api_writer(request)
     body = schemas.validate(schemas.CompensationCreate, await json_body(request))
     await _complaints(request).propose_compensation(
         user, _reference(request), amount_minor=body.amount_minor, currency=body.currency, reason=body.reason
@@ -109,7 +110,7 @@ async def propose_compensation(request: web.Request) -> web.Response:
 
 
 async def decide_compensation(request: web.Request) -> web.Response:
-    user = await api_user(request)
+    user = await api_writer(request)
     body = schemas.validate(schemas.CompensationDecision, await json_body(request))
     decided = await _complaints(request).decide_compensation(
         user, request.match_info["compensation_id"], approve=body.approve, note=body.note

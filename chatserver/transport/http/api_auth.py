@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from chatserver import keys
-from chatserver.domain.errors import Forbidden, Unauthorized
+from chatserver.domain.errors import Forbidden, RateLimited, Unauthorized
 from chatserver.domain.same_secret import same_secret
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport import cookies
@@ -60,3 +60,16 @@ async def api_user(request: web.Request) -> ConsoleUser:
     if request.method not in SAFE_METHODS and not _csrf_matches(user, request.headers.get(CSRF_HEADER, "")):
         raise Forbidden(f"the {CSRF_HEADER} header is missing or does not match your session")
     return user
+
+
+async def api_writer(request: web.Request) -> ConsoleUser:
+    """`api_user` for a write, charged to the user's API write limit before anything is read."""
+    user = await api_user(request)
+    charge(request, user, "write")
+    return user
+
+
+def charge(request: web.Request, user: ConsoleUser, action: str) -> None:
+    """One `action` (`write`, `complaint:log`) off the user's API budget, or RateLimited."""
+    if not request.config_dict[keys.API_LIMITS].limits_for(user.id).allow(action):
+        raise RateLimited("too many changes through the API; slow down")

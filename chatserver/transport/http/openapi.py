@@ -378,7 +378,7 @@ def _body(model: type[BaseModel]) -> Schema:
 
 _REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}, "example": "C-2026-000123"}
 _COMPENSATION_ID = {"name": "compensation_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_WRITE_ERRORS = ("invalid", "forbidden", "not_found", "conflict", "too_large")
+_WRITE_ERRORS = ("invalid", "forbidden", "not_found", "conflict", "too_large", "rate_limited")
 
 
 def _paths() -> dict[str, Schema]:
@@ -396,7 +396,7 @@ def _paths() -> dict[str, Schema]:
                 "summary": "Log a complaint that arrived by e-mail or phone",
                 "description": "The customer gets the acknowledgement with the tracking link when an e-mail is given.",
                 "requestBody": _body(schemas.ComplaintCreate),
-                "responses": {"201": _json("ComplaintEnvelope", "the new complaint"), **_errors("invalid", "forbidden", "too_large")},
+                "responses": {"201": _json("ComplaintEnvelope", "the new complaint"), **_errors("invalid", "forbidden", "too_large", "rate_limited")},
             },
         },
         "/api/complaints/{reference}": {
