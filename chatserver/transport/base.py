@@ -28,6 +28,9 @@ def _not_counted(event: Any, code: str) -> None:
     """Until the metrics replace it (a namespace built alone, in tests)."""
 
 
+UNKNOWN_EVENT = "unknown"  # the rate-limit bucket of every event no route knows
+
+
 def _admit_all(environ: dict) -> bool:
     """Until the app's per-address connect limit replaces it (a namespace built alone, in tests)."""
     return True
@@ -128,6 +131,9 @@ class ContractNamespace(socketio.AsyncNamespace):
                 raise Unauthorized("this connection is not authenticated")
             route = self.routes.get(event) if isinstance(event, str) else None
             if route is None:
+                # charged like any event, under one name: a stream of made-up names costs a sender
+                # its budget like a stream of real ones, and adds no bucket per name
+                self.check_limits(conn, UNKNOWN_EVENT)
                 raise Invalid(f"unknown event {str(event)[:64]!r}")
             self.check_limits(conn, event)
             schema, handler = route

@@ -329,3 +329,20 @@ async def test_api_writes_and_logged_complaints_are_limited_per_user(start_serve
         async with http.get(f"{server.url}/api/complaints/{reference}", headers={"Authorization": f"Bearer {bob_token}"}) as response:
             assert response.status == 200
         assert (await log(http, carol_token, 99))[0] == 201
+
+
+async def test_made_up_event_names_cost_their_sender_like_real_events(start_server):
+    server = await start_server(customer_events_per_address_per_minute=33)
+    await seed_cast(server.services)
+    flooder = await peers.customer(server.url)
+    acks = [await flooder.call(f"made:up:{n}", {}) for n in range(35)]
+    codes = [ack["error"]["code"] for ack in acks]
+    # the principal's default budget (a burst of 30), then refused as a flood, the socket kept
+    assert codes == ["invalid"] * 30 + ["rate_limited"] * 5, codes
+    assert flooder.sio.connected
+    # and the address paid for the thirty it answered: a neighbour has the three left of its 33
+    neighbour = await peers.customer(server.url)
+    answers = [await neighbour.call("history", {"conversation_id": "cv_x"}) for _ in range(4)]
+    assert [rate_limited(ack) for ack in answers] == [False, False, False, True], answers
+    for peer in (flooder, neighbour):
+        await peer.close()
