@@ -19,6 +19,7 @@ from chatserver.services.knowledge import KnowledgeService
 from chatserver.services.monitor import MonitorService
 from chatserver.services.reports import ReportService
 from chatserver.services.sla_sweeper import SlaSweeper
+from chatserver.services.retention import Retention
 from chatserver.services.supervision import SupervisionService
 from chatserver.services.webhooks import BUS_EVENTS, WebhookService
 from chatserver.store.db import BackgroundReads, Database
@@ -39,6 +40,7 @@ class Services:
     chats: ChatService
     monitor: MonitorService
     supervision: SupervisionService
+    retention: Retention
     knowledge: KnowledgeService
     reports: ReportService
     sweeper: SlaSweeper
@@ -73,6 +75,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         runtime = RuntimeSettings(db, clock, settings, dispatcher=dispatcher, chats=chats, auth=auth)
         await runtime.load()
         webhook_worker = WebhookWorker(db, settings, clock)
+        retention = Retention(db, clock)
         webhooks = WebhookService(db, clock, allow_private=settings.webhook_allow_private, notify=webhook_worker.notify)
         await webhooks.load()
         services = Services(
@@ -91,7 +94,8 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             supervision=SupervisionService(db, dispatcher, chats, complaint_service),
             knowledge=KnowledgeService(db),
             reports=ReportService(background_reads, clock),
-            sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds),
+            sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds, retention),
+            retention=retention,
             mail=MailWorker(db, settings, clock),
             runtime=runtime,
             admin=Admin(UserAdmin(db, bus, clock, dispatcher), CatalogAdmin(db, clock), TokenAdmin(db, bus, clock), runtime),

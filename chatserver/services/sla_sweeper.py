@@ -25,6 +25,7 @@ from chatserver.store.db import Database, Row, Tx
 
 if TYPE_CHECKING:
     from chatserver.services.complaints import ComplaintService
+    from chatserver.services.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,10 @@ class SlaSweeper:
     have days of warnings, breaches and auto-closes to fire (tens of seconds on a large desk), and the
     chat must not wait for that. Each notice is recorded once, so nothing fires twice meanwhile."""
 
-    def __init__(self, complaint_service: "ComplaintService", interval: float) -> None:
+    def __init__(self, complaint_service: "ComplaintService", interval: float, retention: "Retention | None" = None) -> None:
         self.complaints = complaint_service
         self.interval = interval
+        self.retention = retention  # housekeeping on the same tick, after the sweep
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -156,7 +158,18 @@ class SlaSweeper:
     async def _run(self) -> None:
         while True:
             await self._sweep_once()  # first: what fell due while the server was down
+            await self._tidy_once()
             await asyncio.sleep(self.interval)
+
+    async def _tidy_once(self) -> None:
+        if self.retention is None:
+            return
+        try:
+            await self.retention.tidy()
+        except Unavailable:
+            log.warning("housekeeping stopped by a storage failure; the next tick goes on")
+        except Exception:
+            log.exception("housekeeping failed")
 
     async def _sweep_once(self) -> None:
         try:

@@ -28,6 +28,7 @@ class CustomerNamespace(ContractNamespace):
         self.events_per_address = KeyedLimiter(per_minute(services.settings.customer_events_per_address_per_minute))
         self.complaints_per_address = KeyedLimiter(per_hour(services.settings.complaints_per_address_per_hour))
         self.limits = LimitBook(COMPLAINT_LIMITS)
+        services.retention.connected_customers = self.connected_customers  # never removed while their widget is open
         self.routes = {
             "chat:start": (s.ChatStart, self.chat_start),
             "message:send": (s.MessageSend, self.message_send),
@@ -55,6 +56,9 @@ class CustomerNamespace(ContractNamespace):
         conn.extra["address"] = client_of_environ(environ).limit_key
         await self.enter_room(sid, customer_room(customer["id"]))
         return conn
+
+    def connected_customers(self) -> set[str]:
+        return {conn.principal["id"] for conn in self.connections.values()}
 
     def check_limits(self, conn: Connection, event: str) -> None:
         super().check_limits(conn, event)
