@@ -31,6 +31,7 @@ ETA_STEP_SECONDS = 5  # estimates are rounded so that customers are not spammed 
 # waits before trying again work that a timer or a drain could not store (the last one repeats):
 # a deadline or a grace period that ends during a storage fault still acts, once, when it is over
 STORAGE_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
+EXPIRIES_AT_ONCE = 2  # queue deadlines acted on at the same time; the rest wait their turn
 
 
 def storage_retry_delay(attempt: int) -> float:
@@ -72,6 +73,7 @@ class Dispatcher:
         self._drain_retry: asyncio.TimerHandle | None = None
         self._announce_retries: set[asyncio.TimerHandle] = set()
         self._drain_attempts = 0
+        self._expiry_turns = asyncio.Semaphore(EXPIRIES_AT_ONCE)
 
     # -- start-up and shutdown --------------------------------------------------------------
 
@@ -693,11 +695,15 @@ class Dispatcher:
 
     async def _deadline_passed(self, conversation_id: str, attempt: int = 0) -> None:
         self._deadline_timers.pop(conversation_id, None)
-        live = self.conversations.get(conversation_id)
-        if live is None or live.status != "queued" or self.on_wait_expired is None:
-            return
         try:
-            await self.on_wait_expired(conversation_id)
+            # deadlines that pass together (a start-up after downtime, a burst of chats started at
+            # once) take turns: all at once they would fill the write queue, and every write behind
+            # them, chat messages included, would wait for the lot or be refused as unavailable
+            async with self._expiry_turns:
+                live = self.conversations.get(conversation_id)
+                if live is None or live.status != "queued" or self.on_wait_expired is None:
+                    return
+                await self.on_wait_expired(conversation_id)
         except Unavailable:
             if self._stopping or conversation_id in self._deadline_timers:
                 return  # stopping, or queued again meanwhile with a deadline of its own

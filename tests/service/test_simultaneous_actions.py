@@ -274,3 +274,38 @@ async def test_an_agent_back_online_while_the_grace_period_hands_their_chats_bac
         assert services.dispatcher.conversation(conversation_id).agent_id == bob.id  # type: ignore[union-attr]
     finally:
         await close_services(services)
+
+
+async def test_many_queue_deadlines_passing_together_are_all_acted_on_and_chat_writes_go_on(tmp_path: Path, caplog) -> None:
+    # a start-up after downtime, or a burst of chats nobody took, makes many deadlines pass at once;
+    # a tight busy timeout shows whether they crowd the write queue
+    settings = Settings(db=str(tmp_path / "deadlines.db"), queue_timeout=1.5, agent_grace=60, db_busy_timeout=0.1)
+    services = await build_services(settings, "secret", FakeClock(datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)))
+    try:
+        bob = await staff(services, "Bob")
+        talker, active_id = await chat_with(services, bob, "a chat that goes on meanwhile")
+        await services.dispatcher.set_presence(bob.id, "away")  # the rest wait for nobody
+        waiting = []
+        for n in range(400):
+            customer, _ = await services.auth.resolve_customer(token=None, locale=None, identity=None)
+            started = await services.chats.start(customer, topic=None, body=f"waiting {n}", name=None, email=None)
+            waiting.append(started["conversation"]["id"])
+        sent = 0
+        with caplog.at_level("WARNING"):
+            async def all_closed() -> bool:
+                rows = await services.db.fetch("SELECT COUNT(*) AS n FROM complaints WHERE source = 'chat_unanswered'")
+                return rows[0]["n"] == len(waiting)
+
+            for _ in range(400):
+                # the chat in progress keeps writing through the storm
+                await services.chats.post_customer_message(talker, active_id, f"c{sent}", f"still here {sent}")
+                sent += 1
+                if await all_closed():
+                    break
+                await asyncio.sleep(0.02)
+            assert await all_closed()
+        storage_warnings = [r.getMessage() for r in caplog.records if "storage" in r.getMessage()]
+        assert storage_warnings == [], storage_warnings[:3]
+        assert sent > 1
+    finally:
+        await close_services(services)
