@@ -24,8 +24,6 @@ from typing import Any, Callable
 
 import socketio
 
-HISTORY_PAGE = 500  # the server's most messages per `history` answer
-
 
 class Acks:
     """When each acknowledgement arrived, for the achieved rate."""
@@ -175,7 +173,7 @@ class Talker:
                         return
                     for message in answer["messages"]:
                         self._add(message)
-                    if len(answer["messages"]) < HISTORY_PAGE:
+                    if not answer["more"]:  # a page is bounded in count and in bytes
                         break
         finally:
             del self._catching_up[conversation_id]

@@ -87,10 +87,12 @@ class ChatService:
             "complaints": [presenters.complaint(r) for r in await complaints.list_for_customer(self.db, row["customer_id"])],
         }
 
-    async def history(self, conversation_id: str, after_seq: int, *, customer_id: str | None = None, user: ConsoleUser | None = None) -> list[dict]:
+    async def history(self, conversation_id: str, after_seq: int, *, customer_id: str | None = None, user: ConsoleUser | None = None) -> dict[str, Any]:
+        """One page of what follows `after_seq` (`store.conversations.PAGE_*` bound it) and whether more
+        follow: the client asks again after the last seq it got."""
         row = await self._readable(conversation_id, customer_id=customer_id, user=user)
-        rows = await conversations.messages_after(self.db, row["id"], after_seq, include_internal=user is not None)
-        return [presenters.message(m, for_agent=user is not None) for m in rows]
+        page = await conversations.messages_page(self.db, row["id"], after_seq, include_internal=user is not None)
+        return {"messages": [presenters.message(m, for_agent=user is not None) for m in page.messages], "more": page.more}
 
     async def _readable(self, conversation_id: str, *, customer_id: str | None, user: ConsoleUser | None) -> Row:
         row = await conversations.get(self.db, conversation_id)

@@ -32,6 +32,9 @@ ETA_STEP_SECONDS = 5  # estimates are rounded so that customers are not spammed 
 # a deadline or a grace period that ends during a storage fault still acts, once, when it is over
 STORAGE_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
 EXPIRIES_AT_ONCE = 2  # queue deadlines acted on at the same time; the rest wait their turn
+# chat:assigned carries the first page of the transcript only, well inside a console's send queue
+# (frames after one that fills it would cut the console off); the console asks `history` for the rest
+ASSIGNED_PAGE_BYTES = 64 * 1024
 
 
 def storage_retry_delay(attempt: int) -> float:
@@ -307,13 +310,14 @@ class Dispatcher:
     async def _publish_assigned(self, live: LiveConversation, agent: LiveAgent) -> None:
         row = await conversations.get(self.db, live.id)
         customer = await customers.get(self.db, live.customer_id)
-        messages = await conversations.messages_after(self.db, live.id, 0, include_internal=True)
+        first = await conversations.messages_page(self.db, live.id, 0, include_internal=True, max_bytes=ASSIGNED_PAGE_BYTES)
         await self.bus.publish(
             ev.CONVERSATION_ASSIGNED,
             conversation=row,
             customer=customer,
             agent=agent.public(),
-            messages=messages,
+            messages=first.messages,
+            more=first.more,
         )
 
     async def _publish_positions(self) -> None:

@@ -21,7 +21,7 @@ class Event:
 
 # Every event the services publish.
 CONVERSATION_STARTED = "conversation.started"  # conversation (row), customer_id, message (the first one, or None)
-CONVERSATION_ASSIGNED = "conversation.assigned"  # conversation, customer, agent_id, messages
+CONVERSATION_ASSIGNED = "conversation.assigned"  # conversation, customer, agent_id, messages (the first page), more
 CONVERSATION_UNASSIGNED = "conversation.unassigned"  # conversation, agent_id, reason
 CONVERSATION_UPDATED = "conversation.updated"  # conversation, agent_id
 CONVERSATION_CLOSED = "conversation.closed"  # conversation, agent_id, complaint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 
 from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
@@ -178,6 +179,52 @@ async def messages_after(
         f"SELECT * FROM messages WHERE conversation_id = ? AND seq > ?{internal_filter} ORDER BY seq LIMIT ?",
         (conversation_id, after_seq, limit),
     )
+
+
+# A page of a transcript holds at most this many messages and this many bytes of bodies (UTF-8), so
+# that a tiny `history` request can never be answered with megabytes.
+PAGE_MESSAGES = 500
+PAGE_BYTES = 256 * 1024
+
+# The first `limit` messages after a seq, cut where their bodies pass `max_bytes`; the first one is
+# always kept, however large, so that a reader paging by seq always moves on. The window sees only
+# (seq, size) and the rows kept are read afterwards: carrying every body through the window took
+# four times as long as reading all 500 messages plainly.
+_PAGE = """
+SELECT m.* FROM (
+    SELECT seq, ROW_NUMBER() OVER w AS n, SUM(size) OVER w AS bytes_so_far FROM (
+        SELECT seq, length(CAST(body AS BLOB)) AS size FROM messages
+         WHERE conversation_id = ?1 AND seq > ?2{internal} ORDER BY seq LIMIT ?3
+    ) WINDOW w AS (ORDER BY seq)
+) AS page JOIN messages AS m ON m.conversation_id = ?1 AND m.seq = page.seq
+WHERE page.n = 1 OR page.bytes_so_far <= ?4
+ORDER BY m.seq
+"""
+_MORE = "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? AND seq > ?{internal}) AS more"
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    messages: list[Row]
+    more: bool  # messages follow the last one here: ask again after its seq
+
+
+async def messages_page(
+    db: Database,
+    conversation_id: str,
+    after_seq: int,
+    *,
+    include_internal: bool,
+    limit: int = PAGE_MESSAGES,
+    max_bytes: int = PAGE_BYTES,
+) -> MessagePage:
+    """Messages after `after_seq`, oldest first, bounded by count and by bytes, and whether more follow."""
+    internal = "" if include_internal else " AND internal = 0"
+    rows = await db.fetch(_PAGE.format(internal=internal), (conversation_id, after_seq, limit, max_bytes))
+    if not rows:
+        return MessagePage([], False)
+    following = await db.fetch_one(_MORE.format(internal=internal), (conversation_id, rows[-1]["seq"]))
+    return MessagePage(rows, bool(following and following["more"]))
 
 
 # -- routing decisions ---------------------------------------------------------------------

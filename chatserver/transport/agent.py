@@ -86,7 +86,7 @@ class AgentNamespace(ContractNamespace):
         return {"message": message}
 
     async def history(self, conn: Connection, p: s.History) -> dict:
-        return {"messages": await self.services.chats.history(p.conversation_id, p.after_seq, user=conn.principal)}
+        return await self.services.chats.history(p.conversation_id, p.after_seq, user=conn.principal)
 
     async def typing(self, conn: Connection, p: s.Typing) -> None:
         await self.services.chats.typing(p.conversation_id, p.typing, user=conn.principal)

@@ -93,8 +93,7 @@ class CustomerNamespace(ContractNamespace):
         return {"message": message}
 
     async def history(self, conn: Connection, p: s.History) -> dict:
-        messages = await self.services.chats.history(p.conversation_id, p.after_seq, customer_id=conn.principal["id"])
-        return {"messages": messages}
+        return await self.services.chats.history(p.conversation_id, p.after_seq, customer_id=conn.principal["id"])
 
     async def typing(self, conn: Connection, p: s.Typing) -> None:
         await self.services.chats.typing(p.conversation_id, p.typing, customer=conn.principal)

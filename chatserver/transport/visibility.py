@@ -73,6 +73,7 @@ def emits_for(event: Event) -> list[Emit]:
                     "conversation": public,
                     "customer": presenters.customer(d["customer"]),
                     "messages": [presenters.message(m, for_agent=True) for m in d["messages"]],
+                    "more": d["more"],
                 },
             )
         )
