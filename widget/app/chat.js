@@ -11,6 +11,8 @@ const RETRY_CODES = new Set(['offline', 'timeout', 'unavailable', 'internal', 'r
 const TYPING_IDLE_MS = 3000;
 const TYPING_REPEAT_MS = 2500;
 const AGENT_TYPING_TTL_MS = 8000;
+const PAGE_WAIT_MS = 1500;
+const PAGE_WAITS = 3;
 export class Chat {
   constructor({ conn, getConfig, whenSession, onAgentMessage, showTab, openArticle }) {
     this.conn = conn;
@@ -24,6 +26,8 @@ export class Chat {
     this.ending = null;
     this.endRequest = null;
     this.inFlight = new Set();
+    this.catchingUp = false;
+    this.catchUpAgain = false;
     this.typingSentAt = 0;
     this.typingTimer = null;
     this.agentTypingTimer = null;
@@ -106,16 +110,50 @@ export class Chat {
     await this.catchUp();
   }
 
+  /** Fetch what we missed, page after page, until nothing more follows or a page fails. One run at
+   *  a time: asked again meanwhile (a live gap, a reconnect), it goes once more. */
   async catchUp() {
-    if (!this.conversation) return;
-    const conversationId = this.conversation.id;
-    const ack = await this.conn.call('history', { conversation_id: conversationId, after_seq: this.transcript.contiguousSeq() });
-    if (ack.ok && this.isCurrent(conversationId)) {
-      for (const message of ack.messages) this.onMessage(message, false);
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = true;
+    try {
+      do {
+        this.catchUpAgain = false;
+        await this.fetchPages();
+      } while (this.catchUpAgain);
+    } finally {
+      this.catchingUp = false;
     }
   }
 
-  onMessage(message, live) {
+  /** Each `history` answer is bounded and says whether more follow: ask again after its last seq. */
+  async fetchPages() {
+    if (!this.conversation) return;
+    const conversationId = this.conversation.id;
+    let after = this.transcript.contiguousSeq();
+    let waits = 0;
+    for (;;) {
+      const ack = await this.conn.call('history', { conversation_id: conversationId, after_seq: after });
+      if (!this.isCurrent(conversationId)) return;
+      if (!ack.ok) {
+        // a long chat can outrun the event limit: wait for it to refill, a few times at most
+        if ((ack.error && ack.error.code) !== 'rate_limited' || waits === PAGE_WAITS) return;
+        waits += 1;
+        await new Promise((resolve) => setTimeout(resolve, PAGE_WAIT_MS));
+        continue;
+      }
+      waits = 0;
+      for (const message of ack.messages) this.onMessage(message, false, true);
+      if (!ack.more || !ack.messages.length) return;
+      after = ack.messages[ack.messages.length - 1].seq;
+    }
+  }
+
+  /** `fromHistory`: part of a history page, which has everything after what was asked; a seq it
+   *  skips is a staff note the widget never gets, not something to ask for again. */
+  onMessage(message, live, fromHistory = false) {
     if (!this.isCurrent(message.conversation_id)) return;
     const stick = this.nearBottom();
     const { known, gapAfter } = this.transcript.add(message);
@@ -129,7 +167,7 @@ export class Chat {
         this.renderStatus();
       }
     }
-    if (gapAfter !== null) this.catchUp();
+    if (gapAfter !== null && !fromHistory) this.catchUp();
     if (stick || message.sender === 'customer') this.scrollToEnd();
   }
 

@@ -1,6 +1,6 @@
 // The operator console: one /agent socket; every (re)connect resyncs chats, queue and presence.
 import { $, h, initials, isolate } from './dom.js';
-import { state, chatFor, addMessage, markRead, unread, customerName, categoryName, duration, uuid } from './state.js';
+import { state, chatFor, addMessage, contiguousSeq, markRead, unread, customerName, categoryName, duration, uuid } from './state.js';
 import { renderMyChats, renderQueue } from './lists.js';
 import { TranscriptView } from './transcript.js';
 import { Composer } from './composer.js';
@@ -12,6 +12,8 @@ import { setupComplaints } from './complaints/workspace.js';
 
 const RETRY_CODES = new Set(['timeout', 'unavailable', 'internal', 'rate_limited']);
 const CUSTOMER_TYPING_TTL_MS = 8000;
+const PAGE_WAIT_MS = 1500;
+const PAGE_WAITS = 3;
 const LANGUAGES = { en: 'English', ru: 'Russian', pl: 'Polish' };
 const app = $('app');
 state.me = { id: app.dataset.userId, name: app.dataset.userName };
@@ -78,17 +80,55 @@ socket.on('session', async (session) => {
 /** Resend what we had not got acked, then fetch what we missed and who the customer is. */
 async function resync(chat) {
   for (const pending of chat.pending.values()) deliver(chat, pending);
-  const [history, info] = await Promise.all([
-    call('history', { conversation_id: chat.id, after_seq: chat.maxSeq }),
+  const [, info] = await Promise.all([
+    catchUp(chat),
     call('customer:history', { conversation_id: chat.id }),
   ]);
-  if (history.ok) history.messages.forEach((m) => addMessage(chat, m));
   if (info.ok) {
     chat.customer = info.customer;
     chat.history = { conversations: info.conversations, complaints: info.complaints };
   }
   if (chat.id === state.selected && looking()) markRead(chat);
   renderAll();
+}
+
+/** Fetch what the chat is missing, page after page, until nothing more follows or a page fails.
+ *  One run per chat at a time: asked again meanwhile (a live gap, a reconnect), it goes once more. */
+async function catchUp(chat) {
+  if (chat.catchingUp) {
+    chat.catchUpAgain = true;
+    return;
+  }
+  chat.catchingUp = true;
+  try {
+    do {
+      chat.catchUpAgain = false;
+      await fetchPages(chat, contiguousSeq(chat));
+    } while (chat.catchUpAgain);
+  } finally {
+    chat.catchingUp = false;
+  }
+}
+
+/** Each `history` answer is bounded and says whether more follow: ask again after its last seq. */
+async function fetchPages(chat, afterSeq) {
+  let after = afterSeq;
+  let waits = 0;
+  for (;;) {
+    const ack = await call('history', { conversation_id: chat.id, after_seq: after });
+    if (!ack.ok) {
+      // several long chats at once can outrun the event limit: wait for it to refill, a few times at most
+      if (ack.error.code !== 'rate_limited' || waits === PAGE_WAITS) return;
+      waits += 1;
+      await new Promise((resolve) => setTimeout(resolve, PAGE_WAIT_MS));
+      continue;
+    }
+    waits = 0;
+    ack.messages.forEach((m) => addMessage(chat, m));
+    renderAll();
+    if (!ack.more || !ack.messages.length) return;
+    after = ack.messages[ack.messages.length - 1].seq;
+  }
 }
 
 // -- live events ----------------------------------------------------------------------------------
@@ -100,6 +140,7 @@ socket.on('chat:assigned', (event) => {
   chat.note = null;
   chat.arrivedAt = Date.now();
   event.messages.forEach((m) => addMessage(chat, m));
+  if (event.more) catchUp(chat); // the frame holds the first page only
   chime('chat');
   toast(['New chat: ', isolate(customerName(chat)), chat.conversation.topic ? [' · ', isolate(categoryName(chat.conversation.topic))] : '']);
   if (!state.selected && wide()) select(chat.id);
@@ -121,12 +162,7 @@ socket.on('message:new', (message) => {
     setTyping(chat, false);
     if (!(chat.id === state.selected && looking())) chime();
   }
-  if (message.seq > before + 1) {
-    call('history', { conversation_id: chat.id, after_seq: before }).then((ack) => {
-      if (ack.ok) ack.messages.forEach((m) => addMessage(chat, m));
-      renderAll();
-    });
-  }
+  if (message.seq > before + 1) catchUp(chat);
   if (chat.id === state.selected && looking()) markRead(chat);
   renderAll();
 });

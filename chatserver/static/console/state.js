@@ -25,6 +25,8 @@ export function chatFor(conversation) {
       messages: new Map(),
       pending: new Map(),
       maxSeq: 0,
+      catchingUp: false,
+      catchUpAgain: false,
       typing: false,
       closed: false,
       note: null,
@@ -45,6 +47,15 @@ export function addMessage(chat, message) {
   chat.messages.set(message.id, message);
   chat.maxSeq = Math.max(chat.maxSeq, message.seq);
   return true;
+}
+
+/** The highest seq up to which the chat has every message (consoles see every seq, notes included):
+ *  history is asked from there, so a page a lost connection cut short is asked for again. */
+export function contiguousSeq(chat) {
+  const seqs = new Set([...chat.messages.values()].map((m) => m.seq));
+  let seq = 0;
+  while (seqs.has(seq + 1)) seq += 1;
+  return seq;
 }
 
 export function ordered(chat) {
