@@ -33,17 +33,21 @@ def make_db(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def add_conversation(conn: sqlite3.Connection, cid: str, seqs: list[int]) -> None:
+def add_conversation(conn: sqlite3.Connection, cid: str, seqs: list[int], notes: tuple[int, ...] = ()) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO customers (id, token_hash, created_at) VALUES (?, ?, ?)", (f"cu-{cid}", f"h-{cid}", NOW)
     )
     conn.execute(
         "INSERT INTO conversations (id, customer_id, status, created_at) VALUES (?, ?, 'closed', ?)", (cid, f"cu-{cid}", NOW)
     )
-    for seq in seqs:  # the trigger keeps last_seq at the latest seq, as in the server
+    public_seq = 0
+    for seq in seqs:  # the trigger keeps last_seq and last_public_seq current, as in the server
+        internal = seq in notes
+        public_seq += 0 if internal else 1
         conn.execute(
-            "INSERT INTO messages (id, conversation_id, seq, sender, author, body, created_at) VALUES (?, ?, ?, 'customer', 'A', ?, ?)",
-            (f"{cid}-{seq}", cid, seq, f"body {seq}", NOW),
+            "INSERT INTO messages (id, conversation_id, seq, public_seq, sender, author, body, internal, created_at)"
+            " VALUES (?, ?, ?, ?, 'customer', 'A', ?, ?, ?)",
+            (f"{cid}-{seq}", cid, seq, None if internal else public_seq, f"body {seq}", int(internal), NOW),
         )
 
 
@@ -51,7 +55,7 @@ def add_conversation(conn: sqlite3.Connection, cid: str, seqs: list[int]) -> Non
 def sound(tmp_path: Path) -> Path:
     path = tmp_path / "sound.db"
     conn = make_db(path)
-    add_conversation(conn, "c1", [1, 2, 3])
+    add_conversation(conn, "c1", [1, 2, 3, 4], notes=(2,))  # a staff note: customers count 1, 2, 3
     add_conversation(conn, "c2", [])
     add_conversation(conn, "c3", [1])
     conn.close()
@@ -61,7 +65,7 @@ def sound(tmp_path: Path) -> Path:
 def test_a_sound_database_passes_the_checks(sound: Path) -> None:
     report = check_file(sound)
     assert report.ok, report.problems
-    assert report.counts == {"conversations": 3, "messages": 4, "complaints": 0}
+    assert report.counts == {"conversations": 3, "messages": 5, "complaints": 0}
 
 
 @pytest.mark.parametrize(
@@ -72,8 +76,10 @@ def test_a_sound_database_passes_the_checks(sound: Path) -> None:
         ("UPDATE conversations SET last_seq = 0 WHERE id = 'c1'", "conversation c1"),          # last_seq behind
         ("UPDATE messages SET seq = 5 WHERE id = 'c3-1'", "conversation c3"),                   # does not start at 1
         ("UPDATE messages SET conversation_id = 'gone' WHERE id = 'c3-1'", "no conversation"),  # orphan message
+        ("UPDATE messages SET public_seq = 4 WHERE id = 'c1-4'", "last_public_seq"),          # a gap customers see
+        ("UPDATE conversations SET last_public_seq = 2 WHERE id = 'c1'", "last_public_seq"),  # customers' count behind
     ],
-    ids=["gap", "last-seq-ahead", "last-seq-behind", "not-from-1", "orphan"],
+    ids=["gap", "last-seq-ahead", "last-seq-behind", "not-from-1", "orphan", "public-gap", "public-count-behind"],
 )
 def test_sequence_check_names_each_breakage(sound: Path, breakage: str, expected: str) -> None:
     with sqlite3.connect(sound) as conn:
@@ -163,7 +169,7 @@ def test_backup_refuses_an_existing_path_without_force(sound: Path, tmp_path: Pa
 
     forced = run_cli("backup", str(target), "--db", str(sound), "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
-    assert f"wrote {target}" in forced.stdout and "conversations 3, messages 4, complaints 0" in forced.stdout, forced.stdout
+    assert f"wrote {target}" in forced.stdout and "conversations 3, messages 5, complaints 0" in forced.stdout, forced.stdout
     assert check_file(target).ok
 
 

@@ -11,7 +11,8 @@ def message(row: Row, *, for_agent: bool) -> dict[str, Any]:
     public = {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
-        "seq": row["seq"],
+        # customers count only what they may see: a note leaves no gap in their numbers
+        "seq": row["seq"] if for_agent else row["public_seq"],
         "sender": row["sender"],
         "author": row["author"],
         "body": row["body"],
@@ -39,7 +40,7 @@ def conversation(
         "agent": agent,
         "outcome": row["outcome"],
         "complaint_reference": complaint_reference,
-        "last_seq": row["last_seq"],
+        "last_seq": row["last_public_seq"] if for_customer else row["last_seq"],
     }
 
 

@@ -61,6 +61,23 @@ def sequence_problems(conn: sqlite3.Connection) -> list[str]:
             f"sequence: conversation {cid} has last_seq {last_seq} but {n} messages "
             f"({distinct} distinct seq, from {lo} to {hi})"
         )
+    # the same for what customers see: public_seq 1..last_public_seq over the messages that are not
+    # notes (a file from before migration 013 has no such numbers to check)
+    has_public_seq = any(column[1] == "public_seq" for column in conn.execute("PRAGMA table_info(messages)"))
+    public = [] if not has_public_seq else conn.execute(
+        """
+        SELECT c.id, c.last_public_seq, COUNT(m.id), COUNT(DISTINCT m.public_seq), MIN(m.public_seq), MAX(m.public_seq)
+          FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id AND m.internal = 0
+         GROUP BY c.id
+        HAVING COUNT(m.id) != COUNT(DISTINCT m.public_seq) OR COUNT(m.id) != c.last_public_seq
+            OR (COUNT(m.id) > 0 AND (MIN(m.public_seq) != 1 OR MAX(m.public_seq) != c.last_public_seq))
+        """
+    ).fetchall()
+    for cid, last, n, distinct, lo, hi in public:
+        problems.append(
+            f"sequence: conversation {cid} has last_public_seq {last} but {n} messages customers see "
+            f"({distinct} distinct public_seq, from {lo} to {hi})"
+        )
     orphans = conn.execute(
         "SELECT COUNT(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)"
     ).fetchone()[0]

@@ -11,13 +11,25 @@ from chatserver.store.ids import new_id
 
 OPEN = "status != 'closed'"
 
+# the next seq, and for what customers may see the next public_seq, in the inserting statement
 _APPEND = """
-INSERT INTO messages (id, conversation_id, seq, sender, author, author_id, body, internal, client_id, created_at)
-SELECT ?, c.id, c.last_seq + 1, ?, ?, ?, ?, ?, ?, ?
-  FROM conversations c WHERE c.id = ? AND c.status != 'closed'
+INSERT INTO messages (id, conversation_id, seq, public_seq, sender, author, author_id, body, internal, client_id, created_at)
+SELECT :id, c.id, c.last_seq + 1, CASE WHEN :internal THEN NULL ELSE c.last_public_seq + 1 END,
+       :sender, :author, :author_id, :body, :internal, :client_id, :now
+  FROM conversations c WHERE c.id = :conversation_id AND c.status != 'closed'
 ON CONFLICT (conversation_id, client_id) DO NOTHING
 RETURNING *
 """
+
+
+def _appended(
+    *, conversation_id: str, sender: str, author: str, author_id: str | None, body: str, internal: bool,
+    client_id: str | None, now: str,
+) -> dict[str, object]:
+    return {
+        "id": new_id("m"), "conversation_id": conversation_id, "sender": sender, "author": author, "author_id": author_id,
+        "body": body, "internal": int(internal), "client_id": client_id, "now": now,
+    }
 
 
 async def create_queued(
@@ -142,7 +154,8 @@ async def append_message(
     or the client_id was already used (the caller then looks the original up)."""
     rows = await db.write_returning(
         _APPEND,
-        (new_id("m"), sender, author, author_id, body, int(internal), client_id, now, conversation_id),
+        _appended(conversation_id=conversation_id, sender=sender, author=author, author_id=author_id, body=body,
+                  internal=internal, client_id=client_id, now=now),
     )
     return rows[0] if rows else None
 
@@ -152,7 +165,9 @@ async def append_message_in(
 ) -> Row | None:
     """A system or agent line written as part of a larger transaction."""
     return await tx.fetch_one(
-        _APPEND, (new_id("m"), sender, author, author_id, body, 0, None, now, conversation_id)
+        _APPEND,
+        _appended(conversation_id=conversation_id, sender=sender, author=author, author_id=author_id, body=body,
+                  internal=False, client_id=None, now=now),
     )
 
 
@@ -190,17 +205,19 @@ PAGE_BYTES = 256 * 1024
 # always kept, however large, so that a reader paging by seq always moves on. The window sees only
 # (seq, size) and the rows kept are read afterwards: carrying every body through the window took
 # four times as long as reading all 500 messages plainly.
+# Staff page by `seq` through every message, customers by `public_seq` through what they may see
+# (the notes have none).
 _PAGE = """
 SELECT m.* FROM (
-    SELECT seq, ROW_NUMBER() OVER w AS n, SUM(size) OVER w AS bytes_so_far FROM (
-        SELECT seq, length(CAST(body AS BLOB)) AS size FROM messages
-         WHERE conversation_id = ?1 AND seq > ?2{internal} ORDER BY seq LIMIT ?3
-    ) WINDOW w AS (ORDER BY seq)
-) AS page JOIN messages AS m ON m.conversation_id = ?1 AND m.seq = page.seq
+    SELECT {seq} AS at, ROW_NUMBER() OVER w AS n, SUM(size) OVER w AS bytes_so_far FROM (
+        SELECT {seq}, length(CAST(body AS BLOB)) AS size FROM messages
+         WHERE conversation_id = ?1 AND {seq} > ?2 ORDER BY {seq} LIMIT ?3
+    ) WINDOW w AS (ORDER BY {seq})
+) AS page JOIN messages AS m ON m.conversation_id = ?1 AND m.{seq} = page.at
 WHERE page.n = 1 OR page.bytes_so_far <= ?4
-ORDER BY m.seq
+ORDER BY m.{seq}
 """
-_MORE = "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? AND seq > ?{internal}) AS more"
+_MORE = "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? AND {seq} > ?) AS more"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +236,11 @@ async def messages_page(
     max_bytes: int = PAGE_BYTES,
 ) -> MessagePage:
     """Messages after `after_seq`, oldest first, bounded by count and by bytes, and whether more follow."""
-    internal = "" if include_internal else " AND internal = 0"
-    rows = await db.fetch(_PAGE.format(internal=internal), (conversation_id, after_seq, limit, max_bytes))
+    seq = "seq" if include_internal else "public_seq"
+    rows = await db.fetch(_PAGE.format(seq=seq), (conversation_id, after_seq, limit, max_bytes))
     if not rows:
         return MessagePage([], False)
-    following = await db.fetch_one(_MORE.format(internal=internal), (conversation_id, rows[-1]["seq"]))
+    following = await db.fetch_one(_MORE.format(seq=seq), (conversation_id, rows[-1][seq]))
     return MessagePage(rows, bool(following and following["more"]))
 
 

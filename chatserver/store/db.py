@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
 
 import aiosqlite
 
@@ -28,6 +28,8 @@ from chatserver.store.health import Report, StorageHealth
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+# positional (?) or named (:name) parameters
+Params = Sequence[Any] | Mapping[str, Any]
 
 # the health check's own write waits no longer than this for locks: a load balancer gives up early
 PROBE_WAIT = 1.0
@@ -53,17 +55,17 @@ class Tx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         cursor = await self._conn.execute(sql, params)
         count = cursor.rowcount
         await cursor.close()
         return count
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         rows = await self._conn.execute_fetchall(sql, params)
         return [dict(row) for row in rows]
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
 
@@ -200,7 +202,7 @@ class Database:
             self._health.succeeded(time.monotonic())
 
     async def write_returning(
-        self, sql: str, params: Sequence[Any] = (), *, wait: float | None = None, queue_timeout_is_fault: bool = True
+        self, sql: str, params: Params = (), *, wait: float | None = None, queue_timeout_is_fault: bool = True
     ) -> list[Row]:
         """One self-contained statement (its own implicit transaction) under the write lock."""
         wait = self.busy_timeout if wait is None else wait
@@ -216,7 +218,7 @@ class Database:
 
     # -- reading ------------------------------------------------------------------------------
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         assert self._reader is not None, "database is not open"
         try:
             rows = await self._reader.execute_fetchall(sql, params)
@@ -225,7 +227,7 @@ class Database:
             raise
         return [dict(row) for row in rows]
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
 

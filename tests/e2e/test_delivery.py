@@ -96,3 +96,42 @@ async def test_the_sender_gets_its_message_in_the_ack_and_its_other_tabs_get_it_
     assert [m for m in alice.received("message:new") if m["body"] == "from tab one"] == []  # no echo to the sender
     for peer in (bob, alice, second_tab):
         await peer.close()
+
+
+async def test_a_staff_note_leaves_no_gap_in_what_the_customer_sees_and_counts(server):
+    """Customers' seq counts only what they may see: a gap must mean they missed something, and none
+    may tell them that staff wrote a note about them."""
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="my bonus is gone")
+
+    async def agent_says(body: str, internal: bool = False) -> dict:
+        ack = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": body, "internal": internal})
+        assert ack["ok"], ack
+        return ack["message"]
+
+    hello = await agent_says("Let me check your bonus.")
+    note = await agent_says("Player abused the bonus terms last month", internal=True)
+    after = await agent_says("It was credited again.")
+    assert [hello["seq"], note["seq"], after["seq"]] == [2, 3, 4]  # staff count every message
+
+    told = await alice.wait_for("message:new", lambda m: m["body"] == "It was credited again.")
+    live = [m for m in alice.received("message:new")]
+    assert [m["seq"] for m in live] == [2, 3] and told["seq"] == 3
+    history = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert [(m["seq"], m["body"]) for m in history["messages"]] == [
+        (1, "my bonus is gone"), (2, "Let me check your bonus."), (3, "It was credited again.")]
+    assert (await alice.call("history", {"conversation_id": conversation_id, "after_seq": 2}))["messages"][0]["seq"] == 3
+
+    # the customer's next message is 4 for them, 5 for staff
+    sent = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "Thanks!"})
+    assert sent["message"]["seq"] == 4
+    seen_by_bob = await bob.wait_for("message:new", lambda m: m["body"] == "Thanks!")
+    assert seen_by_bob["seq"] == 5
+
+    # a reconnect hears how far the customer's own count goes
+    token = alice.received("session")[0]["token"]
+    await alice.close()
+    back = await peers.customer(server.url, token=token)
+    session = back.received("session")[0]
+    assert session["last_seq"] == 4 and session["conversation"]["last_seq"] == 4
+    for peer in (bob, back):
+        await peer.close()

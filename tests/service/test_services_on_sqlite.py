@@ -157,3 +157,29 @@ async def test_a_storage_failure_is_an_unavailable_error_and_nothing_is_half_wri
     assert await services.db.healthy()
     complaints = await services.db.fetch("SELECT COUNT(*) AS n FROM complaints")
     assert complaints[0]["n"] == 0
+
+
+async def test_an_existing_chat_with_staff_notes_is_numbered_for_its_customer_when_the_file_is_upgraded(tmp_path):
+    # a file written before customers had their own count: the upgrade numbers what they may see
+    path = tmp_path / "upgrade.db"
+    earlier = [(version, name, sql) for version, name, sql in available_migrations() if version < 13]
+    with sqlite3.connect(path) as conn:
+        for _, _, sql in earlier:
+            conn.executescript(sql)
+        conn.execute("INSERT INTO customers (id, token_hash, created_at) VALUES ('cu1', 'h', '2026-12-01T10:00:00.000Z')")
+        conn.execute("INSERT INTO conversations (id, customer_id, status, created_at) VALUES ('cv1', 'cu1', 'closed', '2026-12-01T10:00:00.000Z')")
+        for seq, internal in ((1, 0), (2, 1), (3, 0), (4, 1), (5, 0)):
+            conn.execute(
+                "INSERT INTO messages (id, conversation_id, seq, sender, author, body, internal, created_at)"
+                " VALUES (?, 'cv1', ?, 'agent', 'Bob', ?, ?, '2026-12-01T10:00:00.000Z')",
+                (f"m{seq}", seq, f"line {seq}", internal),
+            )
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        conn.executemany("INSERT INTO schema_version VALUES (?, ?, 'then')", [(version, name) for version, name, _ in earlier])
+    db = Database(str(path))
+    await db.open()
+    assert [name for name in await db.migrate()][0].startswith("013_")
+    rows = await db.fetch("SELECT seq, public_seq FROM messages WHERE conversation_id = 'cv1' ORDER BY seq")
+    assert [(r["seq"], r["public_seq"]) for r in rows] == [(1, 1), (2, None), (3, 2), (4, None), (5, 3)]
+    assert (await db.fetch_one("SELECT last_seq, last_public_seq FROM conversations WHERE id = 'cv1'")) == {"last_seq": 5, "last_public_seq": 3}
+    await db.close()

@@ -151,8 +151,8 @@ export class Chat {
     }
   }
 
-  /** `fromHistory`: part of a history page, which has everything after what was asked; a seq it
-   *  skips is a staff note the widget never gets, not something to ask for again. */
+  /** `fromHistory`: part of a history page, which has everything after what was asked, so a page
+   *  is never a reason to ask again. */
   onMessage(message, live, fromHistory = false) {
     if (!this.isCurrent(message.conversation_id)) return;
     const stick = this.nearBottom();
