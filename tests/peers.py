@@ -112,6 +112,15 @@ async def agent(base_url: str, email: str, *, online: bool = True, namespace: st
     return peer
 
 
+async def sign_out(base_url: str, cookie: str) -> int:
+    """The console's sign-out button: the form's CSRF token from the console page, then POST /logout."""
+    async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
+        async with http.get(f"{base_url}/console") as page:
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)  # type: ignore[union-attr]
+        async with http.post(f"{base_url}/logout", data={"csrf_token": csrf}, allow_redirects=False) as done:
+            return done.status
+
+
 def client_id() -> str:
     return str(uuid.uuid4())
 

@@ -43,41 +43,31 @@ def integrity_problems(conn: sqlite3.Connection) -> list[str]:
     return [] if rows == ["ok"] else [f"integrity: {row}" for row in rows]
 
 
+def _numbering_problems(conn: sqlite3.Connection, seq: str, last: str, counted: str) -> list[str]:
+    """Conversations whose counted messages are not numbered 1..conversations.{last} by {seq} exactly once."""
+    # count == distinct == last with min 1 and max last means exactly 1..last
+    broken = conn.execute(
+        f"""
+        SELECT c.id, c.{last}, COUNT(m.id), COUNT(DISTINCT m.{seq}), MIN(m.{seq}), MAX(m.{seq})
+          FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id AND {counted}
+         GROUP BY c.id
+        HAVING COUNT(m.id) != COUNT(DISTINCT m.{seq}) OR COUNT(m.id) != c.{last}
+            OR (COUNT(m.id) > 0 AND (MIN(m.{seq}) != 1 OR MAX(m.{seq}) != c.{last}))
+        """
+    ).fetchall()
+    return [
+        f"sequence: conversation {cid} has {last} {value} but {n} messages ({distinct} distinct {seq}, from {lo} to {hi})"
+        for cid, value, n, distinct, lo, hi in broken
+    ]
+
+
 def sequence_problems(conn: sqlite3.Connection) -> list[str]:
     """Each conversation's messages are seq 1..last_seq exactly once; references unique; no dangling keys."""
-    problems: list[str] = []
-    # count == distinct == last_seq with min 1 and max last_seq means exactly 1..last_seq
-    broken = conn.execute(
-        """
-        SELECT c.id, c.last_seq, COUNT(m.id), COUNT(DISTINCT m.seq), MIN(m.seq), MAX(m.seq)
-          FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id
-         GROUP BY c.id
-        HAVING COUNT(m.id) != COUNT(DISTINCT m.seq) OR COUNT(m.id) != c.last_seq
-            OR (COUNT(m.id) > 0 AND (MIN(m.seq) != 1 OR MAX(m.seq) != c.last_seq))
-        """
-    ).fetchall()
-    for cid, last_seq, n, distinct, lo, hi in broken:
-        problems.append(
-            f"sequence: conversation {cid} has last_seq {last_seq} but {n} messages "
-            f"({distinct} distinct seq, from {lo} to {hi})"
-        )
-    # the same for what customers see: public_seq 1..last_public_seq over the messages that are not
-    # notes (a file from before migration 013 has no such numbers to check)
-    has_public_seq = any(column[1] == "public_seq" for column in conn.execute("PRAGMA table_info(messages)"))
-    public = [] if not has_public_seq else conn.execute(
-        """
-        SELECT c.id, c.last_public_seq, COUNT(m.id), COUNT(DISTINCT m.public_seq), MIN(m.public_seq), MAX(m.public_seq)
-          FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id AND m.internal = 0
-         GROUP BY c.id
-        HAVING COUNT(m.id) != COUNT(DISTINCT m.public_seq) OR COUNT(m.id) != c.last_public_seq
-            OR (COUNT(m.id) > 0 AND (MIN(m.public_seq) != 1 OR MAX(m.public_seq) != c.last_public_seq))
-        """
-    ).fetchall()
-    for cid, last, n, distinct, lo, hi in public:
-        problems.append(
-            f"sequence: conversation {cid} has last_public_seq {last} but {n} messages customers see "
-            f"({distinct} distinct public_seq, from {lo} to {hi})"
-        )
+    problems = _numbering_problems(conn, "seq", "last_seq", "1")
+    # the same for what customers see, the messages that are not notes (a file from before
+    # migration 013 has no such numbers to check)
+    if any(column[1] == "public_seq" for column in conn.execute("PRAGMA table_info(messages)")):
+        problems += _numbering_problems(conn, "public_seq", "last_public_seq", "m.internal = 0")
     orphans = conn.execute(
         "SELECT COUNT(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)"
     ).fetchone()[0]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 import aiohttp
@@ -18,7 +17,7 @@ import socketio
 
 from tests import peers
 from tests.addresses import PeerFrom, customer_from, from_address, rate_limited
-from tests.conftest import seed_cast
+from tests.conftest import eventually, seed_cast
 from tests.peers import Peer, client_id, login_cookie, raw_session
 
 
@@ -207,16 +206,8 @@ async def test_an_address_holds_only_so_many_open_connections_and_gets_them_back
         cookie = await login_cookie(server.url, "bob@example.test")
         agent = await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
         await agent.wait_for("session")
-        async with aiohttp.ClientSession(headers={"Cookie": cookie}) as signed_in:
-            async with signed_in.get(f"{server.url}/console") as page:
-                csrf = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)  # type: ignore[union-attr]
-            async with signed_in.post(f"{server.url}/logout", data={"csrf_token": csrf}, allow_redirects=False) as done:
-                assert done.status == 303
-        for _ in range(50):
-            if not agent.sio.connected:
-                break
-            await asyncio.sleep(0.05)
-        assert not agent.sio.connected
+        assert await peers.sign_out(server.url, cookie) == 303
+        await eventually(lambda: not agent.sio.connected)
 
         # all six places are free again, and no more than six
         async def all_back() -> list[aiohttp.ClientWebSocketResponse | int]:

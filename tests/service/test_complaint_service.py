@@ -75,17 +75,6 @@ async def cast(services):
     return people
 
 
-@pytest.fixture
-def published(services):
-    seen: list[ev.Event] = []
-
-    async def collect(event: ev.Event) -> None:
-        seen.append(event)
-
-    services.bus.subscribe(collect)
-    return seen
-
-
 async def new_customer(services, *, locale="en", email=None, name=None):
     customer, _ = await services.auth.resolve_customer(token=None, locale=locale, identity=None)
     if email or name:

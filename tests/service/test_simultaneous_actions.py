@@ -35,17 +35,6 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     await close_services(built)
 
 
-@pytest.fixture
-def published(services: Services) -> list[ev.Event]:
-    seen: list[ev.Event] = []
-
-    async def keep(event: ev.Event) -> None:
-        seen.append(event)
-
-    services.bus.subscribe(keep)
-    return seen
-
-
 async def staff(services: Services, name: str, *, role: str = "agent", online: bool = True) -> ConsoleUser:
     row = await services.auth.create_user(
         email=f"{name.lower()}@example.test", name=name, role=role, password="s3cret-pass", max_chats=2,

@@ -50,17 +50,6 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     await close_services(built)
 
 
-@pytest.fixture
-def published(services: Services) -> list[ev.Event]:
-    seen: list[ev.Event] = []
-
-    async def keep(event: ev.Event) -> None:
-        seen.append(event)
-
-    services.bus.subscribe(keep)
-    return seen
-
-
 async def online_bob(services: Services) -> ConsoleUser:
     row = await services.auth.create_user(email="bob@example.test", name="Bob", role="agent", password="s3cret-pass", max_chats=1)
     await services.dispatcher.refresh_agent(row["id"])
