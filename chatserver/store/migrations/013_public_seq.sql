@@ -4,9 +4,10 @@
 ALTER TABLE messages ADD COLUMN public_seq INTEGER;
 ALTER TABLE conversations ADD COLUMN last_public_seq INTEGER NOT NULL DEFAULT 0;
 
-CREATE TEMP TABLE numbered AS
-    SELECT id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY seq) AS n FROM messages WHERE internal = 0;
-UPDATE messages SET public_seq = numbered.n FROM numbered WHERE numbered.id = messages.id;
+CREATE TEMP TABLE numbered (id TEXT PRIMARY KEY, n INTEGER NOT NULL);
+INSERT INTO numbered
+    SELECT id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY seq) FROM messages WHERE internal = 0;
+UPDATE messages SET public_seq = (SELECT n FROM numbered WHERE numbered.id = messages.id) WHERE internal = 0;
 DROP TABLE numbered;
 UPDATE conversations
    SET last_public_seq = COALESCE((SELECT MAX(public_seq) FROM messages WHERE conversation_id = conversations.id), 0);
