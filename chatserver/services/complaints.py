@@ -280,9 +280,22 @@ class ComplaintService:
             return None
         agent = await users.get(self.db, chat["agent_id"]) if chat["agent_id"] else None
         public = presenters.conversation(chat, agent["name"] if agent else None, row["reference"])
-        messages = await conversations.messages_after(self.db, chat["id"], 0, include_internal=True)
-        public["messages"] = [presenters.message(m, for_agent=True) for m in messages]
+        public.update(await self._chat_page(chat["id"], 0))
         return public
+
+    async def chat_page(self, user: ConsoleUser, reference: str, after_seq: int) -> dict[str, Any]:
+        """The originating chat's messages after `after_seq`, one page, for whoever may read the complaint:
+        the detail carries the first page, and a long chat is read on from its last `seq`."""
+        row = await complaints.with_names(self.db, reference=reference)
+        if row is None:
+            raise NotFound("no complaint with this reference")
+        if not row["conversation_id"]:
+            raise NotFound("this complaint did not come from a chat")
+        return await self._chat_page(row["conversation_id"], after_seq)
+
+    async def _chat_page(self, conversation_id: str, after_seq: int) -> dict[str, Any]:
+        page = await conversations.messages_page(self.db, conversation_id, after_seq, include_internal=True)
+        return {"messages": [presenters.message(m, for_agent=True) for m in page.messages], "more": page.more}
 
     # -- staff: writing ---------------------------------------------------------------------------
 

@@ -186,16 +186,6 @@ async def message_by_client_id(db: Database | Tx, conversation_id: str, client_i
     )
 
 
-async def messages_after(
-    db: Database, conversation_id: str, after_seq: int, include_internal: bool, limit: int = 500
-) -> list[Row]:
-    internal_filter = "" if include_internal else " AND internal = 0"
-    return await db.fetch(
-        f"SELECT * FROM messages WHERE conversation_id = ? AND seq > ?{internal_filter} ORDER BY seq LIMIT ?",
-        (conversation_id, after_seq, limit),
-    )
-
-
 # A page of a transcript holds at most this many messages and this many bytes of bodies (UTF-8), so
 # that a tiny `history` request can never be answered with megabytes.
 PAGE_MESSAGES = 500

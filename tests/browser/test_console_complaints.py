@@ -341,3 +341,38 @@ async def test_escalating_a_complaint_someone_raised_meanwhile_says_so_and_raise
         "This complaint was escalated meanwhile; it is at level 2 now.")
     row = await live.services.db.fetch_one("SELECT level FROM complaints WHERE reference = ?", (reference,))
     assert row == {"level": 2}
+
+
+async def test_a_long_originating_chat_reads_on_to_its_last_message_and_stays_read_as_the_complaint_changes(browser, live):
+    customer = await peers.customer(live.url)
+    started = await customer.call("chat:start", {"topic": "withdrawals", "name": "Alice", "body": "line 1"})
+    assert started["ok"], started
+    conversation_id = started["conversation"]["id"]
+    row = await live.services.db.fetch_one("SELECT * FROM customers WHERE id = ?", (customer.received("session")[0]["customer_id"],))
+    for n in range(2, 601):
+        await live.services.chats.post_customer_message(row, conversation_id, peers.client_id(), f"line {n}")
+    ended = await customer.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert ended["ok"], ended
+    reference = ended["conversation"]["complaint_reference"]
+    errors = drive.BrowserErrors()
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP))
+    await bob.goto(f"{live.url}/console#complaints/{reference}")
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+
+    origin = bob.locator(".cx-origin")
+    await origin.locator("summary").click()
+    lines = origin.locator(".cx-chat-line")
+    await expect(lines).to_have_count(500)
+    await expect(origin.locator(".cx-origin-meta")).to_contain_text("500+ messages")
+    await origin.get_by_role("button", name="Show more messages").click()
+    await expect(lines).to_have_count(600)
+    await expect(lines.last).to_contain_text("line 600")
+    await expect(origin.locator(".cx-origin-meta")).to_contain_text("600 messages")
+    await expect(origin.get_by_role("button", name="Show more messages")).to_have_count(0)
+
+    await write(bob, "note", "Read the whole chat")  # the detail is drawn again from the server's answer
+    await expect(bob.locator(".cx-entry-note")).to_have_count(1)
+    await expect(origin).to_have_attribute("open", "")
+    await expect(lines).to_have_count(600)
+    await customer.close()
+    assert errors.errors == []

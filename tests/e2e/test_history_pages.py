@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aiohttp
+
 from chatserver import keys
 from chatserver.services.dispatch import ASSIGNED_PAGE_BYTES
-from chatserver.store import conversations
+from chatserver.store import conversations, users
 from chatserver.store.conversations import PAGE_BYTES, PAGE_MESSAGES
 
 from tests import peers
@@ -135,3 +137,42 @@ async def test_an_agent_given_a_long_chat_gets_a_small_first_page_keeps_the_conn
     seqs = [m["seq"] for m in first] + [m["seq"] for a in rest for m in a["messages"]]
     assert seqs == list(range(1, total + 2))
     assert bob.sio.connected and drops(server) == 0
+
+
+async def test_staff_read_a_long_originating_chat_of_a_complaint_page_by_page_to_its_last_message(server, closing):
+    alice = await peers.customer(server.url)
+    closing.append(alice)
+    total = 600
+    conversation_id = await fill_chat(server, alice, total)
+    ended = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert ended["ok"] and ended["conversation"]["outcome"] == "complaint", ended
+    reference = ended["conversation"]["complaint_reference"]
+    bob = await users.by_email(server.services.db, "bob@example.test")
+    token = await server.services.auth.issue_api_token(bob["id"], "tests")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.get(f"{server.url}/api/complaints/{reference}") as response:
+            assert response.status == 200
+            chat = (await response.json())["complaint"]["conversation"]
+        assert chat["more"] is True and body_bytes(chat["messages"]) <= PAGE_BYTES
+        seqs = [m["seq"] for m in chat["messages"]]
+        more = True
+        while more:
+            async with http.get(f"{server.url}/api/complaints/{reference}/chat", params={"after_seq": str(seqs[-1])}) as response:
+                assert response.status == 200
+                page = await response.json()
+            assert 1 <= len(page["messages"]) and body_bytes(page["messages"]) <= PAGE_BYTES
+            seqs += [m["seq"] for m in page["messages"]]
+            more = page["more"]
+        # down to the customer's last words, which the first page alone left out
+        assert seqs == list(range(1, total + 1))
+        assert page["messages"][-1]["body"].startswith(f"{total} ")
+
+        async with http.get(f"{server.url}/api/complaints/{reference}/chat", params={"after_seq": "-1"}) as response:
+            assert response.status == 400 and (await response.json())["error"]["code"] == "invalid"
+        async with http.get(f"{server.url}/api/complaints/C-2000-000001/chat") as response:
+            assert response.status == 404 and (await response.json())["error"]["code"] == "not_found"
+    async with aiohttp.ClientSession() as anonymous:
+        async with anonymous.get(f"{server.url}/api/complaints/{reference}/chat") as response:
+            assert response.status == 401

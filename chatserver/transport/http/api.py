@@ -66,6 +66,13 @@ async def get_complaint(request: web.Request) -> web.Response:
     return await _detail(request, await api_user(request), _reference(request))
 
 
+async def get_complaint_chat(request: web.Request) -> web.Response:
+    """A long originating chat, read on page by page after the detail's first one."""
+    user = await api_user(request)
+    query = schemas.validate_query(schemas.ChatPageQuery, request.query)
+    return answer(await _complaints(request).chat_page(user, _reference(request), query.after_seq))
+
+
 async def update_complaint(request: web.Request) -> web.Response:
     user = await api_writer(request)
     body = schemas.validate(schemas.ComplaintUpdate, await json_body(request))
@@ -150,6 +157,7 @@ def api_app() -> web.Application:
     r.add_post("/complaints", create_complaint)
     r.add_get("/complaints/{reference}", get_complaint)
     r.add_patch("/complaints/{reference}", update_complaint)
+    r.add_get("/complaints/{reference}/chat", get_complaint_chat)
     r.add_post("/complaints/{reference}/replies", add_reply)
     r.add_post("/complaints/{reference}/escalate", escalate)
     r.add_post("/complaints/{reference}/compensations", propose_compensation)

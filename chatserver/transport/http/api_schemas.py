@@ -117,6 +117,12 @@ class ComplaintListQuery(BaseModel):
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
 
 
+class ChatPageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after_seq: Annotated[int, Field(ge=0, le=10**12, description="the last seq already read; 0 for the start")] = 0
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

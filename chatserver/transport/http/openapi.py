@@ -148,7 +148,8 @@ _CONVERSATION = _closed(
         "outcome": _nullable({"enum": ["resolved", "complaint", "abandoned"]}),
         "complaint_reference": _nullable(STRING),
         "last_seq": {"type": "integer", "minimum": 0},
-        "messages": _array(_ref("Message")),
+        "messages": {**_array(_ref("Message")), "description": "the first page: at most 500 messages and 256 KiB of bodies"},
+        "more": {"type": "boolean", "description": "messages follow: read them from /api/complaints/{reference}/chat"},
     }
 )
 
@@ -284,6 +285,12 @@ VIEWS: dict[str, Schema] = {
             "offset": {"type": "integer"},
         }
     ),
+    "ChatPage": _closed(
+        {
+            "messages": _array(_ref("Message")),
+            "more": {"type": "boolean", "description": "messages follow: ask again after the last seq here"},
+        }
+    ),
     "ComplaintEnvelope": _closed({"complaint": _ref("Complaint")}),
     "ComplaintDetailEnvelope": _closed({"complaint": _ref("ComplaintDetail")}),
     "CategoryList": _closed({"categories": _array(_ref("Category"))}),
@@ -413,6 +420,17 @@ def _paths() -> dict[str, Schema]:
                 "assignee_id; when one is refused, the ones before it stay applied.",
                 "requestBody": _body(schemas.ComplaintUpdate),
                 "responses": {"200": _json("ComplaintDetailEnvelope", detail), **_errors(*_WRITE_ERRORS)},
+            },
+        },
+        "/api/complaints/{reference}/chat": {
+            "parameters": [_REFERENCE],
+            "get": {
+                "operationId": "getComplaintChat",
+                "summary": "The originating chat's messages after a seq, one page (at most 500 messages and 256 KiB)",
+                "description": "The detail carries the first page; when its `more` is true, ask again after the last `seq` "
+                "until `more` is false. A complaint that did not come from a chat is `404`.",
+                "parameters": _query_parameters(schemas.ChatPageQuery),
+                "responses": {"200": _json("ChatPage", "one page, oldest first"), **_errors("invalid", "not_found")},
             },
         },
         "/api/complaints/{reference}/replies": {

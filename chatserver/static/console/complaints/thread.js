@@ -3,6 +3,7 @@
 import { h, clear, icon, ICONS, initials, isolate } from '../dom.js';
 import { systemText } from '../transcript.js';
 import { cx } from './store.js';
+import { get, complaintPath } from './api.js';
 import { STATUS, SOURCE, when, whenFull } from './format.js';
 
 const KIND = {
@@ -14,6 +15,7 @@ const KIND = {
 export class Thread {
   constructor() {
     this.openChats = new Set(); // references whose originating chat the agent unfolded
+    this.laterPages = new Map(); // reference -> {messages, more}: what "Show more" read past the first page
   }
 
   render(container, complaint) {
@@ -23,25 +25,58 @@ export class Thread {
     for (const entry of [...complaint.entries].sort((a, b) => a.seq - b.seq)) container.append(entryEl(entry));
   }
 
+  /** The first page from the detail, then whatever was read on; the chat is closed, so pages never go stale. */
+  originMessages(complaint) {
+    const chat = complaint.conversation;
+    const later = this.laterPages.get(complaint.reference);
+    const last = chat.messages.length ? chat.messages[chat.messages.length - 1].seq : 0;
+    const messages = later ? [...chat.messages, ...later.messages.filter((m) => m.seq > last)] : chat.messages;
+    return { messages, more: later ? later.more : Boolean(chat.more) };
+  }
+
   origin(complaint) {
     const chat = complaint.conversation;
-    const messages = (chat.messages || []).filter((m) => m.sender !== 'system' || m.body);
+    const { messages: all, more } = this.originMessages(complaint);
+    const messages = all.filter((m) => m.sender !== 'system' || m.body);
+    const count = `${messages.length}${more ? '+' : ''} message${messages.length === 1 && !more ? '' : 's'}`;
     const fold = h('details', { class: 'cx-origin', open: this.openChats.has(complaint.reference) },
       h('summary', {},
         h('span', { class: 'cx-origin-text' },
           h('span', { class: 'cx-origin-title' }, 'Originating chat'),
           h('span', { class: 'cx-origin-meta' }, [
-            `${messages.length} message${messages.length === 1 ? '' : 's'}`,
+            count,
             chat.agent && chat.agent.name ? ['with ', isolate(chat.agent.name)] : 'not answered',
             when(chat.created_at),
           ].flatMap((part, i) => (i ? [' · ', part] : [part])))),
         icon(ICONS.chevron)),
       h('ol', { class: 'cx-origin-lines' }, ...messages.map(chatLine)));
+    if (more) fold.append(this.readOn(complaint, all, fold));
     fold.addEventListener('toggle', () => {
       if (fold.open) this.openChats.add(complaint.reference);
       else this.openChats.delete(complaint.reference);
     });
     return h('li', { class: 'cx-entry cx-entry-origin' }, h('span', { class: 'cx-mark cx-mark-icon', 'aria-hidden': 'true' }, icon(ICONS.chat)), fold);
+  }
+
+  /** "Show more messages": the next page after the last one shown, then the fold is drawn again. */
+  readOn(complaint, shown, fold) {
+    const status = h('span', { class: 'cx-origin-status', role: 'status' });
+    const button = h('button', { type: 'button', class: 'button-quiet' }, 'Show more messages');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      status.textContent = '';
+      try {
+        const after = shown.length ? shown[shown.length - 1].seq : 0;
+        const page = await get(`${complaintPath(complaint.reference)}/chat?after_seq=${after}`);
+        const earlier = this.laterPages.get(complaint.reference);
+        this.laterPages.set(complaint.reference, { messages: [...(earlier ? earlier.messages : []), ...page.messages], more: page.more });
+        fold.closest('li').replaceWith(this.origin(complaint));
+      } catch (error) {
+        status.textContent = error.message;
+        button.disabled = false;
+      }
+    });
+    return h('div', { class: 'cx-origin-more' }, button, status);
   }
 }
 
