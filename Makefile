@@ -22,6 +22,7 @@ bench: install assets
 	$(BIN)/python -m bench.busy
 	$(BIN)/python -m bench.stalled
 	$(BIN)/python -m bench.logins
+	$(BIN)/python -m bench.long_queue
 
 lint: install
 	$(BIN)/python -m compileall -q chatserver

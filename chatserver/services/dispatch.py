@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import itertools
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
@@ -65,6 +66,10 @@ class Dispatcher:
         self.conversations: dict[str, LiveConversation] = {}
         self.agents: dict[str, LiveAgent] = {}
         self._queue: list[tuple[tuple, str]] = []
+        # each waiting chat's item in `_queue` and the address it came from: a long queue (an outage
+        # brings thousands) costs a start no pass over it to find a chat or count an address
+        self._queued: dict[str, tuple[tuple[tuple, str], str | None]] = {}
+        self._waiting_by_origin: Counter[str] = Counter()
         self._arrivals = itertools.count(1)
         self._lock = asyncio.Lock()
         self._deadline_timers: dict[str, asyncio.TimerHandle] = {}
@@ -133,6 +138,13 @@ class Dispatcher:
     def queue_order(self) -> list[LiveConversation]:
         return [self.conversations[cid] for _, cid in self._queue]
 
+    def queue_head(self, limit: int) -> list[LiveConversation]:
+        """The first `limit` waiting chats, in queue order."""
+        return [self.conversations[cid] for _, cid in self._queue[:limit]]
+
+    def queued(self) -> int:
+        return len(self._queue)
+
     def queue_info(self, conversation_id: str) -> dict[str, Any] | None:
         for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
             if live.id == conversation_id:
@@ -161,7 +173,8 @@ class Dispatcher:
         if not order:
             return []
         free_in = routing.seat_free_times(self.seat_pool(), self.clock(), self.handle_times.samples, needed=len(order))
-        waits = routing.estimate_waits(free_in, [self.handle_times.mean(c.topic) for c in order])
+        means = {topic: self.handle_times.mean(topic) for topic in {c.topic for c in order}}
+        waits = routing.estimate_waits(free_in, [means[c.topic] for c in order])
         return [None if w is None else int(round(w / ETA_STEP_SECONDS) * ETA_STEP_SECONDS) for w in waits]
 
     # -- the queue --------------------------------------------------------------------------
@@ -171,15 +184,31 @@ class Dispatcher:
         # keeps the place it first had
         if not live.arrival:
             live.arrival = next(self._arrivals)
-        bisect.insort(self._queue, (routing.queue_key(live.entry()), live.id))
+        if live.id in self._queued:
+            return
+        item = (routing.queue_key(live.entry()), live.id)
+        bisect.insort(self._queue, item)
+        self._queued[live.id] = (item, live.origin)
+        if live.origin is not None:
+            self._waiting_by_origin[live.origin] += 1
 
     def _queue_remove(self, conversation_id: str) -> None:
-        self._queue = [item for item in self._queue if item[1] != conversation_id]
         self._last_sent.pop(conversation_id, None)
+        queued = self._queued.pop(conversation_id, None)
+        if queued is None:
+            return
+        item, origin = queued
+        index = bisect.bisect_left(self._queue, item)
+        if index < len(self._queue) and self._queue[index] == item:
+            del self._queue[index]
+        if origin is not None:
+            self._waiting_by_origin[origin] -= 1
+            if not self._waiting_by_origin[origin]:
+                del self._waiting_by_origin[origin]
 
     def waiting_from(self, origin: str) -> int:
         """Chats in the queue that were started from this client address."""
-        return sum(1 for _, conversation_id in self._queue if self.conversations[conversation_id].origin == origin)
+        return self._waiting_by_origin.get(origin, 0)
 
     async def enqueue(self, row: Row, origin: str | None = None) -> dict[str, Any] | None:
         """Add a newly queued conversation and route at once. Queue info, or None if assigned."""
@@ -192,10 +221,9 @@ class Dispatcher:
             wait = (live.deadline - live.queued_at).total_seconds() if live.deadline and live.queued_at else None
             self._schedule_deadline(live, wait)
         await self.drain()
-        info = self.queue_info(live.id)
-        if info is not None:
-            self._last_sent[live.id] = (info["position"], info["eta_seconds"])
-        return info
+        # drain ended by telling every waiting chat its place; a chat no longer there was assigned
+        told = self._last_sent.get(live.id)
+        return None if told is None else {"position": told[0], "eta_seconds": told[1]}
 
     async def drain(self) -> None:
         """Assign waiting chats, oldest and most urgent first, while eligible seats exist.

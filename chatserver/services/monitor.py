@@ -27,6 +27,10 @@ from chatserver.store.db import Database, Row
 FLOOR_MIN_INTERVAL = 5.0  # seconds: the database figures are never recomputed more often
 FLOOR_MAX_AGE = 30.0  # seconds: ... and never left older while someone watches (ratings publish nothing)
 LIST_LIMIT = 50  # complaints listed per group; the counts by level cover all of them
+# Waiting chats listed, from the front; the counts cover all of them. An outage can queue thousands,
+# and a list of all of them in every push (four a second) grew with the queue and helped no one.
+CONSOLE_QUEUE_SHOWN = 100
+MONITOR_QUEUE_SHOWN = 200
 
 # events after which the floor figures may differ
 _FLOOR_EVENTS = frozenset(
@@ -83,11 +87,15 @@ class MonitorService:
 
     # -- the live part ----------------------------------------------------------------------------
 
-    def queue(self) -> list[dict[str, Any]]:
-        """The queue as consoles see it."""
+    def console_queue(self) -> dict[str, Any]:
+        """The queue as consoles see it: the front of it, and how many wait in all."""
+        return {"queue": self.queue(CONSOLE_QUEUE_SHOWN), "queued": self.dispatcher.queued()}
+
+    def queue(self, limit: int) -> list[dict[str, Any]]:
+        """The first `limit` waiting chats."""
         now = self.clock()
         out = []
-        for position, live in enumerate(self.dispatcher.queue_order(), start=1):
+        for position, live in enumerate(self.dispatcher.queue_head(limit), start=1):
             # never below nothing, should the wall clock step back while it waits
             waited = max(0.0, (now - live.queued_at).total_seconds()) if live.queued_at else 0.0
             out.append(
@@ -109,8 +117,10 @@ class MonitorService:
         queue = [
             dict(entry, queued_at=iso(self.dispatcher.conversations[entry["conversation_id"]].queued_at),
                  customer_name=self._names.get(entry["conversation_id"]))
-            for entry in self.queue()
+            for entry in self.queue(MONITOR_QUEUE_SHOWN)
         ]
+        # returned chats go first, so the longest wait may be further back than the list reaches
+        oldest = min((live.queued_at for live in self.dispatcher.queue_order() if live.queued_at), default=None)
         agents = [self._agent(agent_id, now) for agent_id in self.dispatcher.agents]
         online = [a for a in agents if a["status"] == "online" and a["connected"]]
         return {
@@ -118,8 +128,8 @@ class MonitorService:
             "queue": queue,
             "agents": sorted(agents, key=lambda a: a["name"]),
             "stats": {
-                "queued": len(queue),
-                "longest_wait_seconds": max((q["waiting_seconds"] for q in queue), default=0),
+                "queued": self.dispatcher.queued(),
+                "longest_wait_seconds": int(max(0.0, (now - oldest).total_seconds())) if oldest else 0,
                 "agents_online": len(online),
                 "agents_away": sum(1 for a in agents if a["status"] == "away" and a["connected"]),
                 "active_chats": sum(a["active"] for a in agents),

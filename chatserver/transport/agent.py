@@ -64,7 +64,7 @@ class AgentNamespace(ContractNamespace):
             {
                 "agent": agent.public(),
                 "conversations": conversations,
-                "queue": self.services.monitor.queue(),
+                **self.services.monitor.console_queue(),
                 "colleagues": [
                     {"id": a.id, "name": a.name, "status": a.status, "connected": a.sockets > 0}
                     for a in self.services.dispatcher.agents.values()

@@ -69,7 +69,7 @@ class Fanout:
                 agents = sorted(self.services.dispatcher.agents.values(), key=lambda a: a.name)
                 colleagues = [{"id": a.id, "name": a.name, "status": a.status, "connected": a.sockets > 0} for a in agents]
                 await self.sio.emit(
-                    "queue:snapshot", {"queue": monitor.queue(), "colleagues": colleagues}, room=ALL_AGENTS, namespace=AGENT_NS
+                    "queue:snapshot", {**monitor.console_queue(), "colleagues": colleagues}, room=ALL_AGENTS, namespace=AGENT_NS
                 )
             if self._monitors_watching():  # nobody watching: nothing to build
                 await self.sio.emit("monitor:snapshot", await monitor.snapshot(), room=MONITOR_ROOM, namespace=MONITOR_NS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from chatserver.services.monitor import CONSOLE_QUEUE_SHOWN, MONITOR_QUEUE_SHOWN
 from tests import peers
 from tests.browser import drive
 from tests.peers import CAST_PASSWORD
@@ -146,3 +147,22 @@ async def test_an_agent_gets_a_403_page_at_the_monitor(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", online=False)
     response = await bob.goto(f"{live.url}/monitor")
     assert response is not None and response.status == 403
+
+
+async def test_a_long_queue_shows_its_front_and_its_whole_count_on_the_monitor_and_the_console(browser, live):
+    waiting = MONITOR_QUEUE_SHOWN + 30
+    for n in range(waiting):
+        customer, _ = await live.services.auth.resolve_customer(token=None, locale=None, identity=None)
+        await live.services.chats.start(customer, topic=None, body=f"waiting {n + 1}", name=f"Waiting {n + 1}", email=None)
+    errors = drive.BrowserErrors()
+    sam = await monitor_page(browser, live.url, errors=errors)
+    await expect(sam.locator("#queue-rows tr")).to_have_count(MONITOR_QUEUE_SHOWN)
+    await expect(sam.locator("#queue-count")).to_have_text(str(waiting))
+    await expect(sam.locator("#k-queued")).to_have_text(str(waiting))
+    await expect(sam.locator("#queue-rest")).to_have_text(f"Showing the first {MONITOR_QUEUE_SHOWN} of {waiting} waiting chats.")
+    await expect(sam.locator("#k-longest")).to_contain_text("Longest")
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test", online=False))
+    await expect(bob.locator("#queue .queue-item")).to_have_count(CONSOLE_QUEUE_SHOWN)
+    await expect(bob.locator("#queue-count")).to_have_text(str(waiting))
+    await expect(bob.locator("#queue-rest")).to_have_text(f"and {waiting - CONSOLE_QUEUE_SHOWN} more waiting behind them")
+    assert errors.errors == []

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from chatserver.services.monitor import CONSOLE_QUEUE_SHOWN, MONITOR_QUEUE_SHOWN
 from tests import peers
 from tests.conftest import eventually
 from tests.peers import client_id
@@ -274,3 +275,31 @@ async def test_a_customer_leaving_as_an_agent_takes_the_chat_is_recorded_as_what
             assert took["error"]["code"] in ("conflict", "not_found") and row["outcome"] == "abandoned", (attempt, took, row)
         await alice.close()
     await bob.close()
+
+
+async def test_a_long_queue_is_listed_from_its_front_and_counted_whole_on_consoles_and_the_monitor(server):
+    # an outage can queue thousands: each push lists the front of the queue and says how many wait in all
+    waiting = MONITOR_QUEUE_SHOWN + 30
+    ids = []
+    for n in range(waiting):
+        customer, _ = await server.services.auth.resolve_customer(token=None, locale=None, identity=None)
+        started = await server.services.chats.start(customer, topic=None, body=f"waiting {n + 1}", name=None, email=None)
+        ids.append(started["conversation"]["id"])
+    bob = await peers.agent(server.url, "bob@example.test", online=False)
+    session = bob.received("session")[0]
+    assert session["queued"] == waiting
+    assert [q["conversation_id"] for q in session["queue"]] == ids[:CONSOLE_QUEUE_SHOWN]
+    sam = await peers.agent(server.url, "sam@example.test", namespace="/monitor")
+    snapshot = await sam.wait_for("monitor:snapshot")
+    assert snapshot["stats"]["queued"] == waiting
+    assert [q["conversation_id"] for q in snapshot["queue"]] == ids[:MONITOR_QUEUE_SHOWN]
+    assert snapshot["stats"]["longest_wait_seconds"] >= snapshot["queue"][0]["waiting_seconds"]
+
+    late = await peers.customer(server.url)
+    ack = await start_chat(late, body="one more")
+    assert ack["queue"]["position"] == waiting + 1  # the customer is told their real place, past the lists
+    pushed = await bob.wait_for("queue:snapshot", lambda s: s["queued"] == waiting + 1)
+    assert len(pushed["queue"]) == CONSOLE_QUEUE_SHOWN
+    await sam.wait_for("monitor:snapshot", lambda s: s["stats"]["queued"] == waiting + 1 and len(s["queue"]) == MONITOR_QUEUE_SHOWN)
+    for peer in (bob, sam, late):
+        await peer.close()

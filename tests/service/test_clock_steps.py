@@ -215,9 +215,9 @@ async def test_a_chat_queued_after_the_clock_steps_back_waits_behind_those_alrea
     ids = [started["conversation"]["id"] for started in (alice, carol, dave)]
 
     assert [live.id for live in services.dispatcher.queue_order()] == ids
-    assert [entry["conversation_id"] for entry in services.monitor.queue()] == ids
-    assert [entry["position"] for entry in services.monitor.queue()] == [1, 2, 3]
-    assert all(entry["waiting_seconds"] >= 0 for entry in services.monitor.queue()), services.monitor.queue()
+    assert [entry["conversation_id"] for entry in services.monitor.console_queue()["queue"]] == ids
+    assert [entry["position"] for entry in services.monitor.console_queue()["queue"]] == [1, 2, 3]
+    assert all(entry["waiting_seconds"] >= 0 for entry in services.monitor.console_queue()["queue"]), services.monitor.console_queue()["queue"]
     assert dave["queue"]["position"] == 3
 
     # the first seat goes to whoever came first
@@ -248,6 +248,6 @@ async def test_a_restart_after_the_clock_stepped_back_rebuilds_the_queue_in_the_
     again = await build_services(settings, "secret", clock)
     try:
         assert [live.id for live in again.dispatcher.queue_order()] == ids
-        assert [(entry["conversation_id"], entry["position"]) for entry in again.monitor.queue()] == list(zip(ids, [1, 2, 3]))
+        assert [(entry["conversation_id"], entry["position"]) for entry in again.monitor.console_queue()["queue"]] == list(zip(ids, [1, 2, 3]))
     finally:
         await close_services(again)

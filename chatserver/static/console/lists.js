@@ -34,8 +34,11 @@ export function renderMyChats({ select, dismiss }) {
 
 export function renderQueue({ take }) {
   const list = clear($('queue'));
-  $('queue-count').textContent = String(state.queue.length);
+  $('queue-count').textContent = String(state.queued);
   $('queue-empty').hidden = state.queue.length > 0;
+  const unlisted = state.queued - state.queue.length;
+  $('queue-rest').hidden = unlisted <= 0;
+  $('queue-rest').textContent = unlisted > 0 ? `and ${unlisted} more waiting behind them` : '';
   const full = state.agent && state.agent.active >= state.agent.max_chats;
   const elapsed = Date.now() - state.queueAt;
   for (const entry of state.queue) {

@@ -59,7 +59,7 @@ socket.on('connect_error', (err) => {
 socket.on('session', async (session) => {
   state.agent = session.agent;
   state.colleagues = session.colleagues || [];
-  setQueue(session.queue || []);
+  setQueue(session.queue || [], session.queued);
   const assigned = new Set(session.conversations.map((c) => c.id));
   for (const chat of state.chats.values()) {
     if (!assigned.has(chat.id) && !chat.closed) {
@@ -208,7 +208,7 @@ socket.on('chat:updated', (conversation) => {
 
 socket.on('queue:snapshot', (event) => {
   if (event.colleagues) state.colleagues = event.colleagues.filter((c) => c.id !== state.agent?.id);
-  setQueue(event.queue);
+  setQueue(event.queue, event.queued);
 });
 socket.on('agent:updated', (agent) => {
   state.agent = { ...state.agent, ...agent };
@@ -224,8 +224,9 @@ function closedNote(conversation, who) {
   return `${who} — resolved.`;
 }
 
-function setQueue(queue) {
+function setQueue(queue, queued) {
   state.queue = queue;
+  state.queued = queued ?? queue.length; // the snapshot lists the front of the queue; this counts all of it
   state.queueAt = Date.now();
   renderLists();
 }

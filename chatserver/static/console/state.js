@@ -8,6 +8,7 @@ export const state = {
   agent: null,
   colleagues: [],
   queue: [],
+  queued: 0, // all who wait; `queue` lists the front of them
   queueAt: Date.now(),
   categories: [],
   chats: new Map(),

@@ -11,9 +11,10 @@ function set(id, text) {
 export function renderKpis() {
   const live = state.live;
   if (live) {
-    const { stats, queue } = live;
+    const { stats } = live;
     set('k-queued', stats.queued);
-    const oldest = queue.reduce((min, q) => (!min || q.queued_at < min ? q.queued_at : min), null);
+    // the longest wait may be further back than the listed front of the queue
+    const oldest = stats.queued ? new Date(Date.parse(live.at) - stats.longest_wait_seconds * 1000).toISOString() : null;
     const longest = $('k-longest');
     clear(longest);
     if (oldest) longest.append('Longest ', since(oldest, { wait: true, className: 'wait' }));

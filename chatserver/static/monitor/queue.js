@@ -8,8 +8,11 @@ import { since } from './ticker.js';
 
 export function renderQueue() {
   const queue = state.live?.queue || [];
+  const queued = state.live?.stats.queued ?? queue.length; // the snapshot lists the front of the queue
   const body = clear($('queue-rows'));
-  $('queue-count').textContent = queue.length;
+  $('queue-count').textContent = queued;
+  $('queue-rest').hidden = queued <= queue.length;
+  $('queue-rest').textContent = queued > queue.length ? `Showing the first ${queue.length} of ${queued} waiting chats.` : '';
   $('queue-empty').hidden = queue.length > 0;
   $('queue-table').hidden = queue.length === 0;
   for (const entry of queue) {
