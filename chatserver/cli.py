@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         return _run(args, settings)
+    except SettingsError as exc:  # the secret key file beside the database, read at start
+        print(f"chatserver: {exc}", file=sys.stderr)
+        return 2
     except DatabaseUnusable as exc:
         # nothing can be stored: say why and exit, so the service manager (or person) sees it at once
         print(f"chatserver: {exc}", file=sys.stderr)

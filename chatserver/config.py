@@ -14,6 +14,9 @@ from typing import Any, Mapping
 ENV_PREFIX = "CHATSERVER_"
 # below this, ordinary bursts (a history answer, a few snapshots) would cut healthy connections
 MIN_SEND_QUEUE_BYTES = 16 * 1024
+# the server secret made beside the database: 256 bits in hex; a file with under 128 bits is refused
+GENERATED_SECRET_CHARS = 64
+MIN_SECRET_FILE_CHARS = 32
 
 
 class SettingsError(ValueError):
@@ -216,17 +219,35 @@ def _check(settings: Settings) -> None:
 
 
 def resolve_secret_key(settings: Settings) -> str:
-    """The cookie-signing key: the configured one, or one generated once and kept beside the database."""
+    """The cookie-signing key: the configured one, or one generated once and kept beside the database.
+
+    It also makes every tracking link's key, so a file that holds less than a whole key (left empty by
+    a full disk or a crash in an older version) is refused: signing with it would hand anyone the key
+    to every complaint."""
     if settings.secret_key:
         return settings.secret_key
     if settings.db == ":memory:":
         return secrets.token_hex(32)
     path = Path(settings.db).with_suffix(Path(settings.db).suffix + ".secret")
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    key = secrets.token_hex(32)
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) < MIN_SECRET_FILE_CHARS:
+            raise SettingsError(
+                f"the secret key file {path} holds no usable key ({len(key)} characters); remove it to have a new "
+                "one made, which signs staff out and retires tracking links, or set CHATSERVER_SECRET_KEY"
+            )
+        return key
+    key = secrets.token_hex(GENERATED_SECRET_CHARS // 2)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    # written whole beside it, then linked into place: a full disk or a crash never leaves a part behind
+    draft = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)  # never replaces a key another process made meanwhile
+    finally:
+        draft.unlink(missing_ok=True)
     return key

@@ -1,0 +1,92 @@
+"""What customers hold and reach without signing in: tracking links, and what keeps them their own.
+
+A tracking link's key is HMAC-SHA256 of the reference under the server's secret key. References are
+sequential by design, so the key is all that stands between a stranger and every complaint: it must
+never be made with a secret anyone could know, such as an empty one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from chatserver.config import SettingsError
+from tests import complaint_steps as steps
+from tests import peers
+from tests.faults import fill_up
+from tests.procs import ServerProcesses, free_port, run_cli
+
+
+def key_under(secret: str, reference: str) -> str:
+    return hmac.new(secret.encode(), f"track:{reference}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def status_of(url: str) -> int:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as page:
+            return page.status
+
+
+@pytest.mark.slow
+async def test_a_full_disk_at_the_first_start_leaves_no_empty_secret_for_the_next_start_to_sign_with(
+    procs: ServerProcesses, small_disk: Path
+) -> None:
+    db = small_disk / "chat.db"
+    fill_up(small_disk / "filler")
+    first = procs.server(db=db, name="first")  # no CHATSERVER_SECRET_KEY: the key is made beside the database
+    first.spawn()
+    assert first.proc is not None
+    assert first.proc.wait(timeout=20) != 0, first.output()
+
+    (small_disk / "filler").unlink()  # the operator makes room and starts it again
+    second = await procs.server(db=db, name="second").start()
+    alice = await peers.customer(second.url)
+    complaint = await steps.submit(alice)
+    await alice.close()
+    reference = complaint["reference"]
+    assert await status_of(f"{second.url}/track/{reference}?key={complaint['tracking_key']}") == 200
+    # a key anyone can compute from the reference alone opens nothing
+    assert await status_of(f"{second.url}/track/{reference}?key={key_under('', reference)}") == 404
+    secret = (small_disk / "chat.db.secret").read_text(encoding="utf-8")
+    assert len(secret) == 64, f"the server signs with {secret!r}"
+
+
+@pytest.mark.parametrize("content", ["", "\n", "  \n", "3f2a9c"], ids=["empty", "newline", "blank", "cut-short"])
+async def test_a_secret_key_file_that_holds_no_usable_key_is_refused_at_start(start_server, tmp_path, content) -> None:
+    secret_file = tmp_path / "chat.db.secret"
+    secret_file.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match="chat.db.secret"):
+        await start_server(secret_key="")
+    assert secret_file.read_text(encoding="utf-8") == content  # left for the operator to look at
+
+
+def test_serve_refuses_an_empty_secret_key_file_in_one_line(tmp_path) -> None:
+    db = tmp_path / "chat.db"
+    (tmp_path / "chat.db.secret").write_text("", encoding="utf-8")
+    result = run_cli("serve", "--db", str(db), "--port", str(free_port()), timeout=20)
+    assert result.returncode == 2, result
+    assert result.stderr.strip().splitlines() == [
+        f"chatserver: the secret key file {db}.secret holds no usable key (0 characters); remove it to have a new "
+        "one made, which signs staff out and retires tracking links, or set CHATSERVER_SECRET_KEY"
+    ], result.stderr
+    assert "listening" not in result.stdout
+
+
+async def test_a_generated_secret_key_is_kept_and_opens_the_same_links_after_a_restart(start_server, tmp_path) -> None:
+    server = await start_server(secret_key="")
+    secret = (tmp_path / "chat.db.secret").read_text(encoding="utf-8")
+    assert len(secret) == 64 and (tmp_path / "chat.db.secret").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("chat.db.secret")] == ["chat.db.secret"]
+    alice = await peers.customer(server.url)
+    complaint = await steps.submit(alice)
+    await alice.close()
+    await server.server.close()
+
+    again = await start_server(secret_key="")
+    link = f"{again.url}/track/{complaint['reference']}?key={complaint['tracking_key']}"
+    assert await status_of(link) == 200
+    assert (tmp_path / "chat.db.secret").read_text(encoding="utf-8") == secret
