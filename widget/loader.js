@@ -4,7 +4,9 @@
  */
 (function () {
   'use strict';
-  if (window.Chatserver && window.Chatserver.version) return; // embedded twice: keep the first
+  // embedded twice: keep the first. An element the page names Chatserver (<form id="Chatserver"><input
+  // name="version">) shows up as window.Chatserver too, but its properties are never functions.
+  if (window.Chatserver && typeof window.Chatserver.identify === 'function') return;
 
   // Launcher labels per locale, filled in by the server from the catalogs (widget/i18n/*.json).
   var LABELS = /*LABELS*/{"en": {"open": "Open chat", "close": "Close chat", "unread": "{count} unread", "title": "Chat"}}/*END*/;
@@ -18,6 +20,12 @@
     script = Document.prototype.querySelector.call(document, 'script[src*="/widget.js"]');
   }
   if (!(script instanceof HTMLScriptElement)) return;
+  // Named elements shadow anything on document (<img name="body">, <img name="createElement">), so the
+  // rest of what the loader needs of it is asked of the prototypes too.
+  var DOC = Document.prototype;
+  var EVENTS = EventTarget.prototype;
+  function element(tag) { return DOC.createElement.call(document, tag); }
+  function body() { return Object.getOwnPropertyDescriptor(DOC, 'body').get.call(document); }
   var origin = new URL(script.src, location.href).origin;
   var opts = script.dataset || {};
   var color = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(opts.color || '') ? opts.color : '#0a7d5a';
@@ -77,12 +85,12 @@
 
   var SVG = 'http://www.w3.org/2000/svg';
   function icon(cls, paths) {
-    var svg = document.createElementNS(SVG, 'svg');
+    var svg = DOC.createElementNS.call(document, SVG, 'svg');
     svg.setAttribute('viewBox', '0 0 24 24');
     svg.setAttribute('aria-hidden', 'true');
     svg.setAttribute('class', cls);
     paths.forEach(function (d) {
-      var p = document.createElementNS(SVG, 'path');
+      var p = DOC.createElementNS.call(document, SVG, 'path');
       p.setAttribute('d', d);
       p.setAttribute('fill', 'none');
       p.setAttribute('stroke', 'currentColor');
@@ -94,7 +102,7 @@
     return svg;
   }
 
-  var host = document.createElement('div');
+  var host = element('div');
   host.setAttribute('data-chatserver', '');
   var root = host.attachShadow({ mode: 'open' });
   if ('adoptedStyleSheets' in root) {
@@ -103,14 +111,14 @@
     sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
   } else {
-    var style = document.createElement('style');
+    var style = element('style');
     style.textContent = CSS;
     root.appendChild(style);
   }
-  var wrap = document.createElement('div');
+  var wrap = element('div');
   root.appendChild(wrap);
 
-  var frame = document.createElement('iframe');
+  var frame = element('iframe');
   frame.className = 'frame';
   frame.id = 'chatserver-frame';
   // the chat app needs scripts, its own origin's storage and forms; never the host's top window
@@ -119,14 +127,14 @@
   frame.setAttribute('title', label('title'));
   frame.src = origin + '/widget/frame?' + new URLSearchParams({ locale: locale, color: color, host: location.origin });
 
-  var button = document.createElement('button');
+  var button = element('button');
   button.type = 'button';
   button.className = 'launcher';
   button.setAttribute('aria-controls', 'chatserver-frame');
   button.setAttribute('aria-haspopup', 'dialog');
   button.appendChild(icon('chat', ['M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z', 'M8.5 12h.01M12 12h.01M15.5 12h.01']));
   button.appendChild(icon('close', ['M6 6l12 12M18 6L6 18']));
-  var badge = document.createElement('span');
+  var badge = element('span');
   badge.className = 'badge';
   badge.hidden = true;
   badge.setAttribute('aria-hidden', 'true');
@@ -215,9 +223,9 @@
   };
 
   function mount() {
-    document.body.appendChild(host);
+    body().appendChild(host);
     render();
-    document.dispatchEvent(new CustomEvent('chatserver:ready'));
+    EVENTS.dispatchEvent.call(document, new CustomEvent('chatserver:ready'));
   }
-  if (document.body) mount(); else document.addEventListener('DOMContentLoaded', mount);
+  if (body()) mount(); else EVENTS.addEventListener.call(document, 'DOMContentLoaded', mount);
 })();

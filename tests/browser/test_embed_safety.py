@@ -146,3 +146,40 @@ async def test_the_customer_token_never_travels_in_an_address_a_referer_or_a_mes
     heard = await page.evaluate("() => window.heard")
     assert heard and [m for m in heard if token in m or key in m] == []
     await context.close()
+
+
+# A visitor's comment on the operator's page, kept by a sanitiser that allows id and name: each names an
+# element after something the loader reads from `window` or `document`, which such elements shadow.
+SHADOWING_MARKUP = {
+    "api-form": '<form id="Chatserver"><input name="version"><input name="identify"></form>',
+    "api-links": '<a id="Chatserver" name="version" href="#a">a</a><a id="Chatserver" href="#b">b</a>',
+    "body": '<img name="body" src="/cat.png" alt="">',
+    "createElement": '<img name="createElement" src="/cat.png" alt="">',
+    "createElementNS": '<img name="createElementNS" src="/cat.png" alt="">',
+    "listeners": '<form name="addEventListener"></form><form name="dispatchEvent"></form>',
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("markup", SHADOWING_MARKUP.values(), ids=SHADOWING_MARKUP.keys())
+async def test_markup_on_the_host_page_that_shadows_what_the_loader_uses_does_not_take_the_chat_away(
+    browser, start_server, operator_site, markup
+):
+    server = await start_server(allowed_origins=(operator_site.origin,))
+    await seed_cast(server.services)
+    identity = signed("player-9")
+    operator_site.html = (
+        f'<!doctype html><title>Casino</title><body><p>Nice odds! {markup}</p><script src="{server.url}/widget.js"></script>'
+        f"<script>Chatserver.identify({{external_id: 'player-9', expires: {identity['expires']}, "
+        f"signature: '{identity['signature']}'}});</script></body>"
+    )
+    errors = drive.BrowserErrors()
+    context = await drive.new_context(browser)
+    page = errors.watch(await context.new_page())
+    await page.goto(f"{operator_site.origin}/")
+    frame = await drive.open_widget(page)
+    await drive.start_chat(frame, "Where is my deposit?")
+    owner = await server.services.db.fetch_one("SELECT c.external_id FROM conversations v JOIN customers c ON c.id = v.customer_id")
+    assert owner["external_id"] == "player-9"  # the host page's identify() reached the chat
+    assert errors.errors == []
+    await context.close()
