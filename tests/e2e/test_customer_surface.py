@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
 
 from chatserver.config import SettingsError
 from tests import complaint_steps as steps
@@ -90,3 +91,53 @@ async def test_a_generated_secret_key_is_kept_and_opens_the_same_links_after_a_r
     link = f"{again.url}/track/{complaint['reference']}?key={complaint['tracking_key']}"
     assert await status_of(link) == 200
     assert (tmp_path / "chat.db.secret").read_text(encoding="utf-8") == secret
+
+
+async def test_a_tracking_key_reaches_only_its_customer_and_opens_only_its_own_page(server) -> None:
+    """Staff see every complaint but never its key: with it, anyone could accept a resolution or rate the
+    handling in the customer's name. Nor is the key, or the customer's token, a credential anywhere else."""
+    bob, alice, conversation_id = await peers.active_chat(server.url, body="My withdrawal is stuck")
+    sam = await peers.agent(server.url, "sam@example.test", online=False, namespace="/monitor")
+    await sam.wait_for("monitor:snapshot")
+    staff_answers = []
+    # a chat the customer calls not solved, a complaint from the form, one the agent closes as a complaint
+    ended = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert ended["ok"], ended
+    await bob.wait_for("chat:updated", lambda d: d["id"] == conversation_id and d["status"] == "closed")
+    submitted = await steps.submit(alice)
+    await bob.wait_for("complaint:updated", lambda d: d["complaint"]["reference"] == submitted["reference"])
+    started = await alice.call("chat:start", {"body": "And my deposit"})
+    assert started["ok"], started
+    await bob.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == started["conversation"]["id"])
+    closed = await bob.call("chat:close", {"conversation_id": started["conversation"]["id"], "outcome": "complaint"})
+    assert closed["ok"], closed
+    staff_answers.append(closed)
+    history = await bob.call("customer:history", {"conversation_id": started["conversation"]["id"]})
+    assert history["ok"] and len(history["complaints"]) == 3, history
+    staff_answers.append(history)
+
+    token = alice.received("session")[0]["token"]
+    listed = await alice.call("complaint:list", {})
+    keys = {c["reference"]: c["tracking_key"] for c in listed["complaints"]}
+    assert len(keys) == 3 and all(keys.values())
+    api_token = await server.services.auth.issue_api_token((await steps.staff(server.services, steps.SAM)).id, "check")
+    async with aiohttp.ClientSession() as http:
+        for reference in keys:
+            async with http.get(f"{server.url}/api/complaints/{reference}", headers={"Authorization": f"Bearer {api_token}"}) as response:
+                assert response.status == 200
+                staff_answers.append(await response.json())
+            for credential in (keys[reference], token):  # neither opens the API
+                async with http.get(f"{server.url}/api/complaints/{reference}", headers={"Authorization": f"Bearer {credential}"}) as response:
+                    assert response.status == 401
+            other = next(r for r in keys if r != reference)
+            assert await status_of(f"{server.url}/track/{reference}?key={keys[other]}") == 404
+            assert await status_of(f"{server.url}/track/{reference}?key={token}") == 404
+            assert await status_of(f"{server.url}/track/{reference}?key={keys[reference]}") == 200
+    with pytest.raises(socketio.exceptions.ConnectionError, match="unknown customer token"):
+        await peers.Peer(server.url, "/customer").connect(auth={"token": keys[submitted["reference"]]})
+
+    seen_by_staff = repr([bob.events, sam.events, staff_answers])
+    assert all(reference in seen_by_staff for reference in keys)
+    assert [reference for reference, key in keys.items() if key in seen_by_staff] == []
+    for peer in (bob, sam, alice):
+        await peer.close()
