@@ -48,6 +48,13 @@ STAFF_ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY = 20
 ACKNOWLEDGEMENT_WINDOW = timedelta(days=1)
 
 
+def mailbox(address: str) -> str:
+    """The inbox an address reaches, for counting what was sent there: most providers deliver
+    anna+anything@example.com to anna@example.com (subaddressing), so the tag and letter case go."""
+    local, _, domain = address.rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}".lower()
+
+
 def acknowledgement_allowed(source: str, sent_to_address_in_window: int) -> bool:
     limit = STAFF_ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY if source == "agent_logged" else ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY
     return sent_to_address_in_window < limit

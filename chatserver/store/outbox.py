@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chatserver.domain.complaints import mailbox
 from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
 
@@ -40,12 +41,21 @@ async def enqueue(
 
 
 async def count_to(db: Database | Tx, *, kind: str, recipient: str, since: str) -> int:
-    """Notices of `kind` queued for `recipient` (any letter case) since `since`."""
+    """Notices of `kind` queued since `since` for `recipient`'s inbox: the address in any letter case,
+    with or without a +tag (domain/complaints.py `mailbox`)."""
+    local, _, domain = mailbox(recipient).rpartition("@")
+    tagged = f"{_like_literal(local)}+%@{_like_literal(domain)}"  # LIKE ignores ASCII letter case too
     row = await db.fetch_one(
-        "SELECT COUNT(*) AS n FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind = ? AND created_at >= ?",
-        (recipient, kind, since),
+        "SELECT COUNT(*) AS n FROM outbox WHERE (recipient = ? COLLATE NOCASE OR recipient LIKE ? ESCAPE '\\')"
+        " AND kind = ? AND created_at >= ?",
+        (f"{local}@{domain}", tagged, kind, since),
     )
     return int(row["n"]) if row else 0
+
+
+def _like_literal(text: str) -> str:
+    """`text` matched as written by LIKE: % and _ are letters an address may hold."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def pending(db: Database, now: str, limit: int = 50) -> list[Row]:

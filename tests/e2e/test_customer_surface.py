@@ -8,6 +8,7 @@ never be made with a secret anyone could know, such as an empty one.
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 from pathlib import Path
 
@@ -141,3 +142,30 @@ async def test_a_tracking_key_reaches_only_its_customer_and_opens_only_its_own_p
     assert [reference for reference, key in keys.items() if key in seen_by_staff] == []
     for peer in (bob, sam, alice):
         await peer.close()
+
+
+async def test_tagged_spellings_of_one_address_share_its_few_acknowledgements_a_day(server) -> None:
+    """Anyone may name any address on the complaint form. Mail providers deliver anna+anything@ to anna@,
+    so a fresh +tag must not buy a fresh allowance of acknowledgements into the same inbox."""
+    async def file(email: str) -> str:
+        customer = await peers.customer(server.url)
+        ack = await customer.call("complaint:submit", {
+            "category": "withdrawals", "subject": "Claim your refund at http://phish.example/", "body": "b", "email": email,
+        })
+        assert ack["ok"], ack
+        await customer.close()
+        return ack["complaint"]["reference"]
+
+    spellings = ["victim+1@example.test", "victim+2@example.test", "Victim@Example.TEST", "victim+a+b@example.test",
+                 "VICTIM+3@example.test", "victim+4@example.test", "victim@example.test"]
+    filed = [await file(email) for email in spellings]
+    acks = await server.services.db.fetch("SELECT data FROM outbox WHERE kind = 'complaint_ack' ORDER BY created_at, rowid")
+    assert [json.loads(a["data"])["reference"] for a in acks] == filed[:5]  # five a day, whatever the tag
+    assert len(await server.services.db.fetch("SELECT id FROM complaints")) == len(spellings)  # every one is filed
+
+    # other mailboxes keep their own allowance, even where the name holds what SQL patterns treat as wildcards
+    for other in ["victim2@example.test", "victim_x@example.test", "xvictim+1@example.test", "victim@example.org", "v%ctim@example.test"]:
+        reference = await file(other)
+        assert await server.services.db.fetch(
+            "SELECT id FROM outbox WHERE kind = 'complaint_ack' AND recipient = ? AND data LIKE ?", (other, f"%{reference}%")
+        ), other
