@@ -499,14 +499,15 @@ class Dispatcher:
 
     async def hand_over(
         self, conversation_id: str, agent_id: str, *, actor: str, action: str, rule: str, over_capacity: bool = False,
-        only_if: str | None = None,
+        only_if: str | None = None, only_from: str | None = None,
     ) -> LiveConversation:
         """A supervisor places a chat with an agent by hand: a waiting chat is assigned, an active one
         moves. The agent must have a console open and, unless it is the supervisor themself, not be
         offline; capacity holds unless `over_capacity`. `only_if` ("queued" or "active") is the state
         the caller saw, checked again under the lock: two supervisors assigning one waiting chat at once
-        get one assignment and a conflict, not a chat bounced between agents. The routing log and the
-        audit trail say who did it."""
+        get one assignment and a conflict, not a chat bounced between agents; `only_from` is the agent
+        the caller saw an active chat with, checked the same way. The routing log and the audit trail
+        say who did it."""
         target = self.agents.get(agent_id)
         if target is None:
             raise NotFound("no such agent")
@@ -518,6 +519,9 @@ class Dispatcher:
                 raise Conflict("the chat is no longer waiting; move it instead")
             if only_if == "active" and live.status != "active":
                 raise Conflict("the chat is waiting; assign it instead")
+            if only_from is not None and live.agent_id != only_from:
+                now_with = self.agents.get(live.agent_id) if live.agent_id else None
+                raise Conflict(f"the chat moved to {isolate(now_with.name)} meanwhile" if now_with else "the chat moved meanwhile")
             if live.agent_id == target.id:
                 raise Conflict(f"the chat is already with {isolate(target.name)}")
             if target.sockets == 0:

@@ -54,8 +54,11 @@ class SupervisionService:
         )
         return await self._conversation(conversation_id)
 
-    async def move(self, user: ConsoleUser, conversation_id: str, to_agent_id: str, *, force: bool = False) -> dict[str, Any]:
-        """An active chat from its agent to another."""
+    async def move(
+        self, user: ConsoleUser, conversation_id: str, to_agent_id: str, *, force: bool = False, from_agent_id: str | None = None,
+    ) -> dict[str, Any]:
+        """An active chat from its agent to another; with `from_agent_id`, only while it is still with the
+        agent the supervisor saw it with, so two supervisors moving it at once move it once."""
         _check(user)
         live = self.dispatcher.conversation(conversation_id)
         if live is None:
@@ -64,7 +67,7 @@ class SupervisionService:
             raise Conflict("the chat is waiting; assign it instead")
         await self.dispatcher.hand_over(
             conversation_id, to_agent_id, actor=user.id, action="conversation.moved", rule=RULE_MOVED, over_capacity=force,
-            only_if="active",
+            only_if="active", only_from=from_agent_id,
         )
         return await self._conversation(conversation_id)
 

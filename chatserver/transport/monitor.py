@@ -27,6 +27,7 @@ class ChatMove(Payload):
     conversation_id: Id  # type: ignore[valid-type]
     to_agent_id: Id  # type: ignore[valid-type]
     force: bool = False
+    from_agent_id: Id | None = None  # type: ignore[valid-type]  # the agent the supervisor saw it with
 
 
 class ChatTakeover(Payload):
@@ -94,7 +95,9 @@ class MonitorNamespace(ContractNamespace):
 
     async def chat_move(self, conn: Connection, p: ChatMove) -> dict:
         supervision = self.services.supervision
-        return {"conversation": await supervision.move(_supervisor(conn), p.conversation_id, p.to_agent_id, force=p.force)}
+        return {"conversation": await supervision.move(
+            _supervisor(conn), p.conversation_id, p.to_agent_id, force=p.force, from_agent_id=p.from_agent_id
+        )}
 
     async def chat_takeover(self, conn: Connection, p: ChatTakeover) -> dict:
         return {"conversation": await self.services.supervision.takeover(_supervisor(conn), p.conversation_id, force=p.force)}

@@ -9,6 +9,7 @@ from playwright.async_api import Browser, Page, expect
 from chatserver.services.monitor import CONSOLE_QUEUE_SHOWN, MONITOR_QUEUE_SHOWN
 from tests import peers
 from tests.browser import drive
+from tests.complaint_steps import staff
 from tests.peers import CAST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -165,4 +166,27 @@ async def test_a_long_queue_shows_its_front_and_its_whole_count_on_the_monitor_a
     await expect(bob.locator("#queue .queue-item")).to_have_count(CONSOLE_QUEUE_SHOWN)
     await expect(bob.locator("#queue-count")).to_have_text(str(waiting))
     await expect(bob.locator("#queue-rest")).to_have_text(f"and {waiting - CONSOLE_QUEUE_SHOWN} more waiting behind them")
+    assert errors.errors == []
+
+
+async def test_moving_a_chat_someone_moved_meanwhile_says_where_it_went_and_moves_it_no_further(browser, live):
+    errors = drive.BrowserErrors()
+    bob_agent, alice, conversation_id = await peers.active_chat(live.url)
+    carol = await peers.agent(live.url, "carol@example.test")
+    await carol.call("presence:set", {"status": "away"})
+    sam_console = await peers.agent(live.url, "sam@example.test")
+    sam = await monitor_page(browser, live.url, errors=errors)
+    await sam.locator(f".agent-chat[data-conversation-id='{conversation_id}']").click()
+    await sam.locator("#drawer").get_by_role("button", name="Move…").click()
+    dialog = sam.locator("#agent-dialog")
+    await expect(dialog).to_be_visible()
+    # while Sam chooses, someone else moves the chat from Bob to Carol
+    ids = {a.name: a.id for a in live.services.dispatcher.agents.values()}
+    await live.services.supervision.move(await staff(live.services, "sam@example.test"), conversation_id, ids["Carol"], from_agent_id=ids["Bob"])
+    await dialog.locator("label.choice", has_text="Sam").click()
+    await dialog.get_by_role("button", name="Move").click()
+    await expect(dialog.locator(".form-error")).to_have_text("the chat moved to Carol meanwhile")
+    assert live.services.dispatcher.conversation(conversation_id).agent_id == ids["Carol"]
+    for peer in (bob_agent, alice, carol, sam_console):
+        await peer.close()
     assert errors.errors == []

@@ -150,6 +150,32 @@ async def test_move_a_chat_between_agents(server):
     await close_all(bob, carol, alice, sam, eve)
 
 
+async def test_two_supervisors_moving_one_chat_at_once_move_it_once(server):
+    # each saw the chat with Bob: the first move wins, the second is told where it went, not bounced on
+    carol = await peers.agent(server.url, "carol@example.test")
+    await carol.call("presence:set", {"status": "away"})
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    sam_console = await peers.agent(server.url, "sam@example.test")  # nothing waits: routing gives Sam nothing
+    sam = await monitor(server.url)
+    await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
+    ada_monitor = Peer(server.url, "/monitor")
+    await ada_monitor.connect(headers={"Cookie": await login_cookie(server.url, "ada@example.test", "ada-password-1")})
+    seen = _id(server, "Bob")
+    acks = await asyncio.gather(
+        sam.call("chat:move", {"conversation_id": conversation_id, "to_agent_id": _id(server, "Carol"), "from_agent_id": seen}),
+        ada_monitor.call("chat:move", {"conversation_id": conversation_id, "to_agent_id": _id(server, "Sam"), "from_agent_id": seen}),
+    )
+    assert [ack["ok"] for ack in acks].count(True) == 1, acks
+    [refused] = [ack for ack in acks if not ack["ok"]]
+    winner = "Carol" if acks[0]["ok"] else "Sam"
+    assert refused["error"] == {"code": "conflict", "message": f"the chat moved to {winner} meanwhile"}
+    assert server.services.dispatcher.conversation(conversation_id).agent_id == _id(server, winner)
+    assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.moved") == 1
+    row = await server.services.db.fetch_one("SELECT agent_id FROM conversations WHERE id = ?", (conversation_id,))
+    assert row == {"agent_id": _id(server, winner)}
+    await close_all(bob, carol, alice, sam, sam_console, ada_monitor)
+
+
 async def test_a_supervisor_takes_a_chat_over_into_their_console(server):
     bob, alice, conversation_id = await peers.active_chat(server.url)
     sam = await monitor(server.url)

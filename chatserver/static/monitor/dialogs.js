@@ -107,7 +107,8 @@ function placeChat(conversationId, mode) {
     ? [isolate(where?.agent?.name || 'The agent'), ' loses the chat; it opens in the new agent\'s console with the whole conversation.']
     : ['Pick anyone with a console open, even if routing would not have picked them. Capacity holds unless you go beyond it on purpose.']));
   $('agent-submit').textContent = moving ? 'Move' : 'Assign';
-  agentChoices(moving ? where?.agent?.id : null);
+  const from = moving ? where?.agent?.id : null; // who had it when the dialog opened: a move meanwhile is a conflict
+  agentChoices(from);
   run($('agent-dialog'), () => {
     const agent = chosenAgent();
     if (!agent) return { ok: false, error: { message: 'Choose an agent.' } };
@@ -115,7 +116,9 @@ function placeChat(conversationId, mode) {
     if (force && !$('agent-force').checked) {
       return { ok: false, error: { message: [isolate(agent.name), ' is at capacity. Tick the box to assign anyway.'] } };
     }
-    const payload = moving ? { conversation_id: conversationId, to_agent_id: agent.id } : { conversation_id: conversationId, agent_id: agent.id };
+    const payload = moving
+      ? { conversation_id: conversationId, to_agent_id: agent.id, ...(from ? { from_agent_id: from } : {}) }
+      : { conversation_id: conversationId, agent_id: agent.id };
     return call(moving ? 'chat:move' : 'chat:assign', { ...payload, force });
   }, () => toast([`${moving ? 'Moved' : 'Assigned'} the chat with `, isolate(name), ' to ', isolate(chosenAgent()?.name || 'the agent'), '.']));
 }
