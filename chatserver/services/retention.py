@@ -46,7 +46,7 @@ class Retention:
         removed = 0
         while True:
             count, last = await retention.remove_idle_customers(
-                self.db, after=self._looked_at, before=before, keep=self.connected_customers(), limit=BATCH,
+                self.db, after=self._looked_at, before=before, keep=self.connected_customers, limit=BATCH,
             )
             removed += count
             if last is None:

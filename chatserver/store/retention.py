@@ -5,6 +5,8 @@ server's housekeeping costs no write (and a storage fault no extra failed one)."
 
 from __future__ import annotations
 
+from typing import Callable
+
 from chatserver.store.db import Database
 
 _HAS_RECORD = (
@@ -14,21 +16,24 @@ _HAS_RECORD = (
 
 
 async def remove_idle_customers(
-    db: Database, *, after: tuple[str, str], before: str, keep: set[str], limit: int,
+    db: Database, *, after: tuple[str, str], before: str, keep: Callable[[], set[str]], limit: int,
 ) -> tuple[int, tuple[str, str] | None]:
     """Look at up to `limit` anonymous customers created after the (created_at, id) `after` and
     before `before`, oldest first, and remove those with no conversation and no complaint, except the
-    ids in `keep`. Returns how many were removed and the last one looked at (None: none were left)."""
+    ids `keep()` gives once the write holds the lock. Returns how many were removed and the last one
+    looked at (None: none were left)."""
     rows = await db.fetch(
         f"SELECT id, created_at, ({_HAS_RECORD}) AS has_record FROM customers INDEXED BY customers_anonymous_by_age"
         " WHERE external_id IS NULL AND (created_at, id) > (?, ?) AND created_at < ? ORDER BY created_at, id LIMIT ?",
         (after[0], after[1], before, limit),
     )
-    idle = [row["id"] for row in rows if not row["has_record"] and row["id"] not in keep]
+    idle = [row["id"] for row in rows if not row["has_record"]]
     removed = 0
     if idle:
         async with db.transaction() as tx:
-            for customer_id in idle:
+            # asked here, not before the look: the write may wait for the lock while a widget comes back
+            connected = keep()
+            for customer_id in (c for c in idle if c not in connected):
                 # asked again in the write: a chat started since the look keeps its customer
                 removed += await tx.execute(f"DELETE FROM customers WHERE id = ? AND NOT ({_HAS_RECORD})", (customer_id,))
     last = (rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None

@@ -3,6 +3,7 @@ everyone with something on record stays, and so does anyone whose widget is open
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import AsyncIterator
@@ -15,6 +16,7 @@ from chatserver.services import retention as retention_module
 from chatserver.services.auth import identity_signature
 from chatserver.services.container import Services, build_services, close_services
 from tests.clock import FakeClock
+from tests.faults import HeldWriteLock
 
 
 @pytest.fixture
@@ -84,3 +86,27 @@ async def test_expired_console_sessions_are_removed(services: Services, clock: F
     clock.advance(days=400)
     await services.retention.tidy()
     assert await services.db.fetch("SELECT id FROM console_sessions") == []
+
+
+async def test_a_visitor_whose_widget_opens_while_housekeeping_waits_for_the_write_lock_is_kept(
+    services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    returning, token = await visitor(services)
+    passer_by, _ = await visitor(services)
+    clock.advance(days=2)
+    connected: set[str] = set()
+    services.retention.connected_customers = lambda: set(connected)
+    lock = HeldWriteLock(tmp_path / "tidy.db")
+    lock.inject()  # another writer holds the file: housekeeping looks, then waits to write
+    try:
+        tidy = asyncio.ensure_future(services.retention.tidy())
+        await asyncio.sleep(0.3)
+        assert not tidy.done()
+        # meanwhile the visitor comes back with their token and their widget connects
+        again, _ = await services.auth.resolve_customer(token=token, locale=None, identity=None)
+        connected.add(again["id"])
+    finally:
+        lock.clear()
+    assert await tidy == 1
+    assert await customer_ids(services) == {returning["id"]}
+    assert passer_by["id"] not in await customer_ids(services)
