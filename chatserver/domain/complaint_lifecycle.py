@@ -34,7 +34,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "note": _UNCHANGED_UNTIL_CLOSED,
     "escalate": _UNCHANGED_UNTIL_CLOSED,
     "propose_compensation": _UNCHANGED_UNTIL_CLOSED,
-    "decide_compensation": _UNCHANGED_UNTIL_CLOSED,
+    # a proposal made while the complaint was open is decided even after it closed: the customer may
+    # accept the answer that promised the compensation before a supervisor got to it
+    "decide_compensation": {status: status for status in STATUSES},
     # not named by the process, but they only change the record: same rule as a note
     "assign": _UNCHANGED_UNTIL_CLOSED,
     "set_category": _UNCHANGED_UNTIL_CLOSED,

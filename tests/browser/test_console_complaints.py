@@ -376,3 +376,29 @@ async def test_a_long_originating_chat_reads_on_to_its_last_message_and_stays_re
     await expect(lines).to_have_count(600)
     await customer.close()
     assert errors.errors == []
+
+
+async def test_a_supervisor_decides_a_compensation_on_a_complaint_the_customer_closed_meanwhile(browser, live):
+    customer, reference = await chat_complaint(live.url, "My payout is two weeks late")
+    services = live.services
+    proposal = await services.complaints.propose_compensation(
+        await staff(services), reference, amount_minor=1500, currency="EUR", reason="Late payout")
+    await services.complaints.resolve(await staff(services), reference, "Re-sent, with 15 EUR on top once approved.")
+    accepted = await customer.call("complaint:reply", {"reference": reference, "decision": "accept"})
+    assert accepted["ok"] and accepted["complaint"]["status"] == "closed", accepted
+    errors = drive.BrowserErrors()
+    sam = errors.watch(await drive.console(browser, live.url, "sam@example.test", viewport=DESKTOP))
+    await sam.goto(f"{live.url}/console#complaints/{reference}")
+    await expect(sam.locator("#cx-status")).to_have_text("Closed")
+    await expect(sam.locator(".cx-readonly")).to_have_text(
+        "This complaint is closed; only the compensation proposed before it closed is still to be decided.")
+    await expect(sam.locator("#cx-actions button")).to_have_count(0)
+    item = sam.locator(f"#cx-comp-list .cx-comp[data-id='{proposal['id']}']")
+    await item.locator(".cx-approve").click()
+    await expect(item.locator(".cx-comp-state")).to_have_text("Approved")
+    await expect(sam.locator(".cx-readonly")).to_have_text("This complaint is closed; its record stays as it is.")
+    await expect(sam.locator("#cx-comp-form")).to_be_hidden()
+    shown = await customer.call("complaint:get", {"reference": reference})
+    assert [c["status"] for c in shown["complaint"]["compensations"]] == ["approved"], shown
+    await customer.close()
+    assert errors.errors == []

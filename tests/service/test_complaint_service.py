@@ -645,3 +645,26 @@ async def test_a_resolution_left_alone_closes_by_itself(services, cast, alice, c
         ev.COMPLAINT_UPDATED, "auto_close", True, "status")
     rated = await services.complaints.customer_rate(alice, reference, 3, None)
     assert rated["rating"]["score"] == 3
+
+
+async def test_a_compensation_proposed_before_the_customer_accepted_is_still_decided_and_shown_to_them(services, cast, alice, published):
+    # the answer promised it, the customer accepted at once, and the supervisor had not decided yet
+    reference = (await form(services, alice))["reference"]
+    cs = services.complaints
+    proposal = await cs.propose_compensation(cast.carol, reference, amount_minor=2500, currency="EUR", reason="Late payout")
+    await cs.resolve(cast.carol, reference, "Re-sent, with 25 EUR on top once approved.")
+    closed = await cs.customer_reply(alice, reference, None, "accept")
+    assert closed["status"] == "closed"
+    approved = await cs.decide_compensation(cast.sam, proposal["id"], approve=True, note=None)
+    assert approved["status"] == "approved"
+    detail = await cs.detail(cast.sam, reference)
+    assert detail["status"] == "closed" and detail["closed_at"] == closed["closed_at"]  # the record only grows
+    [shown] = (await cs.customer_detail(alice, reference))["compensations"]
+    assert (shown["amount_minor"], shown["currency"], shown["status"]) == (2500, "EUR", "approved")
+    told = [e for e in published if e.name == ev.COMPLAINT_UPDATED and e.data["action"] == "decide_compensation"]
+    assert len(told) == 1 and told[0].data["public"] is True
+    # what stays closed: no new proposal, no note, no reply
+    with pytest.raises(Conflict):
+        await cs.propose_compensation(cast.carol, reference, amount_minor=100, currency="EUR", reason="More")
+    with pytest.raises(Conflict):
+        await cs.note(cast.carol, reference, "After the close")

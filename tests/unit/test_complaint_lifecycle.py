@@ -21,7 +21,7 @@ EXPECTED = {
     "note":                 (N,   P,          A,        R,       "-",   O),
     "escalate":             (N,   P,          A,        R,       "-",   O),
     "propose_compensation": (N,   P,          A,        R,       "-",   O),
-    "decide_compensation":  (N,   P,          A,        R,       "-",   O),
+    "decide_compensation":  (N,   P,          A,        R,       C,     O),
     "assign":               (N,   P,          A,        R,       "-",   O),
     "set_category":         (N,   P,          A,        R,       "-",   O),
 }

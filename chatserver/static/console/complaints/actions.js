@@ -18,8 +18,14 @@ export function legal(complaint, me = cx.me) {
   const supervisor = me.role === 'supervisor' || me.role === 'admin';
   const mine = complaint.assignee && complaint.assignee.id === me.id;
   const start = act && (complaint.status === 'new' || complaint.status === 'reopened');
+  const decide = complaint.level <= maxLevel && supervisor; // proposals made before it closed, too
+  const undecided = (complaint.compensations || []).some((c) => c.status === 'proposed');
   let readOnly = null;
-  if (!live) readOnly = 'This complaint is closed; its record stays as it is.';
+  if (!live) {
+    readOnly = decide && undecided
+      ? 'This complaint is closed; only the compensation proposed before it closed is still to be decided.'
+      : 'This complaint is closed; its record stays as it is.';
+  }
   else if (!act) readOnly = `Level ${complaint.level} belongs to ${LEVEL[complaint.level].toLowerCase()}. You can read everything; ${complaint.level === 2 ? 'a supervisor or admin' : 'an admin'} acts on it.`;
   return {
     readOnly,
@@ -35,7 +41,7 @@ export function legal(complaint, me = cx.me) {
     resolve: act && OPEN.has(complaint.status),
     note: act,
     propose: act,
-    decide: act && supervisor,
+    decide,
   };
 }
 
