@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -17,6 +19,16 @@ MIN_SEND_QUEUE_BYTES = 16 * 1024
 # the server secret made beside the database: 256 bits in hex; a file with under 128 bits is refused
 GENERATED_SECRET_CHARS = 64
 MIN_SECRET_FILE_CHARS = 32
+# durations beyond this put deadlines past what a date can hold (year 9999) or mean a typo
+MAX_DURATION_SECONDS = 10 * 366 * 24 * 3600
+# settings in seconds, hours or days: finite, not negative, and at most MAX_DURATION_SECONDS
+DURATIONS = {
+    "queue_timeout": 1, "agent_grace": 1, "sla_sweep_seconds": 1,
+    "first_response_hours": 3600, "resolution_hours": 3600, "sla_warning_hours": 3600, "complaint_autoclose_days": 86400,
+}
+LOG_LEVELS = ("debug", "info", "warning", "error")
+# what the widget's frame-ancestors CSP takes (transport/http/widget.py drops anything else)
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class SettingsError(ValueError):
@@ -142,7 +154,10 @@ def _coerce(name: str, raw: Any, current: Any, annotation: str) -> Any:
         if annotation.startswith("int"):
             return int(raw)
         if annotation.startswith("float"):
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
         return None if raw is None else str(raw)
     except (TypeError, ValueError):
         raise SettingsError(f"setting {name!r} has an invalid value {raw!r}") from None
@@ -170,6 +185,10 @@ def load_settings(
             values[key] = _coerce(key, raw, None, types[key])
         values["config"] = config_path
 
+    for variable in environ:
+        # a misspelt variable would otherwise be ignored and its default used without a word
+        if variable.startswith(ENV_PREFIX) and variable[len(ENV_PREFIX):].lower() not in types:
+            raise SettingsError(f"unknown setting {variable!r} in the environment")
     for name, annotation in types.items():
         env_value = environ.get(ENV_PREFIX + name.upper())
         if env_value is not None and name != "config":
@@ -185,8 +204,26 @@ def load_settings(
 
 
 def _check(settings: Settings) -> None:
+    if not settings.host.strip():
+        raise SettingsError("setting 'host' is empty (it would listen on every address); give one, such as 127.0.0.1")
+    if not settings.db.strip():
+        raise SettingsError("setting 'db' is empty; give the database file's path")
     if not 0 < settings.port < 65536:
         raise SettingsError("setting 'port' must be between 1 and 65535")
+    if not 0 < settings.smtp_port < 65536:
+        raise SettingsError("setting 'smtp_port' must be between 1 and 65535")
+    for name, unit in DURATIONS.items():
+        if getattr(settings, name) * unit > MAX_DURATION_SECONDS:
+            raise SettingsError(f"setting {name!r} is too long: at most {MAX_DURATION_SECONDS // unit:g} (10 years)")
+    if min(settings.first_response_hours, settings.resolution_hours) <= 0:
+        raise SettingsError("settings 'first_response_hours' and 'resolution_hours' must be positive")
+    if settings.log_level.lower() not in LOG_LEVELS:
+        raise SettingsError(f"setting 'log_level' must be one of {', '.join(LOG_LEVELS)}")
+    if settings.public_url and not ORIGIN.match("/".join(settings.public_url.split("/", 3)[:3])):
+        raise SettingsError("setting 'public_url' must start with http:// or https:// and a host, such as https://support.example.com")
+    for entry in settings.allowed_origins:
+        if not ORIGIN.match(entry.rstrip("/")):
+            raise SettingsError(f"setting 'allowed_origins' has {entry!r}, which is not an origin such as https://www.example.com")
     if settings.queue_timeout <= 0 or settings.agent_grace < 0:
         raise SettingsError("settings 'queue_timeout' must be positive and 'agent_grace' not negative")
     if settings.db_synchronous.upper() not in {"NORMAL", "FULL"}:
