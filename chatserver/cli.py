@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import getpass
 import secrets
+import socket
 import sys
 from typing import Sequence
 
 from chatserver.config import Settings, SettingsError, load_settings
 from chatserver.observability.logging import configure_logging
 from chatserver.store.db import DatabaseUnusable
+
+# what binding the listening socket meets when the port is taken, privileged or not on this machine
+LISTEN_ERRORS = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 
 
 def _common(parser: argparse.ArgumentParser, *, network: bool = True) -> None:
@@ -223,12 +228,19 @@ def _serve(settings: Settings) -> int:
         host=settings.host, port=settings.port, print=_announce(settings), access_log_class=AccessLogger,
         shutdown_timeout=settings.shutdown_timeout,
     )
-    if loop_factory is not None:
-        loop = loop_factory()
-        asyncio.set_event_loop(loop)
-        web.run_app(app, loop=loop, **options)  # type: ignore[arg-type]
-    else:
-        web.run_app(app, **options)  # type: ignore[arg-type]
+    try:
+        if loop_factory is not None:
+            loop = loop_factory()
+            asyncio.set_event_loop(loop)
+            web.run_app(app, loop=loop, **options)  # type: ignore[arg-type]
+        else:
+            web.run_app(app, **options)  # type: ignore[arg-type]
+    except OSError as exc:
+        if not (isinstance(exc, socket.gaierror) or exc.errno in LISTEN_ERRORS):
+            raise
+        # another process has the port, or the address is not this machine's: one line, like a bad database
+        print(f"chatserver: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

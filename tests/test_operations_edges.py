@@ -99,3 +99,24 @@ def test_sensible_values_around_the_new_limits_still_load() -> None:
     assert load_settings({"CHATSERVER_PUBLIC_URL": ""}).base_url == "http://127.0.0.1:8080"
 
 
+# -- start-up ---------------------------------------------------------------------------------
+
+def test_a_port_another_process_listens_on_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--db", str(tmp_path / "chat.db"), "--port", str(port), env=SECRET, cwd=tmp_path)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    one_clear_line(result, f"cannot listen on {HOST}:{port}", "in use")
+
+
+@pytest.mark.slow
+async def test_a_production_start_creates_no_demo_users(procs: ServerProcesses) -> None:
+    server = await procs.server(env=SECRET).start()
+    await server.stop()
+    with sqlite3.connect(server.db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    conn.close()
+
+
