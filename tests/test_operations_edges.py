@@ -120,3 +120,98 @@ async def test_a_production_start_creates_no_demo_users(procs: ServerProcesses) 
     conn.close()
 
 
+# -- migrations -------------------------------------------------------------------------------
+
+def schema_upto(path: Path, last: int) -> sqlite3.Connection:
+    """A file as version `last` of the schema left it (migrations 1..last, recorded as the server does)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    for version, name, sql in available_migrations():
+        if version <= last:
+            conn.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES ({version}, '{name}', '{NOW}');\nCOMMIT;")
+    return conn
+
+
+def fill_with_first_schema_rows(conn: sqlite3.Connection) -> None:
+    """Users, customers, a closed chat with a staff note and a complaint, a queued chat: columns of 001 only."""
+    conn.execute("INSERT INTO users (id, email, name, role, password_hash, status_since, created_at) VALUES ('u1', 'ann@example.test', 'Ann', 'agent', 'h', ?, ?)", (NOW, NOW))
+    for cid in ("c1", "c2"):
+        conn.execute("INSERT INTO customers (id, token_hash, created_at) VALUES (?, ?, ?)", (cid, f"hash-{cid}", NOW))
+    conn.execute("INSERT INTO conversations (id, customer_id, status, agent_id, created_at) VALUES ('v1', 'c1', 'closed', 'u1', ?)", (NOW,))
+    conn.execute("INSERT INTO conversations (id, customer_id, status, created_at, queued_at, wait_deadline) VALUES ('v2', 'c2', 'queued', ?, ?, ?)", (NOW, NOW, NOW))
+    for seq, (sender, internal) in enumerate([("customer", 0), ("agent", 1), ("agent", 0), ("customer", 0)], 1):
+        conn.execute(
+            "INSERT INTO messages (id, conversation_id, seq, sender, author, body, internal, created_at) VALUES (?, 'v1', ?, ?, 'x', 'hi', ?, ?)",
+            (f"m{seq}", seq, sender, internal, NOW),
+        )
+    conn.execute("INSERT INTO messages (id, conversation_id, seq, sender, author, body, created_at) VALUES ('m9', 'v2', 1, 'customer', 'x', 'hello?', ?)", (NOW,))
+    if conn.execute("SELECT 1 FROM categories WHERE slug = 'other'").fetchone() is None:
+        conn.execute("INSERT INTO categories (slug, name_en, name_ru, name_pl) VALUES ('legacy', 'Legacy', 'Legacy', 'Legacy')")
+    category = conn.execute("SELECT slug FROM categories ORDER BY slug LIMIT 1").fetchone()[0]
+    conn.execute(
+        "INSERT INTO complaints (id, reference, conversation_id, customer_id, category, subject, source, created_at, first_response_due, resolution_due)"
+        " VALUES ('k1', 'C-2024-000001', 'v1', 'c1', ?, 'Lost bet', 'chat', ?, ?, ?)", (category, NOW, NOW, NOW),
+    )
+
+
+@pytest.mark.parametrize("last", range(1, LATEST))
+async def test_a_database_from_every_earlier_schema_with_data_migrates_and_passes_the_checks(last: int, tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = schema_upto(path, last)
+    fill_with_first_schema_rows(conn)
+    conn.close()
+    db = Database(str(path))
+    applied = await db.prepare()
+    assert applied == [name for version, name, _ in available_migrations() if version > last]
+    assert await db.migrate() == []  # a second start applies nothing
+    await db.close()
+    report = check_file(path)
+    assert report.ok, report.problems
+    assert report.counts == {"conversations": 2, "messages": 5, "complaints": 1}
+    with sqlite3.connect(path) as conn:
+        # customers' numbering skips the staff note; the counters match what is stored
+        assert conn.execute("SELECT id, public_seq FROM messages ORDER BY id").fetchall() == [
+            ("m1", 1), ("m2", None), ("m3", 2), ("m4", 3), ("m9", 1),
+        ]
+        assert conn.execute("SELECT id, last_seq, last_public_seq FROM conversations ORDER BY id").fetchall() == [("v1", 4, 3), ("v2", 1, 1)]
+    conn.close()
+
+
+async def test_a_migration_that_fails_halfway_leaves_nothing_of_itself_and_the_next_start_applies_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "chat.db"
+    db = Database(str(path))
+    await db.prepare()
+    await db.close()
+    real = list(available_migrations())
+    broken = (LATEST + 1, f"{LATEST + 1:03d}_broken.sql", "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);")
+    monkeypatch.setattr(db_module, "available_migrations", lambda: [*real, broken])
+    with pytest.raises(DatabaseUnusable, match=f"applying {broken[1]}"):
+        await Database(str(path)).prepare()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchall() == []
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST
+    conn.close()
+    fixed = (broken[0], broken[1], "CREATE TABLE half_done (x INTEGER);\nINSERT INTO half_done VALUES (1);")
+    monkeypatch.setattr(db_module, "available_migrations", lambda: [*real, fixed])
+    again = Database(str(path))
+    assert await again.prepare() == [fixed[1]]
+    assert await again.fetch("SELECT x FROM half_done") == [{"x": 1}]
+    await again.close()
+
+
+def test_a_database_a_newer_version_made_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    assert run_cli("migrate", "--db", str(path), cwd=tmp_path).returncode == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (?, 'from_the_future.sql', ?)", (LATEST + 1, NOW))
+    conn.close()
+    before = path.read_bytes()
+    for args in (["migrate"], ["serve", "--port", str(free_port())]):
+        result = run_cli(*args, "--db", str(path), env=SECRET, cwd=tmp_path)
+        assert result.returncode == 1, (args, result.returncode, result.stdout, result.stderr)
+        one_clear_line(result, str(path), f"schema version {LATEST + 1}", f"({LATEST})")
+    assert path.read_bytes() == before
+
+

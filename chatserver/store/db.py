@@ -310,8 +310,17 @@ class Database:
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
             done = {row[0] for row in await conn.execute_fetchall("SELECT version FROM schema_version")}
+            migrations = list(available_migrations())
+            latest = max(version for version, _, _ in migrations)
+            if done and max(done) > latest:
+                # a newer chatserver changed this file in ways this code does not know: serving it would
+                # write rows the newer schema's rules never allowed
+                raise DatabaseUnusable(
+                    f"the database {self.path} has schema version {max(done)}, newer than this chatserver knows "
+                    f"({latest}); run the version that made it, or restore a backup made by this one"
+                )
             applied: list[str] = []
-            for version, name, sql in available_migrations():
+            for version, name, sql in migrations:
                 if version in done:
                     continue
                 step = f"applying {name}"
