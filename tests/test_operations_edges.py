@@ -215,3 +215,89 @@ def test_a_database_a_newer_version_made_is_refused_and_left_as_it_was(tmp_path:
     assert path.read_bytes() == before
 
 
+# -- backup, check, restore -------------------------------------------------------------------
+
+@pytest.fixture
+def live(tmp_path: Path) -> Path:
+    """A current database with some rows, as the server leaves it (WAL)."""
+    path = tmp_path / "live.db"
+    conn = schema_upto(path, LATEST)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("INSERT INTO customers (id, token_hash, created_at) VALUES ('c1', 'h1', ?)", (NOW,))
+    conn.execute("INSERT INTO conversations (id, customer_id, status, created_at) VALUES ('v1', 'c1', 'closed', ?)", (NOW,))
+    for seq in range(1, 401):
+        conn.execute(
+            "INSERT INTO messages (id, conversation_id, seq, public_seq, sender, author, body, created_at) VALUES (?, 'v1', ?, ?, 'customer', 'A', ?, ?)",
+            (f"m{seq}", seq, seq, "x" * 500, NOW),
+        )
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_a_backup_onto_a_directory_is_refused_in_one_line_and_the_directory_is_left_alone(live: Path, tmp_path: Path, force: bool) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    result = run_cli("backup", str(folder), "--db", str(live), *(["--force"] if force else []), cwd=tmp_path)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    one_clear_line(result, "is a directory")
+    assert folder.is_dir() and list(folder.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_backup_into_a_folder_that_cannot_be_written_fails_in_one_line(live: Path, tmp_path: Path, immutable) -> None:
+    folder = tmp_path / "sealed"
+    folder.mkdir()
+    immutable.set(folder)
+    result = run_cli("backup", str(folder / "copy.db"), "--db", str(live), cwd=tmp_path)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    one_clear_line(result, str(folder))
+    with pytest.raises(BackupError, match="cannot write"):
+        backup_database(live, folder / "copy.db")
+
+
+def test_check_refuses_a_backup_cut_short_or_damaged(live: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    assert backup_database(live, copy).ok
+    whole = copy.read_bytes()
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(whole[: len(whole) // 2])
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(whole[: len(whole) // 2] + b"\x00" * 4096 + whole[len(whole) // 2 + 4096:])
+    for broken in (cut, damaged):
+        result = run_cli("check", "--db", str(broken), cwd=tmp_path)
+        assert result.returncode == 1, (broken.name, result.returncode, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "passed" not in result.stdout, result
+
+
+def test_the_documented_restore_over_a_newer_file_with_its_wal_brings_back_the_backup(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    conn = schema_upto(db, LATEST - 1)  # the backup is older than the code: the start migrates it
+    fill_with_first_schema_rows(conn)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    backup = tmp_path / "backup.db"
+    assert run_cli("backup", str(backup), "--db", str(db), cwd=tmp_path).returncode == 0
+    # later work, part of it only in the WAL, that the restore must undo
+    later = sqlite3.connect(db, isolation_level=None)
+    later.execute("PRAGMA wal_autocheckpoint = 0")
+    later.execute("DELETE FROM complaints")
+    later.execute("UPDATE conversations SET status = 'closed'")
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    for suffix in ("", "-wal", "-shm"):  # what a crashed server leaves: the file with its WAL beside it
+        shutil.copy(f"{db}{suffix}", snapshot / f"chat.db{suffix}")
+    later.close()
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copy(snapshot / f"chat.db{suffix}", f"{db}{suffix}")
+    # 2. copy the backup over the file and remove the -wal and -shm; 3. check; 4. start
+    shutil.copy(backup, db)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink()
+    assert run_cli("check", "--db", str(db), cwd=tmp_path).returncode == 0
+    assert run_cli("migrate", "--db", str(db), cwd=tmp_path).returncode == 0
+    report = check_file(db)
+    assert report.ok and report.counts == {"conversations": 2, "messages": 5, "complaints": 1}, report
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM conversations WHERE id = 'v2'").fetchone()[0] == "queued"
+    conn.close()

@@ -119,6 +119,8 @@ def backup_database(
     file) or a complete, checked copy: never half-written.
     """
     target = target.absolute()
+    if target.is_dir():
+        raise BackupError(f"{target} is a directory; name the file to write, such as {target / 'chat.db'}")
     if target.exists() and not force:
         raise BackupError(f"{target} already exists; pass --force to replace it")
     if not target.parent.is_dir():
@@ -126,7 +128,11 @@ def backup_database(
     if target.exists() and source.exists() and os.path.samefile(source, target):
         raise BackupError("the backup cannot replace the database itself")
     src = open_readonly(source)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        src.close()
+        raise BackupError(f"cannot write in {target.parent}: {exc.strerror or exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -138,7 +144,7 @@ def backup_database(
         _place(tmp, target, force)
         _fsync(target.parent)
         return report
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise BackupError(f"backup failed: {exc}") from exc
     finally:
         src.close()
