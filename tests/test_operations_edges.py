@@ -301,3 +301,29 @@ def test_the_documented_restore_over_a_newer_file_with_its_wal_brings_back_the_b
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM conversations WHERE id = 'v2'").fetchone()[0] == "queued"
     conn.close()
+
+
+# -- users ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "flag, value, words",
+    [("--skills", "withdrawals,withdrawl", ["withdrawl"]), ("--languages", "en,english", ["english"])],
+    ids=["misspelt-skill", "unknown-language"],
+)
+def test_user_add_refuses_a_skill_or_language_the_router_would_never_match(flag: str, value: str, words: list[str], tmp_path: Path) -> None:
+    # an agent whose only skill is a typo would never be offered a chat, and nothing would say why
+    db = tmp_path / "chat.db"
+    result = run_cli(
+        "user", "add", "--db", str(db), "--email", "ann@example.test", "--name", "Ann", "--role", "agent", flag, value,
+        env=SECRET, cwd=tmp_path,
+    )
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    one_clear_line(result, *words)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    conn.close()
+    fine = run_cli(
+        "user", "add", "--db", str(db), "--email", "ann@example.test", "--name", "Ann", "--role", "agent",
+        "--skills", "withdrawals, bonuses", "--languages", "en,pl", env=SECRET, cwd=tmp_path,
+    )
+    assert fine.returncode == 0, fine.stderr

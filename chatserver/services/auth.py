@@ -18,7 +18,7 @@ from chatserver.domain.errors import Conflict, Invalid, Unauthorized, Unavailabl
 from chatserver.domain.models import LOCALES, ROLES, iso
 from chatserver.services.clock import Clock
 from chatserver.services.events import USER_SESSIONS_ENDED, EventBus
-from chatserver.store import audit, customers, users
+from chatserver.store import audit, categories, customers, users
 from chatserver.store.db import Database, Row
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,14 @@ class AuthService:
             raise Invalid("password must be at least 8 characters")
         if not 0 <= max_chats <= 50:
             raise Invalid("max chats must be between 0 and 50")
+        unknown = [code for code in languages or [] if code not in LOCALES]
+        if unknown:
+            raise Invalid(f"unknown language {unknown[0]!r}; languages are {', '.join(LOCALES)}")
+        known = {row["slug"] for row in await categories.all_categories(self.db)}
+        unknown = [slug for slug in skills or [] if slug not in known]
+        if unknown:
+            # routing matches skills to category slugs exactly: a typo would leave the agent without chats
+            raise Invalid(f"unknown skill {unknown[0]!r}; skills are category slugs: {', '.join(sorted(known))}")
         async with self._password_checks:
             password_hash = await asyncio.to_thread(hash_password, password)
         now = iso(self.clock())
