@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from chatserver import keys
+from chatserver.config import ORIGIN  # plain origins only: no spaces, quotes or semicolons reach a CSP header
 from chatserver.domain.models import LOCALES
 from chatserver.services.admin.runtime import DEFAULT_BRAND_COLOR
 from chatserver.store import complaints as complaint_store
@@ -22,8 +23,6 @@ from chatserver.transport.http.security import CSP
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "widget"
 ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"}
-# Only plain origins may go into a CSP header: no spaces, quotes or semicolons can sneak in.
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 DEFAULT_COLOR = DEFAULT_BRAND_COLOR  # also the loader's fallback literal
 # launcher labels the loader needs before its iframe has loaded
