@@ -206,7 +206,8 @@ async def test_deactivation_throws_the_user_out_of_an_open_console_and_hands_bac
 
 async def test_an_api_token_socket_of_a_deactivated_user_closes_too(server, ada):
     sam_id = (await user_row(server, "sam@example.test"))["id"]
-    _, token = await server.services.admin.tokens.issue(sam_id, TokenValues(sam_id, "monitor wall"))
+    ada_id = (await user_row(server, ADA))["id"]
+    _, token = await server.services.admin.tokens.issue(ada_id, TokenValues(sam_id, "monitor wall"))
     integration = await Peer(server.url, "/monitor").connect(auth={"token": token})
     await ada.submit(f"/admin/users/{sam_id}/deactivate")
     await eventually(lambda: not integration.sio.connected)

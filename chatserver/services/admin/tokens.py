@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chatserver.domain.errors import Conflict, NotFound
 from chatserver.services import events as ev
+from chatserver.services.admin.users import ensure_admin
 from chatserver.services.admin.validate import FieldErrors, TokenValues
 from chatserver.services.auth import mint_token, token_digest
 from chatserver.services.clock import Clock, now_iso
@@ -35,6 +36,7 @@ class TokenAdmin:
         token = TOKEN_PREFIX + mint_token()
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             owner = await users.get(tx, values.user_id)
             if owner is None or not owner["active"]:
                 raise FieldErrors({"user_id": "Choose the active user the integration acts as."})

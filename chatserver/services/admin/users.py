@@ -11,7 +11,7 @@ import asyncio
 import secrets
 from typing import Any
 
-from chatserver.domain.errors import Conflict, NotFound
+from chatserver.domain.errors import Conflict, Forbidden, NotFound
 from chatserver.domain.text import isolate
 from chatserver.services import events as ev
 from chatserver.services.admin.validate import FieldErrors, NewPassword, UserProfile
@@ -20,13 +20,23 @@ from chatserver.services.clock import Clock, now_iso
 from chatserver.services.dispatch import Dispatcher
 from chatserver.services.events import EventBus
 from chatserver.store import audit, categories, users
-from chatserver.store.db import Database, Row
+from chatserver.store.db import Database, Row, Tx
 
 EMAIL_TAKEN = "Another user already has this e-mail address."
+NO_LONGER_ADMIN = "You are no longer an admin, so nothing was changed."
 
 
 def generated_password() -> str:
     return secrets.token_urlsafe(12)  # 96 random bits, easy to copy
+
+
+async def ensure_admin(tx: Tx, actor_id: str) -> None:
+    """The actor is still an active admin as the writing transaction reads them. The page checked their
+    session before another admin's change committed: two admins demoting or deactivating each other at
+    once both passed it and left no admin, and a demoted one could still make an admin or a token."""
+    row = await users.get(tx, actor_id)
+    if row is None or not row["active"] or row["role"] != "admin":
+        raise Forbidden(NO_LONGER_ADMIN)
 
 
 class UserAdmin:
@@ -71,6 +81,7 @@ class UserAdmin:
         password_hash = await asyncio.to_thread(hash_password, password.password or generated or "")
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             if await users.by_email(tx, profile.email):
                 raise FieldErrors({"email": EMAIL_TAKEN})
             row = await users.create(
@@ -92,6 +103,7 @@ class UserAdmin:
             raise FieldErrors({"role": "You cannot change your own role; ask another admin."})
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             row = await users.get(tx, user_id)
             if row is None:
                 raise NotFound("No such user.")
@@ -127,6 +139,7 @@ class UserAdmin:
         password_hash = await asyncio.to_thread(hash_password, password.password or generated or "")
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             if await users.get(tx, user_id) is None:
                 raise NotFound("No such user.")
             await users.set_password_hash(tx, user_id, password_hash)
@@ -143,6 +156,7 @@ class UserAdmin:
             raise Conflict("You cannot deactivate your own account; ask another admin.")
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             row = await users.get(tx, user_id)
             if row is None:
                 raise NotFound("No such user.")
@@ -170,6 +184,7 @@ class UserAdmin:
     async def reactivate(self, actor: ConsoleUser, user_id: str) -> Row:
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             row = await users.get(tx, user_id)
             if row is None:
                 raise NotFound("No such user.")

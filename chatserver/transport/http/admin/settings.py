@@ -110,6 +110,8 @@ async def token_create(request: web.Request) -> web.Response:
         _, token = await services.admin.tokens.issue(user.id, api_token(form, active))
     except FieldErrors as exc:
         return await tokens_page(request, user, form, exc.errors)
+    except ChatError as exc:  # demoted or deactivated while the form was on its way
+        raise failed(request, user, "/admin/tokens", exc.message) from None
     raise done(request, user, "/admin/tokens",
                f"Token “{form.text('label', 80)}” created. Copy it now: only its fingerprint is kept, so it cannot be shown again.",
                secret=token, label="API token")

@@ -55,6 +55,8 @@ async def create(request: web.Request) -> web.Response:
         row, generated = await _admin(request).create(user, profile, password)
     except FieldErrors as exc:
         return await new_form(request, user, form, exc.errors)
+    except ChatError as exc:  # demoted or deactivated while the form was on its way
+        raise failed(request, user, "/admin/users", exc.message) from None
     text = f"{isolate(row['name'])} can now sign in as {row['email']}."
     if generated:
         raise done(request, user, f"/admin/users/{row['id']}", text + " Give them this password; it is shown only now.",

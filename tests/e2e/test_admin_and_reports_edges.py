@@ -1,0 +1,104 @@
+"""Edges of the admin pages and the reports: changes that meet at the same moment, forms loaded before
+someone else's change, and what one request may cost.
+
+Cast from conftest: agents bob and carol, supervisor sam; admins ada and eve are added here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chatserver.domain.errors import Forbidden
+from chatserver.services.admin.validate import NewPassword, TokenValues, UserProfile
+from chatserver.services.auth import ConsoleUser
+from chatserver.store import audit, users
+from tests.admin_steps import ADA, Browserless, add_admin
+from tests.conftest import RunningServer
+from tests.peers import CAST_PASSWORD
+
+EVE = "eve@example.test"
+
+
+async def row_of(server: RunningServer, user_id: str) -> dict:
+    row = await users.get(server.services.db, user_id)
+    assert row is not None
+    return row
+
+
+def profile(row: dict, **changes: object) -> UserProfile:
+    values = {key: row[key] for key in ("email", "name", "role", "max_chats")}
+    values.update(changes)
+    return UserProfile(skills=tuple(row["skills"]), languages=tuple(row["languages"]), **values)  # type: ignore[arg-type]
+
+
+async def active_admins(server: RunningServer) -> list[str]:
+    return [row["name"] for row in await users.list_active(server.services.db) if row["role"] == "admin"]
+
+
+@pytest.fixture
+async def admins(server: RunningServer) -> tuple[str, str]:
+    return await add_admin(server.services), await add_admin(server.services, EVE, "Eve")
+
+
+# -- two admins at the same moment ------------------------------------------------------------------------
+
+
+async def _demote(server: RunningServer, actor: ConsoleUser, user_id: str) -> None:
+    await server.services.admin.users.update(actor, user_id, profile(await row_of(server, user_id), role="agent"))
+
+
+async def _deactivate(server: RunningServer, actor: ConsoleUser, user_id: str) -> None:
+    await server.services.admin.users.deactivate(actor, user_id)
+
+
+@pytest.mark.parametrize("first", [_demote, _deactivate], ids=["demote", "deactivate"])
+@pytest.mark.parametrize("second", [_demote, _deactivate], ids=["demote", "deactivate"])
+async def test_two_admins_removing_each_other_at_once_leave_one_admin(server, admins, first, second):
+    ada_id, eve_id = admins
+    # both signed in and past the admin check before either change is stored
+    ada = await server.services.auth.login(ADA, CAST_PASSWORD)
+    eve = await server.services.auth.login(EVE, CAST_PASSWORD)
+    await first(server, ada, eve_id)
+    with pytest.raises(Forbidden):
+        await second(server, eve, ada_id)
+    assert await active_admins(server) == ["Ada"]
+    ada_row = await row_of(server, ada_id)
+    assert ada_row["active"] and ada_row["role"] == "admin"
+    assert not [e for e in await audit.for_subject(server.services.db, ada_id) if e["actor"] == eve_id and e["action"] != "user.login"]
+
+
+async def test_an_admin_removed_a_moment_ago_creates_no_admin_and_issues_no_token(server, admins):
+    ada_id, eve_id = admins
+    eve = await server.services.auth.login(EVE, CAST_PASSWORD)
+    ada = await server.services.auth.login(ADA, CAST_PASSWORD)
+    await _demote(server, ada, eve_id)
+    before = {row["id"] for row in await users.list_all(server.services.db)}
+    accomplice = UserProfile("mallory@example.test", "Mallory", "admin", 0, (), ("en",))
+    with pytest.raises(Forbidden):
+        await server.services.admin.users.create(eve, accomplice, NewPassword("a-long-password"))
+    with pytest.raises(Forbidden):
+        await server.services.admin.users.set_password(eve, ada_id, NewPassword(None))
+    with pytest.raises(Forbidden):
+        await server.services.admin.tokens.issue(eve_id, TokenValues(ada_id, "keep a way in"))
+    assert {row["id"] for row in await users.list_all(server.services.db)} == before
+    assert await server.services.admin.tokens.list() == []
+    # Ada's password still signs her in
+    await server.services.auth.login(ADA, CAST_PASSWORD)
+
+
+async def test_two_admins_demoting_each_other_over_http_leave_one_admin_and_get_answers_not_errors(server, admins):
+    ada_id, eve_id = admins
+    ada, eve = await Browserless.login(server.url, ADA), await Browserless.login(server.url, EVE)
+    try:
+        ada_token, eve_token = await ada.csrf(), await eve.csrf()
+        answers = await asyncio.gather(
+            ada.post(f"/admin/users/{eve_id}", {"name": "Eve", "email": EVE, "role": "agent", "max_chats": "2"}, csrf=ada_token),
+            eve.post(f"/admin/users/{ada_id}", {"name": "Ada", "email": ADA, "role": "agent", "max_chats": "2"}, csrf=eve_token),
+        )
+    finally:
+        await ada.close()
+        await eve.close()
+    assert [status for status, _, _ in answers] == [303, 303]
+    assert len(await active_admins(server)) == 1
