@@ -20,3 +20,14 @@ async def for_subject(db: Database, subject: str) -> list[Row]:
     for row in rows:
         row["details"] = json.loads(row["details"])
     return rows
+
+
+async def latest_for_subject(db: Database, subject: str, limit: int) -> list[Row]:
+    """The newest `limit` entries, newest first, read from the end of the index: sign-ins and presence
+    changes add to a user's trail every day, and a page shows only the latest few."""
+    rows = await db.fetch(
+        "SELECT * FROM audit_events WHERE subject = ? ORDER BY at DESC, rowid DESC LIMIT ?", (subject, limit)
+    )
+    for row in rows:
+        row["details"] = json.loads(row["details"])
+    return rows

@@ -7,6 +7,7 @@ Cast from conftest: agents bob and carol, supervisor sam; admins ada and eve are
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -102,3 +103,38 @@ async def test_two_admins_demoting_each_other_over_http_leave_one_admin_and_get_
         await eve.close()
     assert [status for status, _, _ in answers] == [303, 303]
     assert len(await active_admins(server)) == 1
+
+
+# -- what one page may cost -------------------------------------------------------------------------------
+
+
+async def test_a_users_page_reads_only_the_history_it_shows_however_long_the_history(server, admins, monkeypatch):
+    ada_id, _ = admins
+    bob = await users.by_email(server.services.db, "bob@example.test")
+    assert bob is not None
+    # every sign-in and every presence change is audited about the user: years of work add tens of thousands
+    async with server.services.db.transaction() as tx:
+        for n in range(3000):
+            await audit.record(tx, actor=bob["id"], action="agent.presence", subject=bob["id"],
+                               now=f"2020-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}.{n:06d}Z", details={"status": "away"})
+        await audit.record(tx, actor=ada_id, action="user.updated", subject=bob["id"], now="2021-01-01T00:00:00.000000Z",
+                           details={"max_chats": {"from": 3, "to": 4}})
+    largest = 0
+    fetch = server.services.db.fetch
+
+    async def counting(sql, params=()):
+        nonlocal largest
+        rows = await fetch(sql, params)
+        largest = max(largest, len(rows))
+        return rows
+
+    monkeypatch.setattr(server.services.db, "fetch", counting)
+    ada = await Browserless.login(server.url, ADA)
+    try:
+        status, page, _ = await ada.get(f"/admin/users/{bob['id']}")
+    finally:
+        await ada.close()
+    assert status == 200
+    shown = re.findall(r'class="history-action">([^<]*)<', page)
+    assert shown == ["created", "updated"] + ["agent.presence"] * 18  # the newest twenty, newest first
+    assert largest <= 50

@@ -67,7 +67,7 @@ class UserAdmin:
 
     async def history(self, user_id: str, limit: int = 20) -> list[Row]:
         """The latest audit entries about this user, newest first."""
-        return list(reversed(await audit.for_subject(self.db, user_id)))[:limit]
+        return await audit.latest_for_subject(self.db, user_id, limit)
 
     async def skills(self) -> list[Row]:
         """Skills are category slugs: routing and complaint ownership match on them."""
