@@ -15,7 +15,7 @@ from chatserver.domain.errors import Forbidden
 from chatserver.services.admin.validate import NewPassword, TokenValues, UserProfile
 from chatserver.services.auth import ConsoleUser
 from chatserver.store import audit, users
-from tests.admin_steps import ADA, Browserless, add_admin
+from tests.admin_steps import ADA, CSRF, Browserless, add_admin, notices
 from tests.conftest import RunningServer
 from tests.peers import CAST_PASSWORD
 
@@ -103,6 +103,70 @@ async def test_two_admins_demoting_each_other_over_http_leave_one_admin_and_get_
         await eve.close()
     assert [status for status, _, _ in answers] == [303, 303]
     assert len(await active_admins(server)) == 1
+
+
+
+# -- a form loaded before someone else's change ---------------------------------------------------------
+
+SEEN = re.compile(r'<input type="hidden" name="seen" value="([^"]*)">')
+
+
+async def open_form(client: Browserless, path: str) -> tuple[str, str]:
+    """(the CSRF token, what the form was loaded with) from an edit page, as a browser tab keeps them."""
+    status, page, _ = await client.get(path)
+    assert status == 200
+    seen = SEEN.search(page)
+    assert seen, "the form carries what it was loaded with"
+    return CSRF.search(page).group(1), seen.group(1)  # type: ignore[union-attr]
+
+
+async def test_a_user_form_loaded_before_another_admins_change_does_not_undo_it(server, admins):
+    bob = await users.by_email(server.services.db, "bob@example.test")
+    assert bob is not None
+    path = f"/admin/users/{bob['id']}"
+    ada, eve = await Browserless.login(server.url, ADA), await Browserless.login(server.url, EVE)
+    try:
+        ada_csrf, ada_seen = await open_form(ada, path)  # Ada opens Bob's page and goes for a coffee
+        eve_csrf, eve_seen = await open_form(eve, path)
+        capacity = bob["max_chats"]
+        fields = [("name", "Bob"), ("email", "bob@example.test"), *(("languages", code) for code in bob["languages"])]
+        status, _, _ = await eve.post(path, [*fields, ("role", "supervisor"), ("max_chats", str(capacity)), ("seen", eve_seen)], csrf=eve_csrf)
+        assert status == 303
+        # Ada's tab still shows Bob as an agent; she only meant to raise his capacity
+        status, _, response = await ada.post(path, [*fields, ("role", "agent"), ("max_chats", str(capacity + 3)), ("seen", ada_seen)], csrf=ada_csrf)
+        assert status == 303 and response.headers["Location"] == path
+        status, page, _ = await ada.get(path)
+        assert [n for n in notices(page) if "changed this user while you were editing" in n], notices(page)
+        stored = await row_of(server, bob["id"])
+        assert (stored["role"], stored["max_chats"]) == ("supervisor", capacity)
+        # the page now shows what is stored, and saving from it works
+        ada_csrf, ada_seen = await open_form(ada, path)
+        status, _, _ = await ada.post(path, [*fields, ("role", "supervisor"), ("max_chats", str(capacity + 3)), ("seen", ada_seen)], csrf=ada_csrf)
+        assert status == 303
+        stored = await row_of(server, bob["id"])
+        assert (stored["role"], stored["max_chats"]) == ("supervisor", capacity + 3)
+        changes = [e["details"] for e in await audit.for_subject(server.services.db, bob["id"]) if e["action"] == "user.updated"]
+        assert changes == [{"role": {"from": "agent", "to": "supervisor"}}, {"max_chats": {"from": capacity, "to": capacity + 3}}]
+    finally:
+        await ada.close()
+        await eve.close()
+
+
+async def test_a_refused_user_form_shown_again_keeps_what_it_was_loaded_with(server, admins):
+    bob = await users.by_email(server.services.db, "bob@example.test")
+    assert bob is not None
+    path = f"/admin/users/{bob['id']}"
+    ada = await Browserless.login(server.url, ADA)
+    try:
+        csrf, seen = await open_form(ada, path)
+        await server.services.admin.users.update(
+            await server.services.auth.login(EVE, CAST_PASSWORD), bob["id"], profile(bob, max_chats=7))
+        status, page, _ = await ada.post(path, {"name": "", "email": "bob@example.test", "role": "agent", "max_chats": "4",
+                                                "seen": seen}, csrf=csrf)
+        assert status == 400
+        assert SEEN.search(page).group(1) == seen  # type: ignore[union-attr]
+    finally:
+        await ada.close()
 
 
 # -- what one page may cost -------------------------------------------------------------------------------

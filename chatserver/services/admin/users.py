@@ -8,6 +8,8 @@ the transport close their open console and monitor sockets.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import secrets
 from typing import Any
 
@@ -24,10 +26,18 @@ from chatserver.store.db import Database, Row, Tx
 
 EMAIL_TAKEN = "Another user already has this e-mail address."
 NO_LONGER_ADMIN = "You are no longer an admin, so nothing was changed."
+CHANGED_MEANWHILE = "Someone changed this user while you were editing, so nothing was saved. The form now shows what is stored; make your change again."
+PROFILE_FIELDS = ("email", "name", "role", "max_chats", "skills", "languages")
 
 
 def generated_password() -> str:
     return secrets.token_urlsafe(12)  # 96 random bits, easy to copy
+
+
+def profile_version(row: Row) -> str:
+    """A short fingerprint of the profile as stored: the edit form carries the one it was loaded with."""
+    stored = json.dumps([row[key] for key in PROFILE_FIELDS], ensure_ascii=False)
+    return hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16]
 
 
 async def ensure_admin(tx: Tx, actor_id: str) -> None:
@@ -97,8 +107,11 @@ class UserAdmin:
         await self.dispatcher.refresh_agent(row["id"])
         return row, generated
 
-    async def update(self, actor: ConsoleUser, user_id: str, profile: UserProfile) -> dict[str, Any]:
-        """Save the profile; returns what changed. A role change ends the user's sessions."""
+    async def update(self, actor: ConsoleUser, user_id: str, profile: UserProfile, seen: str | None = None) -> dict[str, Any]:
+        """Save the profile; returns what changed. A role change ends the user's sessions.
+
+        `seen` is the profile_version the form was loaded with: a form sends every field, so one opened
+        before another admin's change would silently undo it (a demotion reverted by a capacity edit)."""
         if user_id == actor.id and profile.role != actor.role:
             raise FieldErrors({"role": "You cannot change your own role; ask another admin."})
         now = now_iso(self.clock)
@@ -117,6 +130,8 @@ class UserAdmin:
             changes = {key: {"from": row[key], "to": value} for key, value in wanted.items() if row[key] != value}
             if not changes:
                 return changes
+            if seen is not None and seen != profile_version(row):
+                raise Conflict(CHANGED_MEANWHILE)
             await users.update_profile(
                 tx, user_id, email=profile.email, name=profile.name, max_chats=profile.max_chats,
                 skills=list(profile.skills), languages=list(profile.languages),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from chatserver import keys
-from chatserver.domain.errors import ChatError, NotFound
+from chatserver.domain.errors import ChatError, Conflict, NotFound
 from chatserver.domain.models import LOCALES, ROLES
 from chatserver.domain.text import isolate
-from chatserver.services.admin.users import UserAdmin
+from chatserver.services.admin.users import PROFILE_FIELDS, UserAdmin, profile_version
 from chatserver.services.admin.validate import FieldErrors, RawForm, new_user, password_change, user_profile
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport.http.admin.common import admin_form, done, failed, page, require_admin
@@ -70,7 +70,8 @@ async def edit_page(request: web.Request, user: ConsoleUser, user_id: str, *, fo
     subject = await _admin(request).get(user_id)
     history = await _admin(request).history(user_id)
     names = {row["id"]: row["name"] for row in await _admin(request).list()}
-    form = form or RawForm.of({key: subject[key] for key in ("email", "name", "role", "max_chats", "skills", "languages")})
+    # a form shown again after a mistake keeps the version it was first loaded with
+    form = form or RawForm.of({**{key: subject[key] for key in PROFILE_FIELDS}, "seen": profile_version(subject)})
     return page(
         request, "admin/user_edit.html", user, "users", status=400 if errors or password_errors else 200,
         subject=subject, form=form, errors=errors or {}, password_errors=password_errors or {},
@@ -102,9 +103,11 @@ async def update(request: web.Request) -> web.Response:
     user_id = await _existing(request, user)
     known = [row["slug"] for row in await _admin(request).skills()]
     try:
-        changes = await _admin(request).update(user, user_id, user_profile(form, known))
+        changes = await _admin(request).update(user, user_id, user_profile(form, known), form.text("seen", 64) or None)
     except FieldErrors as exc:
         return await edit_page(request, user, user_id, form=form, errors=exc.errors)
+    except Conflict as exc:  # changed by someone else since this form was loaded: show what is stored now
+        raise failed(request, user, f"/admin/users/{user_id}", exc.message) from None
     except ChatError as exc:
         raise failed(request, user, "/admin/users", exc.message) from None
     if not changes:
