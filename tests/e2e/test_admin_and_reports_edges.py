@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import aiohttp
 import pytest
 
 from chatserver.domain.errors import Forbidden
@@ -202,3 +203,34 @@ async def test_a_users_page_reads_only_the_history_it_shows_however_long_the_his
     shown = re.findall(r'class="history-action">([^<]*)<', page)
     assert shown == ["created", "updated"] + ["agent.presence"] * 18  # the newest twenty, newest first
     assert largest <= 50
+
+
+# -- reports and exports for people who lost access -----------------------------------------------------
+
+
+async def test_a_deactivated_supervisors_token_and_a_revoked_one_read_no_report_or_export(server, admins):
+    ada_id, _ = admins
+    sam = await users.by_email(server.services.db, "sam@example.test")
+    assert sam is not None
+    tokens = server.services.admin.tokens
+    _, kept = await tokens.issue(ada_id, TokenValues(sam["id"], "wallboard"))
+    revoked_id, revoked = await tokens.issue(ada_id, TokenValues(sam["id"], "old script"))
+    await tokens.revoke(ada_id, revoked_id)
+    paths = ("/api/reports/summary?preset=7d", "/reports/export/complaints.csv?preset=7d", "/reports/export/chats.csv?preset=7d")
+
+    async def statuses(token: str) -> list[tuple[int, str]]:
+        found = []
+        async with aiohttp.ClientSession() as http:
+            for path in paths:
+                async with http.get(server.url + path, headers={"Authorization": f"Bearer {token}"}) as response:
+                    body = await response.read()
+                    code = (await response.json())["error"]["code"] if response.status != 200 else "ok"
+                    assert response.status == 200 or not body.startswith(b"\xef\xbb\xbf")  # no partial file
+                    found.append((response.status, code))
+        return found
+
+    assert await statuses(kept) == [(200, "ok")] * 3
+    assert await statuses(revoked) == [(401, "unauthorized")] * 3
+    ada = await server.services.auth.login(ADA, CAST_PASSWORD)
+    await server.services.admin.users.deactivate(ada, sam["id"])
+    assert await statuses(kept) == [(401, "unauthorized")] * 3
