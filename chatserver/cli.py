@@ -14,6 +14,7 @@ from typing import Sequence
 
 from chatserver.config import Settings, SettingsError, load_settings
 from chatserver.observability.logging import configure_logging
+from chatserver.store import server_lock
 from chatserver.store.db import DatabaseUnusable
 
 # what binding the listening socket meets when the port is taken, privileged or not on this machine
@@ -100,6 +101,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _check(settings)
     if args.command == "user":
         return asyncio.run(_user_add(settings, args))
+    server_lock.hold(settings.db)  # before the demo's seeding too: that writes as a server would
     if args.command == "demo":
         asyncio.run(_seed_demo(settings))
     return _serve(settings)

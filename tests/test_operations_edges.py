@@ -14,7 +14,7 @@ from chatserver.config import SettingsError, load_settings
 from chatserver.store import db as db_module
 from chatserver.store.backup import BackupError, backup_database, check_file
 from chatserver.store.db import Database, DatabaseUnusable, available_migrations
-from tests.procs import HOST, ServerProcesses, free_port, run_cli
+from tests.procs import HOST, ServerProcesses, free_port, get_health, run_cli
 
 SECRET = {"CHATSERVER_SECRET_KEY": "operations-edges-secret"}
 NOW = "2024-01-01T00:00:00Z"
@@ -109,6 +109,25 @@ def test_a_port_another_process_listens_on_stops_start_up_with_one_line(tmp_path
         result = run_cli("serve", "--db", str(tmp_path / "chat.db"), "--port", str(port), env=SECRET, cwd=tmp_path)
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
     one_clear_line(result, f"cannot listen on {HOST}:{port}", "in use")
+
+
+@pytest.mark.slow
+async def test_a_second_server_on_the_same_database_is_refused_and_the_first_serves_on(procs: ServerProcesses) -> None:
+    # two routers over one file would seat the same waiting chats twice and fire every deadline twice
+    first = await procs.server(env=SECRET, name="first").start()
+    for command in ("serve", "demo"):
+        result = run_cli(command, "--db", str(first.db), "--port", str(free_port()), env=SECRET, cwd=first.db.parent)
+        assert result.returncode == 1, (command, result.returncode, result.stdout, result.stderr)
+        one_clear_line(result, "another chatserver is serving", str(first.db))
+    with sqlite3.connect(first.db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0  # the refused demo seeded nobody
+    conn.close()
+    assert await get_health(first.url) == 200
+    # the tools meant to run beside a server still do
+    assert run_cli("check", "--db", str(first.db), env=SECRET).returncode == 0
+    first.kill()  # however the first one ends, the lock goes with it
+    second = await procs.server(db=first.db, env=SECRET, name="second").start()
+    await second.stop()
 
 
 @pytest.mark.slow
