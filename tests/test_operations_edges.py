@@ -346,3 +346,17 @@ def test_user_add_refuses_a_skill_or_language_the_router_would_never_match(flag:
         "--skills", "withdrawals, bonuses", "--languages", "en,pl", env=SECRET, cwd=tmp_path,
     )
     assert fine.returncode == 0, fine.stderr
+
+
+def test_user_add_refuses_an_address_no_mail_reaches(tmp_path: Path) -> None:
+    # SLA warnings and escalations are mailed to staff: bob@localhost would have them go nowhere, unsaid
+    db = tmp_path / "chat.db"
+    result = run_cli(
+        "user", "add", "--db", str(db), "--email", "bob@localhost", "--name", "Bob", "--role", "agent",
+        env=SECRET, cwd=tmp_path,
+    )
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    one_clear_line(result, "e-mail address is not valid")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    conn.close()

@@ -14,6 +14,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from chatserver.domain.complaints import plausible_email
 from chatserver.domain.errors import Conflict, Invalid, Unauthorized, Unavailable
 from chatserver.domain.models import LOCALES, ROLES, iso
 from chatserver.services.clock import Clock
@@ -102,7 +103,7 @@ class AuthService:
         actor: str = "system",
     ) -> Row:
         email = email.strip()
-        if "@" not in email or len(email) > 254:
+        if not plausible_email(email):  # where SLA warnings and escalations are mailed
             raise Invalid("e-mail address is not valid")
         if not name.strip():
             raise Invalid("name must not be empty")
