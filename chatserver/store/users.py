@@ -165,3 +165,10 @@ async def api_token(db: Database | Tx, token_id: str) -> Row | None:
 
 async def revoke_api_token(tx: Tx, token_id: str, now: str) -> bool:
     return await tx.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, token_id)) == 1
+
+
+async def revoke_user_api_tokens(tx: Tx, user_id: str, now: str) -> list[Row]:
+    """Revokes every live token of the user; returns the ones it revoked."""
+    live = await tx.fetch("SELECT id, label FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at", (user_id,))
+    await tx.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (now, user_id))
+    return live

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 import socketio
 
@@ -211,6 +212,34 @@ async def test_an_api_token_socket_of_a_deactivated_user_closes_too(server, ada)
     integration = await Peer(server.url, "/monitor").connect(auth={"token": token})
     await ada.submit(f"/admin/users/{sam_id}/deactivate")
     await eventually(lambda: not integration.sio.connected)
+
+
+async def test_reactivating_a_user_does_not_bring_their_api_tokens_back(server, ada):
+    # a token handed to an integration acting as someone who left stays dead when an admin lets
+    # them back in: whoever reactivates them issues the tokens still needed, knowingly
+    sam_id = (await user_row(server, "sam@example.test"))["id"]
+    ada_id = (await user_row(server, ADA))["id"]
+    token_id, token = await server.services.admin.tokens.issue(ada_id, TokenValues(sam_id, "monitor wall"))
+
+    async def api_status() -> int:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.url}/api/complaints", headers={"Authorization": f"Bearer {token}"}) as response:
+                return response.status
+
+    assert await api_status() == 200
+
+    page = await ada.submit(f"/admin/users/{sam_id}/deactivate")
+    assert "their API tokens revoked" in notices(page)[0]
+    await ada.submit(f"/admin/users/{sam_id}/reactivate")
+    assert await cookie_works(server, await login_cookie(server.url, "sam@example.test"))  # Sam is back
+
+    assert await api_status() == 401
+    refused = Peer(server.url, "/monitor")
+    with pytest.raises(socketio.exceptions.ConnectionError, match="unauthorized"):
+        await refused.connect(auth={"token": token})
+    assert (await users.api_token(server.services.db, token_id))["revoked_at"] is not None  # type: ignore[index]
+    revoked = [e for e in await audit.for_subject(server.services.db, token_id) if e["action"] == "api_token.revoked"]
+    assert [(e["actor"], e["details"]["reason"]) for e in revoked] == [(ada_id, "user deactivated")]
 
 
 async def test_chats_routed_to_a_user_while_they_are_deactivated_go_back_to_the_queue(server, ada):

@@ -180,6 +180,11 @@ class UserAdmin:
             await users.set_active(tx, user_id, False, now)
             await users.end_sessions(tx, user_id)
             await audit.record(tx, actor=actor.id, action="user.deactivated", subject=user_id, now=now)
+            # revoked, not just suspended: reactivating someone must not wake an integration that
+            # acted as them, so whoever brings them back issues the tokens they still need
+            for token in await users.revoke_user_api_tokens(tx, user_id, now):
+                await audit.record(tx, actor=actor.id, action="api_token.revoked", subject=token["id"], now=now,
+                                   details={"user_id": user_id, "label": token["label"], "reason": "user deactivated"})
         last_seen = self.dispatcher.agent_public(user_id)
         # out of routing first, so none of the chats handed back below can come back to them; the
         # chats are read as it leaves, so one routing assigned meanwhile is handed back too (and from

@@ -146,7 +146,8 @@ async def deactivate(request: web.Request) -> web.Response:
     except ChatError as exc:
         raise failed(request, user, f"/admin/users/{user_id}", exc.message) from None
     raise done(request, user, f"/admin/users/{user_id}",
-               f"{isolate(row['name'])} is deactivated: signed out everywhere, and their chats went back to the queue.")
+               f"{isolate(row['name'])} is deactivated: signed out everywhere, their API tokens revoked, "
+               "and their chats went back to the queue.")
 
 
 async def reactivate(request: web.Request) -> web.Response:
