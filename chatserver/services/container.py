@@ -93,7 +93,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             ),
             supervision=SupervisionService(db, dispatcher, chats, complaint_service),
             knowledge=KnowledgeService(db),
-            reports=ReportService(background_reads, clock),
+            reports=ReportService(background_reads, clock, db),
             sweeper=SlaSweeper(complaint_service, settings.sla_sweep_seconds, retention),
             retention=retention,
             mail=MailWorker(db, settings, clock),

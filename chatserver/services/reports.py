@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, AsyncGenerator, Awaitable, Callable
 
@@ -19,6 +19,7 @@ from chatserver.domain.models import iso, parse_iso
 from chatserver.domain.reports import Filters, Period
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.clock import Clock
+from chatserver.store import audit
 from chatserver.store import complaints as complaint_store
 from chatserver.store import reports as store
 from chatserver.store.db import Database, Row
@@ -98,9 +99,10 @@ class _Ratings:
 
 
 class ReportService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, db: Database, clock: Clock, records: Database) -> None:
+        self.db = db  # background reads: every report and export query
         self.clock = clock
+        self.records = records  # the main database, where each export is put on record
 
     # -- choices for the page and checks for the query ---------------------------------------------
 
@@ -281,6 +283,17 @@ class ReportService:
         else:
             raise ValueError(kind)
         filename = f"{kind}-{period.first.isoformat()}-to-{period.last.isoformat()}.csv"
+        # customers' words and staff names leave the system here: who took which rows is on record
+        # before the first byte goes out, and an export that cannot be recorded is not sent
+        async with self.records.transaction() as tx:
+            await audit.record(
+                tx, actor=user.id, action="user.exported", subject=user.id, now=_stamp(self.clock()),
+                details={
+                    "export": kind, "first": period.first.isoformat(), "last": period.last.isoformat(),
+                    "filters": {k: v for k, v in asdict(filters).items() if v is not None},
+                    "api_token_id": user.api_token_id,
+                },
+            )
         return Export(filename, columns, self._records(page, record, period, filters))
 
     async def _records(

@@ -12,15 +12,19 @@ import asyncio
 import csv
 import io
 import json
+from pathlib import Path
 from datetime import datetime, timezone
 
 import aiohttp
 import pytest
 
 from chatserver.services.reports import CHAT_COLUMNS, COMPLAINT_COLUMNS
-from chatserver.store import users
+from chatserver.store import audit, users
 from tests.e2e.test_api import Api, error
 from tests import hostile
+from tests.admin_steps import Browserless, text_of
+from tests.conftest import seed_cast
+from tests.faults import HeldWriteLock
 from tests.peers import CAST_PASSWORD, login_cookie
 from tests.procs import create_users
 from tests.report_rows import History, seed_week
@@ -233,6 +237,57 @@ async def test_exports_need_a_supervisor(api, server):
     cookie = await login_cookie(server.url, "sam@example.test")
     response, body = await download(api, f"/reports/export/complaints.csv?{WEEK}", who=None, headers={"Cookie": cookie})
     assert response.status == 200 and len(table(body)) == 7
+
+
+async def test_every_export_is_on_record_with_who_took_which_rows_and_how(api, server):
+    sam = api.ids["sam"]
+    response, _ = await download(api, f"/reports/export/complaints.csv?{WEEK}&category=withdrawals&level=3")
+    assert response.status == 200
+    cookie = await login_cookie(server.url, "sam@example.test")
+    response, _ = await download(api, f"/reports/export/chats.csv?{WEEK}", who=None, headers={"Cookie": cookie})
+    assert response.status == 200
+    response, _ = await download(api, f"/reports/export/chats.csv?{WEEK}", who="bob")  # refused: not on record
+    assert response.status == 403
+
+    exports = [e for e in await audit.for_subject(server.services.db, sam) if e["action"] == "user.exported"]
+    assert [(e["actor"], e["details"]["export"], e["details"]["first"], e["details"]["last"], e["details"]["filters"])
+            for e in exports] == [
+        (sam, "complaints", "2026-11-01", "2026-11-07", {"category": "withdrawals", "level": 3}),
+        (sam, "chats", "2026-11-01", "2026-11-07", {}),
+    ]
+    token_id = (await server.services.db.fetch_one("SELECT id FROM api_tokens WHERE user_id = ?", (sam,)))["id"]  # type: ignore[index]
+    assert [e["details"]["api_token_id"] for e in exports] == [token_id, None]  # the integration, then the console
+    assert not [e for e in await audit.for_subject(server.services.db, api.ids["bob"]) if e["action"] == "user.exported"]
+
+    # an admin sees it in Sam's history
+    admin = await Browserless.login(server.url, "ada@example.test", "ada-password-1")
+    try:
+        status, page, _ = await admin.get(f"/admin/users/{sam}")
+    finally:
+        await admin.close()
+    assert status == 200
+    assert "exported chats, 2026-11-01 to 2026-11-07 Sam" in text_of(page)
+    assert "exported complaints, 2026-11-01 to 2026-11-07 Sam" in text_of(page)
+
+
+async def test_an_export_that_cannot_be_recorded_is_not_sent(start_server, tmp_path):
+    running = await start_server(db_busy_timeout=0.3)
+    await seed_cast(running.services)
+    lock = HeldWriteLock(Path(running.settings.db))
+    cookie = await login_cookie(running.url, "sam@example.test")
+    lock.inject()
+    try:
+        async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
+            async with http.get(f"{running.url}/reports/export/complaints.csv?{WEEK}") as response:
+                status, body = response.status, await response.json()
+    finally:
+        lock.clear()
+    assert status == 503 and body["error"]["code"] == "unavailable", body
+    async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
+        async with http.get(f"{running.url}/reports/export/complaints.csv?{WEEK}") as response:
+            assert response.status == 200 and response.content_type == "text/csv"
+    sam = (await users.by_email(running.services.db, "sam@example.test"))["id"]  # type: ignore[index]
+    assert [e["action"] for e in await audit.for_subject(running.services.db, sam)].count("user.exported") == 1
 
 
 async def test_dates_at_the_ends_of_the_calendar_are_invalid_in_exports_and_on_the_page(api, server):
