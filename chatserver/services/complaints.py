@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from chatserver.domain import sla
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chatserver.domain.models import LOCALES, iso
 from chatserver.domain.same_secret import same_secret
+from chatserver.domain.text import isolate
 from chatserver.domain.money import format_money
 from chatserver.services import complaint_changes as changes
 from chatserver.services import complaint_notices as notices
@@ -50,6 +52,22 @@ Views = list[dict[str, Any]]
 
 def _staff(user: ConsoleUser) -> Actor:
     return Actor(user.id, user.name, user.role)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenAssignee:
+    """Whom the caller saw a complaint with (None: nobody) when they chose its new assignee."""
+
+    id: str | None
+
+
+def _check_seen(row: Row, seen: SeenAssignee | None, assignee_id: str | None) -> None:
+    """Two supervisors reassigning one complaint at once: the later one is told, not obeyed blindly.
+    Ending up where the caller wanted anyway is no conflict."""
+    if seen is None or row["assignee_id"] == seen.id or row["assignee_id"] == assignee_id:
+        return
+    now_with = f"with {isolate(row['assignee_name'])}" if row["assignee_id"] else "unassigned"
+    raise Conflict(f"{row['reference']} is {now_with} now: someone changed it a moment ago; nothing was changed")
 
 
 class ComplaintService:
@@ -314,12 +332,14 @@ class ComplaintService:
         return await self._done(step)
 
     async def update(self, user: ConsoleUser, reference: str, *, start: bool = False, category: str | None = None,
-                     assign: bool = False, assignee_id: str | None = None) -> dict[str, Any]:
+                     assign: bool = False, assignee_id: str | None = None, seen: SeenAssignee | None = None) -> dict[str, Any]:
         """Several changes at once, all or none: a refused one leaves the others unmade too.
         Status first: picking a complaint up may assign it, and an explicit assignee then wins."""
         steps: list[Step] = []
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            if assign:
+                _check_seen(row, seen, assignee_id)
             if start:
                 steps.append(await self._start_in(tx, user, row))
                 row = steps[-1].row
@@ -376,11 +396,14 @@ class ComplaintService:
             )
         return await self._done(step)
 
-    async def assign(self, user: ConsoleUser, reference: str, assignee_id: str | None) -> dict[str, Any]:
+    async def assign(self, user: ConsoleUser, reference: str, assignee_id: str | None,
+                     seen: SeenAssignee | None = None) -> dict[str, Any]:
         """Give the complaint to a staff member who may act at its level, or to nobody. Agents may only
-        take a free complaint for themselves or let go of their own; supervisors and admins assign anyone."""
+        take a free complaint for themselves or let go of their own; supervisors and admins assign anyone.
+        With `seen`, only if it is still with whom the caller saw it with."""
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            _check_seen(row, seen, assignee_id)
             step = await self._assign_in(tx, user, row, assignee_id)
         return presenters.complaint_staff(row) if step is None else await self._done(step)
 

@@ -12,7 +12,7 @@ from typing import Any
 from chatserver.domain.errors import Conflict, Forbidden, NotFound
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.chats import ChatService
-from chatserver.services.complaints import ComplaintService
+from chatserver.services.complaints import ComplaintService, SeenAssignee
 from chatserver.services.dispatch import Dispatcher
 from chatserver.store import conversations, customers
 from chatserver.store.db import Database
@@ -92,9 +92,10 @@ class SupervisionService:
         _check(user)
         return await self.complaints.escalate(user, reference, reason, from_level=from_level)
 
-    async def assign_complaint(self, user: ConsoleUser, reference: str, assignee_id: str | None) -> dict[str, Any]:
+    async def assign_complaint(self, user: ConsoleUser, reference: str, assignee_id: str | None,
+                               seen: SeenAssignee | None = None) -> dict[str, Any]:
         _check(user)
-        return await self.complaints.assign(user, reference, assignee_id)
+        return await self.complaints.assign(user, reference, assignee_id, seen)
 
     async def explain(self, user: ConsoleUser, conversation_id: str) -> dict[str, Any]:
         """The chat and every routing decision about it, oldest first: who was considered, in what

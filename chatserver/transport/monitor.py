@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from chatserver.domain.errors import Forbidden
 from chatserver.services.auth import ConsoleUser
+from chatserver.services.complaints import SeenAssignee
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.console_auth import console_user
@@ -49,6 +50,7 @@ class ComplaintEscalate(Payload):
 class ComplaintAssign(Payload):
     reference: Reference  # type: ignore[valid-type]
     assignee_id: Id | None  # type: ignore[valid-type]  # required; null lets go of the complaint
+    from_assignee_id: Id | None = None  # type: ignore[valid-type]  # whom the supervisor saw it with; absent: unchecked
 
 
 class RoutingExplain(Payload):
@@ -109,7 +111,8 @@ class MonitorNamespace(ContractNamespace):
         return {"complaint": await self.services.supervision.escalate_complaint(_supervisor(conn), p.reference, p.reason, from_level=p.from_level)}
 
     async def complaint_assign(self, conn: Connection, p: ComplaintAssign) -> dict:
-        return {"complaint": await self.services.supervision.assign_complaint(_supervisor(conn), p.reference, p.assignee_id)}
+        seen = SeenAssignee(p.from_assignee_id) if "from_assignee_id" in p.model_fields_set else None
+        return {"complaint": await self.services.supervision.assign_complaint(_supervisor(conn), p.reference, p.assignee_id, seen)}
 
     async def routing_explain(self, conn: Connection, p: RoutingExplain) -> dict:
         return await self.services.supervision.explain(_supervisor(conn), p.conversation_id)

@@ -402,3 +402,33 @@ async def test_a_supervisor_decides_a_compensation_on_a_complaint_the_customer_c
     assert [c["status"] for c in shown["complaint"]["compensations"]] == ["approved"], shown
     await customer.close()
     assert errors.errors == []
+
+
+async def test_an_assignment_chosen_while_a_colleague_took_the_complaint_is_refused_and_shows_who_has_it(browser, live):
+    errors = drive.BrowserErrors()
+    reference = await logged(live, "Deposit not credited")
+    sam = errors.watch(await drive.console(browser, live.url, "sam@example.test", viewport=DESKTOP))
+    await open_complaints(sam)
+    await sam.locator("#cx-rows .cx-row", has_text=reference).click()
+    await expect(sam.locator("#cx-owner")).to_contain_text("Unassigned")
+
+    # Sam chooses Carol in the dialog; before Sam confirms, Bob takes the complaint himself
+    await sam.click("#cx-assign")
+    await sam.locator("#cx-assign-choices .choice", has_text="Carol").locator("input").check()
+    bob = await staff(live.services, "bob@example.test")
+    await live.services.complaints.assign(bob, reference, bob.id)
+    await expect(sam.locator("#cx-owner")).to_contain_text("Bob")  # the page follows live
+    await sam.click("#cx-assign-dialog button[type=submit]")
+    await expect(sam.locator("#cx-assign-dialog .form-error")).to_have_text(
+        f"{reference} is with Bob now: someone changed it a moment ago; nothing was changed.")
+    await expect(sam.locator("#cx-owner")).to_contain_text("Bob")
+    held = await live.services.db.fetch_one("SELECT assignee_id FROM complaints WHERE reference = ?", (reference,))
+    assert held["assignee_id"] == bob.id  # type: ignore[index]
+
+    # looked at again, Sam's choice goes through
+    await sam.click("#cx-assign-dialog [data-close]")
+    await sam.click("#cx-assign")
+    await sam.locator("#cx-assign-choices .choice", has_text="Carol").locator("input").check()
+    await sam.click("#cx-assign-dialog button[type=submit]")
+    await expect(sam.locator("#cx-owner")).to_contain_text("Carol")
+    assert errors.errors == []

@@ -368,6 +368,42 @@ async def test_two_people_escalating_at_once_raise_the_complaint_one_level(api):
     assert status == 200 and answer["complaint"]["level"] == 3
 
 
+async def test_two_supervisors_reassigning_at_once_give_it_to_one_and_tell_the_other(api):
+    # Sam and Ada both saw the complaint with nobody and chose different colleagues at the same moment
+    ref = (await api.log())["reference"]
+    path = f"/api/complaints/{ref}"
+    (first, one), (second, other) = await asyncio.gather(
+        api.patch(path, "sam", {"assignee_id": api.ids["carol"], "from_assignee_id": None}),
+        api.patch(path, "ada", {"assignee_id": api.ids["bob"], "from_assignee_id": None}),
+    )
+    assert sorted([first, second]) == [200, 409], (one, other)
+    winner = one if first == 200 else other
+    refused = other if first == 200 else one
+    holder = winner["complaint"]["assignee"]["name"]
+    assert f"{ref} is with {holder} now" in error(refused, "conflict")
+    status, answer = await api.get(path, "sam")
+    assert answer["complaint"]["assignee"]["name"] == holder
+    assert [e["action"] for e in answer["complaint"]["audit"]].count("complaint.assign") == 1
+
+    # whoever saw the new holder may change it; ending up where one wanted anyway is no conflict
+    holder_id = api.ids[holder.lower()]
+    status, answer = await api.patch(path, "sam", {"assignee_id": holder_id, "from_assignee_id": None})
+    assert status == 200 and answer["complaint"]["assignee"]["name"] == holder
+    status, answer = await api.patch(path, "sam", {"assignee_id": None, "from_assignee_id": holder_id})
+    assert status == 200 and answer["complaint"]["assignee"] is None
+    # a stale view also stops picking up and reclassifying in the same request: all or none
+    status, answer = await api.patch(path, "ada", {"status": "in_progress", "category": "bonuses",
+                                                   "assignee_id": api.ids["ada"], "from_assignee_id": holder_id})
+    assert status == 409 and "unassigned now" in error(answer, "conflict")
+    status, answer = await api.get(path, "sam")
+    assert (answer["complaint"]["status"], answer["complaint"]["category"], answer["complaint"]["assignee"]) == ("new", "withdrawals", None)
+    # without from_assignee_id (a client written before it existed) the change is made as sent
+    status, answer = await api.patch(path, "ada", {"assignee_id": api.ids["ada"]})
+    assert status == 200 and answer["complaint"]["assignee"]["name"] == "Ada"
+    status, answer = await api.patch(path, "ada", {"from_assignee_id": None})
+    assert status == 400 and "goes with assignee_id" in error(answer, "invalid")
+
+
 async def test_compensation_is_proposed_and_decided_once_by_someone_else(api):
     ref = (await api.log())["reference"]
     path = f"/api/complaints/{ref}/compensations"

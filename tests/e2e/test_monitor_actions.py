@@ -239,11 +239,17 @@ async def test_escalate_and_reassign_a_complaint_from_the_monitor(server):
     assert freed["ok"] and freed["complaint"]["assignee"] is None
     missing_key = await sam.call("complaint:assign", {"reference": reference})
     assert missing_key["error"]["code"] == "invalid"
+    # a dialog opened while nobody held it, answered after a colleague took it: told, not obeyed
+    await sam.call("complaint:assign", {"reference": reference, "assignee_id": _id(server, "Sam")})
+    stale = await sam.call("complaint:assign", {"reference": reference, "assignee_id": None, "from_assignee_id": None})
+    assert stale["error"]["code"] == "conflict" and "is with" in stale["error"]["message"], stale
+    freed = await sam.call("complaint:assign", {"reference": reference, "assignee_id": None, "from_assignee_id": _id(server, "Sam")})
+    assert freed["ok"] and freed["complaint"]["assignee"] is None
 
     complaint_id = (await server.services.db.fetch("SELECT id FROM complaints WHERE reference = ?", (reference,)))[0]["id"]
     actions = [(e["actor"], e["action"]) for e in await audit_of(server, complaint_id)]
     sam_id = _id(server, "Sam")
-    assert (sam_id, "complaint.escalate") in actions and actions.count((sam_id, "complaint.assign")) == 2
+    assert (sam_id, "complaint.escalate") in actions and actions.count((sam_id, "complaint.assign")) == 4
     await close_all(alice, sam)
 
 

@@ -219,7 +219,7 @@ export function assignComplaint(item) {
   run($('cx-assign-dialog'), () => {
     const chosen = box.querySelector('input:checked');
     if (!chosen) return { ok: false, error: { message: 'Choose someone, or Nobody.' } };
-    return call('complaint:assign', { reference: item.reference, assignee_id: chosen.value || null });
+    return call('complaint:assign', { reference: item.reference, assignee_id: chosen.value || null, from_assignee_id: current || null });
   }, (ack) => {
     applyComplaint(item, ack.complaint);
     toast(ack.complaint.assignee ? [`${item.reference} is with `, isolate(ack.complaint.assignee.name), '.'] : `${item.reference} is unassigned.`);

@@ -13,7 +13,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.domain.errors import Invalid
 from chatserver.services.auth import ConsoleUser
-from chatserver.services.complaints import ComplaintService
+from chatserver.services.complaints import ComplaintService, SeenAssignee
 from chatserver.services.presenters import category as category_view
 from chatserver.store import complaints as complaint_store
 from chatserver.store import users as user_store
@@ -79,10 +79,13 @@ async def update_complaint(request: web.Request) -> web.Response:
     given = body.model_fields_set  # tells an absent assignee_id from null (let it go)
     if not given:
         raise Invalid("give at least one of status, category, assignee_id")
+    if "from_assignee_id" in given and "assignee_id" not in given:
+        raise Invalid("from_assignee_id goes with assignee_id")
     reference = _reference(request)
     await _complaints(request).update(
         user, reference, start="status" in given, category=body.category if "category" in given else None,
         assign="assignee_id" in given, assignee_id=body.assignee_id,
+        seen=SeenAssignee(body.from_assignee_id) if "from_assignee_id" in given else None,
     )
     return await _detail(request, user, reference)
 

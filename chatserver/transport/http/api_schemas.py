@@ -58,14 +58,20 @@ class ComplaintCreate(Body):
 class ComplaintUpdate(Body):
     """Each given field is one audited change, applied in the order status, category, assignee, in one
     transaction: when one is refused, none is made.
-    Only `assignee_id` may be null (nobody holds it); an absent field is left as it is."""
+    Only `assignee_id` and `from_assignee_id` may be null (nobody holds it); an absent field is left as it is."""
 
-    # the handler refuses an empty change; the document says so
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, json_schema_extra={"minProperties": 1})
+    # the handler refuses an empty change and a from_assignee_id alone; the document says so
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True,
+        json_schema_extra={"minProperties": 1, "dependentRequired": {"from_assignee_id": ["assignee_id"]}},
+    )
 
     status: Literal["in_progress"] = Field(None, description="pick the complaint up (start)")  # type: ignore[assignment]
     category: Slug = None  # type: ignore[valid-type]
     assignee_id: UserId | None = Field(None, description="a staff member's id; null lets it go")  # type: ignore[valid-type]
+    from_assignee_id: UserId | None = Field(  # type: ignore[valid-type]
+        None, description="with assignee_id: whom the caller saw it with (null: nobody); 409 conflict when that changed meanwhile",
+    )
 
 
 class ReplyCreate(Body):

@@ -45,10 +45,18 @@ export function legal(complaint, me = cx.me) {
   };
 }
 
+/** An assignment that names whom the caller saw the complaint with: a colleague's reassignment a
+ * moment before is then refused (409) and shown, not silently overridden. */
+function assignTo(assigneeId, seen) {
+  return { assignee_id: assigneeId, from_assignee_id: seen.assignee ? seen.assignee.id : null };
+}
+
 export class ActionBar {
-  /** `changed(detail)` shows the server's answer; `resolve()` turns the composer to a resolution. */
-  constructor({ changed, resolve, report }) {
+  /** `changed(detail)` shows the server's answer; `resolve()` turns the composer to a resolution;
+   * `stale()` reads the complaint again. */
+  constructor({ changed, resolve, report, stale }) {
     this.changed = changed;
+    this.stale = stale;
     this.resolveInComposer = resolve;
     this.report = report;
     this.openAssign = formDialog('cx-assign-dialog', { prepare: (form) => this.prepareAssign(form), submit: (form) => this.submitAssign(form) });
@@ -63,9 +71,9 @@ export class ActionBar {
       h('button', { type: 'button', class: primary ? 'button-primary' : 'button-quiet', id, onclick: (e) => onclick(e.currentTarget) }, label);
     const buttons = [
       can.start ? button(complaint.assignee ? 'Start work' : 'Start work · take it', (b) => this.run(b, { status: 'in_progress' }), { primary: true, id: 'cx-start' }) : null,
-      can.assignMe ? button('Assign to me', (b) => this.run(b, { assignee_id: cx.me.id }), { id: 'cx-assign-me' }) : null,
+      can.assignMe ? button('Assign to me', (b) => this.run(b, assignTo(cx.me.id, complaint)), { id: 'cx-assign-me' }) : null,
       can.assign ? button('Assign…', () => this.openAssign(), { id: 'cx-assign' }) : null,
-      can.release ? button('Let go', (b) => this.run(b, { assignee_id: null }), { id: 'cx-release' }) : null,
+      can.release ? button('Let go', (b) => this.run(b, assignTo(null, complaint)), { id: 'cx-release' }) : null,
       can.category ? button('Category…', () => this.openCategory(), { id: 'cx-category' }) : null,
       can.escalate ? button('Escalate…', () => this.openEscalate(), { id: 'cx-escalate' }) : null,
       can.resolve ? button('Resolve…', () => this.resolveInComposer(), { id: 'cx-resolve' }) : null,
@@ -74,10 +82,20 @@ export class ActionBar {
     container.hidden = !buttons.length;
   }
 
+  /** A change; when the complaint changed meanwhile (409), the view is read again at once. */
+  async send(changes) {
+    try {
+      return await patch(complaintPath(this.complaint.reference), changes);
+    } catch (error) {
+      if (error.status === 409) this.stale();
+      throw error;
+    }
+  }
+
   async run(button, changes) {
     button.disabled = true;
     try {
-      const answer = await patch(complaintPath(this.complaint.reference), changes);
+      const answer = await this.send(changes);
       this.changed(answer.complaint);
     } catch (error) {
       this.report(error.message);
@@ -92,6 +110,7 @@ export class ActionBar {
     const box = clear(form.querySelector('#cx-assign-choices'));
     box.append(h('legend', { class: 'sr-only' }, 'Assign to'));
     const current = complaint.assignee ? complaint.assignee.id : '';
+    this.seen = complaint; // as the dialog showed it, even if a live update redraws the page meanwhile
     for (const user of able) {
       box.append(h('label', { class: 'choice' },
         h('input', { type: 'radio', name: 'assignee', value: user.id, checked: user.id === current }),
@@ -106,7 +125,7 @@ export class ActionBar {
   async submitAssign(form) {
     const chosen = form.querySelector('input[name="assignee"]:checked');
     if (!chosen) return 'Choose who takes it.';
-    const answer = await patch(complaintPath(this.complaint.reference), { assignee_id: chosen.value || null });
+    const answer = await this.send(assignTo(chosen.value || null, this.seen));
     this.changed(answer.complaint);
     return null;
   }
@@ -120,7 +139,7 @@ export class ActionBar {
   async submitCategory(form) {
     const category = form.querySelector('select').value;
     if (category === this.complaint.category) return null;
-    const answer = await patch(complaintPath(this.complaint.reference), { category });
+    const answer = await this.send({ category });
     this.changed(answer.complaint);
     return null;
   }

@@ -23,7 +23,7 @@ export class ComplaintDetail {
     this.back = back;
     this.seq = 0;
     const accept = (detail) => this.accept(detail);
-    this.actions = new ActionBar({ changed: accept, resolve: () => this.composer.resolve(), report: (text) => this.showError(text) });
+    this.actions = new ActionBar({ changed: accept, resolve: () => this.composer.resolve(), report: (text) => this.showError(text), stale: () => this.refresh() });
     this.thread = new Thread();
     this.composer = new Composer({ changed: accept });
     this.compensation = new CompensationPanel({ changed: accept });
