@@ -4,6 +4,8 @@ The router keeps the queue, presence, seats and timers in its process's memory (
 so a second `serve` on the same file would route the same waiting chats again, seat agents past their
 capacity and fire every deadline twice, while both looked healthy. A server holds an exclusive lock
 on `<db>.lock` for as long as its process lives; the kernel lets go of it however the process ends.
+The lock sits beside the file the path leads to, so a symbolic link to the database (which SQLite
+follows, sharing its journal) meets the same lock.
 `backup`, `check`, `migrate` and `user add` take no lock: they are meant to run beside a server.
 """
 
@@ -26,7 +28,7 @@ def hold(db_path: str) -> int | None:
     if db_path == ":memory:":
         return None
     try:
-        fd = os.open(f"{db_path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(f"{os.path.realpath(db_path)}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:
         return None
     try:
