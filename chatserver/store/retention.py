@@ -29,15 +29,37 @@ async def remove_idle_customers(
     )
     idle = [row["id"] for row in rows if not row["has_record"]]
     removed = 0
-    if idle:
-        async with db.transaction() as tx:
-            # asked here, not before the look: the write may wait for the lock while a widget comes back
-            connected = keep()
-            for customer_id in (c for c in idle if c not in connected):
-                # asked again in the write: a chat started since the look keeps its customer
-                removed += await tx.execute(f"DELETE FROM customers WHERE id = ? AND NOT ({_HAS_RECORD})", (customer_id,))
+    for _ in range(_ATTEMPTS if idle else 0):
+        try:
+            removed = await _remove(db, idle, keep)
+            break
+        except _CameBack:
+            removed = 0  # rolled back; the next attempt keeps whoever came back
     last = (rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
     return removed, last
+
+
+_ATTEMPTS = 3  # a batch whose visitors keep coming back is left as it is
+
+
+class _CameBack(Exception):
+    """A customer being removed opened their widget before the removal committed."""
+
+
+async def _remove(db: Database, idle: list[str], keep: Callable[[], set[str]]) -> int:
+    gone = []
+    async with db.transaction() as tx:
+        # asked here, not before the look: the write may wait for the lock while a widget comes back
+        connected = keep()
+        for customer_id in (c for c in idle if c not in connected):
+            # asked again in the write: a chat started since the look keeps its customer
+            if await tx.execute(f"DELETE FROM customers WHERE id = ? AND NOT ({_HAS_RECORD})", (customer_id,)):
+                gone.append(customer_id)
+        # and asked again before the commit: a widget that connected while the batch was deleted
+        # read its row on the reader, where it is still there until this commits
+        if keep().intersection(gone):
+            raise _CameBack
+    return len(gone)
 
 
 async def remove_expired_sessions(db: Database, *, now: str) -> int:
