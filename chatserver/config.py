@@ -267,7 +267,14 @@ def resolve_secret_key(settings: Settings) -> str:
         return secrets.token_hex(32)
     path = Path(settings.db).with_suffix(Path(settings.db).suffix + ".secret")
     if path.exists():
-        key = path.read_text(encoding="utf-8").strip()
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, bytes that are no text
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror
+            raise SettingsError(
+                f"the secret key file {path} cannot be read as a key ({reason}); fix or remove it (a new one signs "
+                "staff out and retires tracking links), or set CHATSERVER_SECRET_KEY"
+            ) from None
         if len(key) < MIN_SECRET_FILE_CHARS:
             raise SettingsError(
                 f"the secret key file {path} holds no usable key ({len(key)} characters); remove it to have a new "
