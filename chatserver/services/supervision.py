@@ -71,15 +71,20 @@ class SupervisionService:
         )
         return await self._conversation(conversation_id)
 
-    async def takeover(self, user: ConsoleUser, conversation_id: str, *, force: bool = False) -> dict[str, Any]:
-        """The supervisor takes the chat themself, waiting or active: it appears in their console."""
+    async def takeover(
+        self, user: ConsoleUser, conversation_id: str, *, force: bool = False, seen: bool = False, from_agent_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The supervisor takes the chat themself, waiting or active: it appears in their console. With
+        `seen`, only while it is where the supervisor saw it: with `from_agent_id`, or waiting when that
+        is None; a chat another supervisor moved or assigned meanwhile stays with the colleague."""
         _check(user)
         if self.dispatcher.conversation(conversation_id) is None:
             raise NotFound("no such open conversation")
         if user.id in self.dispatcher.agents and self.dispatcher.agents[user.id].sockets == 0:
             raise Conflict("open your console first: the chat goes there")
         await self.dispatcher.hand_over(
-            conversation_id, user.id, actor=user.id, action="conversation.taken_over", rule=RULE_TAKEN_OVER, over_capacity=force
+            conversation_id, user.id, actor=user.id, action="conversation.taken_over", rule=RULE_TAKEN_OVER, over_capacity=force,
+            only_if=("active" if from_agent_id else "queued") if seen else None, only_from=from_agent_id,
         )
         return await self._conversation(conversation_id)
 

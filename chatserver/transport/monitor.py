@@ -34,6 +34,8 @@ class ChatMove(Payload):
 class ChatTakeover(Payload):
     conversation_id: Id  # type: ignore[valid-type]
     force: bool = False
+    # the agent the supervisor saw it with, null when they saw it waiting; absent: wherever it is
+    from_agent_id: Id | None = None  # type: ignore[valid-type]
 
 
 class AgentSetStatus(Payload):
@@ -102,7 +104,10 @@ class MonitorNamespace(ContractNamespace):
         )}
 
     async def chat_takeover(self, conn: Connection, p: ChatTakeover) -> dict:
-        return {"conversation": await self.services.supervision.takeover(_supervisor(conn), p.conversation_id, force=p.force)}
+        return {"conversation": await self.services.supervision.takeover(
+            _supervisor(conn), p.conversation_id, force=p.force,
+            seen=("from_agent_id" in p.model_fields_set), from_agent_id=p.from_agent_id,
+        )}
 
     async def agent_set_status(self, conn: Connection, p: AgentSetStatus) -> dict:
         return {"agent": await self.services.supervision.set_agent_status(_supervisor(conn), p.agent_id, p.status)}

@@ -145,9 +145,11 @@ export function takeOver(conversationId) {
   if (full) $('confirm-force-text').textContent = `You are at capacity: take it as chat ${me.active + 1} of ${me.max_chats}.`;
   $('confirm-submit').textContent = 'Take over';
   $('confirm-submit').className = 'btn btn-primary';
+  // where it was when the dialog opened (an agent, or null: waiting): a move or assignment meanwhile is a conflict
+  const seen = where ? { from_agent_id: where.status === 'active' ? where.agent.id : null } : {};
   run($('confirm-dialog'), () => {
     if (full && !$('confirm-force').checked) return { ok: false, error: { message: 'You are at capacity. Tick the box to take it anyway.' } };
-    return call('chat:takeover', { conversation_id: conversationId, force: Boolean(full) });
+    return call('chat:takeover', { conversation_id: conversationId, force: Boolean(full), ...seen });
   }, () => toast(['The chat with ', isolate(name), ' is yours: it is in your console.']));
 }
 
