@@ -7,9 +7,9 @@ Days are UTC days: the database holds UTC times and the support floor works arou
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from chatserver.domain.errors import Invalid
 
@@ -221,6 +221,41 @@ def satisfaction(ratings: int, score_sum: int, satisfied: int) -> Satisfaction:
     if ratings <= 0:
         return Satisfaction(0, None, None)
     return Satisfaction(ratings, round(score_sum / ratings, 2), percent(satisfied, ratings))
+
+
+# -- agent workload -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One staff member's share of a period's work: the chats started in it that they held last (answered,
+    closed as resolved) and the complaints created in it that they hold (resolved or closed now)."""
+
+    agent: str
+    chats: int = 0
+    chats_answered: int = 0
+    chats_resolved: int = 0
+    complaints: int = 0
+    complaints_resolved: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.chats + self.complaints
+
+
+def workload(
+    chats: Iterable[tuple[str, int, int, int]], complaints: Iterable[tuple[str, int, int]], names: Mapping[str, str]
+) -> list[Workload]:
+    """Per staff member with any chat or complaint: (agent, chats, answered, resolved) and (assignee,
+    complaints, resolved) merged, most work first, then by name."""
+    found: dict[str, Workload] = {}
+    for agent, n, answered, resolved in chats:
+        found[agent] = replace(found.get(agent, Workload(agent)), chats=n, chats_answered=answered, chats_resolved=resolved)
+    for agent, n, resolved in complaints:
+        found[agent] = replace(found.get(agent, Workload(agent)), complaints=n, complaints_resolved=resolved)
+    return sorted(
+        (w for w in found.values() if w.total), key=lambda w: (-w.total, names.get(w.agent, "").lower(), w.agent)
+    )
 
 
 # -- recurring problems ------------------------------------------------------------------------

@@ -148,6 +148,8 @@ class ReportService:
         resolutions = await store.complaint_durations(self.db, start, end, filters, "resolution")
         complaint_ratings = await store.complaint_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
         money = await store.compensation_totals(self.db, start, end, filters)
+        chat_work = await store.chat_workload(self.db, start, end, filters)
+        complaint_work = await store.complaint_workload(self.db, start, end, filters)
         recurring = await self._recurring(period, filters, now, category_names)
 
         total = int(complaints["total"])
@@ -184,7 +186,21 @@ class ReportService:
                 "complaints": self._csat(complaint_ratings, "assignee_id", agent_names, category_names),
             },
             "recurring": recurring,
+            "workload": self._workload(chat_work, complaint_work, agent_names),
         }
+
+    @staticmethod
+    def _workload(chats: list[Row], complaints: list[Row], agent_names: dict[str, str]) -> list[dict[str, Any]]:
+        found = rules.workload(
+            ((r["agent_id"], int(r["chats"]), int(r["answered"]), int(r["resolved"])) for r in chats),
+            ((r["assignee_id"], int(r["complaints"]), int(r["resolved"])) for r in complaints),
+            agent_names,
+        )
+        return [
+            {"id": w.agent, "name": agent_names.get(w.agent, UNASSIGNED), "chats": w.chats, "chats_answered": w.chats_answered,
+             "chats_resolved": w.chats_resolved, "complaints": w.complaints, "complaints_resolved": w.complaints_resolved}
+            for w in found
+        ]
 
     @staticmethod
     def _by_day(period: Period, chat_days: list[Row], complaint_days: list[Row]) -> list[dict[str, Any]]:

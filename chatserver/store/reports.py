@@ -134,6 +134,17 @@ async def complaint_durations(db: Database, start: str, end: str, f: Filters, wh
     )
 
 
+async def complaint_workload(db: Database, start: str, end: str, f: Filters) -> list[Row]:
+    """Per assignee: the complaints created in [start, end) they hold, and how many of those are resolved
+    or closed now."""
+    where, params = _complaint_where(start, end, f)
+    return await db.fetch(
+        f"SELECT c.assignee_id, COUNT(*) AS complaints, COALESCE(SUM({_SETTLED}), 0) AS resolved"
+        f" FROM complaints c WHERE {where} AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id",
+        params,
+    )
+
+
 async def compensation_totals(db: Database, start: str, end: str, f: Filters) -> list[Row]:
     """Approved compensation per currency, by the time it was approved, on complaints matching the filters."""
     extra, params = _complaint_filters(f)
@@ -199,6 +210,17 @@ async def chat_first_responses(db: Database, start: str, end: str, f: Filters) -
     return await db.fetch(
         f"SELECT {_seconds('v.first_response_at', 'v.created_at')} AS seconds, COUNT(*) AS n FROM conversations v"
         f" WHERE {where} AND v.first_response_at IS NOT NULL GROUP BY 1",
+        params,
+    )
+
+
+async def chat_workload(db: Database, start: str, end: str, f: Filters) -> list[Row]:
+    """Per agent: the chats started in [start, end) that they held last, answered, and closed as resolved."""
+    where, params = _chat_where(start, end, f)
+    return await db.fetch(
+        "SELECT v.agent_id, COUNT(*) AS chats, COUNT(v.first_response_at) AS answered,"
+        " COALESCE(SUM(v.outcome = 'resolved'), 0) AS resolved"
+        f" FROM conversations v WHERE {where} AND v.agent_id IS NOT NULL GROUP BY v.agent_id",
         params,
     )
 

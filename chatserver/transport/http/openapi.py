@@ -257,6 +257,14 @@ _REPORT_VIEWS: dict[str, Schema] = {
                 "before: flagged when at least min_count, above mean + sd_factor * max(sd, sqrt(mean)) and at least "
                 "min_rise * mean",
             },
+            "workload": {
+                **_array(_closed({
+                    "id": STRING, "name": STRING, "chats": _COUNT, "chats_answered": _COUNT, "chats_resolved": _COUNT,
+                    "complaints": _COUNT, "complaints_resolved": _COUNT,
+                })),
+                "description": "per staff member, most work first: the chats started in the period that they held last "
+                "(answered, closed as resolved) and the complaints created in it that they hold (resolved or closed now)",
+            },
         }
     ),
 }
