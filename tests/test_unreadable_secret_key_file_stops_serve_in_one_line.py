@@ -27,15 +27,10 @@ def folder(path: Path) -> None:
     path.mkdir()
 
 
-def unreadable(path: Path) -> None:
-    path.write_text("k" * 64, encoding="utf-8")
-    path.chmod(0)
-
-
-@pytest.mark.parametrize("spoil", [binary, folder, unreadable])
+# (a file without read permission takes the same path, an OSError, but the server runs as root in CI,
+# which reads any file, so it is not among the cases)
+@pytest.mark.parametrize("spoil", [binary, folder])
 def test_a_secret_key_file_that_cannot_be_read_stops_serve_in_one_line(tmp_path: Path, spoil) -> None:
-    if spoil is unreadable and os.geteuid() == 0:
-        pytest.skip("root reads any file")
     secret = tmp_path / "chat.db.secret"
     spoil(secret)
     result = run_cli("serve", "--db", str(tmp_path / "chat.db"), "--port", str(free_port()), cwd=tmp_path, timeout=20)
