@@ -19,6 +19,9 @@ MIN_SEND_QUEUE_BYTES = 16 * 1024
 # the server secret made beside the database: 256 bits in hex; a file with under 128 bits is refused
 GENERATED_SECRET_CHARS = 64
 MIN_SECRET_FILE_CHARS = 32
+# a configured secret signs every tracking key, and references are sequential: one key a customer holds
+# is enough to test guesses offline, so a short one is refused (128 bits as hex, or a passphrase as long)
+MIN_SECRET_CHARS = 32
 # durations beyond this put deadlines past what a date can hold (year 9999) or mean a typo
 MAX_DURATION_SECONDS = 10 * 366 * 24 * 3600
 # settings in seconds, hours or days: finite, not negative, and at most MAX_DURATION_SECONDS
@@ -28,7 +31,8 @@ DURATIONS = {
 }
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # what the widget's frame-ancestors CSP takes (transport/http/widget.py drops anything else)
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# \Z, not $: "$" also matches before a final newline, which must not reach a header
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?\Z")
 
 
 class SettingsError(ValueError):
@@ -204,6 +208,13 @@ def load_settings(
 
 
 def _check(settings: Settings) -> None:
+    for name in ("secret_key", "identity_secret"):
+        value = getattr(settings, name)
+        if value and len(value.strip()) < MIN_SECRET_CHARS:
+            raise SettingsError(
+                f"setting {name!r} is too short ({len(value.strip())} characters); give at least {MIN_SECRET_CHARS}, "
+                "such as the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
     if not settings.host.strip():
         raise SettingsError("setting 'host' is empty (it would listen on every address); give one, such as 127.0.0.1")
     if not settings.db.strip():

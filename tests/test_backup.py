@@ -19,7 +19,7 @@ from tests import peers
 from tests.peers import CAST_PASSWORD, Peer, client_id
 from tests.procs import ServerProcesses, create_users, run_cli
 
-SECRET = "backup-test-secret"
+SECRET = "backup-test-secret-kkkkkkkkkkkkkkkkkkkkk"
 NOW = "2026-03-02T09:00:00.000Z"
 
 

@@ -12,7 +12,7 @@ from tests import peers
 from tests.peers import CAST_PASSWORD, Peer
 from tests.procs import ServerProcesses, free_port, get_health, run_cli
 
-SECRET = {"CHATSERVER_SECRET_KEY": "cli-test-secret"}
+SECRET = {"CHATSERVER_SECRET_KEY": "cli-test-secret-kkkkkkkkkkkkkkkkkkkkkkkk"}
 
 # -- help ---------------------------------------------------------------------------------------
 
@@ -147,7 +147,7 @@ async def test_config_file_settings_are_honoured(procs: ServerProcesses, tmp_pat
     port = free_port()
     db = tmp_path / "configured.db"
     config = tmp_path / "chatserver.toml"
-    config.write_text(f'port = {port}\ndb = "{db}"\nsecret_key = "from-the-file"\nqueue_timeout = 90\n', encoding="utf-8")
+    config.write_text(f'port = {port}\ndb = "{db}"\nsecret_key = "from-the-file-kkkkkkkkkkkkkkkkkkkkkkkkkk"\nqueue_timeout = 90\n', encoding="utf-8")
 
     server = procs.server(port=port, db=db, flags=False, args=["--config", str(config)])
     await server.start()

@@ -16,7 +16,7 @@ from chatserver.store.backup import BackupError, backup_database, check_file
 from chatserver.store.db import Database, DatabaseUnusable, available_migrations
 from tests.procs import HOST, ServerProcesses, free_port, get_health, run_cli
 
-SECRET = {"CHATSERVER_SECRET_KEY": "operations-edges-secret"}
+SECRET = {"CHATSERVER_SECRET_KEY": "operations-edges-secret-kkkkkkkkkkkkkkkk"}
 NOW = "2024-01-01T00:00:00Z"
 LATEST = max(version for version, _, _ in available_migrations())
 
@@ -81,11 +81,24 @@ def test_an_empty_database_path_stops_start_up_instead_of_serving_a_throwaway_da
         ("CHATSERVER_PUBLIC_URL", "support.example.com", "public_url"),
         ("CHATSERVER_ALLOWED_ORIGINS", "https://shop.example, shop2.example", "allowed_origins"),
         ("CHATSERVER_ALLOWED_ORIGINS", "https://shop.example; script-src *", "allowed_origins"),
+        # a newline must never reach a header or a link
+        ("CHATSERVER_PUBLIC_URL", "https://help.example.com\n", "public_url"),
+        # a short secret lets anyone holding one tracking key test guesses offline for every other
+        ("CHATSERVER_SECRET_KEY", "changeme", "secret_key"),
+        ("CHATSERVER_SECRET_KEY", " " * 40, "secret_key"),
+        ("CHATSERVER_IDENTITY_SECRET", "shared-with-the-site", "identity_secret"),
     ],
 )
 def test_a_value_the_server_cannot_use_is_refused_and_named(variable: str, value: str, setting: str) -> None:
     with pytest.raises(SettingsError, match=f"'{setting}'"):
         load_settings({variable: value})
+
+
+def test_a_short_secret_key_stops_serve_in_one_line_that_says_how_to_make_one(tmp_path: Path) -> None:
+    result = run_cli("serve", "--db", str(tmp_path / "chat.db"), env={"CHATSERVER_SECRET_KEY": "changeme"}, cwd=tmp_path)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    one_clear_line(result, "'secret_key' is too short (8 characters)", "secrets.token_hex(32)")
+    assert not (tmp_path / "chat.db").exists()
 
 
 def test_sensible_values_around_the_new_limits_still_load() -> None:
@@ -94,6 +107,7 @@ def test_sensible_values_around_the_new_limits_still_load() -> None:
         "CHATSERVER_LOG_LEVEL": "Debug", "CHATSERVER_SMTP_PORT": "465", "CHATSERVER_PUBLIC_URL": "https://help.example.com/support/",
         "CHATSERVER_ALLOWED_ORIGINS": "https://shop.example/, http://localhost:3000", "CHATSERVER_SECRET_KEY": "",
     })
+    assert load_settings({"CHATSERVER_SECRET_KEY": "k" * 32, "CHATSERVER_IDENTITY_SECRET": "i" * 32}).secret_key == "k" * 32
     assert settings.base_url == "https://help.example.com/support"
     assert settings.allowed_origins == ("https://shop.example/", "http://localhost:3000")
     assert load_settings({"CHATSERVER_PUBLIC_URL": ""}).base_url == "http://127.0.0.1:8080"

@@ -32,7 +32,7 @@ STAFF = [("bob@example.test", "Bob", "agent", 2), ("sam@example.test", "Sam", "s
 def env() -> dict[str, str]:
     # the same signing key across starts: the widget's token and the staff cookies must stay valid;
     # a generous grace so that Bob keeps the chat while his console finds the server again
-    return {"CHATSERVER_SECRET_KEY": "crash-test-secret", "CHATSERVER_AGENT_GRACE": "30", "CHATSERVER_QUEUE_TIMEOUT": "120"}
+    return {"CHATSERVER_SECRET_KEY": "crash-test-secret-kkkkkkkkkkkkkkkkkkkkkk", "CHATSERVER_AGENT_GRACE": "30", "CHATSERVER_QUEUE_TIMEOUT": "120"}
 
 
 

@@ -80,7 +80,7 @@ class Chat:
 
 
 async def test_chat_reports_and_the_monitor_are_served_while_a_large_export_streams(procs: ServerProcesses, closing: list[Any]) -> None:
-    server = procs.server(env={"CHATSERVER_SECRET_KEY": "busy-loop", "CHATSERVER_LOGINS_PER_MINUTE": "100"})
+    server = procs.server(env={"CHATSERVER_SECRET_KEY": "busy-loop-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", "CHATSERVER_LOGINS_PER_MINUTE": "100"})
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     await seed_history.seed_history_async(server.db, size=HISTORY, end=today)
     await create_users(server.db, [("bob@example.test", "Bob", "agent", CUSTOMERS), ("sam@example.test", "Sam", "supervisor", 2)], CAST_PASSWORD)

@@ -87,7 +87,7 @@ async def _seed(url: str, token: str) -> dict[str, list[str]]:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     group = ServerProcesses(tmp_path_factory.mktemp("api-fuzz"))
     server = group.server(env={
-        "CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "api-fuzz-secret",
+        "CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "api-fuzz-secret-kkkkkkkkkkkkkkkkkkkkkkkk",
         # what a request may carry is fuzzed here, not how many may come
         "CHATSERVER_API_WRITES_PER_MINUTE": "1000000", "CHATSERVER_API_COMPLAINTS_PER_MINUTE": "1000000",
     })

@@ -33,7 +33,7 @@ PROBE = '42/customer,777["complaint:list",{}]'
 
 
 async def serve(procs: Any) -> ServerProcess:
-    server = procs.server(env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "frames-secret"})
+    server = procs.server(env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "frames-secret-kkkkkkkkkkkkkkkkkkkkkkkkkk"})
     await create_users(server.db, CAST, CAST_PASSWORD)
     return await server.start()
 

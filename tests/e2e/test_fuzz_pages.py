@@ -527,7 +527,7 @@ UNPARSEABLE = [
 
 @pytest.mark.slow
 async def test_requests_aiohttp_cannot_parse_get_400_and_one_warning_line_each_never_an_error(procs) -> None:
-    server = procs.server(env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "pages-secret"})
+    server = procs.server(env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "pages-secret-kkkkkkkkkkkkkkkkkkkkkkkkkkk"})
     await create_users(server.db, [("bob@example.test", "Bob", "agent", 2)], CAST_PASSWORD)
     await server.start()
     host, port = server.url.removeprefix("http://").split(":")

@@ -95,7 +95,7 @@ async def test_sigkill_at_500_messages_a_second_loses_no_acknowledged_message(
     procs: ServerProcesses, talkers: list[Talker], capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = procs.server(env={
-        "CHATSERVER_SECRET_KEY": "kill-under-load", "CHATSERVER_AGENT_GRACE": "120",
+        "CHATSERVER_SECRET_KEY": "kill-under-load-kkkkkkkkkkkkkkkkkkkkkkkk", "CHATSERVER_AGENT_GRACE": "120",
         "CHATSERVER_QUEUE_TIMEOUT": str(QUEUE_TIMEOUT), "CHATSERVER_CHAT_STARTS_PER_MINUTE": "100000",
         "CHATSERVER_WAITING_CHATS_PER_ADDRESS": "100000",
         # 100 customers on one address at 500+ messages/s: the load, not the address limit, is tested

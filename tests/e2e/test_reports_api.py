@@ -308,7 +308,7 @@ async def test_a_download_the_client_abandons_ends_quietly_and_the_next_one_is_s
     # closing a download early is ordinary; it must not fill the error log with tracebacks
     db = tmp_path / "chat.db"
     await create_users(db, [("sam@example.test", "Sam", "supervisor", 2)], CAST_PASSWORD)
-    server = procs.server(db=db, env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "export-secret"})
+    server = procs.server(db=db, env={"CHATSERVER_LOG_FORMAT": "json", "CHATSERVER_SECRET_KEY": "export-secret-kkkkkkkkkkkkkkkkkkkkkkkkkk"})
     await server.start()
     cookie = await login_cookie(server.url, "sam@example.test")
     host, port = server.url.removeprefix("http://").split(":")

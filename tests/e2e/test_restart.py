@@ -26,7 +26,7 @@ from tests.procs import ServerProcess, ServerProcesses, create_users
 
 pytestmark = pytest.mark.slow
 
-SECRET = "restart-test-secret"
+SECRET = "restart-test-secret-kkkkkkkkkkkkkkkkkkkk"
 BURST = 6  # messages fired at once right before a kill, so that some are in flight when it lands
 
 
@@ -501,7 +501,7 @@ async def test_a_new_secret_key_signs_staff_out_and_retires_old_tracking_links_w
     await alice.close()
 
     assert await server.stop() == 0
-    server.env["CHATSERVER_SECRET_KEY"] = "a-new-secret-after-a-leak"
+    server.env["CHATSERVER_SECRET_KEY"] = "a-new-secret-after-a-leak-kkkkkkkkkkkkkk"
     await server.start()
 
     # every console user is signed out: pages send them to sign in, sockets are refused

@@ -113,7 +113,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_resyncs(
     fast_path: str, procs: ServerProcesses, closing: list[Any]
 ) -> None:
     server = procs.server(env={
-        "CHATSERVER_SECRET_KEY": "slow-consumer", "CHATSERVER_SOCKET_SEND_QUEUE_BYTES": str(LIMIT),
+        "CHATSERVER_SECRET_KEY": "slow-consumer-kkkkkkkkkkkkkkkkkkkkkkkkkk", "CHATSERVER_SOCKET_SEND_QUEUE_BYTES": str(LIMIT),
         "CHATSERVER_MAX_MESSAGE_CHARS": str(BODY_CHARS + 10), "CHATSERVER_AGENT_GRACE": "120",
         "CHATSERVER_SOCKETIO_FAST_PATH": fast_path,
     })
@@ -255,7 +255,7 @@ async def test_a_client_that_stopped_reading_does_not_hold_up_a_stop(procs: Serv
     instead of holding the stop for a minute; what was acknowledged is kept."""
     shutdown_timeout = 2
     server = procs.server(env={
-        "CHATSERVER_SECRET_KEY": "stop-while-stalled", "CHATSERVER_MAX_MESSAGE_CHARS": str(BODY_CHARS + 10),
+        "CHATSERVER_SECRET_KEY": "stop-while-stalled-kkkkkkkkkkkkkkkkkkkkk", "CHATSERVER_MAX_MESSAGE_CHARS": str(BODY_CHARS + 10),
         "CHATSERVER_AGENT_GRACE": "120", "CHATSERVER_SHUTDOWN_TIMEOUT": str(shutdown_timeout),
     })
     await create_users(server.db, [("bob@example.test", "Bob", "agent", BOBS_CUSTOMERS)], CAST_PASSWORD)

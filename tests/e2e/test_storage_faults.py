@@ -37,7 +37,7 @@ from tests.webhook_receiver import Receiver, webhook_receiver
 
 pytestmark = pytest.mark.slow
 
-SECRET = "storage-fault-secret"
+SECRET = "storage-fault-secret-kkkkkkkkkkkkkkkkkkk"
 BUSY_TIMEOUT = 2.0  # CHATSERVER_DB_BUSY_TIMEOUT: how long a write may wait for the lock
 # a refused write must be answered well before a client gives up, however many writes wait with it
 ACK_TIMEOUT = 3 * BUSY_TIMEOUT

@@ -26,7 +26,7 @@ from tests.procs import ServerProcess, ServerProcesses, create_users, run_cli
 
 pytestmark = pytest.mark.slow
 
-SECRET = "unusable-database-secret"
+SECRET = "unusable-database-secret-kkkkkkkkkkkkkkk"
 BUSY_TIMEOUT = 2.0
 
 

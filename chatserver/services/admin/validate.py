@@ -16,7 +16,7 @@ from chatserver.domain.errors import Invalid
 from chatserver.domain.models import LOCALES, ROLES
 
 # only plain origins: they go into a CSP header, where spaces, quotes or semicolons would be dangerous
-ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?\Z")
 COLOR = re.compile(r"^#[0-9a-f]{6}$")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
