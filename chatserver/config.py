@@ -278,20 +278,7 @@ def resolve_secret_key(settings: Settings) -> str:
         return secrets.token_hex(32)
     path = Path(settings.db).with_suffix(Path(settings.db).suffix + ".secret")
     if path.exists():
-        try:
-            key = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, bytes that are no text
-            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror
-            raise SettingsError(
-                f"the secret key file {path} cannot be read as a key ({reason}); fix or remove it (a new one signs "
-                "staff out and retires tracking links), or set CHATSERVER_SECRET_KEY"
-            ) from None
-        if len(key) < MIN_SECRET_FILE_CHARS:
-            raise SettingsError(
-                f"the secret key file {path} holds no usable key ({len(key)} characters); remove it to have a new "
-                "one made, which signs staff out and retires tracking links, or set CHATSERVER_SECRET_KEY"
-            )
-        return key
+        return _read_key_file(path)
     key = secrets.token_hex(GENERATED_SECRET_CHARS // 2)
     path.parent.mkdir(parents=True, exist_ok=True)
     # written whole beside it, then linked into place: a full disk or a crash never leaves a part behind
@@ -303,6 +290,26 @@ def resolve_secret_key(settings: Settings) -> str:
             handle.flush()
             os.fsync(handle.fileno())
         os.link(draft, path)  # never replaces a key another process made meanwhile
+    except FileExistsError:
+        # `user add` and a first `serve` at the same moment: the other one's key is the key
+        return _read_key_file(path)
     finally:
         draft.unlink(missing_ok=True)
+    return key
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, bytes that are no text
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise SettingsError(
+            f"the secret key file {path} cannot be read as a key ({reason}); fix or remove it (a new one signs "
+            "staff out and retires tracking links), or set CHATSERVER_SECRET_KEY"
+        ) from None
+    if len(key) < MIN_SECRET_FILE_CHARS:
+        raise SettingsError(
+            f"the secret key file {path} holds no usable key ({len(key)} characters); remove it to have a new "
+            "one made, which signs staff out and retires tracking links, or set CHATSERVER_SECRET_KEY"
+        )
     return key

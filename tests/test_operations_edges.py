@@ -374,3 +374,27 @@ def test_user_add_refuses_an_address_no_mail_reaches(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
     conn.close()
+
+
+def test_two_first_starts_at_once_agree_on_one_secret_key(tmp_path: Path) -> None:
+    # `user add` beside a first `serve`: both find no key file and make one; the second to link its
+    # file in place must take the first one's key, not crash, nor sign with a key nobody keeps
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from chatserver.config import Settings, resolve_secret_key
+
+    starts = 8
+    for attempt in range(40):
+        db = tmp_path / f"first-{attempt}.db"
+        barrier = Barrier(starts)
+
+        def first_start() -> str:
+            barrier.wait()
+            return resolve_secret_key(Settings(db=str(db)))
+
+        with ThreadPoolExecutor(starts) as pool:
+            keys = list(pool.map(lambda _: first_start(), range(starts)))
+        kept = Path(f"{db}.secret").read_text(encoding="utf-8")
+        assert keys == [kept] * starts, attempt
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
