@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import jinja2
 
 from chatserver.domain.models import parse_iso
+from chatserver.domain.money import format_money
 from chatserver.mail.texts import TEXTS, language
 from chatserver.templating import compile_templates
 
@@ -29,12 +30,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "complaint_ack": ("reference", "subject", "category", "tracking_url", "first_response_due", "resolution_due"),
     "complaint_reply": ("reference", "body", "tracking_url"),
     "complaint_resolved": ("reference", "body", "tracking_url"),
+    "complaint_compensation": ("reference", "amount_minor", "currency", "reason", "tracking_url"),
     "complaint_escalated": ("reference", "subject", "level", "reason"),
     "complaint_sla_warning": ("reference", "subject", "target", "due_at"),
 }
 # Rows shown in the facts table, in order.
 FACTS: dict[str, tuple[str, ...]] = {
     "complaint_ack": ("subject", "category", "first_response_due", "resolution_due"),
+    "complaint_compensation": ("amount", "reason"),
     "complaint_escalated": ("subject", "level", "reason"),
     "complaint_sla_warning": ("subject", "due_at"),
 }
@@ -73,7 +76,7 @@ def render(kind: str, locale: str, data: Mapping[str, Any], *, mail_from: str, r
         raise ValueError(f"no template for notice kind {kind!r}")
     code = language(locale)
     texts = TEXTS[code]
-    letter = _letter(kind, texts, _values(kind, data, texts))
+    letter = _letter(kind, texts, _values(kind, data, texts, code))
     letter["locale"] = code
     message = EmailMessage()
     message["Subject"] = letter["subject"]
@@ -96,8 +99,12 @@ def stamp(message: EmailMessage, *, notice_id: str, when: datetime) -> EmailMess
     return message
 
 
-def _values(kind: str, data: Mapping[str, Any], texts: Mapping[str, Any]) -> dict[str, str]:
+def _values(kind: str, data: Mapping[str, Any], texts: Mapping[str, Any], code: str) -> dict[str, str]:
     values = {key: "" if data.get(key) is None else str(data.get(key)) for key in FIELDS[kind]}
+    if "amount_minor" in values:
+        # written in the reader's own way: "€1,250.00", "1 250,00 €"
+        amount = data.get("amount_minor")
+        values["amount"] = format_money(amount, values["currency"], code) if isinstance(amount, int) else ""
     for key in DATES:
         if key in values:
             values[key] = _when(values[key])

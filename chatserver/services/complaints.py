@@ -517,6 +517,14 @@ class ComplaintService:
                 public=approve,
             )
             decided = await complaints.compensation(tx, compensation_id)
+            if approve:
+                # the customer hears of it as of a reply: by e-mail when they left an address
+                await notices.to_customer(
+                    tx, step.row, "complaint_compensation",
+                    {"reference": row["reference"], "amount_minor": proposal["amount_minor"], "currency": proposal["currency"],
+                     "reason": proposal["reason"], "tracking_url": self.tracking_url(row["reference"])},
+                    step.row["updated_at"],
+                )
         await self._publish(step, compensation=decided)
         return presenters.compensation(decided, for_customer=False)  # type: ignore[arg-type]
 

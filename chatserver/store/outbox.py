@@ -14,6 +14,7 @@ KINDS = (
     "complaint_ack",  # the complaint was received: reference and tracking link
     "complaint_reply",  # a public reply from the team
     "complaint_resolved",  # the resolution
+    "complaint_compensation",  # a compensation approved for the customer
     "complaint_escalated",  # to the staff who now own a complaint
     "complaint_sla_warning",  # to the staff who own a complaint that is nearly due
 )

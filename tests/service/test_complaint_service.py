@@ -223,6 +223,12 @@ async def test_the_story_from_a_night_complaint_to_a_rating(services, cast, alic
         await cs.decide_compensation(cast.carol, proposal["id"], approve=True, note=None)
     approved = await cs.decide_compensation(cast.sam, proposal["id"], approve=True, note="Fair")
     assert approved["status"] == "approved" and approved["decided_by"]["name"] == "Sam"
+    # the customer is told by e-mail, in their language, without the staff-only decision note
+    [compensation_mail] = await outbox(services, "complaint_compensation")
+    assert compensation_mail["recipient"] == "alice@example.test" and compensation_mail["locale"] == "pl"
+    assert {k: v for k, v in compensation_mail["data"].items() if k != "tracking_url"} == {
+        "reference": reference, "amount_minor": 2500, "currency": "EUR", "reason": "Late payout"}
+    assert key in compensation_mail["data"]["tracking_url"] and "Fair" not in json.dumps(compensation_mail["data"])
 
     resolved = await cs.resolve(cast.carol, reference, "The payout was re-sent with 25 EUR on top.")
     assert resolved["status"] == "resolved" and resolved["resolved_at"] == "2026-11-24T09:00:00.000Z"
@@ -408,6 +414,7 @@ async def test_compensation_decisions(services, cast, alice):
     with pytest.raises(Invalid):
         await cs.propose_compensation(cast.bob, reference, amount_minor=10, currency="EUR", reason=" ")
     assert (await cs.customer_detail(alice, reference))["compensations"] == []  # rejected stays internal
+    assert await outbox(services, "complaint_compensation") == []  # and no e-mail says otherwise
     detail = await cs.detail(cast.bob, reference)
     assert [c["status"] for c in detail["compensations"]] == ["rejected"]
 

@@ -36,6 +36,9 @@ DATA: dict[str, dict[str, Any]] = {
     },
     "complaint_reply": {"reference": REF, "body": "We found it.\nIt is on its way <today>.", "tracking_url": TRACK},
     "complaint_resolved": {"reference": REF, "body": "Refunded in full.", "tracking_url": TRACK},
+    "complaint_compensation": {
+        "reference": REF, "amount_minor": 125050, "currency": "EUR", "reason": "Late payout <b>W-1</b>", "tracking_url": TRACK,
+    },
     "complaint_escalated": {"reference": REF, "subject": "Withdrawal stuck", "level": 2, "reason": "response overdue"},
     "complaint_sla_warning": {"reference": REF, "subject": "Withdrawal stuck", "target": "response", "due_at": "2026-03-02T14:00:00.000Z"},
 }
@@ -44,6 +47,16 @@ WORDS = {"en": "complaint", "ru": "жалоб", "pl": "reklamac"}
 
 
 # -- rendering (pure) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale, amount", [("en", "€1,250.50"), ("ru", "1\u00a0250,50\u00a0€"), ("pl", "1250,50\u00a0€")])
+def test_an_approved_compensation_is_written_in_the_readers_own_way(locale, amount):
+    message = render("complaint_compensation", locale, DATA["complaint_compensation"], mail_from=FROM, recipient="anna@example.test")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert amount in text and amount in html
+    assert "Late payout <b>W-1</b>" in text and "Late payout &lt;b&gt;W-1&lt;/b&gt;" in html
+    assert TRACK.replace("&", "&amp;") in html
 
 
 @pytest.mark.parametrize("locale", ["en", "ru", "pl"])
