@@ -75,7 +75,7 @@ class Dispatcher:
         self._deadline_timers: dict[str, asyncio.TimerHandle] = {}
         self._grace_timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
-        self._last_sent: dict[str, tuple[int, int | None]] = {}
+        self._last_sent: dict[str, dict[str, Any]] = {}
         self.on_wait_expired: WaitExpired | None = None
         self._stopping = False
         self._drain_retry: asyncio.TimerHandle | None = None
@@ -148,7 +148,7 @@ class Dispatcher:
     def queue_info(self, conversation_id: str) -> dict[str, Any] | None:
         for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
             if live.id == conversation_id:
-                return {"position": position, "eta_seconds": eta}
+                return _place(position, eta, live)
         return None
 
     def agent_public(self, agent_id: str) -> dict[str, Any] | None:
@@ -223,7 +223,7 @@ class Dispatcher:
         await self.drain()
         # drain ended by telling every waiting chat its place; a chat no longer there was assigned
         told = self._last_sent.get(live.id)
-        return None if told is None else {"position": told[0], "eta_seconds": told[1]}
+        return None if told is None else dict(told)
 
     async def drain(self) -> None:
         """Assign waiting chats, oldest and most urgent first, while eligible seats exist.
@@ -351,11 +351,10 @@ class Dispatcher:
     async def _publish_positions(self) -> None:
         updates = []
         for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
-            if self._last_sent.get(live.id) != (position, eta):
-                self._last_sent[live.id] = (position, eta)
-                updates.append(
-                    {"conversation_id": live.id, "customer_id": live.customer_id, "position": position, "eta_seconds": eta}
-                )
+            place = _place(position, eta, live)
+            if self._last_sent.get(live.id) != place:
+                self._last_sent[live.id] = place
+                updates.append({"conversation_id": live.id, "customer_id": live.customer_id, **place})
         if updates:
             await self.bus.publish(ev.QUEUE_POSITIONS, updates=updates)
 
@@ -760,3 +759,9 @@ class Dispatcher:
 
 # A queue entry that any free, connected, online agent could take: used to stop draining early.
 _ANY = QueueEntry("", None, None, 0, datetime.min)
+
+
+def _place(position: int, eta: int | None, live: LiveConversation) -> dict[str, Any]:
+    """A waiting chat's place as its customer is told it: where, how long, and when it becomes a
+    complaint if nobody is free by then (so an estimate past that moment is not a promise)."""
+    return {"position": position, "eta_seconds": eta, "deadline_at": iso(live.deadline)}

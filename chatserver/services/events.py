@@ -27,7 +27,7 @@ CONVERSATION_UPDATED = "conversation.updated"  # conversation, agent_id
 CONVERSATION_CLOSED = "conversation.closed"  # conversation, agent_id, complaint
 MESSAGE_POSTED = "message.posted"  # message, conversation (customer_id, agent_id)
 TYPING = "typing"  # conversation_id, customer_id, agent_id, from, author, typing
-QUEUE_POSITIONS = "queue.positions"  # updates: [{conversation_id, customer_id, position, eta_seconds}]
+QUEUE_POSITIONS = "queue.positions"  # updates: [{conversation_id, customer_id, position, eta_seconds, deadline_at}]
 AGENT_CHANGED = "agent.changed"  # agent
 COMPLAINT_CREATED = "complaint.created"  # complaint, customer_id
 # every change: complaint (row), customer_id, action, entry (row|None), public (customers may see it),

@@ -101,7 +101,7 @@ def emits_for(event: Event) -> list[Emit]:
                     CUSTOMER_NS,
                     customer_room(update["customer_id"]),
                     "queue:update",
-                    {k: update[k] for k in ("conversation_id", "position", "eta_seconds")},
+                    {k: update[k] for k in ("conversation_id", "position", "eta_seconds", "deadline_at")},
                 )
             )
     elif event.name == ev.CONVERSATION_CLOSED:

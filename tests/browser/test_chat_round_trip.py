@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import expect
 
@@ -134,6 +136,10 @@ async def test_queue_position_updates_live(browser, live):
     first = await drive.open_widget(first_page, live.url)
     await drive.start_chat(first, "I was here first", name="Eve")
     await expect(first.locator(".status--queued .status-title")).to_have_text("You're next in the queue")
+    # nobody is online: no made-up estimate, and the customer is told what happens if nobody comes
+    await expect(first.locator(".status--queued .status-sub")).to_have_text("An agent will join as soon as one is free")
+    await expect(first.locator("#queue-deadline")).to_have_text(re.compile(
+        r"^If no agent is free by \d{1,2}:\d{2}( [AP]M)?, we'll register your question as a complaint, and you can follow our answer here\.$"))
 
     second_page = await (await drive.new_context(browser)).new_page()
     second = await drive.open_widget(second_page, live.url)

@@ -56,7 +56,9 @@ async def test_a_freed_seat_goes_to_the_oldest_waiting_chat(server):
     await oldest_peer.wait_for("chat:assigned")
     await bob.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == oldest_id)
     # the others moved up, and were told
-    await waiting[1][0].wait_for("queue:update", lambda d: d["position"] == 1)
+    moved_up = await waiting[1][0].wait_for("queue:update", lambda d: d["position"] == 1)
+    stored = await server.services.db.fetch_one("SELECT wait_deadline FROM conversations WHERE id = ?", (waiting[1][1],))
+    assert moved_up["deadline_at"] == stored["wait_deadline"]  # type: ignore[index]
     await waiting[2][0].wait_for("queue:update", lambda d: d["position"] == 2)
     for peer in [bob, first, second, *(p for p, _ in waiting)]:
         await peer.close()
@@ -65,7 +67,9 @@ async def test_a_freed_seat_goes_to_the_oldest_waiting_chat(server):
 async def test_waiting_customers_get_an_estimate_once_agents_are_online(server):
     alice = await peers.customer(server.url)
     ack = await start_chat(alice, body="anyone?")
-    assert ack["queue"] == {"position": 1, "eta_seconds": None}  # nobody online: no made-up number
+    # nobody online: no made-up number, and the moment it becomes a complaint if nobody comes
+    stored = await server.services.db.fetch_one("SELECT wait_deadline FROM conversations WHERE id = ?", (ack["conversation"]["id"],))
+    assert ack["queue"] == {"position": 1, "eta_seconds": None, "deadline_at": stored["wait_deadline"]}  # type: ignore[index]
     bob = await peers.agent(server.url, "bob@example.test")
     await alice.wait_for("chat:assigned")
     await bob.close()

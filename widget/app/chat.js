@@ -1,7 +1,7 @@
 // The Chat tab: the start form, then the live conversation (queue, agent, typing, delivery states),
 // then the ending (solved? → rating, not solved → complaint reference).
 import { $, h, clear, icon, ICONS, initials } from './dom.js';
-import { t, formatEta, formatDate } from './i18n.js';
+import { t, formatEta, formatDate, formatTime } from './i18n.js';
 import { storage, uuid } from './storage.js';
 import { Transcript } from './transcript.js';
 import { endingCard } from './ending.js';
@@ -58,7 +58,10 @@ export class Chat {
   subscribe() {
     this.conn.on('message:new', (m) => this.onMessage(m, true));
     this.conn.on('queue:update', (q) => {
-      if (this.isCurrent(q.conversation_id)) { this.queue = { position: q.position, eta_seconds: q.eta_seconds }; this.renderStatus(); }
+      if (this.isCurrent(q.conversation_id)) {
+        this.queue = { position: q.position, eta_seconds: q.eta_seconds, deadline_at: q.deadline_at };
+        this.renderStatus();
+      }
     });
     this.conn.on('chat:assigned', (a) => {
       if (!this.isCurrent(a.conversation_id)) return;
@@ -441,7 +444,8 @@ export class Chat {
           h('strong', { class: 'status-title' }, title),
           h('span', { class: 'status-sub' }, formatEta(this.queue ? this.queue.eta_seconds : null)),
           h('button', { type: 'button', class: 'link', onclick: () => this.showTab('help') }, t('queue.browse'))),
-        endButton);
+        endButton,
+        deadlineNote(this.queue));
     } else {
       const name = (conversation.agent && conversation.agent.name) || t('agent.fallback');
       box.className = 'status status--active';
@@ -517,3 +521,12 @@ export function errorText(error) {
 }
 
 export { formatDate };
+
+/** When nobody may be free before the chat's queue deadline, say what happens then: the question
+ * becomes a complaint the customer can follow here, rather than an estimate that is no promise. */
+function deadlineNote(queue) {
+  if (!queue || !queue.deadline_at) return null;
+  const left = (Date.parse(queue.deadline_at) - Date.now()) / 1000;
+  if (queue.eta_seconds !== null && queue.eta_seconds !== undefined && queue.eta_seconds < left) return null;
+  return h('p', { class: 'status-note', id: 'queue-deadline' }, t('queue.deadline', { time: formatTime(queue.deadline_at) }));
+}
