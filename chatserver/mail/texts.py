@@ -57,6 +57,16 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": ("You can see it, and follow the rest of your complaint, from the link below.",),
             "link": "See your complaint",
         },
+        "complaint_closed": {
+            "subject": "How did we do?",
+            "heading": "Your complaint is closed",
+            "intro": (
+                "We closed your complaint {reference}, as we have not heard back from you since our resolution.",
+                "Please tell us how we handled it: rating it takes a few seconds and helps us improve.",
+            ),
+            "outro": ("If the problem comes back, write to us and quote {reference}.",),
+            "link": "Rate how we handled it",
+        },
         "complaint_escalated": {
             "subject": "Complaint escalated to you: {subject}",
             "heading": "A complaint has been escalated to you",
@@ -116,6 +126,16 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": ("Посмотреть её и следить за жалобой можно по ссылке ниже.",),
             "link": "Открыть жалобу",
         },
+        "complaint_closed": {
+            "subject": "Как мы справились?",
+            "heading": "Ваша жалоба закрыта",
+            "intro": (
+                "Мы закрыли вашу жалобу {reference}, так как после нашего решения вы нам не ответили.",
+                "Пожалуйста, оцените, как мы с ней справились: это займёт несколько секунд и поможет нам стать лучше.",
+            ),
+            "outro": ("Если проблема повторится, напишите нам и укажите номер {reference}.",),
+            "link": "Оценить работу",
+        },
         "complaint_escalated": {
             "subject": "Вам передана жалоба: {subject}",
             "heading": "Вам передана жалоба",
@@ -174,6 +194,16 @@ TEXTS: dict[str, dict[str, Any]] = {
             "intro": ("Przyznaliśmy rekompensatę w wysokości {amount} w ramach Twojej reklamacji {reference}.",),
             "outro": ("Szczegóły i dalszy przebieg reklamacji znajdziesz pod poniższym linkiem.",),
             "link": "Zobacz reklamację",
+        },
+        "complaint_closed": {
+            "subject": "Jak nam poszło?",
+            "heading": "Twoja reklamacja została zamknięta",
+            "intro": (
+                "Zamknęliśmy Twoją reklamację {reference}, ponieważ od naszego rozwiązania nie otrzymaliśmy od Ciebie odpowiedzi.",
+                "Oceń, jak się nią zajęliśmy: zajmie to kilka sekund i pomoże nam działać lepiej.",
+            ),
+            "outro": ("Jeśli problem wróci, napisz do nas i podaj numer {reference}.",),
+            "link": "Oceń obsługę",
         },
         "complaint_escalated": {
             "subject": "Przekazano Ci reklamację: {subject}",

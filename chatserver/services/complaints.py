@@ -636,7 +636,8 @@ class ComplaintService:
         """Fire the warnings and breaches due now and close resolved complaints left alone; each fires once
         (see sla_sweeper). Returns what fired."""
         return await sla_sweeper.sweep(
-            self.db, self.bus, now or self.clock(), warn_before=self.warn_before, autoclose_after=self.autoclose_after
+            self.db, self.bus, now or self.clock(), warn_before=self.warn_before, autoclose_after=self.autoclose_after,
+            tracking_url=self.tracking_url,
         )
 
     # -- shared -----------------------------------------------------------------------------------

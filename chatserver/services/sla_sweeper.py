@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from chatserver.domain import sla
 from chatserver.domain.errors import Unavailable
@@ -33,7 +33,8 @@ SLICE = 200  # candidates checked between two turns of the event loop (about 2 m
 
 
 async def sweep(
-    db: Database, bus: EventBus, now: datetime, *, warn_before: timedelta, autoclose_after: timedelta
+    db: Database, bus: EventBus, now: datetime, *, warn_before: timedelta, autoclose_after: timedelta,
+    tracking_url: Callable[[str], str],
 ) -> list[dict[str, Any]]:
     """Fire what is due at `now`; returns what fired: {reference, kind, target, due_at, level}
     (kind warning | breach | auto_close; target and due_at are None for auto_close)."""
@@ -52,7 +53,7 @@ async def sweep(
             # let the event loop serve others between slices
             await asyncio.sleep(0)
     for row in await complaints.autoclose_candidates(db, iso(now - autoclose_after)):  # type: ignore[arg-type]
-        done = await _auto_close(db, bus, row["id"], now, autoclose_after)
+        done = await _auto_close(db, bus, row["id"], now, autoclose_after, tracking_url)
         if done is not None:
             fired.append(done)
     return fired
@@ -119,13 +120,20 @@ async def _breach(tx: Tx, row: Row, notice: sla.Notice, now: datetime) -> change
 
 
 async def _auto_close(
-    db: Database, bus: EventBus, complaint_id: str, now: datetime, autoclose_after: timedelta
+    db: Database, bus: EventBus, complaint_id: str, now: datetime, autoclose_after: timedelta,
+    tracking_url: Callable[[str], str],
 ) -> dict[str, Any] | None:
     async with db.transaction() as tx:
         row = await complaints.with_names(tx, complaint_id=complaint_id)
         if row is None or not sla.should_auto_close(row["status"], parse_iso(row["resolved_at"]), now, autoclose_after):
             return None
         step = await changes.apply(tx, row, "auto_close", changes.SYSTEM, now)
+        # the follow-up: a customer who went quiet is asked how it went (and may still rate it)
+        await notices.to_customer(
+            tx, step.row, "complaint_closed",
+            {"reference": row["reference"], "tracking_url": tracking_url(row["reference"])},
+            step.row["updated_at"],
+        )
     await changes.publish(bus, step)
     return {"reference": row["reference"], "kind": "auto_close", "target": None, "due_at": None, "level": row["level"]}
 

@@ -647,6 +647,10 @@ async def test_a_resolution_left_alone_closes_by_itself(services, cast, alice, c
     assert await services.complaints.sweep() == []
     mine = await services.complaints.customer_detail(alice, reference)
     assert mine["status"] == "closed" and mine["entries"][-1] == {**mine["entries"][-1], "kind": "status", "body": "closed"}
+    # the follow-up: once, in the customer's language, with the link where they rate it
+    [follow_up] = await outbox(services, "complaint_closed")
+    assert (follow_up["recipient"], follow_up["locale"]) == ("alice@example.test", "pl")
+    assert follow_up["data"]["tracking_url"] == services.complaints.tracking_url(reference)
     last = published[-1]
     assert (last.name, last.data["action"], last.data["public"], last.data["entry"]["kind"]) == (
         ev.COMPLAINT_UPDATED, "auto_close", True, "status")

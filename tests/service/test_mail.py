@@ -39,6 +39,7 @@ DATA: dict[str, dict[str, Any]] = {
     "complaint_compensation": {
         "reference": REF, "amount_minor": 125050, "currency": "EUR", "reason": "Late payout <b>W-1</b>", "tracking_url": TRACK,
     },
+    "complaint_closed": {"reference": REF, "tracking_url": TRACK},
     "complaint_escalated": {"reference": REF, "subject": "Withdrawal stuck", "level": 2, "reason": "response overdue"},
     "complaint_sla_warning": {"reference": REF, "subject": "Withdrawal stuck", "target": "response", "due_at": "2026-03-02T14:00:00.000Z"},
 }
