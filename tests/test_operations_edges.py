@@ -178,6 +178,13 @@ def fill_with_first_schema_rows(conn: sqlite3.Connection) -> None:
             (f"m{seq}", seq, sender, internal, NOW),
         )
     conn.execute("INSERT INTO messages (id, conversation_id, seq, sender, author, body, created_at) VALUES ('m9', 'v2', 1, 'customer', 'x', 'hello?', ?)", (NOW,))
+    if "public_seq" in {row[1] for row in conn.execute("PRAGMA table_info(messages)")}:
+        # a schema that already numbers what customers see: number these as the server would have
+        conn.executescript("""
+            UPDATE messages SET public_seq = (SELECT COUNT(*) FROM messages p WHERE p.conversation_id = messages.conversation_id
+                                              AND p.internal = 0 AND p.seq <= messages.seq) WHERE internal = 0;
+            UPDATE conversations SET last_public_seq = COALESCE((SELECT MAX(public_seq) FROM messages WHERE conversation_id = conversations.id), 0);
+        """)
     if conn.execute("SELECT 1 FROM categories WHERE slug = 'other'").fetchone() is None:
         conn.execute("INSERT INTO categories (slug, name_en, name_ru, name_pl) VALUES ('legacy', 'Legacy', 'Legacy', 'Legacy')")
     category = conn.execute("SELECT slug FROM categories ORDER BY slug LIMIT 1").fetchone()[0]

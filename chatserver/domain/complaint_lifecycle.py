@@ -30,7 +30,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "resolve": {status: "resolved" for status in OPEN_STATUSES},
     "accept": {"resolved": "closed"},
     "clarify": {"resolved": "reopened"},
-    "auto_close": {"resolved": "closed"},
+    "auto_close": {"resolved": "closed", "awaiting_customer": "closed"},
     "note": _UNCHANGED_UNTIL_CLOSED,
     "escalate": _UNCHANGED_UNTIL_CLOSED,
     "propose_compensation": _UNCHANGED_UNTIL_CLOSED,

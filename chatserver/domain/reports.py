@@ -183,12 +183,14 @@ def _tenth(value: float | None) -> float | None:
 MET, MISSED, PENDING = "met", "missed", "pending"
 
 
-def sla_outcome(done_at: datetime | None, due_at: datetime, now: datetime) -> str:
+def sla_outcome(done_at: datetime | None, due_at: datetime, now: datetime, paused_at: datetime | None = None) -> str:
     """Met when done by the due time; missed when done late or still not done after it; pending while
-    not done and not yet due (left out of the percentage). The store's SQL counts by the same rule."""
+    not done and not yet due (left out of the percentage). While the clock stands still (waiting for
+    the customer since `paused_at`), only a due time passed before that counts as missed. The store's
+    SQL counts by the same rule."""
     if done_at is not None:
         return MET if done_at <= due_at else MISSED
-    return MISSED if due_at <= now else PENDING
+    return MISSED if due_at <= (paused_at or now) else PENDING
 
 
 def percent(part: int, whole: int) -> float | None:

@@ -1,7 +1,8 @@
 """SLA decisions for complaints: due times, warnings, breaches, escalation and auto-close. Pure: `now` is passed in.
 
 Two due times: `response_due` (the next answer owed, None when none is) and `resolution_due`.
-A warning fires `warn_before` ahead of a due time, a breach at it. A breach escalates one level
+A warning fires `warn_before` ahead of a due time, a breach at it; none fires while the team waits
+for the customer's answer, and that wait moves the resolution due time out. A breach escalates one level
 (capped at 3) and gives the new owners a fresh response clock, so a further breach escalates again;
 breaches that were already past when the current level took over are recorded but raise nothing.
 """
@@ -21,6 +22,8 @@ TARGETS = (RESPONSE, RESOLUTION)
 
 # nothing is owed on these: no warnings, no breaches
 SETTLED = ("resolved", "closed")
+# the team waits for the customer: the clocks stand still (the answer is theirs to give)
+PAUSED = ("awaiting_customer",)
 
 # who owns a complaint above level 1 (level 1 is the category's own group)
 LEVEL_GROUPS = {2: "supervisors", 3: "management"}
@@ -63,7 +66,7 @@ class Escalation:
 def sla_notices(state: SlaState, now: datetime, warn_before: timedelta) -> list[Notice]:
     """The notices due at `now`: per target a breach once its due time has come, else a warning once
     within `warn_before` of it. A breach makes its own warning moot, so it is never sent late."""
-    if state.status in SETTLED:
+    if state.status in SETTLED or state.status in PAUSED:
         return []
     notices = []
     for target, due in ((RESPONSE, state.response_due), (RESOLUTION, state.resolution_due)):
@@ -130,9 +133,25 @@ def dues_after(action: str, dues: Dues, now: datetime, first_response: timedelta
     return dues
 
 
-def should_auto_close(status: str, resolved_at: datetime | None, now: datetime, after: timedelta) -> bool:
-    """A resolved complaint the customer left alone for `after` closes by itself."""
-    return status == "resolved" and resolved_at is not None and now >= resolved_at + after
+def resumed_resolution_due(due: datetime, paused_at: datetime | None, now: datetime) -> datetime:
+    """The resolution due time once the customer's turn is over: moved out by the time the team waited
+    for them. One already missed when the wait began stays as it was, so its breach is not fired again
+    for a new due time."""
+    if paused_at is None or due <= paused_at or now <= paused_at:
+        return due
+    return due + (now - paused_at)
+
+
+def should_auto_close(
+    status: str, resolved_at: datetime | None, now: datetime, after: timedelta, paused_at: datetime | None = None
+) -> bool:
+    """A resolved complaint the customer left alone for `after` closes by itself; so does one whose
+    question to the customer went unanswered for as long."""
+    if status == "resolved":
+        return resolved_at is not None and now >= resolved_at + after
+    if status in PAUSED:
+        return paused_at is not None and now >= paused_at + after
+    return False
 
 
 def recipients_role(level: int) -> str:

@@ -61,7 +61,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "How did we do?",
             "heading": "Your complaint is closed",
             "intro": (
-                "We closed your complaint {reference}, as we have not heard back from you since our resolution.",
+                "We closed your complaint {reference}, as we have not heard back from you.",
                 "Please tell us how we handled it: rating it takes a few seconds and helps us improve.",
             ),
             "outro": ("If the problem comes back, write to us and quote {reference}.",),
@@ -130,7 +130,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Как мы справились?",
             "heading": "Ваша жалоба закрыта",
             "intro": (
-                "Мы закрыли вашу жалобу {reference}, так как после нашего решения вы нам не ответили.",
+                "Мы закрыли вашу жалобу {reference}, так как не получили от вас ответа.",
                 "Пожалуйста, оцените, как мы с ней справились: это займёт несколько секунд и поможет нам стать лучше.",
             ),
             "outro": ("Если проблема повторится, напишите нам и укажите номер {reference}.",),
@@ -199,7 +199,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Jak nam poszło?",
             "heading": "Twoja reklamacja została zamknięta",
             "intro": (
-                "Zamknęliśmy Twoją reklamację {reference}, ponieważ od naszego rozwiązania nie otrzymaliśmy od Ciebie odpowiedzi.",
+                "Zamknęliśmy Twoją reklamację {reference}, ponieważ nie otrzymaliśmy od Ciebie odpowiedzi.",
                 "Oceń, jak się nią zajęliśmy: zajmie to kilka sekund i pomoże nam działać lepiej.",
             ),
             "outro": ("Jeśli problem wróci, napisz do nas i podaj numer {reference}.",),

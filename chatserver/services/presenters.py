@@ -101,6 +101,7 @@ def complaint_staff(row: Row) -> dict[str, Any]:
     public = complaint(row)
     due_times = [d for d in (row.get("response_due"), row["resolution_due"]) if d]
     settled = row["status"] in ("resolved", "closed")
+    waiting = row["status"] == "awaiting_customer"  # nothing comes due while the customer has the turn
     public.update(
         {
             "id": row["id"],
@@ -112,8 +113,8 @@ def complaint_staff(row: Row) -> dict[str, Any]:
             "email": row["email"],
             "locale": row.get("locale"),
             "response_due": row.get("response_due"),
-            # the soonest time something is owed; None once nothing is
-            "due_at": None if settled else min(due_times),
+            # the soonest time something is owed; None once nothing is, or while the customer has the turn
+            "due_at": None if settled or waiting or not due_times else min(due_times),
             "first_response_at": row["first_response_at"],
             "resolved_at": row["resolved_at"],
             "closed_at": row.get("closed_at"),

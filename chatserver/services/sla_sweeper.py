@@ -125,7 +125,9 @@ async def _auto_close(
 ) -> dict[str, Any] | None:
     async with db.transaction() as tx:
         row = await complaints.with_names(tx, complaint_id=complaint_id)
-        if row is None or not sla.should_auto_close(row["status"], parse_iso(row["resolved_at"]), now, autoclose_after):
+        if row is None or not sla.should_auto_close(
+            row["status"], parse_iso(row["resolved_at"]), now, autoclose_after, parse_iso(row["paused_at"])
+        ):
             return None
         step = await changes.apply(tx, row, "auto_close", changes.SYSTEM, now)
         # the follow-up: a customer who went quiet is asked how it went (and may still rate it)

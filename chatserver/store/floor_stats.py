@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from chatserver.store.complaints import OPEN_STATUS_IN
+from chatserver.store.complaints import RUNNING_STATUS_IN
 from chatserver.store.db import Database, Row
 
 _CHAT_COLUMNS = (
     "c.id, c.created_at, c.queued_at, c.assigned_at, c.first_response_at, c.closed_at, c.status, c.outcome,"
     " r.score AS rating"
 )
-_OPEN_COMPLAINT = OPEN_STATUS_IN  # a range per status on the due-time indexes
+# open, clocks running (not waiting for the customer): a range per status on the due-time indexes
+_OPEN_COMPLAINT = RUNNING_STATUS_IN
 
 
 async def chats_since(db: Database, since: str) -> list[Row]:

@@ -15,7 +15,7 @@ KINDS = (
     "complaint_reply",  # a public reply from the team
     "complaint_resolved",  # the resolution
     "complaint_compensation",  # a compensation approved for the customer
-    "complaint_closed",  # closed after the customer left the resolution alone: the follow-up, asking for a rating
+    "complaint_closed",  # closed after the customer left a resolution or a question alone: the follow-up, asking for a rating
     "complaint_escalated",  # to the staff who now own a complaint
     "complaint_sla_warning",  # to the staff who own a complaint that is nearly due
 )

@@ -67,7 +67,8 @@ def _buckets(buckets: Sequence[Bucket]) -> tuple[str, list[Any]]:
 
 # SLA outcomes as domain.reports.sla_outcome counts them: met when done by the due time, missed when done
 # late or not done once due, pending otherwise. Resolution counts only while resolved or closed (a
-# reopened complaint owes its resolution again, against the fresh due time the reopening set).
+# reopened complaint owes its resolution again, against the fresh due time the reopening set); while
+# the team waits for the customer it is missed only if it was missed before the wait began.
 _SETTLED = "+c.status IN ('resolved', 'closed')"
 _COMPLAINT_TOTALS = f"""
 SELECT COUNT(*) AS total,
@@ -77,6 +78,7 @@ SELECT COUNT(*) AS total,
                          ELSE c.first_response_due <= ? END), 0) AS first_missed,
        COALESCE(SUM({_SETTLED} AND c.resolved_at <= c.resolution_due), 0) AS resolution_met,
        COALESCE(SUM(CASE WHEN {_SETTLED} THEN c.resolved_at > c.resolution_due
+                         WHEN c.paused_at IS NOT NULL THEN c.resolution_due <= c.paused_at
                          ELSE c.resolution_due <= ? END), 0) AS resolution_missed,
        COUNT(c.resolved_at) AS resolved_once,
        COALESCE(SUM(EXISTS (SELECT 1 FROM complaint_entries e

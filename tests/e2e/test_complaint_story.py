@@ -139,13 +139,15 @@ async def test_a_night_time_chat_becomes_a_complaint_that_is_answered_compensate
                                    {"approve": True, "note": "Within policy"}))["complaint"]
         assert approved["compensations"][0]["status"] == "approved"
         assert approved["compensations"][0]["decided_by"]["name"] == "Sam"
+        told = (await mails_to(smtp, CUSTOMER_EMAIL, 3))[2]  # Nina hears of it by e-mail, not of the note
+        assert "€20.00" in told.text and "Five days' delay" in told.text and "Within policy" not in told.text
 
         # resolution, e-mailed
         resolution = "The payout was re-sent today; 20 EUR compensation is on your balance."
         resolved = (await bob.call("POST", f"/complaints/{reference}/replies",
                                    {"kind": "resolution", "body": resolution}, expect=201))["complaint"]
         assert resolved["status"] == "resolved"
-        assert resolution in (await mails_to(smtp, CUSTOMER_EMAIL, 3))[2].text
+        assert resolution in (await mails_to(smtp, CUSTOMER_EMAIL, 4))[3].text
 
         # Nina asks for more in the widget: the complaint reopens and owes an answer again
         clarify = await nina.call("complaint:reply", {"reference": reference, "decision": "clarify",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -16,6 +16,8 @@ from aiohttp.test_utils import TestServer
 from chatserver import keys
 from chatserver.app import create_app
 from chatserver.config import Settings
+from chatserver.domain.models import parse_iso
+from chatserver.domain.reports import Filters, Period
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chatserver.services import events as ev
 from chatserver.services.auth import ConsoleUser
@@ -656,6 +658,48 @@ async def test_a_resolution_left_alone_closes_by_itself(services, cast, alice, c
         ev.COMPLAINT_UPDATED, "auto_close", True, "status")
     rated = await services.complaints.customer_rate(alice, reference, 3, None)
     assert rated["rating"]["score"] == 3
+
+
+async def test_the_clocks_stand_still_while_the_team_waits_for_the_customers_answer(services, cast, alice, clock):
+    # withdrawals: an answer within 24 h, a resolution within 48 h
+    reference = (await form(services, alice))["reference"]
+    cs = services.complaints
+    created = parse_iso((await cs.detail(cast.carol, reference))["resolution_due"])
+    clock.advance(hours=10)
+    asked = await cs.reply(cast.carol, reference, "Which payment method did you use?", ask_customer=True)
+    assert asked["status"] == "awaiting_customer" and asked["due_at"] is None  # nothing comes due meanwhile
+
+    clock.advance(days=3)  # long past the 48 h: no warning, no breach, no escalation
+    assert await cs.sweep() == []
+    waiting = await cs.detail(cast.sam, reference)
+    assert waiting["level"] == 1 and await outbox(services, "complaint_escalated") == []
+    week = Period(NIGHT.date(), NIGHT.date() + timedelta(days=6))
+    report = await services.reports.summary(cast.sam, week, Filters())
+    assert report["complaints"]["sla"]["resolution"] == {"met": 0, "missed": 0, "pending": 1, "percent": None}
+
+    await cs.customer_reply(alice, reference, "Skrill, on the 2nd", None)
+    answered = await cs.detail(cast.carol, reference)
+    # the 72 h the customer took are added: 38 h of the 48 were left when they were asked
+    assert answered["status"] == "in_progress"
+    assert parse_iso(answered["resolution_due"]) == created + timedelta(days=3)
+    assert answered["due_at"] == answered["response_due"]  # an answer owed again, within 24 h
+    clock.advance(hours=24)
+    assert [(f["kind"], f["target"]) for f in await cs.sweep()] == [("breach", "response")]
+
+
+async def test_a_question_the_customer_never_answers_closes_the_complaint_with_a_follow_up(services, cast, alice, clock):
+    reference = (await form(services, alice))["reference"]
+    cs = services.complaints
+    await cs.reply(cast.carol, reference, "Which payment method did you use?", ask_customer=True)
+    clock.advance(days=7)
+    clock.advance(seconds=-1)
+    assert await cs.sweep() == []
+    clock.advance(seconds=1)
+    assert [f["kind"] for f in await cs.sweep()] == ["auto_close"]
+    mine = await cs.customer_detail(alice, reference)
+    assert mine["status"] == "closed"
+    [follow_up] = await outbox(services, "complaint_closed")
+    assert follow_up["recipient"] == "alice@example.test"
 
 
 async def test_a_compensation_proposed_before_the_customer_accepted_is_still_decided_and_shown_to_them(services, cast, alice, published):

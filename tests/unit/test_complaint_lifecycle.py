@@ -17,7 +17,7 @@ EXPECTED = {
     "resolve":              (R,   R,          R,        "-",     "-",   R),
     "accept":               ("-", "-",        "-",      C,       "-",   "-"),
     "clarify":              ("-", "-",        "-",      O,       "-",   "-"),
-    "auto_close":           ("-", "-",        "-",      C,       "-",   "-"),
+    "auto_close":           ("-", "-",        C,        C,       "-",   "-"),
     "note":                 (N,   P,          A,        R,       "-",   O),
     "escalate":             (N,   P,          A,        R,       "-",   O),
     "propose_compensation": (N,   P,          A,        R,       "-",   O),

@@ -113,7 +113,8 @@ WARN = 2 * H
         ("in_progress", 0.5, 30, "at_risk"),
         ("new", 0, 30, "breached"),  # due now is due
         ("new", -3, 30, "breached"),
-        ("awaiting_customer", None, 1, "at_risk"),  # no answer owed; the resolution is near
+        ("in_progress", None, 1, "at_risk"),  # no answer owed; the resolution is near
+        ("awaiting_customer", None, -1, None),  # the customer has the turn: the clocks stand still
         ("reopened", None, -1, "breached"),
         ("resolved", -10, -5, None),  # settled complaints owe nothing
         ("closed", None, -5, None),

@@ -175,6 +175,14 @@ def test_sla_outcome(done, now, outcome):
 
 
 @pytest.mark.parametrize(
+    "paused_at, outcome",
+    [(DUE - timedelta(hours=1), "pending"), (DUE, "missed"), (DUE + timedelta(hours=1), "missed")],
+)
+def test_a_resolution_waiting_for_the_customer_is_missed_only_if_it_was_before_the_wait(paused_at, outcome):
+    assert rules.sla_outcome(None, DUE, DUE + timedelta(days=3), paused_at) == outcome
+
+
+@pytest.mark.parametrize(
     "met, missed, pending, percent",
     [(9, 1, 5, 90.0), (0, 0, 3, None), (2, 1, 0, 66.7), (1, 2, 0, 33.3), (0, 4, 0, 0.0)],
 )

@@ -46,9 +46,28 @@ def test_settled_complaints_owe_nothing(status):
     assert sla.sla_notices(state(status), at(500), WARN) == []
 
 
-@pytest.mark.parametrize("status", ["new", "in_progress", "awaiting_customer", "reopened"])
-def test_open_complaints_are_watched_in_every_status(status):
+@pytest.mark.parametrize("status", ["new", "in_progress", "reopened"])
+def test_open_complaints_are_watched_in_every_status_the_team_has_the_turn(status):
     assert [n.kind for n in sla.sla_notices(state(status), at(24), WARN)] == ["breach"]
+
+
+def test_nothing_comes_due_while_the_team_waits_for_the_customers_answer():
+    assert sla.sla_notices(state("awaiting_customer"), at(500), WARN) == []
+
+
+@pytest.mark.parametrize(
+    "due_hours, paused_hours, now_hours, expected_hours",
+    [
+        (48, 10, 30, 68),  # waited 20 h: the resolution is due 20 h later
+        (48, 10, 10, 48),  # answered at once
+        (48, 48, 60, 48),  # asked at the very moment it fell due: that one was missed already
+        (48, 50, 60, 48),  # asked after it was missed: the breach stands, none fires again
+        (48, None, 60, 48),  # waiting since before the pause was recorded: nothing to add
+    ],
+)
+def test_the_wait_for_the_customer_moves_the_resolution_out_by_as_long(due_hours, paused_hours, now_hours, expected_hours):
+    paused_at = None if paused_hours is None else at(paused_hours)
+    assert sla.resumed_resolution_due(at(due_hours), paused_at, at(now_hours)) == at(expected_hours)
 
 
 def test_no_answer_owed_means_only_the_resolution_target_is_watched():
@@ -186,6 +205,15 @@ def test_a_breach_raises_the_level_only_against_the_owners_who_held_it(due_hours
 def test_auto_close_after_the_customer_left_a_resolution_alone(status, resolved_hours, now_hours, closes):
     resolved_at = None if resolved_hours is None else at(resolved_hours)
     assert sla.should_auto_close(status, resolved_at, at(now_hours), timedelta(days=7)) is closes
+
+
+@pytest.mark.parametrize(
+    "paused_hours, now_hours, closes",
+    [(0, 7 * 24, True), (0, 7 * 24 - 0.01, False), (None, 1000, False)],
+)
+def test_auto_close_after_a_question_to_the_customer_went_unanswered(paused_hours, now_hours, closes):
+    paused_at = None if paused_hours is None else at(paused_hours)
+    assert sla.should_auto_close("awaiting_customer", None, at(now_hours), timedelta(days=7), paused_at) is closes
 
 
 @pytest.mark.parametrize("amount, currency", [(0, "EUR"), (10**9 + 1, "EUR"), (-5, "EUR"), (True, "EUR"), (1.5, "EUR"),

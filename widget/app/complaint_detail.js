@@ -280,6 +280,7 @@ export class ComplaintDetail {
 function dueText(c) {
   if (c.status === 'closed') return t('case.closed_on', { date: formatDate(c.closed_at || c.updated_at) });
   if (c.status === 'resolved') return t('case.resolved_on', { date: formatDate(c.resolved_at || c.updated_at) });
+  if (c.status === 'awaiting_customer') return t('case.awaiting_due');
   if (c.response_due) return t('case.response_due', { date: formatDate(c.response_due) });
   return t('case.resolution_due', { date: formatDate(c.resolution_due) });
 }

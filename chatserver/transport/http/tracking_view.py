@@ -55,7 +55,8 @@ def facts(view: dict[str, Any], t: dict[str, Any], locale: str) -> list[tuple[st
     if view["status"] in OPEN:
         if view.get("response_due"):
             rows.append((t["track.response_due"], when(view["response_due"], locale)))
-        rows.append((t["track.resolution_due"], when(view["resolution_due"], locale)))
+        if view["status"] != "awaiting_customer":  # the clock stands still until the customer answers
+            rows.append((t["track.resolution_due"], when(view["resolution_due"], locale)))
     if view.get("resolved_at") and view["status"] in ("resolved", "closed"):
         rows.append((t["track.resolved_at"], when(view["resolved_at"], locale)))
     if view.get("closed_at") and view["status"] == "closed":

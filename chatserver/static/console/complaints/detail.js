@@ -173,7 +173,8 @@ function fact(label, value, { id, tone, wide } = {}) {
 
 function facts(c) {
   const answer = dueFact(c.response_due);
-  const resolution = c.status === 'resolved' || c.status === 'closed' ? null : dueFact(c.resolution_due);
+  const waiting = c.status === 'awaiting_customer'; // the clocks stand still until the customer answers
+  const resolution = c.status === 'resolved' || c.status === 'closed' || waiting ? null : dueFact(c.resolution_due);
   const channel = CHANNEL[c.channel] || CHANNEL.chat;
   const owner = c.assignee ? (c.assignee.id === cx.me.id ? `${c.assignee.name} (you)` : c.assignee.name) : null;
   const customer = c.customer_name || c.email
@@ -187,7 +188,8 @@ function facts(c) {
     fact('Owner', owner || h('span', { class: 'cx-free' }, `Unassigned · ${c.owner_group || 'team'}`), { id: 'cx-owner' }),
     fact('Customer', customer, { wide: true }),
     fact('Answer due', answerText, { tone: answer && answer.overdue ? 'overdue' : null, id: 'cx-answer-due' }),
-    fact('Resolution due', resolution ? resolution.text : (c.resolved_at ? `resolved ${when(c.resolved_at)}` : '—'), { tone: resolution && resolution.overdue ? 'overdue' : null }),
+    fact('Resolution due', resolution ? resolution.text : (waiting ? 'paused until the customer answers' : (c.resolved_at ? `resolved ${when(c.resolved_at)}` : '—')),
+      { tone: resolution && resolution.overdue ? 'overdue' : null, id: 'cx-resolution-due' }),
     fact('Source', h('span', { class: 'cx-source' }, icon(channel.icon), `${channel.label} · ${SOURCE[c.source] || c.source}`)),
     fact('Opened', h('time', { datetime: c.created_at, title: whenFull(c.created_at) }, when(c.created_at))),
     c.rating ? fact('Rating', `${'★'.repeat(c.rating.score)}${'☆'.repeat(5 - c.rating.score)}${c.rating.comment ? ` — ${c.rating.comment}` : ''}`) : null);
