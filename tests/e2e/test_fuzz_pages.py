@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -62,6 +63,19 @@ MAX_REQUEST_LINE = 8190  # aiohttp's max_line_size
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF, exclude_characters="\x7f"), max_size=40)
 HOSTS = ["[::1", "evil.example", "127.0.0.1:99999", "a b", "", "xn--", "[fe80::1%25eth0]:80"]
 REFERERS = ["http://[::1", "http://", "::::", "http://evil.example/", "null", "%ff", "http://[zz]/x"]
+
+# reads that write their own audit record (GET /reports/export/*.csv): checked for exactly that
+RECORDED_READS = frozenset({"/reports/export/complaints.csv", "/reports/export/chats.csv"})
+AUDIT = frozenset({"audit_events"})
+
+
+def exports_recorded(db: Path) -> int:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM audit_events WHERE action = 'user.exported'").fetchone()[0]
+    finally:
+        conn.close()
+
 
 
 # -- the server and what it holds ----------------------------------------------------------------------
@@ -481,6 +495,8 @@ async def test_hostile_requests_to_every_page_and_form_are_answered_without_a_cr
             for shape in probes(route, fields) + hostile.draw(shapes(route, fields, query_fields), PER_ROUTE):
                 cookie = await sender.cookie(route, shape.who)  # a fresh session is written before, not by, the request
                 before = hostile.fingerprint(db)
+                recorded_before = hostile.fingerprint(db, leave_out=AUDIT)
+                exports_before = exports_recorded(db)
                 logged = len(caplog.records)
                 status, content_type, text, weak_headers = await sender.send(route, shape, cookie)
                 site.answers[f"{status // 100}xx"] += 1
@@ -494,7 +510,11 @@ async def test_hostile_requests_to_every_page_and_form_are_answered_without_a_cr
                     problems.append("security headers: " + "; ".join(weak_headers) + " in " + what)
                 if status >= 400 and not says_why(status, content_type, text):
                     problems.append("a refusal that does not say why: " + what)
-                if (route.method == "GET" or status >= 400) and hostile.fingerprint(db) != before:
+                if route.pattern in RECORDED_READS and status < 400:
+                    # an export is put on record before it is sent: that one audit row, and nothing else
+                    if hostile.fingerprint(db, leave_out=AUDIT) != recorded_before or exports_recorded(db) != exports_before + 1:
+                        problems.append("an export not recorded once, or writing more than its record: " + what)
+                elif (route.method == "GET" or status >= 400) and hostile.fingerprint(db) != before:
                     problems.append("written although refused or read-only: " + what)
             await canary.round_trip()
         assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:25])
