@@ -77,7 +77,6 @@ def exports_recorded(db: Path) -> int:
         conn.close()
 
 
-
 # -- the server and what it holds ----------------------------------------------------------------------
 
 
