@@ -22,6 +22,7 @@ from chatserver.transport.forwarding import TrustedProxies, engineio_origin_allo
 from chatserver.transport.http.admin import setup_admin_routes
 from chatserver.transport.http.admin_webhooks import setup_admin_webhook_routes
 from chatserver.transport.http.api import api_app
+from chatserver.transport.http.error_pages import browser_error_pages
 from chatserver.transport.http.metrics import setup_metrics
 from chatserver.transport.http.pages import setup_routes
 from chatserver.transport.http.reports import setup_report_routes
@@ -42,7 +43,7 @@ MAX_FRAME_BYTES = 64 * 1024
 def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
     quiet_client_mistakes()
     connect_limits = ConnectLimits(settings.socket_connects_per_minute, settings.socket_sessions_per_address)
-    app = web.Application(middlewares=[security_headers, connect_limits.middleware(), storage_unavailable], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[security_headers, browser_error_pages, connect_limits.middleware(), storage_unavailable], client_max_size=256 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.TRUSTED_PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[keys.SECRET_KEY] = resolve_secret_key(settings)
