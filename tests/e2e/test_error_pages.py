@@ -1,9 +1,9 @@
-"""Error pages on the real server: a person in a browser who opens an address we do not have, or asks a
-page the wrong way, sees a small page in the product's look, with the same
+"""Error pages on the real server: a person in a browser who opens an address we do not have, asks a page
+the wrong way, or is refused a supervisors' page sees a small page in the product's look, with the same
 security headers as every other page. API clients, scripts and Socket.IO keep exactly the answers they
 had: aiohttp's plain text, or the JSON API's own error shape.
 
-Cast: admin ada (added here).
+Cast: agent bob and supervisor sam (conftest), admin ada (added here).
 """
 
 from __future__ import annotations
@@ -110,3 +110,19 @@ async def test_the_api_and_socket_io_answer_a_browser_as_they_answer_everyone(se
         ), path
         assert "Page not found" not in as_browser[2]
 
+
+async def test_an_agent_refused_a_supervisors_page_sees_the_not_allowed_page(server):
+    agent = await login_cookie(server.url, "bob@example.test")
+    for path in ("/reports", "/reports?from=2026-11-01&to=2026-11-07", "/monitor"):
+        for accept in (BROWSER, "*/*"):  # the refusal is a page for everyone who has a console session
+            status, headers, body = await fetch(server.url + path, accept=accept, cookie=agent)
+            assert status == 403, path
+            assert_a_page(path.split("?")[0], headers, body)
+            assert "You cannot open this page" in body
+            assert "This page is for supervisors and admins. Your role is agent." in body
+            assert 'href="/console"' in body and "Back to the console" in body
+            assert "data-kpi" not in body
+    # a supervisor still gets the page itself
+    supervisor = await login_cookie(server.url, "sam@example.test")
+    status, _, body = await fetch(server.url + "/reports", cookie=supervisor)
+    assert status == 200 and "<h1>Reports</h1>" in body

@@ -69,5 +69,11 @@ async def require_user(request: web.Request, supervisor: bool = False) -> Consol
     if user is None:
         raise web.HTTPSeeOther(f"/login?next={request.path}")
     if supervisor and not user.is_supervisor:
-        raise web.HTTPForbidden(text="This page is for supervisors and admins.")
+        raise refusal_page(request, user, f"This page is for supervisors and admins. Your role is {user.role}.")
     return user
+
+
+def refusal_page(request: web.Request, user: ConsoleUser | None, message: str) -> web.HTTPForbidden:
+    """The styled "you cannot open this page" card (403), with a way back to the console."""
+    html = request.app[keys.TEMPLATES].get_template("admin/forbidden.html").render(user=user, message=message)
+    return web.HTTPForbidden(text=html, content_type="text/html", headers=NO_STORE)

@@ -19,7 +19,7 @@ from chatserver.services.admin.validate import RawForm
 from chatserver.services.auth import ConsoleUser
 from chatserver.transport.http.form_origin import from_own_page
 from chatserver.transport.http.forms import read_form
-from chatserver.transport.http.security import NO_STORE, current_user
+from chatserver.transport.http.security import NO_STORE, current_user, refusal_page
 
 NOTICE_TTL = 600.0  # seconds an unshown notice (and any secret in it) is kept
 NAV = (
@@ -63,8 +63,7 @@ def notices(app: web.Application) -> Notices:
 
 
 def forbidden(request: web.Request, user: ConsoleUser | None, message: str) -> web.HTTPForbidden:
-    html = request.app[keys.TEMPLATES].get_template("admin/forbidden.html").render(user=user, message=message)
-    return web.HTTPForbidden(text=html, content_type="text/html", headers=NO_STORE)
+    return refusal_page(request, user, message)
 
 
 async def require_admin(request: web.Request) -> ConsoleUser:
