@@ -126,3 +126,50 @@ async def test_an_agent_is_refused(browser, seeded):
     assert response is not None and response.status == 403
     await expect(page.locator("body")).to_contain_text("supervisors and admins")
     await expect(page.locator("[data-kpi]")).to_have_count(0)
+
+
+async def test_the_workload_table_shows_each_agents_share_as_text_and_fits_a_phone(browser, seeded):
+    """Bob and Carol each handled 2 chats and hold 2 complaints (most work first, then by name); Sam holds
+    one. Carol's name carries markup, which must show as the letters she typed."""
+    carol = "Carol <img src=x> & co"
+    async with seeded.services.db.transaction() as tx:
+        await tx.execute("UPDATE users SET name = ? WHERE email = ?", (carol, "carol@example.test"))
+    expected = [("Bob", "2 2 2 2 1"), (carol, "2 2 1 2 2"), ("Sam", "0 0 0 1 1")]
+    for viewport in (drive.DESKTOP, drive.PHONE):
+        page, problems = await signed_in(browser, seeded.url, "sam@example.test", viewport=viewport)
+        await page.wait_for_url(f"{seeded.url}/reports")
+        await page.goto(f"{seeded.url}/reports?{WEEK}")
+        card = page.locator("#workload")
+        await expect(card.locator("h2")).to_have_text("Workload by agent")
+        if viewport is drive.DESKTOP:
+            headings = await card.locator("thead th").all_inner_texts()
+            assert [h.strip().lower() for h in headings] == [
+                "agent", "chats", "answered", "resolved", "complaints held", "complaints resolved",
+            ]
+        rows = card.locator("tbody tr")
+        await expect(rows).to_have_count(3)
+        for n, (name, figures) in enumerate(expected):
+            await expect(rows.nth(n).locator("th")).to_have_text(name)
+            assert " ".join(t.strip() for t in await rows.nth(n).locator("td").all_inner_texts()) == figures
+        assert await card.locator("img").count() == 0  # the name is text, not markup
+
+        # every figure and its label inside the card: nothing cut off or pushed sideways
+        box = await card.bounding_box()
+        assert box is not None
+        for cell in await card.locator("tbody th, tbody td").all():
+            inner = await cell.bounding_box()
+            assert inner is not None and box["x"] <= inner["x"] and inner["x"] + inner["width"] <= box["x"] + box["width"] + 0.5
+        assert await card.evaluate("el => el.scrollWidth <= el.clientWidth")
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+        if viewport is drive.PHONE:  # the labels travel with the figures when the header row is out of sight
+            labels = await rows.nth(0).locator("td").evaluate_all(
+                "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+            )
+            assert labels == ['"Chats"', '"Answered"', '"Resolved"', '"Complaints held"', '"Complaints resolved"']
+
+        # a period in which nobody worked says so
+        await page.goto(f"{seeded.url}/reports?from=2025-01-01&to=2025-01-07")
+        await expect(page.locator("#no-workload")).to_have_text("Nobody handled a chat or held a complaint in this period.")
+        await expect(page.locator("#workload-table")).to_have_count(0)
+        assert problems == []
+        await page.context.close()
