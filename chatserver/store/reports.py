@@ -68,16 +68,18 @@ def _buckets(buckets: Sequence[Bucket]) -> tuple[str, list[Any]]:
 # SLA outcomes as domain.reports.sla_outcome counts them: met when done by the due time, missed when done
 # late or not done once due, pending otherwise. Resolution counts only while resolved or closed (a
 # reopened complaint owes its resolution again, against the fresh due time the reopening set); while
-# the team waits for the customer it is missed only if it was missed before the wait began.
+# the team waits for the customer it is missed only if it was missed before the wait began. A question
+# the customer never answered closes the complaint unresolved: it is done when it closed.
 _SETTLED = "+c.status IN ('resolved', 'closed')"
+_DONE = "COALESCE(c.resolved_at, c.closed_at)"
 _COMPLAINT_TOTALS = f"""
 SELECT COUNT(*) AS total,
        COALESCE(SUM(c.level > 1), 0) AS escalated,
        COALESCE(SUM(c.first_response_at IS NOT NULL AND c.first_response_at <= c.first_response_due), 0) AS first_met,
        COALESCE(SUM(CASE WHEN c.first_response_at IS NOT NULL THEN c.first_response_at > c.first_response_due
                          ELSE c.first_response_due <= ? END), 0) AS first_missed,
-       COALESCE(SUM({_SETTLED} AND c.resolved_at <= c.resolution_due), 0) AS resolution_met,
-       COALESCE(SUM(CASE WHEN {_SETTLED} THEN c.resolved_at > c.resolution_due
+       COALESCE(SUM({_SETTLED} AND {_DONE} <= c.resolution_due), 0) AS resolution_met,
+       COALESCE(SUM(CASE WHEN {_SETTLED} THEN {_DONE} > c.resolution_due
                          WHEN c.paused_at IS NOT NULL THEN c.resolution_due <= c.paused_at
                          ELSE c.resolution_due <= ? END), 0) AS resolution_missed,
        COUNT(c.resolved_at) AS resolved_once,
