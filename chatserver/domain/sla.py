@@ -143,14 +143,16 @@ def resumed_resolution_due(due: datetime, paused_at: datetime | None, now: datet
 
 
 def should_auto_close(
-    status: str, resolved_at: datetime | None, now: datetime, after: timedelta, paused_at: datetime | None = None
+    status: str, resolved_at: datetime | None, now: datetime, after: timedelta, paused_at: datetime | None = None,
+    last_public_at: datetime | None = None,
 ) -> bool:
     """A resolved complaint the customer left alone for `after` closes by itself; so does one whose
-    question to the customer went unanswered for as long."""
+    question to the customer went unanswered for as long, counted from the team's last word to them
+    (`last_public_at`: a reminder sent while waiting gives the customer the whole period again)."""
     if status == "resolved":
         return resolved_at is not None and now >= resolved_at + after
     if status in PAUSED:
-        return paused_at is not None and now >= paused_at + after
+        return paused_at is not None and now >= max(paused_at, last_public_at or paused_at) + after
     return False
 
 

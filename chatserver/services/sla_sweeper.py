@@ -126,7 +126,8 @@ async def _auto_close(
     async with db.transaction() as tx:
         row = await complaints.with_names(tx, complaint_id=complaint_id)
         if row is None or not sla.should_auto_close(
-            row["status"], parse_iso(row["resolved_at"]), now, autoclose_after, parse_iso(row["paused_at"])
+            row["status"], parse_iso(row["resolved_at"]), now, autoclose_after, parse_iso(row["paused_at"]),
+            parse_iso(row["last_public_at"]),
         ):
             return None
         step = await changes.apply(tx, row, "auto_close", changes.SYSTEM, now)

@@ -256,11 +256,13 @@ async def record_notice(tx: Tx, *, complaint_id: str, kind: str, target: str, du
 
 
 async def autoclose_candidates(db: Database, before: str) -> list[Row]:
-    """Resolved at or before `before`, or waiting for the customer's answer since then."""
+    """Resolved at or before `before`, or waiting for the customer's answer since then (and not written
+    to since: the team's last word to them starts the wait again)."""
     return await db.fetch(
         "SELECT * FROM complaints WHERE status = 'resolved' AND resolved_at <= ?"
-        " UNION ALL SELECT * FROM complaints WHERE status = 'awaiting_customer' AND paused_at <= ?",
-        (before, before),
+        " UNION ALL SELECT * FROM complaints WHERE status = 'awaiting_customer' AND paused_at <= ?"
+        " AND COALESCE(last_public_at, paused_at) <= ?",
+        (before, before, before),
     )
 
 

@@ -248,3 +248,12 @@ def test_texts_are_stripped_non_empty_and_limited():
 )
 def test_only_one_plain_address_is_accepted_for_mail(address, ok):
     assert plausible_email(address) is ok
+
+
+@pytest.mark.parametrize(
+    "last_public_hours, now_hours, closes",
+    [(6 * 24, 7 * 24, False), (6 * 24, 13 * 24, True), (6 * 24, 13 * 24 - 0.01, False), (None, 7 * 24, True)],
+)
+def test_a_reminder_sent_while_waiting_gives_the_customer_the_whole_period_again(last_public_hours, now_hours, closes):
+    last_public_at = None if last_public_hours is None else at(last_public_hours)
+    assert sla.should_auto_close("awaiting_customer", None, at(now_hours), timedelta(days=7), at(0), last_public_at) is closes
