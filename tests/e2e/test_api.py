@@ -650,3 +650,10 @@ async def test_changes_reach_consoles_and_the_customer_hears_public_ones_only(ap
     assert "assignee" not in seen["complaint"] and "owner_group" not in seen["complaint"]
     for peer in (alice, carol):
         await peer.close()
+
+
+async def test_the_document_describes_a_complaint_update_as_all_or_none_as_it_is_made(api):
+    # the behaviour: test_two_supervisors_reassigning_at_once_give_it_to_one_and_tell_the_other
+    description = api.doc["paths"]["/api/complaints/{reference}"]["patch"]["description"]
+    assert "none is made" in description and "stay applied" not in description
+    assert "from_assignee_id" in description and "409" in description

@@ -425,7 +425,8 @@ def _paths() -> dict[str, Schema]:
                 "operationId": "updateComplaint",
                 "summary": "Pick up, reclassify or (re)assign",
                 "description": "Each field is its own audited change, applied in the order status, category, "
-                "assignee_id; when one is refused, the ones before it stay applied.",
+                "assignee_id, all in one transaction: when one is refused, none is made. With from_assignee_id, "
+                "an assignment whose complaint someone else assigned meanwhile is 409 conflict.",
                 "requestBody": _body(schemas.ComplaintUpdate),
                 "responses": {"200": _json("ComplaintDetailEnvelope", detail), **_errors(*_WRITE_ERRORS)},
             },
