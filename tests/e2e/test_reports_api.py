@@ -248,6 +248,9 @@ async def test_every_export_is_on_record_with_who_took_which_rows_and_how(api, s
     assert response.status == 200
     response, _ = await download(api, f"/reports/export/chats.csv?{WEEK}", who="bob")  # refused: not on record
     assert response.status == 403
+    async with api.http.head(api.base_url + f"/reports/export/chats.csv?{WEEK}",
+                             headers={"Authorization": f"Bearer {api.tokens['sam']}"}) as response:
+        assert response.status == 200  # asking whether it is there sends nothing: not on record either
 
     exports = [e for e in await audit.for_subject(server.services.db, sam) if e["action"] == "user.exported"]
     assert [(e["actor"], e["details"]["export"], e["details"]["first"], e["details"]["last"], e["details"]["filters"])

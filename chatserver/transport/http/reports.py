@@ -95,7 +95,8 @@ async def _export(request: web.Request, kind: str) -> web.StreamResponse:
         user = await api_user(request)
         service = _service(request)
         period, filters = parse_query(service, request.query)
-        export = await service.export(user, kind, period, filters)
+        # a HEAD asks whether the file is there: nothing leaves, so nothing is put on record
+        export = await service.export(user, kind, period, filters, audited=request.method != "HEAD")
     except ChatError as exc:
         headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else None
         return error_answer(exc.code, exc.message, headers=headers)
@@ -108,6 +109,10 @@ async def _export(request: web.Request, kind: str) -> web.StreamResponse:
     )
     # sent with the first bytes: the security middleware only sees the response afterwards
     add_security_headers(response.headers)
+    if request.method == "HEAD":
+        # the headers alone: a body here would be read as the next answer on a kept-alive connection
+        await export.pages.aclose()
+        return web.Response(headers=response.headers)
     # one page at a time: `write` waits while the client is slower than we are, so memory stays at a page;
     # a client that goes away ends the reading too
     try:
