@@ -444,8 +444,9 @@ export class Chat {
           h('strong', { class: 'status-title' }, title),
           h('span', { class: 'status-sub' }, formatEta(this.queue ? this.queue.eta_seconds : null)),
           h('button', { type: 'button', class: 'link', onclick: () => this.showTab('help') }, t('queue.browse'))),
-        endButton,
-        deadlineNote(this.queue));
+        endButton);
+      const note = deadlineNote(this.queue);
+      if (note) box.append(note);
     } else {
       const name = (conversation.agent && conversation.agent.name) || t('agent.fallback');
       box.className = 'status status--active';
