@@ -144,7 +144,7 @@ async def test_the_workload_table_shows_each_agents_share_as_text_and_fits_a_pho
         if viewport is drive.DESKTOP:
             headings = await card.locator("thead th").all_inner_texts()
             assert [h.strip().lower() for h in headings] == [
-                "agent", "chats", "answered", "resolved", "complaints held", "complaints resolved",
+                "agent", "chats", "chats answered", "chats resolved", "complaints held", "complaints resolved",
             ]
         rows = card.locator("tbody tr")
         await expect(rows).to_have_count(3)
@@ -165,7 +165,7 @@ async def test_the_workload_table_shows_each_agents_share_as_text_and_fits_a_pho
             labels = await rows.nth(0).locator("td").evaluate_all(
                 "cells => cells.map(c => getComputedStyle(c, '::before').content)"
             )
-            assert labels == ['"Chats"', '"Answered"', '"Resolved"', '"Complaints held"', '"Complaints resolved"']
+            assert labels == ['"Chats"', '"Chats answered"', '"Chats resolved"', '"Complaints held"', '"Complaints resolved"']
 
         # a period in which nobody worked says so
         await page.goto(f"{seeded.url}/reports?from=2025-01-01&to=2025-01-07")
