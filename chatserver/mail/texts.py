@@ -53,12 +53,12 @@ TEXTS: dict[str, dict[str, Any]] = {
         "complaint_compensation": {
             "subject": "Compensation approved",
             "heading": "We have approved compensation",
-            "intro": ("We have approved compensation of {amount} on your complaint {reference}.",),
-            "outro": ("You can see it, and follow the rest of your complaint, from the link below.",),
+            "intro": ("We have approved compensation of {amount} for your complaint {reference}.",),
+            "outro": ("You can see it and follow your complaint from the link below.",),
             "link": "See your complaint",
         },
         "complaint_closed": {
-            "subject": "How did we do?",
+            "subject": "How did we handle your complaint?",
             "heading": "Your complaint is closed",
             "intro": (
                 "We closed your complaint {reference}, as we have not heard back from you.",
@@ -75,7 +75,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "complaint_sla_warning": {
             "subject": "Complaint due soon: {subject}",
             "heading": "A complaint is nearly due",
-            "intro": ("The {target_name} of complaint {reference} is {due_at}.",),
+            "intro": ("The {target_name} for complaint {reference} is {due_at}.",),
         },
     },
     "ru": {
@@ -115,7 +115,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "intro": ("Мы решили вашу жалобу {reference}:",),
             "outro": (
                 "Если вопрос не закрыт, откройте ссылку ниже и напишите, чего не хватает;"
-                " там же можно принять решение.",
+                " там же можно согласиться с решением.",
             ),
             "link": "Посмотреть решение",
         },
@@ -127,14 +127,14 @@ TEXTS: dict[str, dict[str, Any]] = {
             "link": "Открыть жалобу",
         },
         "complaint_closed": {
-            "subject": "Как мы справились?",
+            "subject": "Как мы справились с вашей жалобой?",
             "heading": "Ваша жалоба закрыта",
             "intro": (
                 "Мы закрыли вашу жалобу {reference}, так как не получили от вас ответа.",
                 "Пожалуйста, оцените, как мы с ней справились: это займёт несколько секунд и поможет нам стать лучше.",
             ),
             "outro": ("Если проблема повторится, напишите нам и укажите номер {reference}.",),
-            "link": "Оценить работу",
+            "link": "Оценить нашу работу",
         },
         "complaint_escalated": {
             "subject": "Вам передана жалоба: {subject}",
@@ -196,7 +196,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "link": "Zobacz reklamację",
         },
         "complaint_closed": {
-            "subject": "Jak nam poszło?",
+            "subject": "Jak oceniasz rozpatrzenie reklamacji?",
             "heading": "Twoja reklamacja została zamknięta",
             "intro": (
                 "Zamknęliśmy Twoją reklamację {reference}, ponieważ nie otrzymaliśmy od Ciebie odpowiedzi.",
