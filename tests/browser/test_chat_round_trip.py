@@ -7,7 +7,9 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from tests import peers
 from tests.browser import drive
+from tests.conftest import seed_cast
 
 pytestmark = pytest.mark.browser
 
@@ -171,3 +173,25 @@ async def test_unread_badge_on_the_launcher_while_the_chat_is_closed(browser, li
     await launcher.click()
     await expect(page.locator(".badge")).to_be_hidden()
     await expect(frame.locator(".msg--agent .bubble")).to_have_text(["One moment please", "Found it"])
+
+
+async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_complaint_notice(browser, start_server):
+    # an hour before a waiting chat becomes a complaint: Bob's next free seat comes well before that
+    running = await start_server(chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600.0)
+    await seed_cast(running.services)
+    bob = await peers.agent(running.url, "bob@example.test")
+    busy = [await peers.customer(running.url) for _ in range(2)]
+    for n, customer in enumerate(busy):
+        assert (await customer.call("chat:start", {"body": f"first {n}"}))["ok"]
+    await bob.wait_for("chat:assigned")
+
+    page = await (await drive.new_context(browser)).new_page()
+    frame = await drive.open_widget(page, running.url)
+    await drive.start_chat(frame, "Is anyone there?", name="Alice")
+    status = frame.locator(".status--queued")
+    await expect(status.locator(".status-title")).to_have_text("You're next in the queue")
+    await expect(status.locator(".status-sub")).to_have_text(re.compile(r"^(about \d+ minutes?|less than a minute)$"))
+    await expect(frame.locator("#queue-deadline")).to_have_count(0)
+    assert "null" not in await status.inner_text()
+    for peer in (bob, *busy):
+        await peer.close()
