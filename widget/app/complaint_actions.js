@@ -8,7 +8,8 @@ export function actionCard(complaint, actions, error) {
   if (complaint.status === 'resolved') return decideCard(actions, error);
   if (complaint.status !== 'closed') return null;
   if (complaint.rating) {
-    return card('rated', ICONS.check, t('rate.thanks'), t('case.rated', { score: complaint.rating.score }), []);
+    // the title already thanks them: the line only says what they gave
+    return card('rated', ICONS.check, t('rate.thanks'), t('case.rated_score', { score: complaint.rating.score }), []);
   }
   return rateCard(actions, error);
 }
