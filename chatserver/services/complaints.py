@@ -66,8 +66,8 @@ def _check_seen(row: Row, seen: SeenAssignee | None, assignee_id: str | None) ->
     Ending up where the caller wanted anyway is no conflict."""
     if seen is None or row["assignee_id"] == seen.id or row["assignee_id"] == assignee_id:
         return
-    now_with = f"with {isolate(row['assignee_name'])}" if row["assignee_id"] else "unassigned"
-    raise Conflict(f"{row['reference']} is {now_with} now: someone changed it a moment ago; nothing was changed")
+    went = f"went to {isolate(row['assignee_name'])}" if row["assignee_id"] else "was unassigned"
+    raise Conflict(f"{row['reference']} {went} a moment ago, so your change was not made")
 
 
 class ComplaintService:

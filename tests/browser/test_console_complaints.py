@@ -420,7 +420,7 @@ async def test_an_assignment_chosen_while_a_colleague_took_the_complaint_is_refu
     await expect(sam.locator("#cx-owner")).to_contain_text("Bob")  # the page follows live
     await sam.click("#cx-assign-dialog button[type=submit]")
     await expect(sam.locator("#cx-assign-dialog .form-error")).to_have_text(
-        f"{reference} is with Bob now: someone changed it a moment ago; nothing was changed.")
+        f"{reference} went to Bob a moment ago, so your change was not made.")
     await expect(sam.locator("#cx-owner")).to_contain_text("Bob")
     held = await live.services.db.fetch_one("SELECT assignee_id FROM complaints WHERE reference = ?", (reference,))
     assert held["assignee_id"] == bob.id  # type: ignore[index]
