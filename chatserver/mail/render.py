@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import jinja2
 
-from chatserver.domain.models import parse_iso
+from chatserver.domain.dates import when
 from chatserver.domain.money import format_money
 from chatserver.mail.texts import TEXTS, language
 from chatserver.templating import compile_templates
@@ -108,7 +108,7 @@ def _values(kind: str, data: Mapping[str, Any], texts: Mapping[str, Any], code: 
         values["amount"] = format_money(amount, values["currency"], code) if isinstance(amount, int) else ""
     for key in DATES:
         if key in values:
-            values[key] = _when(values[key])
+            values[key] = _when(values[key], code)
     if "level" in values:
         level = int(values["level"]) if values["level"].isdigit() else 0
         values["level_name"] = texts["levels"].get(level, "")
@@ -141,12 +141,12 @@ def _letter(kind: str, texts: Mapping[str, Any], values: dict[str, str]) -> dict
     }
 
 
-def _when(stamp_text: str) -> str:
+def _when(stamp_text: str, code: str) -> str:
+    """As the tracking page writes it ("2 Mar 2026, 14:00 UTC"); anything that is no time, as it is."""
     try:
-        moment = parse_iso(stamp_text)
+        return when(stamp_text, code) or stamp_text
     except ValueError:
         return stamp_text
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 @functools.cache

@@ -141,8 +141,14 @@ def test_an_unknown_locale_falls_back_to_english(locale):
 def test_dates_are_shown_in_utc_and_missing_values_leave_their_row_out():
     data = {**DATA["complaint_ack"], "resolution_due": None, "category": ""}
     text = render("complaint_ack", "en", data, mail_from=FROM, recipient="a@example.test").get_body(("plain",)).get_content()
-    assert "First answer by: 2026-03-02 14:00 UTC" in text
+    assert "First answer by: 2 Mar 2026, 14:00 UTC" in text  # as the tracking page writes it
     assert "Resolution by" not in text and "Category" not in text
+
+
+@pytest.mark.parametrize("locale, shown", [("ru", "2 мар. 2026, 14:00 UTC"), ("pl", "2 mar 2026, 14:00 UTC")])
+def test_dates_in_e_mails_read_as_on_the_tracking_page_in_the_customers_language(locale, shown):
+    text = render("complaint_ack", locale, DATA["complaint_ack"], mail_from=FROM, recipient="a@example.test").get_body(("plain",)).get_content()
+    assert shown in text
 
 
 def test_only_web_links_become_buttons():

@@ -7,31 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.domain.dates import day, when
 from chatserver.domain.models import parse_iso
 from chatserver.domain.money import format_money
 
 OPEN = ("new", "in_progress", "awaiting_customer", "reopened")
 # the outcome a redirect names in `?done=`, shown as a notice after a form was sent
 DONE = ("replied", "accepted", "clarified", "rated")
-
-_MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "ru": ("янв.", "февр.", "мар.", "апр.", "мая", "июн.", "июл.", "авг.", "сент.", "окт.", "нояб.", "дек."),
-    "pl": ("sty", "lut", "mar", "kwi", "maj", "cze", "lip", "sie", "wrz", "paź", "lis", "gru"),
-}
-
-
-def day(stamp: str | None, locale: str) -> str:
-    moment = parse_iso(stamp)
-    if moment is None:
-        return ""
-    return f"{moment.day} {_MONTHS.get(locale, _MONTHS['en'])[moment.month - 1]} {moment.year}"
-
-
-def when(stamp: str | None, locale: str) -> str:
-    """`23 Nov 2026, 22:00 UTC`: the page cannot know the reader's time zone, so it says which one it uses."""
-    moment = parse_iso(stamp)
-    return f"{day(stamp, locale)}, {moment:%H:%M} UTC" if moment else ""
 
 
 def clock(stamp: str | None) -> str:
