@@ -24,6 +24,8 @@ async def test_the_tracking_link_shows_the_complaint_in_the_customers_language(s
         assert f"Reklamacja {complaint['reference']}" in html
         assert '<span class="status-pill status-new">Przyjęta</span>' in html
         assert "Płatności i wypłaty" in html  # the category in Polish
+        # the customer sees the support team, as in the widget, not the name of the software
+        assert 'aria-hidden="true"></span>Obsługa klienta</div>' in html and "Chatserver</div>" not in html
         # the customer's own words are shown as text: escaped, and no template evaluation
         # (the page also shows times and the key, which may contain "49" by chance: look at the subject only)
         assert '<p class="subject">Wypłata &lt;b&gt;W-1&lt;/b&gt; {{7*7}}</p>' in html and "<b>W-1</b>" not in html
