@@ -276,7 +276,7 @@ def resolve_secret_key(settings: Settings) -> str:
         return settings.secret_key
     if settings.db == ":memory:":
         return secrets.token_hex(32)
-    path = Path(settings.db).with_suffix(Path(settings.db).suffix + ".secret")
+    path = _key_file(settings.db)
     if path.exists():
         return _read_key_file(path)
     key = secrets.token_hex(GENERATED_SECRET_CHARS // 2)
@@ -296,6 +296,18 @@ def resolve_secret_key(settings: Settings) -> str:
     finally:
         draft.unlink(missing_ok=True)
     return key
+
+
+def _key_file(db: str) -> Path:
+    """`<db>.secret` beside the file the path leads to, as the server lock is: a server started through
+    a symbolic link to the database signs with the same key as one started with the file's own path.
+    A key an earlier version made beside the link is still found there."""
+    beside_link = Path(db).with_suffix(Path(db).suffix + ".secret")
+    real = Path(os.path.realpath(db))
+    beside_file = real.with_suffix(real.suffix + ".secret")
+    if beside_link != beside_file and beside_link.exists() and not beside_file.exists():
+        return beside_link
+    return beside_file
 
 
 def _read_key_file(path: Path) -> str:

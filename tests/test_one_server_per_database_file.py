@@ -29,3 +29,26 @@ async def test_a_second_server_naming_the_same_file_another_way_is_refused(procs
         assert "another chatserver is serving" in result.stderr, (how, result.stderr)
         assert "Traceback" not in result.stderr, result.stderr
     assert await get_health(first.url) == 200
+
+
+def test_a_server_started_through_a_link_signs_with_the_key_of_the_file_it_serves(tmp_path) -> None:
+    # the generated key sits beside the file itself, like the lock: through the link or not, one key,
+    # so staff stay signed in and tracking links keep working whichever path the service uses
+    from chatserver.config import Settings, resolve_secret_key
+
+    real = tmp_path / "data" / "chat.db"
+    real.parent.mkdir()
+    real.touch()
+    (tmp_path / "link.db").symlink_to(real)
+    through_link = resolve_secret_key(Settings(db=str(tmp_path / "link.db")))
+    assert resolve_secret_key(Settings(db=str(real))) == through_link
+    assert sorted(p.name for p in real.parent.iterdir()) == ["chat.db", "chat.db.secret"]
+    assert not (tmp_path / "link.db.secret").exists()
+
+    # a key an earlier version made beside a link is still the one used through that link
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "file.db").touch()
+    (legacy / "old-link.db").symlink_to(legacy / "file.db")
+    (legacy / "old-link.db.secret").write_text("k" * 64, encoding="utf-8")
+    assert resolve_secret_key(Settings(db=str(legacy / "old-link.db"))) == "k" * 64
