@@ -515,7 +515,9 @@ class Dispatcher:
             if live is None:
                 raise NotFound("no such open conversation")
             if only_if == "queued" and live.status != "queued":
-                raise Conflict("the chat is no longer waiting; move it instead")
+                has_it = self.agents.get(live.agent_id) if live.agent_id else None
+                raise Conflict(f"the chat is no longer waiting: {isolate(has_it.name)} has it now" if has_it
+                               else "the chat is no longer waiting")
             if only_if == "active" and live.status != "active":
                 raise Conflict("the chat is waiting; assign it instead")
             if only_from is not None and live.agent_id != only_from:

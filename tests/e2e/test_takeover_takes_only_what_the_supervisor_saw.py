@@ -68,7 +68,7 @@ async def test_a_takeover_of_a_waiting_chat_assigned_meanwhile_is_refused(server
     assert assigned["ok"], assigned
     # Sam's dialog said "It leaves the queue": null is the agent it was seen with, nobody
     refused = await sam.call("chat:takeover", {"conversation_id": conversation_id, "from_agent_id": None})
-    assert refused["error"]["code"] == "conflict", refused
+    assert refused["error"] == {"code": "conflict", "message": "the chat is no longer waiting: Carol has it now"}, refused
     assert server.services.dispatcher.conversation(conversation_id).agent_id == _id(server, "Carol")
     assert await takeovers(server, conversation_id) == []
     # a takeover that names no one it was seen with takes it wherever it is, as before
