@@ -89,7 +89,8 @@ async def apply(
         fields["paused_at"] = stamp  # the customer's turn: the resolution clock stops
     elif row["status"] in sla.PAUSED and status not in sla.PAUSED:
         fields["paused_at"] = None
-        fields["resolution_due"] = iso(sla.resumed_resolution_due(dues.resolution_due, parse_iso(row.get("paused_at")), now))
+        if dues.resolution_due is not None:
+            fields["resolution_due"] = iso(sla.resumed_resolution_due(dues.resolution_due, parse_iso(row.get("paused_at")), now))
     fields.update(updates or {})
     author_id = actor.id if actor.role else None  # staff ids only; customers' ids stay out of the thread
     written = []
