@@ -100,6 +100,15 @@ async def test_admin_pages_fit_a_phone(browser, live):
         await admin.goto(live.url + path)
         width = await admin.evaluate("() => document.documentElement.scrollWidth")
         assert width <= drive.PHONE["width"], (path, width)
+    # a long name and e-mail wrap on the user's page instead of pushing it sideways, on a phone and at desktop size
+    long_name = "Konstantinos Papadopoulos-Wolfeschlegelsteinhausen"
+    long_id = await add_admin(live.services, email="konstantinos.papadopoulos.wolfeschlegelsteinhausen@support.example.test", name=long_name)
+    for viewport in (drive.PHONE, drive.DESKTOP):
+        await admin.set_viewport_size(viewport)
+        await admin.goto(f"{live.url}/admin/users/{long_id}")
+        width = await admin.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= viewport["width"], (viewport, width)
+    await admin.set_viewport_size(drive.PHONE)
     await admin.goto(f"{live.url}/admin/users")
     await expect(admin.locator(".admin-nav a[aria-current=page]")).to_have_text("Users")
     await admin.locator(".admin-nav a", has_text="Categories").click()
