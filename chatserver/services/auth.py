@@ -75,6 +75,10 @@ class ConsoleUser:
     def is_supervisor(self) -> bool:
         return self.role in ("supervisor", "admin")
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
     @classmethod
     def from_row(cls, row: Row, session_id: str | None = None, csrf_token: str | None = None) -> "ConsoleUser":
         return cls(row["id"], row["name"], row["email"], row["role"], row["max_chats"], session_id, csrf_token)

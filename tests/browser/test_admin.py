@@ -114,3 +114,32 @@ async def test_admin_pages_fit_a_phone(browser, live):
     await admin.locator(".admin-nav a", has_text="Categories").click()
     await admin.wait_for_url(f"{live.url}/admin/categories")
     assert errors.errors == []
+
+
+async def workspace_menu(page: Page) -> list[str]:
+    """Open the phone's workspace menu and read what it offers."""
+    await page.click(".workspaces-toggle")
+    menu = page.locator("#workspaces-menu")
+    await expect(menu).to_be_visible()
+    return await menu.locator("a").all_inner_texts()
+
+
+async def test_on_a_phone_every_area_the_user_may_open_is_one_tap_away(browser, live):
+    await add_admin(live.services)
+    admin, errors = await admin_page(browser, live.url, viewport=drive.PHONE)
+    # admin → console → monitor → reports → admin, each through the menu, each page still a phone's width
+    for here, there in (("/admin/users", "Console"), ("/console", "Monitor"), ("/monitor", "Reports"), ("/reports", "Admin")):
+        assert admin.url.startswith(live.url + here)
+        assert await workspace_menu(admin) == ["Console", "Monitor", "Reports", "Admin"]
+        assert await admin.evaluate("() => document.documentElement.scrollWidth") <= drive.PHONE["width"], here
+        await admin.locator("#workspaces-menu a", has_text=there).click()
+        await admin.wait_for_url(lambda url, there=there: url.startswith(f"{live.url}/{there.lower()}"))
+    await admin.keyboard.press("Escape")
+    assert errors.errors == []
+
+    # a supervisor is offered what a supervisor may open; an agent has only the console, so no menu at all
+    supervisor = await drive.console(browser, live.url, "sam@example.test", online=False, viewport=drive.PHONE)
+    assert await workspace_menu(supervisor) == ["Console", "Monitor", "Reports"]
+    agent = await drive.console(browser, live.url, "bob@example.test", online=False, viewport=drive.PHONE)
+    await expect(agent.locator(".workspaces-toggle, .workspaces")).to_have_count(0)
+    assert await agent.evaluate("() => document.documentElement.scrollWidth") <= drive.PHONE["width"]

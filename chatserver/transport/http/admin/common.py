@@ -71,7 +71,7 @@ async def require_admin(request: web.Request) -> ConsoleUser:
     user = await current_user(request)
     if user is None:
         raise web.HTTPSeeOther(f"/login?next={request.path}")
-    if user.role != "admin":
+    if not user.is_admin:
         raise forbidden(request, user, "Administration is for admins. Your role is " + user.role + ".")
     return user
 
