@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Iterator
 
-from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from chatserver.domain.errors import ChatError, Conflict, Forbidden, Invalid, NotFound, RateLimited
 from chatserver.domain.models import iso, parse_iso
 from chatserver.services import events as ev
 from chatserver.services import presenters
@@ -186,7 +186,10 @@ class ChatService:
         return {"conversation": await self.public_conversation(row, for_customer=True), "queue": self.dispatcher.queue_info(row["id"])}
 
     async def post_customer_message(self, customer: Row, conversation_id: str, client_id: str, body: str) -> dict:
-        live = self._live_owned(conversation_id, customer["id"])
+        try:
+            live = self._live_owned(conversation_id, customer["id"])
+        except NotFound as refused:
+            return await self._stored_before(conversation_id, client_id, customer["id"], refused, for_agent=False)
         author = customer["name"] or "Customer"
         return await self._post(live, "customer", author, customer["id"], body, False, client_id, for_agent=False)
 
@@ -272,7 +275,10 @@ class ChatService:
     # -- agents -----------------------------------------------------------------------------
 
     async def post_agent_message(self, user: ConsoleUser, conversation_id: str, client_id: str, body: str, internal: bool) -> dict:
-        live = self._live_assigned(conversation_id, user)
+        try:
+            live = self._live_assigned(conversation_id, user)
+        except (NotFound, Forbidden) as refused:
+            return await self._stored_before(conversation_id, client_id, user.id, refused, for_agent=True)
         return await self._post(live, "agent", user.name, user.id, body, internal, client_id, for_agent=True)
 
     async def close_by_agent(self, user: ConsoleUser, conversation_id: str, outcome: str, category: str | None, summary: str | None) -> dict[str, Any]:
@@ -326,6 +332,17 @@ class ChatService:
             ev.MESSAGE_POSTED, message=stored, customer_id=live.customer_id, agent_id=live.agent_id
         )
         return presenters.message(stored, for_agent=for_agent)
+
+    async def _stored_before(
+        self, conversation_id: str, client_id: str, author_id: str, refused: ChatError, *, for_agent: bool,
+    ) -> dict:
+        """A resend whose chat ended or moved on after the first try was stored (its ack lost): the
+        stored message, as for any resend. Anything else is refused as before: the chat is closed to
+        new messages, and only the author gets their own message back."""
+        original = await conversations.message_by_client_id(self.db, conversation_id, client_id)
+        if original is None or original["author_id"] != author_id:
+            raise refused
+        return presenters.message(original, for_agent=for_agent)
 
     async def expire_wait(self, conversation_id: str) -> None:
         """Nobody took the chat in time: it becomes a complaint (chat_unanswered)."""

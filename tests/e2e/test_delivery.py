@@ -135,3 +135,35 @@ async def test_a_staff_note_leaves_no_gap_in_what_the_customer_sees_and_counts(s
     assert session["last_seq"] == 4 and session["conversation"]["last_seq"] == 4
     for peer in (bob, back):
         await peer.close()
+
+
+async def test_a_resend_after_the_chat_ended_returns_the_message_that_was_stored(server):
+    """The ack was lost and the chat ended before the resend: the message was stored, so the resend
+    gets it back, as any resend does, rather than an error that would show it as not sent."""
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    customer_says = {"conversation_id": conversation_id, "client_id": client_id(), "body": "thanks, that was all"}
+    agent_says = {"conversation_id": conversation_id, "client_id": client_id(), "body": "Have a nice day"}
+    first = await alice.call("message:send", customer_says)
+    answer = await bob.call("message:send", agent_says)
+    assert first["ok"] and answer["ok"]
+    closed = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"})
+    assert closed["ok"], closed
+
+    again = await alice.call("message:send", customer_says)
+    assert again == first
+    answered_again = await bob.call("message:send", agent_says)
+    assert answered_again == answer
+
+    # a message that was never stored is still refused, and nothing is written
+    late = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "one more thing"})
+    assert late["ok"] is False and late["error"]["code"] == "not_found"
+    late_answer = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": client_id(), "body": "and another"})
+    assert late_answer["ok"] is False
+    # someone else's resend of that id gets nothing back
+    eve = await peers.customer(server.url)
+    foreign = await eve.call("message:send", customer_says)
+    assert foreign["ok"] is False and foreign["error"]["code"] == "not_found"
+    rows = await server.services.db.fetch("SELECT body FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,))
+    assert [r["body"] for r in rows] == ["hi", "thanks, that was all", "Have a nice day"]
+    for peer in (bob, alice, eve):
+        await peer.close()
