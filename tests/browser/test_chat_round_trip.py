@@ -133,6 +133,39 @@ async def test_message_written_offline_arrives_exactly_once(browser, live):
     await expect(bob.locator("#transcript .bubble", has_text="Written while offline")).to_have_count(1)
 
 
+async def test_a_chat_closed_while_the_widget_was_offline_still_shows_the_agents_last_words(browser, live):
+    """The agent answered and closed the chat while the customer's connection was down: back online,
+    the widget fetches what was said before the end, and a message that never got there says so."""
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "Where is my refund?", name="Alice")
+    assigned = await bob.wait_for("chat:assigned")
+    conversation_id = assigned["conversation"]["id"]
+    await expect(frame.locator(".status--active")).to_be_visible()
+
+    await context.set_offline(True)
+    await expect(frame.locator("#banner")).to_be_visible()
+    await drive.send_from_widget(frame, "Are you still there?")
+    await expect(frame.locator(".msg.is-pending .bubble")).to_have_text(["Are you still there?"])
+    for body in ("It went out this morning.", "Anything else I can do?"):
+        ack = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": body})
+        assert ack["ok"], ack
+    closed = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"})
+    assert closed["ok"], closed
+
+    await context.set_offline(False)
+    await expect(frame.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(frame.locator(".msg:not(.is-pending) .bubble")).to_have_text(
+        ["Where is my refund?", "It went out this morning.", "Anything else I can do?"])
+    # never stored: it could not reach a closed chat, and it does not pretend to be on its way
+    await expect(frame.locator(".msg.is-pending.is-failed .bubble")).to_have_text(["Are you still there?"])
+    await expect(frame.locator(".msg.is-pending:not(.is-failed)")).to_have_count(0)
+    await expect(frame.locator("#composer")).to_be_hidden()
+    await bob.close()
+
+
 async def test_queue_position_updates_live(browser, live):
     first_page = await (await drive.new_context(browser)).new_page()
     first = await drive.open_widget(first_page, live.url)

@@ -93,12 +93,18 @@ export class Chat {
     const open = session.conversation;
     if (!open) {
       storage.keepPendingFor(null);
-      if (this.conversation && this.conversation.status !== 'closed' && !this.ending) {
+      const ended = this.conversation && this.conversation.status !== 'closed';
+      if (ended && !this.ending) {
         // it ended while we were away; we cannot know how, so just say so
         this.conversation.status = 'closed';
         this.ending = { kind: 'ended' };
       }
       this.render();
+      if (ended) {
+        // what was said before it ended, our own messages that got there among it; the rest never will
+        await this.catchUp();
+        this.transcript.failPending();
+      }
       return;
     }
     if (!this.isCurrent(open.id)) {

@@ -62,6 +62,11 @@ export class Transcript {
     this.relayout();
   }
 
+  /** Messages still waiting for a chat that takes no more: shown as not sent. */
+  failPending() {
+    for (const el of this.pendingEls.values()) el.classList.add('is-failed');
+  }
+
   insert(el, seq) {
     for (const child of this.list.children) {
       const childSeq = child.dataset.seq ? Number(child.dataset.seq) : Infinity;
