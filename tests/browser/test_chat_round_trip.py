@@ -9,7 +9,8 @@ from playwright.async_api import expect
 
 from tests import peers
 from tests.browser import drive
-from tests.conftest import seed_cast
+from chatserver.app import SIO
+from tests.conftest import eventually, seed_cast
 
 pytestmark = pytest.mark.browser
 
@@ -163,6 +164,42 @@ async def test_a_chat_closed_while_the_widget_was_offline_still_shows_the_agents
     await expect(frame.locator(".msg.is-pending.is-failed .bubble")).to_have_text(["Are you still there?"])
     await expect(frame.locator(".msg.is-pending:not(.is-failed)")).to_have_count(0)
     await expect(frame.locator("#composer")).to_be_hidden()
+    await bob.close()
+
+
+async def test_a_chat_started_in_one_tab_shows_in_the_customers_other_tab(browser, live):
+    """Two tabs of one site share the customer: the chat started in one appears in the other, with the
+    agent's answers and the unread count, without a reload."""
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    first_page = await context.new_page()
+    first = await drive.open_widget(first_page, live.url)
+    await expect(first.locator("#start-body")).to_be_visible()
+    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
+    second_page = await context.new_page()
+    await second_page.goto(f"{live.url}/")  # the launcher stays closed: the customer reads the first tab
+    second_launcher = second_page.locator("button.launcher")
+    await expect(second_launcher).to_be_visible()
+    customers = live.server.app[SIO].namespace_handlers["/customer"]
+    await eventually(lambda: len(customers.connections) == 2)  # a returning customer's tab connects at once
+    await first_page.bring_to_front()
+
+    await drive.start_chat(first, "My deposit is missing", name="Alice")
+    assigned = await bob.wait_for("chat:assigned")
+    second = second_page.frame_locator("#chatserver-frame")
+    await expect(second.locator("#live")).to_have_js_property("hidden", False)  # taken up while still closed
+    ack = await bob.call("message:send", {"conversation_id": assigned["conversation"]["id"], "client_id": peers.client_id(), "body": "Let me look"})
+    assert ack["ok"], ack
+    await expect(first.locator(".msg--agent .bubble")).to_have_text(["Let me look"])
+
+    await expect(second_page.locator(".badge")).to_have_text("1")
+    second = await drive.open_widget(second_page)
+    await expect(second.locator("#live")).to_be_visible()
+    await expect(second.locator("#log .bubble")).to_have_text(["My deposit is missing", "Let me look"])
+    await expect(second.locator(".status--active .status-title")).to_have_text("Bob")
+    # and the chat goes on from either tab
+    await drive.send_from_widget(second, "Thanks")
+    await expect(first.locator("#log .bubble")).to_have_text(["My deposit is missing", "Let me look", "Thanks"])
     await bob.close()
 
 

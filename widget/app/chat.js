@@ -26,6 +26,9 @@ export class Chat {
     this.ending = null;
     this.endRequest = null;
     this.inFlight = new Set();
+    this.starting = false;
+    // until the next session, which brings whatever chat is open: no reason to ask for another
+    this.awaitingSession = true;
     this.catchingUp = false;
     this.catchUpAgain = false;
     this.typingSentAt = 0;
@@ -56,15 +59,18 @@ export class Chat {
   }
 
   subscribe() {
+    this.conn.on('disconnect', () => { this.awaitingSession = true; });
     this.conn.on('message:new', (m) => this.onMessage(m, true));
     this.conn.on('queue:update', (q) => {
       if (this.isCurrent(q.conversation_id)) {
         this.queue = { position: q.position, eta_seconds: q.eta_seconds, deadline_at: q.deadline_at };
         this.renderStatus();
+      } else {
+        this.startedElsewhere();
       }
     });
     this.conn.on('chat:assigned', (a) => {
-      if (!this.isCurrent(a.conversation_id)) return;
+      if (!this.isCurrent(a.conversation_id)) return this.startedElsewhere();
       Object.assign(this.conversation, { status: 'active', agent: { name: a.agent && a.agent.name } });
       this.queue = null;
       this.renderStatus();
@@ -86,10 +92,19 @@ export class Chat {
     return Boolean(this.conversation && this.conversation.id === conversationId);
   }
 
+  /** News of a chat this tab does not show, while it shows none open: the customer started it in
+   *  another tab. A fresh session takes it up, as after a reload. */
+  startedElsewhere() {
+    if (this.starting || this.awaitingSession || (this.conversation && this.conversation.status !== 'closed')) return;
+    this.awaitingSession = true;
+    this.conn.restart();
+  }
+
   // -- session and catching up ---------------------------------------------------------------
 
   /** Every (re)connect: adopt the open conversation, resend unsent messages, fetch what we missed. */
   async onSession(session) {
+    this.awaitingSession = false;
     const open = session.conversation;
     if (!open) {
       storage.keepPendingFor(null);
@@ -163,7 +178,10 @@ export class Chat {
   /** `fromHistory`: part of a history page, which has everything after what was asked, so a page
    *  is never a reason to ask again. */
   onMessage(message, live, fromHistory = false) {
-    if (!this.isCurrent(message.conversation_id)) return;
+    if (!this.isCurrent(message.conversation_id)) {
+      if (live) this.startedElsewhere();
+      return;
+    }
     const stick = this.nearBottom();
     const { known, gapAfter } = this.transcript.add(message);
     if (message.sender === 'customer' && message.client_id) storage.removePending(message.client_id);
@@ -202,7 +220,9 @@ export class Chat {
       await this.whenSession();
       const topic = document.querySelector('input[name="topic"]:checked');
       const payload = { topic: topic ? topic.value : undefined, name: name || undefined, email: email || undefined };
-      const ack = await this.conn.call('chat:start', payload);
+      // what the server says about the new chat before this answer is about ours, not another tab's
+      this.starting = true;
+      const ack = await this.conn.call('chat:start', payload).finally(() => { this.starting = false; });
       if (!ack.ok) {
         this.formError('start-error', errorText(ack.error));
         return;
