@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from tests import peers
 from tests.browser import drive
 
 pytestmark = pytest.mark.browser
@@ -116,6 +117,37 @@ async def test_console_resyncs_by_itself_after_a_lost_connection(browser, live):
     await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["First", "Sent while the agent was away"])
     await expect(frame.locator(".msg--agent .bubble")).to_have_text(["Typed while offline"])
     await expect(bob.locator("#transcript .line-agent .bubble")).to_have_text(["Typed while offline"])
+
+
+async def test_a_chat_the_customer_ended_while_the_console_was_offline_shows_their_last_words(browser, live):
+    """Back online, the console fetches what the customer wrote before ending the chat, and the answer
+    typed meanwhile, which never reached the chat, says it was not sent instead of sending forever."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice"})
+    conversation_id = started["conversation"]["id"]
+    first = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "First"})
+    assert first["ok"], first
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["First"])
+
+    await bob.context.set_offline(True)
+    await expect(bob.locator("#banner")).to_be_visible()
+    await bob.fill("#composer-input", "Typed while offline")
+    await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(1)
+    last = await alice.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "Never mind, found it"})
+    assert last["ok"], last
+    ended = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": True})
+    assert ended["ok"], ended
+
+    await bob.context.set_offline(False)
+    await expect(bob.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_text(["First", "Never mind, found it"])
+    await expect(bob.locator("#transcript .line.is-pending.is-failed .bubble")).to_have_text(["Typed while offline"])
+    await expect(bob.locator("#transcript .line.is-pending:not(.is-failed)")).to_have_count(0)
+    await expect(bob.locator("#composer")).to_be_hidden()
+    await alice.close()
 
 
 async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):

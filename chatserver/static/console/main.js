@@ -65,6 +65,7 @@ socket.on('session', async (session) => {
     if (!assigned.has(chat.id) && !chat.closed) {
       chat.closed = true;
       chat.note = 'This chat is no longer assigned to you.';
+      settle(chat);
     }
   }
   for (const conversation of session.conversations) {
@@ -90,6 +91,14 @@ async function resync(chat) {
   }
   if (chat.id === state.selected && looking()) markRead(chat);
   renderAll();
+}
+
+/** A chat that ended or moved on while we were away: what was said up to then (history answers only
+ *  while the chat was last ours), and what we still had unsent: a resend gets the stored message back,
+ *  and one that never got there is marked not sent. */
+function settle(chat) {
+  for (const pending of chat.pending.values()) deliver(chat, pending);
+  catchUp(chat);
 }
 
 /** Fetch what the chat is missing, page after page, until nothing more follows or a page fails.
