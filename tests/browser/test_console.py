@@ -150,6 +150,46 @@ async def test_a_chat_the_customer_ended_while_the_console_was_offline_shows_the
     await alice.close()
 
 
+async def test_an_answer_typed_while_the_connection_was_down_survives_a_reload_of_the_console(browser, live):
+    """Like the widget, the console keeps what it has not got acknowledged across a reload: the agent
+    who reloads to get the connection back does not lose the answer they wrote meanwhile."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice"})
+    first = await alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": peers.client_id(), "body": "Hello?"})
+    assert first["ok"], first
+    await drive.open_chat_in_console(bob, "Alice")
+
+    # the server cannot be reached, though the console's page still loads
+    async def unreachable(ws):
+        await ws.close()
+
+    socket_io = re.compile(r".*/socket\.io/.*")
+    await bob.route_web_socket(socket_io, unreachable)
+    await bob.route(socket_io, lambda route: route.abort())
+    await bob.context.set_offline(True)
+    await expect(bob.locator("#banner")).to_be_visible()
+    await bob.fill("#composer-input", "Typed before the reload")
+    await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(1)
+    await bob.context.set_offline(False)
+    await bob.reload()
+    await expect(bob.locator("#no-chat")).to_be_visible()
+    await bob.wait_for_timeout(1000)
+    rows = await live.services.db.fetch("SELECT body FROM messages WHERE sender = 'agent'")
+    assert rows == []  # nothing got through yet
+
+    await bob.unroute_all()
+    await bob.close()  # route_web_socket has no undo: the agent opens the console again in a new tab
+    bob = await bob.context.new_page()
+    await bob.goto(f"{live.url}/console")
+    await alice.wait_for("message:new", lambda m: m["body"] == "Typed before the reload", timeout=15)
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(bob.locator("#transcript .line-agent .bubble")).to_have_text(["Typed before the reload"])
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(0)
+    await alice.close()
+
+
 async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", viewport=drive.PHONE)
     page, frame = await customer_starts(browser, live, "Hi from my phone", "Alice")

@@ -1,6 +1,9 @@
 // The operator console: one /agent socket; every (re)connect resyncs chats, queue and presence.
 import { $, h, initials, isolate } from './dom.js';
-import { state, chatFor, addMessage, contiguousSeq, markRead, unread, customerName, categoryName, duration, uuid } from './state.js';
+import {
+  state, chatFor, addMessage, contiguousSeq, markRead, unread, customerName, categoryName, duration, uuid,
+  keepUnsent, forgetUnsent, unsentFor,
+} from './state.js';
 import { renderMyChats, renderQueue } from './lists.js';
 import { TranscriptView } from './transcript.js';
 import { Composer } from './composer.js';
@@ -72,6 +75,11 @@ socket.on('session', async (session) => {
     const chat = chatFor(conversation);
     chat.closed = false;
     chat.note = null;
+  }
+  // what was written before a reload and never acknowledged goes out with the rest
+  for (const pending of unsentFor(assigned)) {
+    const chat = state.chats.get(pending.conversation_id);
+    if (!chat.pending.has(pending.client_id)) chat.pending.set(pending.client_id, { ...pending });
   }
   if (!state.selected && wide() && session.conversations.length) state.selected = session.conversations[0].id;
   renderAll();
@@ -245,6 +253,7 @@ function setQueue(queue, queued) {
 function send(chat, body, internal) {
   const pending = { client_id: uuid(), conversation_id: chat.id, body, internal, created_at: new Date().toISOString() };
   chat.pending.set(pending.client_id, pending);
+  keepUnsent(pending);
   renderChat();
   deliver(chat, pending);
 }
@@ -267,6 +276,7 @@ async function deliver(chat, pending) {
     setTimeout(() => deliver(chat, pending), 1500);
   } else {
     pending.failed = true;
+    forgetUnsent(pending.client_id);
     $('composer-error').textContent = ack.error.message;
     $('composer-error').hidden = false;
   }

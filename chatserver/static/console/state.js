@@ -43,7 +43,7 @@ export function chatFor(conversation) {
 
 /** Store a message; true when it is new. */
 export function addMessage(chat, message) {
-  if (message.client_id) chat.pending.delete(message.client_id);
+  if (message.client_id && chat.pending.delete(message.client_id)) forgetUnsent(message.client_id);
   if (chat.messages.has(message.id)) return false;
   chat.messages.set(message.id, message);
   chat.maxSeq = Math.max(chat.maxSeq, message.seq);
@@ -98,6 +98,48 @@ export function waitingSince(chat) {
   if (!last) return chat.conversation.created_at ? Date.parse(chat.conversation.created_at) : null;
   if (last.sender !== 'customer') return null;
   return Date.parse(last.created_at);
+}
+
+// -- what is not yet acknowledged survives a reload too, as in the widget ------------------------
+// One entry per client_id, so that two consoles of one agent add and remove only their own.
+
+const UNSENT_KEY = 'chatserver.console.unsent';
+
+function unsent() {
+  try {
+    return JSON.parse(localStorage.getItem(UNSENT_KEY) || '{}');
+  } catch {
+    return {};
+  }
+}
+
+function storeUnsent(all) {
+  try {
+    localStorage.setItem(UNSENT_KEY, JSON.stringify(all));
+  } catch {
+    // storage full or blocked: it is still sent while the page stays open
+  }
+}
+
+export function keepUnsent(pending) {
+  const { client_id, conversation_id, body, internal, created_at } = pending;
+  storeUnsent({ ...unsent(), [client_id]: { client_id, conversation_id, body, internal, created_at, user: state.me.id } });
+}
+
+export function forgetUnsent(clientId) {
+  const all = unsent();
+  if (!(clientId in all)) return;
+  delete all[clientId];
+  storeUnsent(all);
+}
+
+/** This agent's unsent messages for the chats they have; those for any other chat can no longer go. */
+export function unsentFor(conversationIds) {
+  const all = unsent();
+  const mine = Object.values(all).filter((p) => p.user === state.me.id);
+  for (const p of mine) if (!conversationIds.has(p.conversation_id)) delete all[p.client_id];
+  storeUnsent(all);
+  return mine.filter((p) => conversationIds.has(p.conversation_id));
 }
 
 export function customerName(chat) {
