@@ -197,14 +197,15 @@ class ChatService:
         if self.dispatcher.conversation(conversation_id) is None:
             return await self._answer_after_close(customer, conversation_id, resolved)
         live = self._live_owned(conversation_id, customer["id"])
-        if resolved is False:
-            try:
+        try:
+            if resolved is False:
                 return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
-            except Conflict:
-                # the agent closed it a moment before: "not solved" still turns that chat into a complaint
-                return await self._answer_after_close(customer, conversation_id, resolved)
-        # abandoned or resolved is decided on the stored row: an agent may take the chat a moment before
-        return await self._close(live, CUSTOMER_LEFT, actor=customer["id"], for_customer=True)
+            # abandoned or resolved is decided on the stored row: an agent may take the chat a moment before
+            return await self._close(live, CUSTOMER_LEFT, actor=customer["id"], for_customer=True)
+        except Conflict:
+            # the agent closed it a moment before: the customer finds it ended, and "not solved" still
+            # turns that chat into a complaint
+            return await self._answer_after_close(customer, conversation_id, resolved)
 
     async def _answer_after_close(self, customer: Row, conversation_id: str, resolved: bool | None) -> dict[str, Any]:
         """The agent closed the chat as resolved; the customer's answer to "Was your problem solved?"

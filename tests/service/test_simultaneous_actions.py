@@ -219,6 +219,23 @@ async def test_not_solved_as_the_agent_closes_the_chat_as_resolved_still_files_t
     assert (await stored(services, conversation_id))["outcome"] == "complaint"
 
 
+@pytest.mark.parametrize("resolved", [True, None])
+async def test_the_customer_ending_as_the_agent_closes_finds_the_chat_ended_not_an_error(services: Services, resolved: bool | None) -> None:
+    bob = await staff(services, "Bob")
+    customer, conversation_id = await chat_with(services, bob)
+
+    closed, ended = await both(
+        services.chats.close_by_agent(bob, conversation_id, "resolved", None, None),
+        services.chats.end_by_customer(customer, conversation_id, resolved),
+    )
+
+    assert not isinstance(closed, ChatError), closed
+    assert not isinstance(ended, ChatError), ended
+    assert ended["conversation"]["status"] == "closed"
+    assert (await stored(services, conversation_id))["outcome"] == "resolved"  # the agent's close stands
+    assert await complaints_of(services, conversation_id) == []
+
+
 @pytest.mark.parametrize("order", ["edit first", "presence first"])
 async def test_presence_set_while_an_admin_saves_the_profile_is_what_routing_uses(services: Services, order: str) -> None:
     bob = await staff(services, "Bob")
