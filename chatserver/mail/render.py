@@ -25,7 +25,8 @@ from chatserver.templating import compile_templates
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
-# The data each kind carries (see store/outbox.py); a missing key renders as empty.
+# The data each kind carries (see store/outbox.py); a missing key renders as empty. An acknowledgement
+# also carries `category_names` ({"en", "ru", "pl"}), so the category reads in the letter's language.
 FIELDS: dict[str, tuple[str, ...]] = {
     "complaint_ack": ("reference", "subject", "category", "tracking_url", "first_response_due", "resolution_due"),
     "complaint_reply": ("reference", "body", "tracking_url"),
@@ -102,6 +103,9 @@ def stamp(message: EmailMessage, *, notice_id: str, when: datetime) -> EmailMess
 
 def _values(kind: str, data: Mapping[str, Any], texts: Mapping[str, Any], code: str) -> dict[str, str]:
     values = {key: "" if data.get(key) is None else str(data.get(key)) for key in FIELDS[kind]}
+    names = data.get("category_names")
+    if "category" in values and isinstance(names, Mapping) and names.get(code):
+        values["category"] = str(names[code])  # the category as the tracking page names it, not its slug
     if "amount_minor" in values:
         # written in the reader's own way: "€1,250.00", "1 250,00 €"
         amount = data.get("amount_minor")

@@ -163,6 +163,7 @@ class ComplaintService:
             tx, row, "complaint_ack",
             {
                 "reference": row["reference"], "subject": row["subject"], "category": row["category"],
+                "category_names": presenters.category(category_row)["names"],
                 "tracking_url": self.tracking_url(row["reference"]),
                 "first_response_due": row["first_response_due"], "resolution_due": row["resolution_due"],
             },

@@ -64,3 +64,22 @@ async def test_a_form_complaint_with_an_email_is_acknowledged_by_mail(mail_serve
         async with http.get(link) as page:
             assert page.status == 200
             assert reference in await page.text()
+
+
+async def test_the_acknowledgement_names_the_category_in_the_customers_language(mail_server, smtp):
+    # the tracking page and the widget say "Płatności i wypłaty"; the e-mail must not say "withdrawals"
+    ola = await peers.customer(mail_server, locale="pl")
+    try:
+        ack = await ola.call(
+            "complaint:submit",
+            {"category": "withdrawals", "subject": "Wypłata wisi", "body": "Czekam tydzień", "email": "ola@example.test"},
+        )
+        assert ack["ok"], ack
+        await eventually(lambda: len(smtp.inbox.messages) >= 1, timeout=10)
+    finally:
+        await ola.close()
+
+    [mail] = smtp.inbox.messages
+    assert "Kategoria: Płatności i wypłaty" in mail.text
+    assert "Płatności i wypłaty" in mail.html
+    assert "withdrawals" not in mail.text + mail.html

@@ -121,6 +121,7 @@ async def test_a_new_complaint_owes_its_first_answer_belongs_to_its_category_and
     key = services.complaints.tracking_key(created["reference"])
     assert ack["data"] == {
         "reference": created["reference"], "subject": "Withdrawal W-1 is late", "category": "withdrawals",
+        "category_names": {"en": "Payments and withdrawals", "ru": "Платежи и вывод средств", "pl": "Płatności i wypłaty"},
         "tracking_url": f"https://help.example.test/track/{created['reference']}?key={key}",
         "first_response_due": "2026-11-24T22:00:00.000Z", "resolution_due": "2026-11-25T22:00:00.000Z",
     }
