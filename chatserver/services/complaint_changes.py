@@ -83,6 +83,9 @@ async def apply(
         fields["first_response_at"] = stamp
     if status == "resolved" and row["status"] != "resolved":
         fields["resolved_at"] = stamp
+    elif row["status"] == "resolved" and status in lifecycle.OPEN_STATUSES:
+        # asked for more: the resolution no longer stands, and a close that follows is no resolution
+        fields["resolved_at"] = None
     if status == "closed" and row["status"] != "closed":
         fields["closed_at"] = stamp
     if status in sla.PAUSED and row["status"] not in sla.PAUSED:

@@ -67,11 +67,13 @@ def _buckets(buckets: Sequence[Bucket]) -> tuple[str, list[Any]]:
 
 # SLA outcomes as domain.reports.sla_outcome counts them: met when done by the due time, missed when done
 # late or not done once due, pending otherwise. Resolution counts only while resolved or closed (a
-# reopened complaint owes its resolution again, against the fresh due time the reopening set); while
+# reopened complaint owes its resolution again, against the fresh due time the reopening set; the
+# resolution turned down no longer counts, except as "resolved once" for the reopening rate); while
 # the team waits for the customer it is missed only if it was missed before the wait began. A question
 # the customer never answered closes the complaint unresolved: it is done when it closed.
 _SETTLED = "+c.status IN ('resolved', 'closed')"
 _DONE = "COALESCE(c.resolved_at, c.closed_at)"
+_REOPENED = "EXISTS (SELECT 1 FROM complaint_entries e WHERE e.complaint_id = c.id AND e.kind = 'status' AND e.body = 'reopened')"
 _COMPLAINT_TOTALS = f"""
 SELECT COUNT(*) AS total,
        COALESCE(SUM(c.level > 1), 0) AS escalated,
@@ -82,9 +84,8 @@ SELECT COUNT(*) AS total,
        COALESCE(SUM(CASE WHEN {_SETTLED} THEN {_DONE} > c.resolution_due
                          WHEN c.paused_at IS NOT NULL THEN c.resolution_due <= c.paused_at
                          ELSE c.resolution_due <= ? END), 0) AS resolution_missed,
-       COUNT(c.resolved_at) AS resolved_once,
-       COALESCE(SUM(EXISTS (SELECT 1 FROM complaint_entries e
-                             WHERE e.complaint_id = c.id AND e.kind = 'status' AND e.body = 'reopened')), 0) AS reopened
+       COALESCE(SUM(CASE WHEN c.resolved_at IS NOT NULL THEN 1 ELSE {_REOPENED} END), 0) AS resolved_once,
+       COALESCE(SUM({_REOPENED}), 0) AS reopened
   FROM complaints c
  WHERE {{where}}
 """
