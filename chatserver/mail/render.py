@@ -1,8 +1,9 @@
 """One notice as an e-mail: kind, language and data in, an EmailMessage out. Pure: no I/O, no clock.
 
-Visitor text (complaint subjects, bodies) reaches headers only through `header_text`, which drops
-CR, LF and every other control character; EmailMessage's default policy refuses a header value
-with a line break anyway, so a miss there fails loudly instead of adding a header.
+Visitor text (complaint subjects, bodies) reaches headers only through `visitor_header_text`, which
+drops CR, LF and every other control character and opens no encoded word that would decode to them;
+EmailMessage's default policy refuses a header value with a line break anyway, so a miss there fails
+loudly instead of adding a header.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class InvalidRecipient(ValueError):
 def header_text(value: Any, limit: int = 200) -> str:
     """Text safe for one header line: controls become spaces, runs of space collapse, length capped."""
     return " ".join(_UNSAFE.sub(" ", str(value)).split())[:limit]
+
+
+def visitor_header_text(value: Any, limit: int = 200) -> str:
+    """header_text() for what visitors wrote, which must also not open an RFC 2047 encoded word: the
+    mail library decodes "=?utf-8?q?...?=" in a header value it is given, and "=0D=0A" there would
+    bring back the line breaks header_text() took out."""
+    return header_text(value, limit).replace("=?", "= ?")
 
 
 def clean_recipient(value: str) -> str:
@@ -126,7 +134,7 @@ def _values(kind: str, data: Mapping[str, Any], texts: Mapping[str, Any], code: 
 def _letter(kind: str, texts: Mapping[str, Any], values: dict[str, str]) -> dict[str, Any]:
     own = texts[kind]
     # the subject line carries visitor text only for staff, shortened; customers get ours alone
-    subject_values = {**values, "subject": header_text(values.get("subject", ""), 80)}
+    subject_values = {**values, "subject": visitor_header_text(values.get("subject", ""), 80)}
     subject = header_text(f"[{values['reference']}] " + own["subject"].format_map(subject_values), 250)
     shown = {**values, "level": f"{values['level']} ({values['level_name']})" if values.get("level_name") else values.get("level", "")}
     # one line each, so visitor text cannot pose as another row

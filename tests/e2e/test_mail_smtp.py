@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from chatserver import keys
 from chatserver.app import create_app
 from tests import conftest, peers
 from tests.conftest import eventually
@@ -83,3 +84,43 @@ async def test_the_acknowledgement_names_the_category_in_the_customers_language(
     assert "Kategoria: Płatności i wypłaty" in mail.text
     assert "Płatności i wypłaty" in mail.html
     assert "withdrawals" not in mail.text + mail.html
+
+
+async def test_an_encoded_line_break_in_a_customers_subject_adds_no_header_to_the_staffs_mail(tmp_path, smtp):
+    # RFC 2047 spelling of "Payout CR LF Reply-To: ...": the mail library decodes encoded words in a header
+    # value it is given, so the control characters dropped from the raw text would come back there
+    port = free_port()
+    settings = conftest.test_settings(
+        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
+        mail_from="Support <support@example.test>",
+    )
+    server = TestServer(create_app(settings), host=HOST, port=port)
+    await server.start_server()
+    try:
+        services = server.app[keys.SERVICES]
+        ids = await conftest.seed_cast(services)
+        base = f"http://{HOST}:{port}"
+        mallory = await peers.customer(base)
+        try:
+            subject = "=?utf-8?q?Payout=0D=0AReply-To:_thief@evil.test?="
+            filed = await mallory.call("complaint:submit", {"category": "withdrawals", "subject": subject, "body": "Late"})
+            assert filed["ok"], filed
+        finally:
+            await mallory.close()
+        reference = filed["complaint"]["reference"]
+        token = await services.auth.issue_api_token(ids["bob"], "mail")
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{base}/api/complaints/{reference}/escalate", json={"reason": "Needs a supervisor"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response:
+                assert response.status == 200, await response.text()
+        await eventually(lambda: any("sam@example.test" in m.recipients for m in smtp.inbox.messages), timeout=10)
+    finally:
+        await server.close()
+
+    [to_sam] = [m for m in smtp.inbox.messages if "sam@example.test" in m.recipients]
+    assert to_sam.message["Reply-To"] is None
+    assert "thief@evil.test" not in "".join(f"{name}: {value}" for name, value in to_sam.message.items() if name != "Subject")
+    assert str(to_sam.message["Subject"]).startswith(f"[{reference}] Complaint escalated to you: ")
+    assert "\n" not in str(to_sam.message["Subject"]) and "\r" not in str(to_sam.message["Subject"])
