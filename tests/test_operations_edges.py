@@ -217,6 +217,35 @@ async def test_a_database_from_every_earlier_schema_with_data_migrates_and_passe
     conn.close()
 
 
+async def test_a_resolution_turned_down_before_the_upgrade_no_longer_counts_as_the_resolution(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = schema_upto(path, 14)
+    fill_with_first_schema_rows(conn)
+    # k1 resolved, then the customer asked for more (and it closed unanswered); k2 resolved again after
+    # that; k3 resolved and accepted
+    for kid, reference in (("k2", "C-2024-000002"), ("k3", "C-2024-000003")):
+        conn.execute(
+            "INSERT INTO complaints (id, reference, customer_id, category, subject, source, created_at, first_response_due, resolution_due)"
+            " SELECT ?, ?, customer_id, category, subject, source, created_at, first_response_due, resolution_due FROM complaints WHERE id = 'k1'",
+            (kid, reference),
+        )
+    stories = {"k1": ["resolved", "reopened", "awaiting_customer", "closed"], "k2": ["resolved", "reopened", "resolved"], "k3": ["resolved", "closed"]}
+    for kid, statuses in stories.items():
+        conn.execute("UPDATE complaints SET status = ?, resolved_at = ? WHERE id = ?", (statuses[-1], NOW, kid))
+        for seq, status in enumerate(statuses, 1):
+            conn.execute(
+                "INSERT INTO complaint_entries (id, complaint_id, seq, kind, author, body, created_at) VALUES (?, ?, ?, 'status', 'x', ?, ?)",
+                (f"{kid}-{seq}", kid, seq, status, NOW),
+            )
+    conn.close()
+    db = Database(str(path))
+    await db.prepare()
+    assert await db.fetch("SELECT id, resolved_at FROM complaints ORDER BY id") == [
+        {"id": "k1", "resolved_at": None}, {"id": "k2", "resolved_at": NOW}, {"id": "k3", "resolved_at": NOW},
+    ]
+    await db.close()
+
+
 async def test_a_migration_that_fails_halfway_leaves_nothing_of_itself_and_the_next_start_applies_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
