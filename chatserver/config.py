@@ -10,6 +10,7 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -239,6 +240,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError("settings 'queue_timeout' must be positive and 'agent_grace' not negative")
     if settings.db_synchronous.upper() not in {"NORMAL", "FULL"}:
         raise SettingsError("setting 'db_synchronous' must be NORMAL or FULL")
+    if not _one_sender(settings.mail_from):
+        raise SettingsError(
+            f"setting 'mail_from' has {settings.mail_from!r}, which is not one sender such as "
+            '"Acme Support" <support@acme.example> (put a name with a comma in double quotes)'
+        )
     if settings.smtp_security not in {"starttls", "tls", "none"}:
         raise SettingsError("setting 'smtp_security' must be starttls, tls or none")
     if min(settings.sla_warning_hours, settings.complaint_autoclose_days) < 0 or settings.sla_sweep_seconds <= 0:
@@ -264,6 +270,20 @@ def _check(settings: Settings) -> None:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
             raise SettingsError(f"setting 'trusted_proxies' has {entry!r}, which is not an address or CIDR") from None
+
+
+def _one_sender(value: str) -> bool:
+    """One address, read as the mail library will read the From header: an unquoted comma makes two."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return False
+    message = EmailMessage()
+    try:
+        message["From"] = value
+        header = message["From"]
+    except (ValueError, IndexError):
+        return False
+    addresses = header.addresses
+    return not header.defects and len(addresses) == 1 and bool(addresses[0].username) and bool(addresses[0].domain)
 
 
 def resolve_secret_key(settings: Settings) -> str:

@@ -87,6 +87,11 @@ def test_an_empty_database_path_stops_start_up_instead_of_serving_a_throwaway_da
         ("CHATSERVER_SECRET_KEY", "changeme", "secret_key"),
         ("CHATSERVER_SECRET_KEY", " " * 40, "secret_key"),
         ("CHATSERVER_IDENTITY_SECRET", "shared-with-the-site", "identity_secret"),
+        # an unquoted comma makes two senders; the mail would go out from the first, a bare name
+        ("CHATSERVER_MAIL_FROM", "Acme Bet, Support <support@acme.example>", "mail_from"),
+        ("CHATSERVER_MAIL_FROM", "support", "mail_from"),
+        ("CHATSERVER_MAIL_FROM", "Support <>", "mail_from"),
+        ("CHATSERVER_MAIL_FROM", "a@acme.example, b@acme.example", "mail_from"),
     ],
 )
 def test_a_value_the_server_cannot_use_is_refused_and_named(variable: str, value: str, setting: str) -> None:
