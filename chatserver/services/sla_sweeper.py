@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
-from chatserver.domain import sla
+from chatserver.domain import dates, sla
 from chatserver.domain.errors import Unavailable
 from chatserver.domain.models import iso, parse_iso
 from chatserver.services import complaint_changes as changes
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLICE = 200  # candidates checked between two turns of the event loop (about 2 ms of work)
+TARGET_WORDS = {"response": "first answer", "resolution": "resolution"}
 
 
 async def sweep(
@@ -109,7 +110,8 @@ async def _breach(tx: Tx, row: Row, notice: sla.Notice, now: datetime) -> change
     updates: dict[str, Any] = {"level": raised.level, "owner_group": raised.owner_group}
     if raised.raised:
         updates.update(assignee_id=None, level_since=iso(now))
-    reason = f"SLA breach: the {notice.target} was due {iso(notice.due_at)}"
+    # read by staff in the history and the escalation e-mail: in words, as the e-mails write dates
+    reason = f"SLA breach: the {TARGET_WORDS.get(notice.target, notice.target)} was due {dates.when(iso(notice.due_at), 'en')}"
     step = await changes.apply(
         tx, row, "sla_breach", changes.SYSTEM, now, lifecycle_action="escalate", dues_action="breach",
         entry_kind="system", body=f"{reason}; level {raised.level}", updates=updates,

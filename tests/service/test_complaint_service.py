@@ -559,7 +559,8 @@ async def test_warning_then_breach_then_nothing_more(services, cast, alice, cloc
     assert await cs.sweep() == []
     detail = await cs.detail(cast.sam, reference)
     assert (detail["level"], detail["owner_group"], detail["response_due"]) == (2, "supervisors", "2026-11-25T22:00:00.000Z")
-    assert detail["entries"][-1]["kind"] == "system" and "SLA breach" in detail["entries"][-1]["body"]
+    assert detail["entries"][-1]["kind"] == "system"
+    assert detail["entries"][-1]["body"] == "SLA breach: the first answer was due 24 Nov 2026, 22:00 UTC; level 2"
     assert [m["recipient"] for m in await outbox(services, "complaint_escalated")] == ["sam@example.test"]
     sla_events = [(e.data["kind"], e.data["target"], e.data["level"]) for e in published if e.name == ev.COMPLAINT_SLA]
     assert sla_events == [("warning", "response", 1), ("breach", "response", 2)]
