@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -31,7 +32,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 FIELDS: dict[str, tuple[str, ...]] = {
     "complaint_ack": ("reference", "subject", "category", "tracking_url", "first_response_due", "resolution_due"),
     "complaint_reply": ("reference", "body", "tracking_url"),
-    "complaint_resolved": ("reference", "body", "tracking_url"),
+    "complaint_question": ("reference", "body", "tracking_url", "close_by"),
+    "complaint_resolved": ("reference", "body", "tracking_url", "close_by"),
     "complaint_compensation": ("reference", "amount_minor", "currency", "reason", "tracking_url"),
     "complaint_closed": ("reference", "tracking_url"),
     "complaint_escalated": ("reference", "subject", "level", "reason"),
@@ -45,7 +47,9 @@ FACTS: dict[str, tuple[str, ...]] = {
     "complaint_sla_warning": ("subject", "due_at"),
 }
 STAFF_KINDS = frozenset({"complaint_escalated", "complaint_sla_warning"})
-DATES = ("first_response_due", "resolution_due", "due_at")
+DATES = ("first_response_due", "resolution_due", "due_at", "close_by")
+# when a complaint closes by itself unless the customer answers; rows queued before it existed lack it
+OPTIONAL = ("close_by",)
 
 # C0 and C1 controls (CR, LF, TAB, NEL ...), Unicode line/paragraph separators, and bidi
 # overrides that could make a subject read differently from what it says.
@@ -144,13 +148,21 @@ def _letter(kind: str, texts: Mapping[str, Any], values: dict[str, str]) -> dict
     return {
         "subject": subject,
         "heading": own["heading"],
-        "intro": [line.format_map(values) for line in own.get("intro", ())],
+        "intro": _lines(own.get("intro", ()), values),
         "quote": values.get("body", "").strip(),
-        "outro": [line.format_map(values) for line in own.get("outro", ())],
+        "outro": _lines(own.get("outro", ()), values),
         "facts": facts,
         "link": {"label": own["link"], "url": url} if url and "link" in own else None,
         "footer": texts["footer_staff" if staff else "footer_customer"].format_map(values),
     }
+
+
+def _lines(lines: tuple[str, ...], values: Mapping[str, str]) -> list[str]:
+    """Each line filled in; one that needs an OPTIONAL value the row lacks (queued before it was sent) is left out."""
+    return [
+        line.format_map(values) for line in lines
+        if all(values.get(name) for _, name, _, _ in string.Formatter().parse(line) if name in OPTIONAL)
+    ]
 
 
 def _when(stamp_text: str, code: str) -> str:

@@ -40,6 +40,16 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": ("You can answer from the link below.",),
             "link": "Read and answer",
         },
+        "complaint_question": {
+            "subject": "We need your answer about your complaint",
+            "heading": "We have a question about your complaint",
+            "intro": ("To go on with your complaint {reference}, we need your answer:",),
+            "outro": (
+                "You can answer from the link below.",
+                "If we have not heard from you by {close_by}, we will close the complaint.",
+            ),
+            "link": "Answer",
+        },
         "complaint_resolved": {
             "subject": "Your complaint has been resolved",
             "heading": "Your complaint has been resolved",
@@ -47,6 +57,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": (
                 "If this does not settle the matter, open the link below and tell us what is missing;"
                 " you can also accept the resolution there.",
+                "If we have not heard from you by {close_by}, we will take the matter as settled and close the complaint.",
             ),
             "link": "See the resolution",
         },
@@ -109,6 +120,16 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": ("Ответить можно по ссылке ниже.",),
             "link": "Прочитать и ответить",
         },
+        "complaint_question": {
+            "subject": "Нужен ваш ответ по жалобе",
+            "heading": "У нас есть вопрос по вашей жалобе",
+            "intro": ("Чтобы продолжить работу по жалобе {reference}, нам нужен ваш ответ:",),
+            "outro": (
+                "Ответить можно по ссылке ниже.",
+                "Если мы не получим ответа до {close_by}, жалоба будет закрыта.",
+            ),
+            "link": "Ответить",
+        },
         "complaint_resolved": {
             "subject": "Ваша жалоба решена",
             "heading": "Ваша жалоба решена",
@@ -116,6 +137,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": (
                 "Если вопрос не закрыт, откройте ссылку ниже и напишите, чего не хватает;"
                 " там же можно согласиться с решением.",
+                "Если мы не получим ответа до {close_by}, мы будем считать вопрос решённым и закроем жалобу.",
             ),
             "link": "Посмотреть решение",
         },
@@ -178,6 +200,16 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": ("Możesz odpowiedzieć, korzystając z poniższego linku.",),
             "link": "Przeczytaj i odpowiedz",
         },
+        "complaint_question": {
+            "subject": "Potrzebujemy Twojej odpowiedzi w sprawie reklamacji",
+            "heading": "Mamy pytanie dotyczące Twojej reklamacji",
+            "intro": ("Aby kontynuować rozpatrywanie reklamacji {reference}, potrzebujemy Twojej odpowiedzi:",),
+            "outro": (
+                "Możesz odpowiedzieć, korzystając z poniższego linku.",
+                "Jeśli nie otrzymamy od Ciebie odpowiedzi do {close_by}, zamkniemy reklamację.",
+            ),
+            "link": "Odpowiedz",
+        },
         "complaint_resolved": {
             "subject": "Twoja reklamacja została rozpatrzona",
             "heading": "Twoja reklamacja została rozpatrzona",
@@ -185,6 +217,7 @@ TEXTS: dict[str, dict[str, Any]] = {
             "outro": (
                 "Jeśli to nie zamyka sprawy, otwórz poniższy link i napisz, czego brakuje;"
                 " tam też możesz zaakceptować rozwiązanie.",
+                "Jeśli nie otrzymamy od Ciebie odpowiedzi do {close_by}, uznamy sprawę za zakończoną i zamkniemy reklamację.",
             ),
             "link": "Zobacz rozwiązanie",
         },

@@ -24,7 +24,7 @@ from chatserver.domain import complaint_lifecycle as lifecycle
 from chatserver.domain import complaints as rules
 from chatserver.domain import sla
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from chatserver.domain.models import LOCALES, iso
+from chatserver.domain.models import LOCALES, iso, parse_iso
 from chatserver.domain.same_secret import same_secret
 from chatserver.domain.text import isolate
 from chatserver.domain.money import format_money
@@ -369,12 +369,17 @@ class ComplaintService:
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
             step = await self._step(tx, row, action, _staff(user), entry_kind="reply", body=text)
-            await notices.to_customer(
-                tx, step.row, "complaint_reply",
-                {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])},
-                step.row["updated_at"],
-            )
+            data = {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])}
+            if step.row["status"] == "awaiting_customer":
+                # a question, or a word while still waiting: the customer's whole period starts again
+                data["close_by"] = self._closes_by(step.row["updated_at"])
+            kind = "complaint_question" if "close_by" in data else "complaint_reply"
+            await notices.to_customer(tx, step.row, kind, data, step.row["updated_at"])
         return await self._done(step)
+
+    def _closes_by(self, since: str) -> str:
+        """When the complaint closes by itself if the customer stays silent from `since` (sla.should_auto_close)."""
+        return iso(parse_iso(since) + self.autoclose_after)  # type: ignore[operator]
 
     async def note(self, user: ConsoleUser, reference: str, body: str) -> dict[str, Any]:
         """An internal note: staff only, never shown or sent to the customer."""
@@ -392,7 +397,8 @@ class ComplaintService:
             step = await self._step(tx, row, "resolve", _staff(user), entry_kind="reply", body=text)
             await notices.to_customer(
                 tx, step.row, "complaint_resolved",
-                {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])},
+                {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"]),
+                 "close_by": self._closes_by(step.row["resolved_at"])},
                 step.row["updated_at"],
             )
         return await self._done(step)

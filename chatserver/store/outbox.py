@@ -13,6 +13,7 @@ from chatserver.store.ids import new_id
 KINDS = (
     "complaint_ack",  # the complaint was received: reference and tracking link
     "complaint_reply",  # a public reply from the team
+    "complaint_question",  # a reply that waits for the customer's answer: by when, or it closes by itself
     "complaint_resolved",  # the resolution
     "complaint_compensation",  # a compensation approved for the customer
     "complaint_closed",  # closed after the customer left a resolution or a question alone: the follow-up, asking for a rating

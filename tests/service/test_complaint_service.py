@@ -210,9 +210,12 @@ async def test_the_story_from_a_night_complaint_to_a_rating(services, cast, alic
     asked = await cs.reply(cast.carol, reference, "Which payment method did you use?", ask_customer=True)
     assert asked["status"] == "awaiting_customer" and asked["response_due"] is None
     assert asked["first_response_at"] == "2026-11-24T08:00:00.000Z"
-    [reply_mail] = await outbox(services, "complaint_reply")
+    # a question tells the customer by when to answer before the complaint closes by itself (7 days)
+    assert await outbox(services, "complaint_reply") == []
+    [reply_mail] = await outbox(services, "complaint_question")
     assert reply_mail["recipient"] == "alice@example.test" and reply_mail["locale"] == "pl"
     assert reply_mail["data"]["body"] == "Which payment method did you use?" and key in reply_mail["data"]["tracking_url"]
+    assert reply_mail["data"]["close_by"] == "2026-12-01T08:00:00.000Z"
     await cs.note(cast.carol, reference, "Payments team says the PSP lost the batch")
 
     clock.advance(hours=1)
@@ -237,6 +240,7 @@ async def test_the_story_from_a_night_complaint_to_a_rating(services, cast, alic
     assert resolved["status"] == "resolved" and resolved["resolved_at"] == "2026-11-24T09:00:00.000Z"
     [resolved_mail] = await outbox(services, "complaint_resolved")
     assert resolved_mail["data"]["body"] == "The payout was re-sent with 25 EUR on top."
+    assert resolved_mail["data"]["close_by"] == "2026-12-01T09:00:00.000Z"
 
     clock.advance(hours=2)
     for unclear in (None, "   "):  # asking for more must say what is unclear

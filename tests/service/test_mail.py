@@ -35,7 +35,10 @@ DATA: dict[str, dict[str, Any]] = {
         "first_response_due": "2026-03-02T14:00:00.000Z", "resolution_due": "2026-03-03T14:00:00.000Z",
     },
     "complaint_reply": {"reference": REF, "body": "We found it.\nIt is on its way <today>.", "tracking_url": TRACK},
-    "complaint_resolved": {"reference": REF, "body": "Refunded in full.", "tracking_url": TRACK},
+    "complaint_question": {
+        "reference": REF, "body": "Which card did you use?", "tracking_url": TRACK, "close_by": "2026-03-09T14:00:00.000Z",
+    },
+    "complaint_resolved": {"reference": REF, "body": "Refunded in full.", "tracking_url": TRACK, "close_by": "2026-03-09T14:00:00.000Z"},
     "complaint_compensation": {
         "reference": REF, "amount_minor": 125050, "currency": "EUR", "reason": "Late payout <b>W-1</b>", "tracking_url": TRACK,
     },
@@ -76,6 +79,18 @@ def test_every_kind_renders_in_every_language(kind, locale):
         assert f'href="{TRACK.replace("&", "&amp;")}"' in html
     else:
         assert "/track/" not in text + html
+
+
+@pytest.mark.parametrize("kind", ["complaint_question", "complaint_resolved"])
+@pytest.mark.parametrize("locale, date", [("en", "9 Mar 2026, 14:00 UTC"), ("ru", "9 мар. 2026, 14:00 UTC"), ("pl", "9 mar 2026, 14:00 UTC")])
+def test_a_question_or_resolution_says_by_when_silence_closes_the_complaint(kind, locale, date):
+    message = render(kind, locale, DATA[kind], mail_from=FROM, recipient="anna@example.test")
+    for part in ("plain", "html"):
+        assert date in message.get_body((part,)).get_content()
+    # queued before the date was sent along: the letter leaves that sentence out rather than say "by ."
+    older = render(kind, locale, {k: v for k, v in DATA[kind].items() if k != "close_by"}, mail_from=FROM, recipient="a@example.test")
+    text = older.get_body(("plain",)).get_content()
+    assert "UTC" not in text and " .\n" not in text and REF in text
 
 
 def test_every_kind_has_a_template():
