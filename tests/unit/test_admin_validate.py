@@ -23,6 +23,9 @@ def form(**fields: str | list[str]) -> RawForm:
         ("https://a.example, https://a.example  https://b.example", ["https://a.example", "https://b.example"], None),
         ("https://shop.example/path", None, "“https://shop.example/path” is not an origin"),
         ("shop.example", None, "“shop.example” is not an origin"),
+        # words are quoted as typed, not cut at the first space
+        ("https://a.example\nnot a url", None, "“not a url” is not an origin"),
+        ("https://a.example https://b.example/shop", None, "“https://b.example/shop” is not an origin"),
         ("javascript:alert(1)", None, "is not an origin"),
         ("https://shop.example:0", None, "is not an origin"),
         ("https://shop.example:65536", None, "is not an origin"),

@@ -324,14 +324,17 @@ class WidgetValues:
 def origins(text: str) -> tuple[list[str], str | None]:
     """One origin per line (commas and spaces also separate); the cleaned list, or what is wrong."""
     found: list[str] = []
-    for raw in re.split(r"[\s,]+", text):
-        if not raw:
-            continue
-        origin = raw.rstrip("/").lower()
-        if not ORIGIN.match(origin) or (":" in origin[8:] and not 0 < int(origin.rsplit(":", 1)[1]) < 65536):
-            return found, f"“{raw[:80]}” is not an origin. Write the scheme and host only, like https://www.example.com."
-        if origin not in found:
-            found.append(origin)
+    for line in text.splitlines():
+        for raw in re.split(r"[\s,]+", line.strip()):
+            if not raw:
+                continue
+            origin = raw.rstrip("/").lower()
+            if not ORIGIN.match(origin) or (":" in origin[8:] and not 0 < int(origin.rsplit(":", 1)[1]) < 65536):
+                # a line of words, not of addresses, is quoted whole: "not a url", not "not"
+                wrong = raw if "://" in line else line.strip()
+                return found, f"“{wrong[:80]}” is not an origin. Write the scheme and host only, like https://www.example.com."
+            if origin not in found:
+                found.append(origin)
     if len(found) > MAX_ORIGINS:
         return found, f"At most {MAX_ORIGINS} sites."
     return found, None
