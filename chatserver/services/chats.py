@@ -22,7 +22,7 @@ from chatserver.services.complaints import ComplaintService
 from chatserver.services.dispatch import Dispatcher
 from chatserver.services.live import LiveConversation
 from chatserver.services.events import EventBus
-from chatserver.store import audit, complaints, conversations, customers
+from chatserver.store import audit, complaints, conversations, customers, users
 from chatserver.store.db import Database, Row, Tx
 
 
@@ -33,6 +33,13 @@ SUBJECT_CHARS = 120
 # the customer ended the chat without saying it was unsolved: "abandoned" if it was still waiting,
 # else "resolved", read from the stored row inside the closing transaction
 CUSTOMER_LEFT = "customer_left"
+# who closed a chat, as the agent's consoles are told (`closed_by` of `chat:updated`)
+BY_CUSTOMER: dict[str, Any] = {"side": "customer", "id": None, "name": None}
+BY_SYSTEM: dict[str, Any] = {"side": "system", "id": None, "name": None}
+
+
+def _by_staff(user_id: str, name: str | None) -> dict[str, Any]:
+    return {"side": "agent", "id": user_id, "name": name}
 
 
 class ChatService:
@@ -199,9 +206,11 @@ class ChatService:
         live = self._live_owned(conversation_id, customer["id"])
         try:
             if resolved is False:
-                return await self._close(live, "complaint", source="chat_not_solved", actor=customer["id"], for_customer=True)
+                return await self._close(
+                    live, "complaint", source="chat_not_solved", actor=customer["id"], closed_by=BY_CUSTOMER, for_customer=True,
+                )
             # abandoned or resolved is decided on the stored row: an agent may take the chat a moment before
-            return await self._close(live, CUSTOMER_LEFT, actor=customer["id"], for_customer=True)
+            return await self._close(live, CUSTOMER_LEFT, actor=customer["id"], closed_by=BY_CUSTOMER, for_customer=True)
         except Conflict:
             # the agent closed it a moment before: the customer finds it ended, and "not solved" still
             # turns that chat into a complaint
@@ -239,10 +248,22 @@ class ChatService:
         customer_view = self.complaints.public(complaint_row, for_customer=True)
         await self.bus.publish(
             ev.CONVERSATION_CLOSED, conversation=public, customer_id=customer["id"], agent_id=row["agent_id"],
-            complaint=customer_view,
+            complaint=customer_view, closed_by=await self._closed_by(row),
         )
         await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=customer["id"])
         return {"conversation": await self.public_conversation(fresh, for_customer=True), "complaint": customer_view}  # type: ignore[arg-type]
+
+    async def _closed_by(self, row: Row) -> dict[str, Any]:
+        """Who closed a closed chat, from the audit trail: the answer after the close changes its
+        outcome, not who closed it."""
+        closes = [e for e in await audit.for_subject(self.db, row["id"]) if e["action"] == "conversation.closed"]
+        actor = closes[0]["actor"] if closes else "system"
+        if actor == row["customer_id"]:
+            return BY_CUSTOMER
+        if actor == "system":
+            return BY_SYSTEM
+        user = await users.get(self.db, actor)
+        return _by_staff(actor, user["name"] if user else None)
 
     def _may_become_complaint(self, row: Row) -> bool:
         """A chat an agent closed as resolved, not yet a complaint, closed less than a day ago."""
@@ -286,13 +307,15 @@ class ChatService:
         live = self._live_assigned(conversation_id, user)
         # checked again in the closing transaction: a supervisor may move the chat a moment before
         only_agent = None if user.is_supervisor else user.id
+        closed_by = _by_staff(user.id, user.name)
         if outcome == "complaint":
             if category is not None and category not in await self.complaints.category_slugs():
                 raise Invalid("unknown complaint category")
             return await self._close(
-                live, "complaint", source="agent_closed", actor=user.id, category=category, summary=summary, only_agent=only_agent,
+                live, "complaint", source="agent_closed", actor=user.id, closed_by=closed_by, category=category, summary=summary,
+                only_agent=only_agent,
             )
-        return await self._close(live, "resolved", actor=user.id, only_agent=only_agent)
+        return await self._close(live, "resolved", actor=user.id, closed_by=closed_by, only_agent=only_agent)
 
     async def take(self, user: ConsoleUser, conversation_id: str) -> dict[str, Any]:
         live = await self.dispatcher.take(conversation_id, user.id)
@@ -351,18 +374,19 @@ class ChatService:
         if live is None or live.status != "queued":
             return
         try:
-            await self._close(live, "complaint", source="chat_unanswered", actor="system", only_if_queued=True)
+            await self._close(live, "complaint", source="chat_unanswered", actor="system", closed_by=BY_SYSTEM, only_if_queued=True)
         except Conflict:
             pass  # closed by the customer, or taken by an agent, a moment before
 
     async def _close(
-        self, live: LiveConversation, outcome: str, *, actor: str, source: str | None = None,
+        self, live: LiveConversation, outcome: str, *, actor: str, closed_by: dict[str, Any], source: str | None = None,
         category: str | None = None, summary: str | None = None, for_customer: bool = False,
         only_agent: str | None = None, only_if_queued: bool = False,
     ) -> dict[str, Any]:
         """Close on the row as the closing transaction reads it: `only_agent` (an agent closing their
         own chat) and `only_if_queued` (the queue deadline) are what the caller saw, checked again
-        there, since the chat may have moved on between that look and this write."""
+        there, since the chat may have moved on between that look and this write. `closed_by` tells
+        the agent's consoles who closed it (`_by_staff`, `BY_CUSTOMER`, `BY_SYSTEM`)."""
         now = iso(self.clock())
         complaint_row: Row | None = None
         try:
@@ -416,7 +440,7 @@ class ChatService:
             public_for_caller = public
         await self.bus.publish(
             ev.CONVERSATION_CLOSED, conversation=public, customer_id=live.customer_id, agent_id=agent_id,
-            complaint=customer_view,
+            complaint=customer_view, closed_by=closed_by,
         )
         if complaint_row is not None:
             await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=live.customer_id)

@@ -126,7 +126,7 @@ def emits_for(event: Event) -> list[Emit]:
                     AGENT_NS,
                     agent_room(d["agent_id"]),
                     "chat:updated",
-                    dict(conversation, complaint=_without_key(complaint)),
+                    dict(conversation, complaint=_without_key(complaint), closed_by=d.get("closed_by")),
                 )
             )
     elif event.name == ev.AGENT_CHANGED:

@@ -190,6 +190,45 @@ async def test_an_answer_typed_while_the_connection_was_down_survives_a_reload_o
     await alice.close()
 
 
+async def test_the_agents_other_console_says_who_closed_the_chat(browser, live):
+    """The close reaches every console of the agent: the one that did not close it says who did,
+    the agent themself or a supervisor, instead of putting it on the customer."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    again = await drive.console(browser, live.url, "bob@example.test", online=False)  # a second window
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
+    assert started["ok"], started
+    await drive.open_chat_in_console(bob, "Alice")
+    await drive.open_chat_in_console(again, "Alice")
+
+    await bob.click("#close-chat")
+    await bob.click("#close-submit")
+    await expect(bob.locator("#closed-note")).to_contain_text("You closed this chat as resolved.")
+    await expect(again.locator("#closed-note")).to_contain_text("You closed this chat as resolved.")
+
+    eve = await peers.customer(live.url)
+    started = await eve.call("chat:start", {"name": "Eve", "body": "Card declined"})
+    assert started["ok"], started
+    await expect(again.locator("#my-chats .chat-item", has_text="Eve")).to_be_visible()
+    sam = await peers.agent(live.url, "sam@example.test", online=False)
+    closed = await sam.call("chat:close", {"conversation_id": started["conversation"]["id"], "outcome": "resolved"})
+    assert closed["ok"], closed
+    await expect(again.locator(".toast", has_text="closed")).to_have_text("Sam closed the chat with Eve.")
+    await drive.open_chat_in_console(again, "Eve")
+    await expect(again.locator("#closed-note")).to_contain_text("Sam closed this chat as resolved.")
+    await expect(bob.locator("#my-chats .chat-item", has_text="Eve")).to_contain_text("Closed")
+
+    dana = await peers.customer(live.url)
+    started = await dana.call("chat:start", {"name": "Dana", "body": "Never mind"})
+    assert started["ok"], started
+    await drive.open_chat_in_console(again, "Dana")
+    ended = await dana.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": True})
+    assert ended["ok"], ended
+    await expect(again.locator("#closed-note")).to_contain_text("The customer ended the chat — resolved.")
+    for peer in (alice, eve, dana, sam):
+        await peer.close()
+
+
 async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", viewport=drive.PHONE)
     page, frame = await customer_starts(browser, live, "Hi from my phone", "Alice")

@@ -41,6 +41,7 @@ async def test_not_solved_at_the_end_creates_a_complaint(server):
     await alice.wait_for("chat:closed", lambda d: d["complaint_reference"] == reference)
     update = await bob.wait_for("chat:updated")
     assert update["status"] == "closed" and "tracking_key" not in update["complaint"]
+    assert update["closed_by"] == {"side": "customer", "id": None, "name": None}
     rated = await alice.call("rating", {"conversation_id": conversation_id, "score": 2, "comment": "slow"})
     assert rated["ok"]
     await bob.close()
@@ -122,6 +123,9 @@ async def test_not_solved_after_the_agent_closed_as_resolved_turns_that_chat_int
     assert answer["conversation"]["agent"] == {"name": "Bob"}  # customers never see agent ids
     update = await bob.wait_for("chat:updated", lambda d: d["outcome"] == "complaint")
     assert update["complaint_reference"] == answer["complaint"]["reference"]
+    # the customer's answer changed the outcome; it was still Bob who closed the chat
+    assert update["closed_by"] == {"side": "agent", "id": bob.received("session")[0]["agent"]["id"], "name": "Bob"}
+    assert "closed_by" not in (await alice.wait_for("chat:closed", lambda d: d["outcome"] == "complaint"))
     again = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
     assert again["ok"] and again["complaint"]["reference"] == answer["complaint"]["reference"]
     rows = await server.services.db.fetch("SELECT COUNT(*) AS n FROM complaints WHERE conversation_id = ?", (conversation_id,))

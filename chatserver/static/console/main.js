@@ -217,8 +217,8 @@ socket.on('chat:updated', (conversation) => {
   if (conversation.status === 'closed' && !chat.closed) {
     chat.closed = true;
     setTyping(chat, false);
-    chat.note = closedNote(conversation, 'The customer ended the chat');
-    if (chat.id !== state.selected) toast([isolate(customerName(chat)), ' ended the chat.']);
+    chat.note = closedNote(conversation);
+    if (chat.id !== state.selected) toast(closedToast(chat, conversation.closed_by));
   }
   renderAll();
 });
@@ -233,12 +233,29 @@ socket.on('agent:updated', (agent) => {
   renderLists();
 });
 
-function closedNote(conversation, who) {
-  if (conversation.outcome === 'complaint') {
-    return `${who}. A complaint was created${conversation.complaint_reference ? `: ${conversation.complaint_reference}` : ''}.`;
+/** Who closed it, as `chat:updated` says: this agent (in another window), a colleague or supervisor,
+ *  or the customer. The console that closed it says the same from its own answer. */
+function closedNote(conversation) {
+  const by = conversation.closed_by;
+  const reference = conversation.complaint_reference;
+  if (by && by.side === 'agent') {
+    const who = by.id === state.me.id ? 'You' : isolate(by.name || 'A colleague');
+    const how = conversation.outcome === 'complaint' ? `as a complaint${reference ? `: ${reference}` : ''}` : 'as resolved';
+    return [who, ` closed this chat ${how}.`];
   }
+  const who = by && by.side === 'customer' ? 'The customer ended the chat' : 'The chat was closed';
+  if (conversation.outcome === 'complaint') return `${who}. A complaint was created${reference ? `: ${reference}` : ''}.`;
   if (conversation.outcome === 'abandoned') return `${who} before it was answered.`;
   return `${who} — resolved.`;
+}
+
+function closedToast(chat, by) {
+  const name = isolate(customerName(chat));
+  if (by && by.side === 'agent') {
+    return by.id === state.me.id ? ['You closed the chat with ', name, '.'] : [isolate(by.name || 'A colleague'), ' closed the chat with ', name, '.'];
+  }
+  if (by && by.side === 'customer') return [name, ' ended the chat.'];
+  return ['The chat with ', name, ' was closed.'];
 }
 
 function setQueue(queue, queued) {
