@@ -229,6 +229,42 @@ async def test_the_agents_other_console_says_who_closed_the_chat(browser, live):
         await peer.close()
 
 
+async def test_a_message_refused_in_another_chat_is_marked_there_not_under_the_open_one(browser, live):
+    """Back online, an answer for a chat that ended meanwhile is refused while the agent has another
+    chat open: the refusal marks that message, in its own chat, in words the agent reads."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    first = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
+    eve = await peers.customer(live.url)
+    second = await eve.call("chat:start", {"name": "Eve", "body": "Card declined"})
+    assert first["ok"] and second["ok"], (first, second)
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(bob.locator("#my-chats .chat-item")).to_have_count(2)
+
+    await bob.context.set_offline(True)
+    await expect(bob.locator("#banner")).to_be_visible()
+    await bob.fill("#composer-input", "Let me check that for you")
+    await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(1)
+    await drive.open_chat_in_console(bob, "Eve")
+    ended = await alice.call("chat:end", {"conversation_id": first["conversation"]["id"], "resolved": True})
+    assert ended["ok"], ended
+
+    await bob.context.set_offline(False)
+    await expect(bob.locator("#banner")).to_be_hidden(timeout=15_000)
+    # the refusal came: what was kept for a resend is gone
+    await bob.wait_for_function("() => Object.keys(JSON.parse(localStorage.getItem('chatserver.console.unsent') || '{}')).length === 0")
+    await expect(bob.locator("#chat-name")).to_have_text("Eve")
+    await expect(bob.locator("#composer-error")).to_be_hidden()
+    await drive.open_chat_in_console(bob, "Alice")
+    failed = bob.locator("#transcript .line.is-failed")
+    await expect(failed.locator(".bubble")).to_have_text(["Let me check that for you"])
+    await expect(failed.locator(".line-meta")).to_have_text("Not sent: the chat had ended")
+    assert "no open conversation" not in await bob.locator("body").inner_text()
+    await alice.close()
+    await eve.close()
+
+
 async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", viewport=drive.PHONE)
     page, frame = await customer_starts(browser, live, "Hi from my phone", "Alice")

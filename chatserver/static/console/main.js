@@ -14,6 +14,13 @@ import { setupSections, setChatsUnread, complaintsHash } from './sections.js';
 import { setupComplaints } from './complaints/workspace.js';
 
 const RETRY_CODES = new Set(['timeout', 'unavailable', 'internal', 'rate_limited']);
+// why a message did not go out, in the agent's words rather than the server's
+const NOT_SENT = {
+  not_found: 'the chat had ended',
+  conflict: 'the chat had ended',
+  forbidden: 'the chat is no longer assigned to you',
+  too_large: 'the message is too long',
+};
 const CUSTOMER_TYPING_TTL_MS = 8000;
 const PAGE_WAIT_MS = 1500;
 const PAGE_WAITS = 3;
@@ -279,6 +286,7 @@ async function deliver(chat, pending) {
   if (pending.inFlight) return;
   pending.inFlight = true;
   pending.failed = false;
+  pending.reason = null;
   const ack = await call('message:send', {
     conversation_id: pending.conversation_id, client_id: pending.client_id, body: pending.body, internal: Boolean(pending.internal),
   });
@@ -286,16 +294,15 @@ async function deliver(chat, pending) {
   if (ack.ok) {
     addMessage(chat, ack.message);
     if (chat.id === state.selected) markRead(chat);
-    $('composer-error').hidden = true;
   } else if (ack.error.code === 'offline') {
     // the next session resends it with the same client_id
   } else if (RETRY_CODES.has(ack.error.code)) {
     setTimeout(() => deliver(chat, pending), 1500);
   } else {
+    // the refusal belongs to this message, in its own chat, whichever chat is open now
     pending.failed = true;
+    pending.reason = NOT_SENT[ack.error.code] || 'the server refused it';
     forgetUnsent(pending.client_id);
-    $('composer-error').textContent = ack.error.message;
-    $('composer-error').hidden = false;
   }
   renderAll();
 }

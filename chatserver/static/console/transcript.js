@@ -16,7 +16,7 @@ export function systemText(body) {
   return 'Conversation updated';
 }
 
-function messageEl(message, { pending = false, failed = false } = {}) {
+function messageEl(message, { pending = false, failed = false, reason = null } = {}) {
   if (message.sender === 'system') {
     return h('li', { class: 'line line-system' }, h('span', {}, systemText(message.body)));
   }
@@ -30,7 +30,7 @@ function messageEl(message, { pending = false, failed = false } = {}) {
         message.internal ? icon(ICONS.lock) : null,
         message.internal ? `Internal note · ${message.author}` : message.author),
       h('p', { class: 'bubble' }, message.body),
-      h('span', { class: 'line-meta' }, pending ? (failed ? 'Not sent' : 'Sending…') : time)));
+      h('span', { class: 'line-meta' }, pending ? (failed ? `Not sent${reason ? `: ${reason}` : ''}` : 'Sending…') : time)));
 }
 
 export class TranscriptView {
@@ -73,7 +73,7 @@ export class TranscriptView {
     for (const pending of chat.pending.values()) {
       const key = `p:${pending.client_id}`;
       const old = this.rendered.get(key);
-      const el = messageEl({ ...pending, sender: 'agent', author: 'You' }, { pending: true, failed: pending.failed });
+      const el = messageEl({ ...pending, sender: 'agent', author: 'You' }, { pending: true, failed: pending.failed, reason: pending.reason });
       if (old) old.replaceWith(el);
       else this.list.append(el);
       this.rendered.set(key, el);
