@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -263,6 +264,63 @@ async def test_a_message_refused_in_another_chat_is_marked_there_not_under_the_o
     assert "no open conversation" not in await bob.locator("body").inner_text()
     await alice.close()
     await eve.close()
+
+
+async def test_messages_still_sending_when_the_chat_is_moved_away_are_reported_and_never_resent(browser, live):
+    """A supervisor moves a chat while the agent's answers are still on their way (the server keeps
+    answering "try again"): the agent is told which chat and how many did not go out, the text stays
+    readable, and nothing is sent into the chat once it is no longer theirs, not even after a reload."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    refusing = {"on": True}
+
+    def storage_busy(ws):
+        server = ws.connect_to_server()
+
+        def from_page(frame):
+            send = re.match(r'^42/agent,(\d+)\["message:send"', frame) if isinstance(frame, str) else None
+            if send and refusing["on"]:
+                refusal = {"ok": False, "error": {"code": "unavailable", "message": "storage is busy, try again"}}
+                ws.send(f"43/agent,{send.group(1)}[{json.dumps(refusal)}]")
+            else:
+                server.send(frame)
+
+        ws.on_message(from_page)
+
+    await bob.route_web_socket(re.compile(r".*/socket\.io/.*"), storage_busy)
+    await bob.reload()
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
+    assert started["ok"], started
+    conversation_id = started["conversation"]["id"]
+    await drive.open_chat_in_console(bob, "Alice")
+    for body in ("Let me check", "It left on Tuesday"):
+        await bob.fill("#composer-input", body)
+        await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(2)
+
+    carol = await peers.agent(live.url, "carol@example.test")
+    sam = await peers.agent(live.url, "sam@example.test", online=False)
+    carol_id = next(c["id"] for c in (await sam.wait_for("session"))["colleagues"] if c["name"] == "Carol")
+    moved = await sam.call("chat:transfer", {"conversation_id": conversation_id, "to_agent_id": carol_id})
+    assert moved["ok"], moved
+    await expect(bob.locator(".toast", has_text="transferred")).to_have_text("Chat with Alice was transferred. 2 messages you wrote did not go out.")
+    await expect(bob.locator("#transcript .line.is-failed .bubble")).to_have_text(["Let me check", "It left on Tuesday"])
+    await expect(bob.locator("#transcript .line.is-pending:not(.is-failed)")).to_have_count(0)
+    unsent = await bob.evaluate("() => localStorage.getItem('chatserver.console.unsent')")
+    assert json.loads(unsent or "{}") == {}
+
+    # the server answers again, and the chat even comes back: what did not go out stays unsent
+    refusing["on"] = False
+    await carol.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == conversation_id)
+    back = await sam.call("chat:transfer", {"conversation_id": conversation_id, "to_agent_id": next(
+        c["id"] for c in (await sam.wait_for("session"))["colleagues"] if c["name"] == "Bob")})
+    assert back["ok"], back
+    await expect(bob.locator("#my-chats .chat-item", has_text="Alice")).not_to_contain_text("Closed")
+    await bob.wait_for_timeout(2500)  # longer than a retry's pause
+    rows = await live.services.db.fetch("SELECT body FROM messages WHERE sender = 'agent'")
+    assert rows == []
+    for peer in (alice, carol, sam):
+        await peer.close()
 
 
 async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):

@@ -204,16 +204,37 @@ function setTyping(chat, typing) {
   if (chat.id === state.selected) renderTyping(chat);
 }
 
-socket.on('chat:unassigned', (event) => {
+/** The chat is someone else's now. What the agent wrote that was still on its way goes no further,
+ *  here or after a reload; if any of it did not get there, the agent is told how much, and the chat
+ *  stays in the list, closed, with those messages marked not sent so that the text is not lost. */
+socket.on('chat:unassigned', async (event) => {
   const chat = state.chats.get(event.conversation_id);
   if (!chat) return;
-  state.chats.delete(chat.id);
-  if (state.selected === chat.id) {
-    state.selected = null;
-    app.dataset.view = 'list';
-  }
   const why = event.reason === 'transferred' ? 'was transferred' : 'went back to the queue';
-  toast(['Chat with ', isolate(customerName(chat)), ` ${why}.`]);
+  const unsent = [...chat.pending.values()];
+  for (const pending of unsent) {
+    pending.stopped = true;
+    forgetUnsent(pending.client_id);
+  }
+  setTyping(chat, false);
+  chat.closed = true;
+  chat.note = `This chat ${why}.`;
+  renderAll();
+  await Promise.all(unsent.map((pending) => pending.flight)); // the one on its way may have got there
+  const lost = unsent.filter((pending) => chat.pending.has(pending.client_id));
+  const name = isolate(customerName(chat));
+  if (!lost.length) {
+    if (chat.closed) dismiss(chat.id);
+    toast(['Chat with ', name, ` ${why}.`]);
+    return;
+  }
+  for (const pending of lost) {
+    pending.failed = true;
+    pending.reason = `the chat ${why}`;
+  }
+  const messages = lost.length === 1 ? '1 message' : `${lost.length} messages`;
+  if (chat.closed) chat.note = `This chat ${why}. ${messages} you wrote did not go out; ${lost.length === 1 ? 'it stays' : 'they stay'} here for you to copy.`;
+  toast(['Chat with ', name, ` ${why}. ${messages} you wrote did not go out.`], 'error');
   renderAll();
 });
 
@@ -282,15 +303,19 @@ function send(chat, body, internal) {
   deliver(chat, pending);
 }
 
-async function deliver(chat, pending) {
-  if (pending.inFlight) return;
-  pending.inFlight = true;
+/** One try at a time per message (`flight`); none once the chat is no longer ours (`stopped`). */
+function deliver(chat, pending) {
+  if (pending.stopped) return Promise.resolve();
+  if (!pending.flight) pending.flight = attempt(chat, pending).finally(() => { pending.flight = null; });
+  return pending.flight;
+}
+
+async function attempt(chat, pending) {
   pending.failed = false;
   pending.reason = null;
   const ack = await call('message:send', {
     conversation_id: pending.conversation_id, client_id: pending.client_id, body: pending.body, internal: Boolean(pending.internal),
   });
-  pending.inFlight = false;
   if (ack.ok) {
     addMessage(chat, ack.message);
     if (chat.id === state.selected) markRead(chat);
