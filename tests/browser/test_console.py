@@ -230,6 +230,24 @@ async def test_the_agents_other_console_says_who_closed_the_chat(browser, live):
         await peer.close()
 
 
+async def test_a_chat_the_customer_calls_unsolved_after_the_close_shows_its_complaint_in_the_console(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
+    assert started["ok"], started
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.click("#close-chat")
+    await bob.click("#close-submit")
+    await expect(bob.locator("#closed-note")).to_contain_text("You closed this chat as resolved.")
+
+    answered = await alice.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": False})
+    assert answered["ok"], answered
+    reference = answered["complaint"]["reference"]
+    await expect(bob.locator("#closed-note")).to_contain_text(f"The customer said the problem was not solved. A complaint was created: {reference}.")
+    await expect(bob.locator(".toast", has_text="not solved")).to_contain_text(f"Alice said the problem was not solved. A complaint was created: {reference}.")
+    await alice.close()
+
+
 async def test_a_message_refused_in_another_chat_is_marked_there_not_under_the_open_one(browser, live):
     """Back online, an answer for a chat that ended meanwhile is refused while the agent has another
     chat open: the refusal marks that message, in its own chat, in words the agent reads."""

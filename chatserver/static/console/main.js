@@ -241,12 +241,18 @@ socket.on('chat:unassigned', async (event) => {
 socket.on('chat:updated', (conversation) => {
   const chat = state.chats.get(conversation.id);
   if (!chat) return;
+  const outcomeBefore = chat.conversation.outcome;
   chat.conversation = { ...chat.conversation, ...conversation };
   if (conversation.status === 'closed' && !chat.closed) {
     chat.closed = true;
     setTyping(chat, false);
     chat.note = closedNote(conversation);
     if (chat.id !== state.selected) toast(closedToast(chat, conversation.closed_by));
+  } else if (chat.closed && conversation.outcome === 'complaint' && outcomeBefore !== 'complaint') {
+    // the customer answered "not solved" after the close: that same chat is now a complaint
+    const reference = conversation.complaint_reference ? `: ${conversation.complaint_reference}` : '';
+    chat.note = `The customer said the problem was not solved. A complaint was created${reference}.`;
+    toast([isolate(customerName(chat)), ` said the problem was not solved. A complaint was created${reference}.`]);
   }
   renderAll();
 });
