@@ -71,7 +71,9 @@ def public_event(event: Event) -> tuple[str, dict[str, Any]] | None:
     if event.name == ev.CONVERSATION_CLOSED:
         conversation = {key: d["conversation"].get(key) for key in _CONVERSATION_KEYS}
         complaint = presenters.complaint(d["complaint"]) if d.get("complaint") else None
-        return "chat.closed", {"conversation": conversation, "customer_id": d.get("customer_id"), "complaint": complaint}
+        return "chat.closed", {
+            "conversation": conversation, "customer_id": d.get("customer_id"), "complaint": complaint, "closed_by": d.get("closed_by"),
+        }
     if event.name == ev.COMPLAINT_CREATED:
         return "complaint.created", {"complaint": presenters.complaint(d["complaint"]), "customer_id": d.get("customer_id")}
     if event.name == ev.COMPLAINT_UPDATED:

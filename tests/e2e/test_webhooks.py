@@ -112,6 +112,8 @@ async def test_a_chat_reaches_the_receiver_signed_with_the_secret_shown_once(ser
         assert abs(int(delivery.header("X-Chatserver-Timestamp")) - time.time()) < 60
     assert receiver.received[1].json["data"]["agent"]["name"] == "Bob"
     assert receiver.received[2].json["data"]["conversation"]["outcome"] == "resolved"
+    bob_id = receiver.received[1].json["data"]["agent"]["id"]
+    assert receiver.received[2].json["data"]["closed_by"] == {"side": "agent", "id": bob_id, "name": "Bob"}
     # message bodies are not webhook events
     assert all(b"hello?" not in d.body and b"My deposit vanished" not in d.body for d in receiver.received)
 
