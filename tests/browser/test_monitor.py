@@ -37,6 +37,10 @@ async def test_a_new_chat_appears_live_and_the_supervisor_assigns_it_into_the_ag
     await bob.click("#presence [data-status=away]")  # console open, but routing gives him nothing
     await expect(sam.locator("#agents [data-agent-id] .agent-name", has_text="Bob")).to_be_visible()
     await expect(sam.locator("#queue-empty")).to_be_visible()
+    # nobody waited today: both axes of the queue chart count in whole chats and minutes, 0 and 1
+    await sam.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('queue-chart'))")
+    ticks = await sam.evaluate("() => Object.values(Chart.getChart(document.getElementById('queue-chart')).scales).filter((s) => s.id !== 'x').map((s) => s.ticks.map((t) => t.value))")
+    assert ticks == [[0, 1], [0, 1]]
 
     customer = errors.watch(await (await drive.new_context(browser)).new_page())
     frame = await drive.open_widget(customer, live.url)

@@ -56,8 +56,9 @@ function renderQueueChart(timeline) {
         },
         scales: {
           x: axis({ grid: { display: false }, ticks: { color: INK, font: { size: 11 }, maxRotation: 0, autoSkip: true, autoSkipPadding: 14 } }),
-          y: axis({ beginAtZero: true, title: { display: true, text: 'chats waiting', color: INK }, ticks: { color: INK, precision: 0 } }),
-          wait: axis({ beginAtZero: true, position: 'right', grid: { display: false }, title: { display: true, text: 'minutes', color: INK } }),
+          // whole chats and whole minutes, 0 to 1 at least: an empty day shows two ticks, not 0.0, 0.1 … 1.0
+          y: axis({ beginAtZero: true, suggestedMax: 1, title: { display: true, text: 'chats waiting', color: INK }, ticks: { color: INK, font: { size: 11 }, precision: 0 } }),
+          wait: axis({ beginAtZero: true, suggestedMax: 1, position: 'right', grid: { display: false }, title: { display: true, text: 'minutes', color: INK }, ticks: { color: INK, font: { size: 11 }, precision: 0 } }),
         },
       },
     });
