@@ -8,6 +8,7 @@ from playwright.async_api import Browser, Page, expect
 
 from chatserver.services.monitor import CONSOLE_QUEUE_SHOWN, MONITOR_QUEUE_SHOWN
 from tests import peers
+from tests.admin_steps import add_admin
 from tests.browser import drive
 from tests.complaint_steps import staff
 from tests.peers import CAST_PASSWORD
@@ -146,6 +147,18 @@ async def test_the_monitor_on_a_phone_stacks_into_one_column(browser, live):
     box = await sam.locator("#drawer").bounding_box()
     assert box is not None and round(box["width"]) == drive.PHONE["width"]  # the panel takes the whole screen
     await customer.close()
+
+
+async def test_agent_cards_show_a_whole_name_where_it_fits_and_end_a_name_too_long_in_an_ellipsis(browser, live):
+    await add_admin(live.services, name="Alexandra Montgomery")
+    await add_admin(live.services, email="max@example.test", name="Maximiliana Alexandrovna Konstantinopolskaya-Wolfeschlegelsteinhausen")
+    sam = await monitor_page(browser, live.url, viewport={"width": 1440, "height": 800})
+    await expect(sam.locator("#agents [data-agent-id]")).to_have_count(5)
+    cut = "(e) => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight"
+    assert not await sam.locator(".agent-name", has_text="Alexandra Montgomery").evaluate(cut)
+    assert not await sam.locator(".agent-name", has_text="Sam").evaluate(cut)  # with its '(you)'
+    assert await sam.locator(".agent-name", has_text="Maximiliana").evaluate(cut)  # two lines, then '…'
+    assert await sam.evaluate("() => document.documentElement.scrollWidth") <= 1440
 
 
 async def test_an_agent_gets_a_403_page_at_the_monitor(browser, live):

@@ -56,7 +56,7 @@ function card(agent) {
     h('div', { class: 'agent-head' },
       h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(agent.name)),
       h('div', { class: 'agent-who' },
-        h('strong', { class: 'agent-name' }, agent.name, agent.id === state.me.id ? h('span', { class: 'you' }, ' (you)') : null),
+        h('strong', { class: 'agent-name' }, agent.name, agent.id === state.me.id ? [' ', h('span', { class: 'you' }, '(you)')] : null),
         h('span', { class: 'agent-status' },
           h('span', { class: `status-dot status-${agent.status}`, 'aria-hidden': 'true' }),
           h('span', { class: 'agent-status-text' }, STATUS_LABEL[agent.status]),
