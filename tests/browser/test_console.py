@@ -356,3 +356,16 @@ async def test_console_on_a_phone_switches_between_list_chat_and_details(browser
     await expect(bob.locator("#my-chats")).to_be_visible()
     width = await bob.evaluate("() => document.documentElement.scrollWidth")
     assert width <= drive.PHONE["width"]
+
+    # a chat longer than the screen opens at its newest message, whole, above the customer's typing line
+    for i in range(8):
+        await drive.send_from_widget(frame, f"More detail {i}: the withdrawal went to my card ending 4417 on Monday")
+    await expect(bob.locator("#my-chats .chat-item-main", has_text="Alice")).to_contain_text("More detail 7")
+    await frame.locator("#composer-input").press_sequentially("And one more thing", delay=200)  # past the widget's typing throttle
+    await expect(bob.locator("#my-chats .chat-item-preview.is-typing")).to_be_visible()
+    await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
+    await expect(bob.locator("#typing")).to_be_visible()
+    await bob.wait_for_function("""() => {
+        const list = document.getElementById('transcript');
+        return list.lastElementChild.getBoundingClientRect().bottom <= list.getBoundingClientRect().bottom;
+    }""")

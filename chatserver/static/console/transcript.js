@@ -38,6 +38,11 @@ export class TranscriptView {
     this.list = $('transcript');
     this.chatId = null;
     this.rendered = new Map();
+    // a reader at the end stays at the end when the transcript gets shorter under it: the typing line, the
+    // composer or a closed chat's note appearing after the chat is drawn, a phone keyboard
+    this.pinned = true;
+    this.list.addEventListener('scroll', () => { this.pinned = this.nearBottom(); }, { passive: true });
+    new ResizeObserver(() => { if (this.pinned) this.list.scrollTop = this.list.scrollHeight; }).observe(this.list);
   }
 
   nearBottom() {
@@ -79,7 +84,10 @@ export class TranscriptView {
       this.rendered.set(key, el);
     }
     this.group();
-    if (stick) this.list.scrollTop = this.list.scrollHeight;
+    if (stick) {
+      this.list.scrollTop = this.list.scrollHeight;
+      this.pinned = true;
+    }
   }
 
   /** Consecutive lines from one author read as one block. */
