@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 
+from chatserver.domain.dates import day, when
 from chatserver.domain.text import isolate
 
 PACKAGE_DIR = Path(__file__).parent
@@ -41,4 +42,7 @@ def page_templates() -> jinja2.Environment:
     )
     env.globals["static"] = static
     env.filters["isolate"] = isolate  # for names where <bdi> cannot go, as in <option>
+    # staff pages write dates as the tracking page does: 6 Dec 2026, 20:54 UTC
+    env.filters["day"] = lambda stamp: day(stamp, "en")
+    env.filters["when"] = lambda stamp: when(stamp, "en")
     return compile_templates(env, skip=("mail/",))  # the notices have their own environment

@@ -1,4 +1,5 @@
-"""Dates as customers read them, in their language: the tracking page and the e-mails say the same.
+"""Dates as people read them, in their language: the tracking page, the e-mails and the staff pages
+(in English) say the same.
 
 Pure. Times are UTC and say so: neither a page nor an e-mail knows the reader's time zone.
 """
@@ -26,3 +27,11 @@ def when(stamp: str | None, locale: str) -> str:
     """`23 Nov 2026, 22:00 UTC`."""
     moment = parse_iso(stamp)
     return f"{day(stamp, locale)}, {moment:%H:%M} UTC" if moment else ""
+
+
+def day_time(stamp: str | None, locale: str) -> str:
+    """`29 Nov 20:54`, for a span that needs no year: the reports' recurring-problem week."""
+    moment = parse_iso(stamp)
+    if moment is None:
+        return ""
+    return f"{moment.day} {_MONTHS.get(locale, _MONTHS['en'])[moment.month - 1]} {moment:%H:%M}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Page, expect
 
@@ -108,6 +110,8 @@ async def test_admin_pages_fit_a_phone(browser, live):
         await admin.goto(f"{live.url}/admin/users/{long_id}")
         width = await admin.evaluate("() => document.documentElement.scrollWidth")
         assert width <= viewport["width"], (viewport, width)
+    # its history is dated as the tracking page dates things
+    await expect(admin.locator(".history-meta time").first).to_have_text(re.compile(r"^[1-9]\d? [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC$"))
     # in the users table at desktop size that name wraps in its own column; the short cells keep to one line
     await admin.goto(f"{live.url}/admin/users")
     lines = await admin.locator(".users-table td:not(:first-child) > *").evaluate_all("(all) => all.map((e) => e.getClientRects().length)")

@@ -82,6 +82,9 @@ async def test_a_supervisor_sees_the_seeded_numbers(browser, seeded):
     await expect(agents.nth(2)).to_have_text(re.compile(r"Sam\s*–\s*2\.00 · 0\.0% · 1"))
     await expect(page.locator("[data-csat=complaints]")).to_have_text("3.67 · 66.7% · 3")
     await expect(page.locator("#no-flags, #recurring .muted").first).to_be_visible()
+    # dates read as on the tracking page: no leading zero, the month in words
+    await expect(page.locator("#recurring .rp-card-head .muted")).to_have_text("This week: 1 Nov 00:00 – 8 Nov 00:00 UTC")  # was 01 Nov
+    await expect(page.locator(".rp-foot")).to_contain_text(re.compile(r"^Generated [1-9]\d? [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC\. "))
 
     # the charts are drawn by the page's own scripts, from the numbers in the page
     for chart in ("#chart-categories", "#chart-days"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatserver.domain.models import parse_iso
+from chatserver.domain.dates import day_time
 from chatserver.domain.reports import Period
 
 
@@ -59,8 +59,7 @@ def chart_data(summary: dict[str, Any]) -> dict[str, Any]:
 def week_label(summary: dict[str, Any]) -> str:
     """The recurring-problem week as people read it."""
     week = summary["recurring"]["week"]
-    start, end = parse_iso(week["start"]), parse_iso(week["end"])
-    return f"{start:%d %b %H:%M} – {end:%d %b %H:%M} UTC"
+    return f"{day_time(week['start'], 'en')} – {day_time(week['end'], 'en')} UTC"
 
 
 def satisfaction_rows(summary: dict[str, Any], options: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
