@@ -93,6 +93,9 @@ async def test_a_supervisor_sees_the_seeded_numbers(browser, seeded):
     assert await page.evaluate("() => Boolean(Chart.getChart(document.getElementById('chart-days')))")
     days = await page.evaluate("() => Chart.getChart(document.getElementById('chart-days')).data.datasets[0].data")
     assert days == [2, 1, 1, 0, 0, 0, 1]  # chats per day
+    for chart, axis in (("chart-days", "y"), ("chart-categories", "x")):  # counts are whole: no 0.5 chats
+        ticks = await page.evaluate(f"() => Chart.getChart(document.getElementById('{chart}')).scales.{axis}.ticks.map((t) => t.value)")
+        assert ticks and all(value == int(value) for value in ticks), (chart, ticks)
     await page.locator("summary", has_text="Numbers by day").click()
     await expect(page.locator("#day-table tbody tr").nth(0)).to_have_text(re.compile(r"2026-11-01\s*2\s*2"))
 

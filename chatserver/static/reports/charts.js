@@ -22,6 +22,11 @@ function axis(extra = {}) {
   return { grid: { color: GRID }, border: { display: false }, ticks: { color: INK, font: { size: 11 } }, ...extra };
 }
 
+/** An axis of counts: whole numbers from zero, 0 to 1 at least, so small numbers get no 0.5 ticks. */
+function counts(extra = {}) {
+  return axis({ beginAtZero: true, suggestedMax: 1, ticks: { color: INK, font: { size: 11 }, precision: 0 }, ...extra });
+}
+
 function base() {
   return {
     responsive: true,
@@ -56,7 +61,7 @@ export function drawCharts(data) {
       options: {
         ...base(),
         indexAxis: 'y',
-        scales: { x: axis({ beginAtZero: true }), y: axis({ grid: { display: false } }) },
+        scales: { x: counts(), y: axis({ grid: { display: false } }) },
       },
     });
   }
@@ -85,7 +90,7 @@ export function drawCharts(data) {
         interaction: { mode: 'index', intersect: false },
         scales: {
           x: axis({ stacked: true, grid: { display: false }, ticks: { color: INK, font: { size: 11 }, maxRotation: 0, autoSkipPadding: 12 } }),
-          y: axis({ stacked: true, beginAtZero: true }),
+          y: counts({ stacked: true }),
         },
       },
     });
