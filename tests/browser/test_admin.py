@@ -143,6 +143,12 @@ async def test_on_a_phone_every_area_the_user_may_open_is_one_tap_away(browser, 
         await admin.locator("#workspaces-menu a", has_text=there).click()
         await admin.wait_for_url(lambda url, there=there: url.startswith(f"{live.url}/{there.lower()}"))
     await admin.keyboard.press("Escape")
+    # the smallest phones in use (320 px) still get every bar without sideways scrolling
+    await admin.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/console", "/monitor", "/reports", "/admin/users"):
+        await admin.goto(live.url + path)
+        await expect(admin.locator(".workspaces-toggle")).to_be_visible()
+        assert await admin.evaluate("() => document.documentElement.scrollWidth") <= 320, path
     assert errors.errors == []
 
     # a supervisor is offered what a supervisor may open; an agent has only the console, so no menu at all
