@@ -119,7 +119,7 @@ async def test_the_widget_form_names_every_wrong_field_and_keeps_what_was_typed(
     })
     assert status == 400
     assert field_errors(page) == {
-        "allowed_origins": "“bad” is not an origin. Write the scheme and host only, like https://www.example.com.",
+        "allowed_origins": "“bad origin; script-src *” is not an origin. Write the scheme and host only, like https://www.example.com.",
         "brand_color": "Enter a colour as # and six hex digits, like #0a7d5a.",
         "greeting_en": "Keep the greeting to 120 characters or fewer.",
         "queue_timeout": "The queue timeout must be between 10 and 86400.",
