@@ -99,7 +99,11 @@ class ChatService:
         follow: the client asks again after the last seq it got."""
         row = await self._readable(conversation_id, customer_id=customer_id, user=user)
         page = await conversations.messages_page(self.db, row["id"], after_seq, include_internal=user is not None)
-        return {"messages": [presenters.message(m, for_agent=user is not None) for m in page.messages], "more": page.more}
+        answer: dict[str, Any] = {"messages": [presenters.message(m, for_agent=user is not None) for m in page.messages], "more": page.more}
+        if user is not None and row["status"] == "closed":
+            # a console that was away when the chat closed learns how, and who closed it, as chat:updated says
+            answer["conversation"] = {**await self.public_conversation(row), "closed_by": await self._closed_by(row)}
+        return answer
 
     async def _readable(self, conversation_id: str, *, customer_id: str | None, user: ConsoleUser | None) -> Row:
         row = await conversations.get(self.db, conversation_id)

@@ -148,6 +148,7 @@ async def test_a_chat_the_customer_ended_while_the_console_was_offline_shows_the
     await expect(bob.locator("#transcript .line.is-pending.is-failed .bubble")).to_have_text(["Typed while offline"])
     await expect(bob.locator("#transcript .line.is-pending:not(.is-failed)")).to_have_count(0)
     await expect(bob.locator("#composer")).to_be_hidden()
+    await expect(bob.locator("#closed-note")).to_contain_text("The customer ended the chat — resolved.")  # not "no longer assigned"
     await alice.close()
 
 

@@ -75,6 +75,7 @@ socket.on('session', async (session) => {
     if (!assigned.has(chat.id) && !chat.closed) {
       chat.closed = true;
       chat.note = 'This chat is no longer assigned to you.';
+      chat.noteIsGuess = true; // until history says how it closed (a chat moved away is not ours to read)
       settle(chat);
     }
   }
@@ -82,6 +83,7 @@ socket.on('session', async (session) => {
     const chat = chatFor(conversation);
     chat.closed = false;
     chat.note = null;
+    chat.noteIsGuess = false;
   }
   // what was written before a reload and never acknowledged goes out with the rest
   for (const pending of unsentFor(assigned)) {
@@ -148,6 +150,11 @@ async function fetchPages(chat, afterSeq) {
       continue;
     }
     waits = 0;
+    if (ack.conversation && chat.noteIsGuess) {
+      chat.noteIsGuess = false;
+      chat.conversation = { ...chat.conversation, ...ack.conversation };
+      chat.note = closedNote(ack.conversation);
+    }
     ack.messages.forEach((m) => addMessage(chat, m));
     renderAll();
     if (!ack.more || !ack.messages.length) return;
