@@ -102,7 +102,7 @@ class ChatService:
         answer: dict[str, Any] = {"messages": [presenters.message(m, for_agent=user is not None) for m in page.messages], "more": page.more}
         if user is not None and row["status"] == "closed":
             # a console that was away when the chat closed learns how, and who closed it, as chat:updated says
-            answer["conversation"] = {**await self.public_conversation(row), "closed_by": await self._closed_by(row)}
+            answer["conversation"] = {**await self.public_conversation(row), "closed_by": await self._closed_by(self.db, row)}
         return answer
 
     async def _readable(self, conversation_id: str, *, customer_id: str | None, user: ConsoleUser | None) -> Row:
@@ -178,14 +178,18 @@ class ChatService:
                 now=iso(now),  # type: ignore[arg-type]
                 deadline=iso(now + timedelta(seconds=self.queue_timeout)),  # type: ignore[arg-type]
             )
-            if row is not None and body:
-                first = await conversations.append_message_in(
-                    tx, conversation_id=row["id"], sender="customer",
-                    author=name or customer["name"] or "Customer", author_id=customer["id"], body=body, now=iso(now),  # type: ignore[arg-type]
-                )
-        if row is None:  # another tab started one a moment before
+            if row is None:
+                started = None
+            else:
+                if body:
+                    first = await conversations.append_message_in(
+                        tx, conversation_id=row["id"], sender="customer",
+                        author=name or customer["name"] or "Customer", author_id=customer["id"], body=body, now=iso(now),  # type: ignore[arg-type]
+                    )
+                started = await self.bus.stage(tx, ev.CONVERSATION_STARTED, conversation=row, customer_id=customer["id"], message=first)
+        if started is None:  # another tab started one a moment before
             return await self._open_one(customer)
-        await self.bus.publish(ev.CONVERSATION_STARTED, conversation=row, customer_id=customer["id"], message=first)
+        await self.bus.publish_event(started)
         queue = await self.dispatcher.enqueue(row, origin=address)
         fresh = await conversations.get(self.db, row["id"])
         return {"conversation": await self.public_conversation(fresh, for_customer=True), "queue": queue}  # type: ignore[arg-type]
@@ -238,6 +242,16 @@ class ChatService:
                     )
                     if not await conversations.mark_complaint(tx, conversation_id=row["id"], complaint_id=complaint_row["id"]):
                         raise Conflict("this chat already has a complaint")
+                    fresh = await conversations.get(tx, row["id"])
+                    customer_view = self.complaints.public(complaint_row, for_customer=True)
+                    announced = [
+                        await self.bus.stage(
+                            tx, ev.CONVERSATION_CLOSED, customer_id=customer["id"], agent_id=row["agent_id"], complaint=customer_view,
+                            conversation=await self.public_conversation(fresh, reference=complaint_row["reference"]),  # type: ignore[arg-type]
+                            closed_by=await self._closed_by(tx, row),
+                        ),
+                        await self.bus.stage(tx, ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=customer["id"]),
+                    ]
         if complaint_row is None:
             if resolved is False and row["outcome"] != "complaint":
                 raise Conflict("this chat can no longer be turned into a complaint; use the complaint form")
@@ -247,26 +261,20 @@ class ChatService:
                 if filed:
                     result["complaint"] = self.complaints.public(filed, for_customer=True)
             return result
-        fresh = await conversations.get(self.db, row["id"])
-        public = await self.public_conversation(fresh)  # type: ignore[arg-type]
-        customer_view = self.complaints.public(complaint_row, for_customer=True)
-        await self.bus.publish(
-            ev.CONVERSATION_CLOSED, conversation=public, customer_id=customer["id"], agent_id=row["agent_id"],
-            complaint=customer_view, closed_by=await self._closed_by(row),
-        )
-        await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=customer["id"])
+        for event in announced:
+            await self.bus.publish_event(event)
         return {"conversation": await self.public_conversation(fresh, for_customer=True), "complaint": customer_view}  # type: ignore[arg-type]
 
-    async def _closed_by(self, row: Row) -> dict[str, Any]:
+    async def _closed_by(self, db: Database | Tx, row: Row) -> dict[str, Any]:
         """Who closed a closed chat, from the audit trail: the answer after the close changes its
         outcome, not who closed it."""
-        closes = [e for e in await audit.for_subject(self.db, row["id"]) if e["action"] == "conversation.closed"]
+        closes = [e for e in await audit.for_subject(db, row["id"]) if e["action"] == "conversation.closed"]
         actor = closes[0]["actor"] if closes else "system"
         if actor == row["customer_id"]:
             return BY_CUSTOMER
         if actor == "system":
             return BY_SYSTEM
-        user = await users.get(self.db, actor)
+        user = await users.get(db, actor)
         return _by_staff(actor, user["name"] if user else None)
 
     def _may_become_complaint(self, row: Row) -> bool:
@@ -431,23 +439,24 @@ class ChatService:
                 # read in the transaction: once it commits, a read refused by storage must not keep
                 # the caller from its answer nor the others from hearing of the close
                 fresh = await conversations.get(tx, live.id)
+                reference = complaint_row["reference"] if complaint_row else None
+                public = await self.public_conversation(fresh, reference=reference)  # type: ignore[arg-type]
+                announced = [await self.bus.stage(
+                    tx, ev.CONVERSATION_CLOSED, conversation=public, customer_id=live.customer_id,
+                    agent_id=row["agent_id"],  # whom it was with when it closed: the one to tell
+                    complaint=self.complaints.public(complaint_row, for_customer=True) if complaint_row else None, closed_by=closed_by,
+                )]
+                if complaint_row is not None:
+                    announced.append(await self.bus.stage(tx, ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=live.customer_id))
         except sqlite3.IntegrityError:
             raise Conflict("the conversation has already ended") from None
-        agent_id = row["agent_id"]  # whom it was with when it closed: the one to tell
         await self.dispatcher.forget(live.id)
-        reference = complaint_row["reference"] if complaint_row else None
-        public = await self.public_conversation(fresh, reference=reference)  # type: ignore[arg-type]
-        customer_view = self.complaints.public(complaint_row, for_customer=True) if complaint_row else None
         if for_customer:
             public_for_caller = await self.public_conversation(fresh, for_customer=True, reference=reference)  # type: ignore[arg-type]
         else:
             public_for_caller = public
-        await self.bus.publish(
-            ev.CONVERSATION_CLOSED, conversation=public, customer_id=live.customer_id, agent_id=agent_id,
-            complaint=customer_view, closed_by=closed_by,
-        )
-        if complaint_row is not None:
-            await self.bus.publish(ev.COMPLAINT_CREATED, complaint=complaint_row, customer_id=live.customer_id)
+        for event in announced:
+            await self.bus.publish_event(event)
         result: dict[str, Any] = {"conversation": public_for_caller}
         if complaint_row is not None:
             result["complaint"] = self.complaints.public(complaint_row, for_customer=for_customer)

@@ -1,4 +1,4 @@
-"""One complaint change inside a transaction, and its event after the commit.
+"""One complaint change inside a transaction, its event staged there, and published after the commit.
 
 `apply` is the only way a complaint's state moves: the pure lifecycle decides the new status, the
 SLA rules the due times; then the thread entries, the row and the audit event are written together.
@@ -15,7 +15,7 @@ from chatserver.domain import sla
 from chatserver.domain.models import iso, parse_iso
 from chatserver.services import complaint_notices as notices
 from chatserver.services import events as ev
-from chatserver.services.events import EventBus
+from chatserver.services.events import Event, EventBus
 from chatserver.store import audit, complaints
 from chatserver.store.db import Row, Tx
 
@@ -33,13 +33,14 @@ SYSTEM = Actor("system", "System")
 @dataclass(frozen=True, slots=True)
 class Step:
     """One applied change: the complaint afterwards (with the assignee's name), the main entry written,
-    and whether the customer may see the change."""
+    whether the customer may see the change, and its `complaint.updated`, staged in its transaction."""
 
     row: Row
     action: str
     entry: Row | None
     public: bool
     previous_status: str
+    event: Event
 
 
 def sla_state(row: Row) -> sla.SlaState:
@@ -48,11 +49,13 @@ def sla_state(row: Row) -> sla.SlaState:
 
 async def apply(
     tx: Tx,
+    bus: EventBus,
     row: Row,
     action: str,
     actor: Actor,
     now: datetime,
     *,
+    compensation: Row | None = None,
     entry_kind: str | None = None,
     body: str | None = None,
     updates: dict[str, Any] | None = None,
@@ -62,8 +65,9 @@ async def apply(
     dues_action: str | None = None,
 ) -> Step:
     """Apply one action: the transition (Conflict when the process forbids it), the due times it implies,
-    the entries (a status line whenever the status changes), the row and the audit event.
-    `public` defaults to whether a customer-visible entry was written."""
+    the entries (a status line whenever the status changes), the row and the audit event, and its
+    event staged with them. `public` defaults to whether a customer-visible entry was written;
+    `compensation` is the proposal a compensation action made or decided."""
     status = lifecycle.next_status(row["status"], lifecycle_action or action)
     stamp: str = iso(now)  # type: ignore[assignment]
     category = await complaints.category(tx, row["category"])
@@ -114,7 +118,21 @@ async def apply(
         details={"reference": row["reference"], "from": row["status"], "to": status, "public": visible, **(details or {})},
     )
     after = await complaints.with_names(tx, complaint_id=row["id"])
-    return Step(after, action, written[0] if written else None, visible, row["status"])  # type: ignore[arg-type]
+    return await staged(tx, bus, after, action, written[0] if written else None, visible, row["status"], compensation)  # type: ignore[arg-type]
+
+
+async def staged(
+    tx: Tx, bus: EventBus, after: Row, action: str, entry: Row | None, public: bool, previous_status: str,
+    compensation: Row | None = None,
+) -> Step:
+    """The step of a change written in `tx`, its event staged there. A public change never carries a
+    staff-only entry, so what reaches customers is safe."""
+    shown = None if public and entry is not None and not lifecycle.is_public_entry(entry["kind"]) else entry
+    event = await bus.stage(
+        tx, ev.COMPLAINT_UPDATED, complaint=after, customer_id=after["customer_id"], action=action,
+        entry=shown, public=public, compensation=compensation,
+    )
+    return Step(after, action, entry, public, previous_status, event)
 
 
 async def tell_new_owners(tx: Tx, row: Row, reason: str) -> None:
@@ -126,12 +144,6 @@ async def tell_new_owners(tx: Tx, row: Row, reason: str) -> None:
     )
 
 
-async def publish(bus: EventBus, step: Step, *, compensation: Row | None = None) -> None:
-    """After the commit. A public change never carries a staff-only entry, so what reaches customers is safe."""
-    entry = step.entry
-    if step.public and entry is not None and not lifecycle.is_public_entry(entry["kind"]):
-        entry = None
-    await bus.publish(
-        ev.COMPLAINT_UPDATED, complaint=step.row, customer_id=step.row["customer_id"], action=step.action,
-        entry=entry, public=step.public, compensation=compensation,
-    )
+async def publish(bus: EventBus, step: Step) -> None:
+    """After the commit."""
+    await bus.publish_event(step.event)

@@ -191,7 +191,8 @@ class ComplaintService:
                 tx, source="form", category=category, subject=subject, body=body,
                 customer_id=customer["id"], channel="web_form", email=email or customer["email"], actor=customer["id"],
             )
-        await self.bus.publish(ev.COMPLAINT_CREATED, complaint=row, customer_id=customer["id"])
+            created = await self.bus.stage(tx, ev.COMPLAINT_CREATED, complaint=row, customer_id=customer["id"])
+        await self.bus.publish_event(created)
         return self.public(row, for_customer=True)
 
     async def log(
@@ -227,7 +228,8 @@ class ComplaintService:
                 channel=channel, email=email, customer_name=name, locale=locale, actor=user.id,
             )
             fresh = await complaints.with_names(tx, complaint_id=row["id"])
-        await self.bus.publish(ev.COMPLAINT_CREATED, complaint=row, customer_id=None)
+            created = await self.bus.stage(tx, ev.COMPLAINT_CREATED, complaint=row, customer_id=None)
+        await self.bus.publish_event(created)
         return presenters.complaint_staff(fresh)  # type: ignore[arg-type]
 
     # -- staff: reading ---------------------------------------------------------------------------
@@ -492,8 +494,9 @@ class ComplaintService:
                 tx, row, "propose_compensation", _staff(user), entry_kind="system",
                 body=f"Compensation proposed: {format_money(amount_minor, currency, 'en')}. {text}",
                 details={"compensation_id": proposal["id"], "amount_minor": amount_minor, "currency": currency, "reason": text},
+                compensation=proposal,
             )
-        await self._publish(step, compensation=proposal)
+        await self._publish(step)
         return presenters.compensation(proposal, for_customer=False)
 
     async def decide_compensation(
@@ -515,15 +518,15 @@ class ComplaintService:
             if not await complaints.decide_compensation(tx, compensation_id, approve=approve, decided_by=user.id, note=text, now=now):  # type: ignore[arg-type]
                 raise Conflict("this compensation has already been decided")
             decision = "approved" if approve else "rejected"
+            decided = await complaints.compensation(tx, compensation_id)
             step = await self._step(
                 tx, row, "decide_compensation", _staff(user), entry_kind="system",
                 body=f"Compensation {decision}: {format_money(proposal['amount_minor'], proposal['currency'], 'en')}."
                 + (f" {text}" if text else ""),
                 details={"compensation_id": compensation_id, "decision": decision, "note": text,
                          "amount_minor": proposal["amount_minor"], "currency": proposal["currency"]},
-                public=approve,
+                public=approve, compensation=decided,
             )
-            decided = await complaints.compensation(tx, compensation_id)
             if approve:
                 # the customer hears of it as of a reply: by e-mail when they left an address
                 await notices.to_customer(
@@ -532,7 +535,7 @@ class ComplaintService:
                      "reason": proposal["reason"], "tracking_url": self.tracking_url(row["reference"])},
                     step.row["updated_at"],
                 )
-        await self._publish(step, compensation=decided)
+        await self._publish(step)
         return presenters.compensation(decided, for_customer=False)  # type: ignore[arg-type]
 
     # -- customers: the widget and the tracking link ---------------------------------------------
@@ -635,7 +638,8 @@ class ComplaintService:
                 details={"from": "closed", "to": "closed", "public": True, "score": score, "comment": text},
             )
             after = await complaints.with_names(tx, complaint_id=row["id"])
-        await self._publish(Step(after, "rate", None, True, "closed"))  # type: ignore[arg-type]
+            step = await changes.staged(tx, self.bus, after, "rate", None, True, "closed")  # type: ignore[arg-type]
+        await self._publish(step)
 
     # -- the SLA sweep ----------------------------------------------------------------------------
 
@@ -650,10 +654,10 @@ class ComplaintService:
     # -- shared -----------------------------------------------------------------------------------
 
     async def _step(self, tx: Tx, row: Row, action: str, actor: Actor, **options: Any) -> Step:
-        return await changes.apply(tx, row, action, actor, self.clock(), **options)
+        return await changes.apply(tx, self.bus, row, action, actor, self.clock(), **options)
 
-    async def _publish(self, step: Step, *, compensation: Row | None = None) -> None:
-        await changes.publish(self.bus, step, compensation=compensation)
+    async def _publish(self, step: Step) -> None:
+        await changes.publish(self.bus, step)
 
     async def _tell_new_owners(self, tx: Tx, row: Row, reason: str) -> None:
         await changes.tell_new_owners(tx, row, reason)

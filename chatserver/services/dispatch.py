@@ -24,7 +24,7 @@ from chatserver.services.clock import Clock
 from chatserver.services.events import EventBus
 from chatserver.services.live import LiveAgent, LiveConversation
 from chatserver.store import audit, conversations, customers, users
-from chatserver.store.db import Database, Row
+from chatserver.store.db import Database, Row, Tx
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +290,7 @@ class Dispatcher:
                         rule=decision.rule,
                         candidates=[c.as_dict() for c in decision.candidates],
                     )
+                await self._stage_assigned(tx, live.id, agent)
         if not ok:
             log.warning("seat reservation refused for %s on %s", agent.id, live.id)
             return False
@@ -334,6 +335,11 @@ class Dispatcher:
 
         handle = asyncio.get_running_loop().call_later(delay, again)
         self._announce_retries.add(handle)
+
+    async def _stage_assigned(self, tx: Tx, conversation_id: str, agent: LiveAgent) -> None:
+        """What must commit with the seat (the chat.assigned webhook): the chat as it now stands and
+        its agent. Both sides hear of it from `_announce` afterwards, with the first page of messages."""
+        await self.bus.stage(tx, ev.CONVERSATION_ASSIGNED, conversation=await conversations.get(tx, conversation_id), agent=agent.public())
 
     async def _publish_assigned(self, live: LiveConversation, agent: LiveAgent) -> None:
         row = await conversations.get(self.db, live.id)
@@ -482,6 +488,7 @@ class Dispatcher:
                     tx, actor=actor, action="conversation.transferred", subject=live.id, now=iso(now),  # type: ignore[arg-type]
                     details={"from": live.agent_id, "to": target.id},
                 )
+                await self._stage_assigned(tx, live.id, target)
             previous = live.agent_id
             if previous in self.agents:
                 self.agents[previous].chats.discard(live.id)
@@ -557,6 +564,7 @@ class Dispatcher:
                     details={"from": previous, "to": target.id, "load": load, "max_chats": target.max_chats,
                              "over_capacity": load >= target.max_chats},
                 )
+                await self._stage_assigned(tx, live.id, target)
             was_queued = live.status == "queued"
             if was_queued:
                 self._queue_remove(live.id)

@@ -2,13 +2,20 @@
 
 Transport subscribes and turns events into Socket.IO emits; tests may subscribe too.
 Event names live here and nowhere else.
+
+What must never be lost with a change (a webhook delivery) is written in the change's own
+transaction: the service stages the event there, and the in-transaction subscribers write their rows
+with it; a crash after the commit then loses nothing, and a refused write refuses the change too.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable
+
+if TYPE_CHECKING:
+    from chatserver.store.db import Tx
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +64,14 @@ ALL_EVENTS = frozenset(
 
 Subscriber = Callable[[Event], Awaitable[None]]
 Observer = Callable[[Event], None]
+InTransaction = Callable[["Tx", Event], Awaitable[None]]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[tuple[Subscriber, frozenset[str] | None]] = []
         self._observers: list[Observer] = []
+        self._in_transaction: list[tuple[InTransaction, frozenset[str]]] = []
 
     def subscribe(self, subscriber: Subscriber, names: Iterable[str] | None = None) -> Callable[[], None]:
         """With `names`, other events cost this subscriber nothing, not even a coroutine (the message path is hot)."""
@@ -74,6 +83,25 @@ class EventBus:
         """A plain function called on every event before the subscribers: for counters, which must stay cheap."""
         self._observers.append(observer)
         return lambda: self._observers.remove(observer)
+
+    def subscribe_in_transaction(self, subscriber: InTransaction, names: Iterable[str]) -> Callable[[], None]:
+        """`subscriber` writes, in the transaction that makes an event true, what must commit with it."""
+        entry = (subscriber, frozenset(names))
+        self._in_transaction.append(entry)
+        return lambda: self._in_transaction.remove(entry)
+
+    async def stage(self, tx: "Tx", name: str, **data: Any) -> Event:
+        """Inside the transaction of the change: the in-transaction subscribers write with it (their
+        failure fails the change: nothing half-written). Publish the event once it has committed."""
+        assert name in ALL_EVENTS, f"unregistered event {name}"
+        event = Event(name, data)
+        for subscriber, names in self._in_transaction:
+            if name in names:
+                await subscriber(tx, event)
+        return event
+
+    async def publish_event(self, event: Event) -> None:
+        await self.publish(event.name, **event.data)
 
     async def publish(self, name: str, **data: Any) -> None:
         assert name in ALL_EVENTS, f"unregistered event {name}"

@@ -79,9 +79,12 @@ async def _fire(
             await _warn(tx, row, notice.target, due_at, stamp)
             after = row
         else:
-            step = await _breach(tx, row, notice, now)
+            step = await _breach(tx, bus, row, notice, now)
             after = step.row
-    await bus.publish(ev.COMPLAINT_SLA, complaint=after, kind=notice.kind, target=notice.target, due_at=due_at, level=after["level"])
+        announced = await bus.stage(
+            tx, ev.COMPLAINT_SLA, complaint=after, kind=notice.kind, target=notice.target, due_at=due_at, level=after["level"],
+        )
+    await bus.publish_event(announced)
     if step is not None:
         await changes.publish(bus, step)
     return {"reference": after["reference"], "kind": notice.kind, "target": notice.target, "due_at": due_at, "level": after["level"]}
@@ -100,7 +103,7 @@ async def _warn(tx: Tx, row: Row, target: str, due_at: str, stamp: str) -> None:
     )
 
 
-async def _breach(tx: Tx, row: Row, notice: sla.Notice, now: datetime) -> changes.Step:
+async def _breach(tx: Tx, bus: EventBus, row: Row, notice: sla.Notice, now: datetime) -> changes.Step:
     """A missed due time: one level up, away from its assignee (the top level stays, but its owners hear
     again), and a fresh response clock for the owners."""
     category = await complaints.category(tx, row["category"])
@@ -113,7 +116,7 @@ async def _breach(tx: Tx, row: Row, notice: sla.Notice, now: datetime) -> change
     # read by staff in the history and the escalation e-mail: in words, as the e-mails write dates
     reason = f"SLA breach: the {TARGET_WORDS.get(notice.target, notice.target)} was due {dates.when(iso(notice.due_at), 'en')}"
     step = await changes.apply(
-        tx, row, "sla_breach", changes.SYSTEM, now, lifecycle_action="escalate", dues_action="breach",
+        tx, bus, row, "sla_breach", changes.SYSTEM, now, lifecycle_action="escalate", dues_action="breach",
         entry_kind="system", body=f"{reason}; level {raised.level}", updates=updates,
         details={"target": notice.target, "due_at": iso(notice.due_at), "from_level": row["level"], "to_level": raised.level},
     )
@@ -132,7 +135,7 @@ async def _auto_close(
             parse_iso(row["last_public_at"]),
         ):
             return None
-        step = await changes.apply(tx, row, "auto_close", changes.SYSTEM, now)
+        step = await changes.apply(tx, bus, row, "auto_close", changes.SYSTEM, now)
         # the follow-up: a customer who went quiet is asked how it went (and may still rate it)
         await notices.to_customer(
             tx, step.row, "complaint_closed",

@@ -1,11 +1,10 @@
-"""Outbound webhooks as the services see them: receivers (admins only, audited) and, after every
-committed chat or complaint event, one delivery row per receiver subscribed to it.
+"""Outbound webhooks as the services see them: receivers (admins only, audited) and, for every chat
+or complaint event, one delivery row per receiver subscribed to it.
 
-The rows are written when the event is published, which is after its transaction committed. A crash
-in the instant between that commit and this write loses the notification (never the change itself);
-writing them inside each service's own transaction would close the gap at the price of touching
-every write path. Receivers that must not miss anything can reconcile through the JSON API.
-The worker in `chatserver.webhooks.worker` delivers the rows.
+The rows are written in the transaction of the change they announce (the event is staged there, see
+`services.events`): they commit with it or not at all, so a crash right after a commit, or storage
+refusing the next write, loses no notification. The worker in `chatserver.webhooks.worker` delivers
+the rows once the commit has woken it.
 """
 
 from __future__ import annotations
@@ -137,24 +136,24 @@ class WebhookService:
 
     # -- the bus ------------------------------------------------------------------------------------
 
-    async def on_event(self, event: Event) -> None:
-        """An EventBus subscriber (for BUS_EVENTS only): queue one delivery per interested receiver."""
+    async def write_in(self, tx: Tx, event: Event) -> None:
+        """An in-transaction subscriber (for BUS_EVENTS only): one delivery per interested receiver,
+        committed with the change the event announces."""
         if not self._active:
             return
         mapped = public_event(event)
         if mapped is None:
             return
         name, data = mapped
-        targets = [endpoint_id for endpoint_id, events in self._active if name in events]
-        if targets:
-            await self._enqueue(targets, name, data)
-
-    async def _enqueue(self, endpoint_ids: list[str], name: str, data: dict[str, Any]) -> None:
         now: str = iso(self.clock())  # type: ignore[assignment]
-        async with self.db.transaction() as tx:
-            for endpoint_id in endpoint_ids:
+        for endpoint_id, events in self._active:
+            if name in events:
                 await _write(tx, endpoint_id, name, data, now)
-        self.notify()
+
+    async def on_event(self, event: Event) -> None:
+        """After the commit: the worker may have something new to deliver."""
+        if self._active:
+            self.notify()
 
     # -- admins -------------------------------------------------------------------------------------
 

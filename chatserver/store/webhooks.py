@@ -1,4 +1,4 @@
-"""Webhook receivers and the delivery log: rows written after the event they announce, delivered afterwards."""
+"""Webhook receivers and the delivery log: rows written with the change they announce, delivered afterwards."""
 
 from __future__ import annotations
 
@@ -82,11 +82,12 @@ async def receivers_due(db: Database, now: str) -> list[str]:
 
 
 async def pending(db: Database, endpoint_id: str, now: str, limit: int = 50) -> list[Row]:
-    """One enabled receiver's deliveries due at `now`, oldest first, with its URL and secret."""
+    """One enabled receiver's deliveries due at `now`, oldest first (rows written together in the order
+    written: a chat's close before the complaint it became), with its URL and secret."""
     return await db.fetch(
         "SELECT d.*, e.url, e.secret FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
         " WHERE d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND e.active = 1"
-        " ORDER BY d.next_attempt_at, d.created_at, d.id LIMIT ?",
+        " ORDER BY d.next_attempt_at, d.created_at, d.rowid LIMIT ?",
         (endpoint_id, now, limit),
     )
 
@@ -132,7 +133,7 @@ async def deliveries(db: Database, *, endpoint_id: str | None = None, limit: int
         "SELECT d.id, d.endpoint_id, d.event, d.created_at, d.state, d.attempts, d.next_attempt_at, d.last_attempt_at,"
         " d.last_status, d.last_error, d.last_duration_ms, d.delivered_at, e.url"
         f" FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id {where}"
-        " ORDER BY d.created_at DESC, d.id DESC LIMIT ?",
+        " ORDER BY d.created_at DESC, d.rowid DESC LIMIT ?",
         (*params, limit),
     )
 

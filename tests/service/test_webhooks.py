@@ -21,13 +21,14 @@ from chatserver.domain.models import iso
 from chatserver.services import events as ev
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import build_services, close_services
-from chatserver.services.webhooks import PUBLIC_EVENTS, InvalidEndpoint, public_event
+from chatserver.services.webhooks import BUS_EVENTS, PUBLIC_EVENTS, InvalidEndpoint, public_event
 from chatserver.store import customers
 from chatserver.webhooks import signing
 from chatserver.webhooks.worker import BACKOFF, MAX_ATTEMPTS, BlockedAddress, PublicResolver, WebhookWorker
 from tests.procs import free_port
 from tests.webhook_receiver import Receiver, webhook_receiver
 from tests.clock import FakeClock
+from tests.faults import HeldWriteLock
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -208,6 +209,51 @@ def test_each_bus_event_maps_to_its_public_name_and_strips_what_is_not_public():
         assert public_event(ev.Event(name, {})) is None
 
 
+async def test_every_delivery_commits_with_the_change_it_announces_so_storage_refusing_the_next_write_loses_none(tmp_path, clock, receiver):
+    """Each change's deliveries are in its own transaction. Here another process takes the write lock
+    the instant each change has committed, for as long as the change is being announced: nothing is
+    written then, and still every event has its delivery, once."""
+    settings = Settings(db=str(tmp_path / "hooks.db"), webhook_allow_private=True, db_busy_timeout=0.3)
+    services = await build_services(settings, "secret", clock)
+    try:
+        ada, bob = await person(services, "ada", "admin"), await person(services, "bob", "agent")
+        customer, _ = await services.auth.resolve_customer(token=None, locale="en", identity=None)
+        await services.webhooks.register(ada, url=receiver.url, events=list(PUBLIC_EVENTS))
+        lock = HeldWriteLock(tmp_path / "hooks.db")
+        announced: list[str] = []
+
+        def take_the_lock(event: ev.Event) -> None:
+            if event.name in BUS_EVENTS:
+                announced.append(public_event(event)[0])  # type: ignore[index]
+                lock.inject()
+
+        async def give_it_back(event: ev.Event) -> None:  # subscribed last: every other subscriber ran under the lock
+            lock.clear()
+
+        services.bus.observe(take_the_lock)
+        services.bus.subscribe(give_it_back)
+        await services.dispatcher.agent_connected(bob.id)
+        await services.dispatcher.set_presence(bob.id, "online")
+        started = await services.chats.start(customer, topic="withdrawals", body="My withdrawal is stuck", name=None, email=None)
+        conversation_id = started["conversation"]["id"]
+        await services.chats.close_by_agent(bob, conversation_id, outcome="complaint", category="withdrawals", summary="Stuck payout")
+        [complaint] = await services.db.fetch("SELECT reference FROM complaints")
+        await services.complaints.reply(bob, complaint["reference"], "We are on it.")
+        clock.advance(hours=72)  # past its resolution due time
+        await services.complaints.sweep()
+        filed = await form(services, customer)
+        await services.complaints.customer_reply(customer, filed["reference"], "Any news?")
+    finally:
+        lock.clear()
+        await close_services(services)
+    reopened = sqlite3.connect(tmp_path / "hooks.db")
+    rows = reopened.execute("SELECT event, payload FROM webhook_deliveries").fetchall()
+    reopened.close()
+    assert {"chat.started", "chat.assigned", "chat.closed", "complaint.created", "complaint.updated", "complaint.sla_breach"} <= set(announced)
+    assert sorted(event for event, _ in rows) == sorted(announced)
+    assert len({json.loads(payload)["id"] for _, payload in rows}) == len(rows)
+
+
 # -- the worker -----------------------------------------------------------------------------------
 
 
@@ -255,6 +301,19 @@ async def test_failures_are_retried_on_the_backoff_and_fail_after_the_last_attem
     assert len(signatures) == MAX_ATTEMPTS
     clock.advance(timedelta(days=1))
     assert await worker.deliver_due() == 0 and len(receiver.received) == MAX_ATTEMPTS
+
+
+async def test_a_receiver_hears_of_a_chat_closing_before_the_complaint_it_became(services, ada, receiver):
+    await services.webhooks.register(ada, url=receiver.url, events=["chat.closed", "complaint.created"])
+    for n in range(8):  # written in one transaction, in one millisecond: their order is the order written
+        customer, _ = await services.auth.resolve_customer(token=None, locale="en", identity=None)
+        started = await services.chats.start(customer, topic=None, body=f"Chat {n}", name=None, email=None)
+        await services.chats.end_by_customer(customer, started["conversation"]["id"], resolved=False)
+    assert await services.webhook_worker.deliver_due() == 16
+    events = [got.json["event"] for got in receiver.received]
+    assert events == ["chat.closed", "complaint.created"] * 8
+    closes, complaints = receiver.received[0::2], receiver.received[1::2]
+    assert [c.json["data"]["conversation"]["complaint_reference"] for c in closes] == [c.json["data"]["complaint"]["reference"] for c in complaints]
 
 
 async def test_a_retry_that_succeeds_is_delivered(services, ada, alice, receiver, clock):
