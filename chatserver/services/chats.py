@@ -100,9 +100,25 @@ class ChatService:
         row = await self._readable(conversation_id, customer_id=customer_id, user=user)
         page = await conversations.messages_page(self.db, row["id"], after_seq, include_internal=user is not None)
         answer: dict[str, Any] = {"messages": [presenters.message(m, for_agent=user is not None) for m in page.messages], "more": page.more}
-        if user is not None and row["status"] == "closed":
-            # a console that was away when the chat closed learns how, and who closed it, as chat:updated says
-            answer["conversation"] = {**await self.public_conversation(row), "closed_by": await self._closed_by(self.db, row)}
+        if row["status"] == "closed":
+            answer.update(await self._how_it_closed(row, for_customer=user is None))
+        return answer
+
+    async def _how_it_closed(self, row: Row, *, for_customer: bool) -> dict[str, Any]:
+        """For a client that was away when the chat closed: a console says how and who closed it, as
+        chat:updated would have; a widget shows the ending chat:closed would have, the question "was it
+        solved?" included while the answer still counts (`answer_until`)."""
+        closed_by = await self._closed_by(self.db, row)
+        if not for_customer:
+            return {"conversation": {**await self.public_conversation(row), "closed_by": closed_by}}
+        closed_at = parse_iso(row["closed_at"])
+        view = await self.public_conversation(row, for_customer=True)
+        view["closed_by"] = {"side": closed_by["side"]}
+        view["answer_until"] = iso(closed_at + ANSWER_WINDOW) if self._may_become_complaint(row) and closed_at else None
+        answer: dict[str, Any] = {"conversation": view}
+        if row["complaint_id"]:
+            filed = await complaints.by_conversation(self.db, row["id"])
+            answer["complaint"] = self.complaints.public(filed, for_customer=True) if filed else None
         return answer
 
     async def _readable(self, conversation_id: str, *, customer_id: str | None, user: ConsoleUser | None) -> Row:

@@ -164,6 +164,34 @@ async def test_a_chat_closed_while_the_widget_was_offline_still_shows_the_agents
     await expect(frame.locator(".msg.is-pending.is-failed .bubble")).to_have_text(["Are you still there?"])
     await expect(frame.locator(".msg.is-pending:not(.is-failed)")).to_have_count(0)
     await expect(frame.locator("#composer")).to_be_hidden()
+    # the agent closed it as resolved: the customer still has the last word, as if they had been there
+    await expect(frame.locator(".end-card--ask .end-title")).to_have_text("Was your problem solved?")
+    await expect(frame.locator(".end-card--ask .link")).to_have_count(0)
+    await frame.locator(".end-card--ask .btn-secondary").click()
+    await expect(frame.locator("#complaint-reference")).to_have_text(re.compile(r"^C-\d{4}-\d{6}$"))
+    rows = await live.services.db.fetch("SELECT source FROM complaints WHERE conversation_id = ?", (conversation_id,))
+    assert rows == [{"source": "chat_not_solved"}]
+    await bob.close()
+
+
+async def test_a_chat_an_agent_turned_into_a_complaint_while_the_widget_was_offline_shows_its_reference(browser, live):
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    page = await context.new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "My bonus vanished", name="Alice")
+    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    await expect(frame.locator(".status--active")).to_be_visible()
+
+    await context.set_offline(True)
+    await expect(frame.locator("#banner")).to_be_visible()
+    closed = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "complaint", "summary": "Bonus removed"})
+    assert closed["ok"], closed
+    await context.set_offline(False)
+    reference = closed["complaint"]["reference"]
+    await expect(frame.locator("#complaint-reference")).to_have_text(reference, timeout=15_000)
+    follow = frame.locator(".end-card--complaint a")
+    assert (await follow.get_attribute("href")).startswith(f"/track/{reference}?key=")
     await bob.close()
 
 

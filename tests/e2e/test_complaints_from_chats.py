@@ -4,7 +4,7 @@ import asyncio
 import re
 from datetime import timedelta
 
-from chatserver.domain.models import parse_iso
+from chatserver.domain.models import iso, parse_iso
 from tests import peers
 from tests.conftest import seed_cast
 
@@ -109,6 +109,34 @@ async def test_references_are_sequential_per_year_and_unique(server):
     assert bad["error"]["code"] == "invalid"
     await alice.close()
     await eve.close()
+
+
+async def test_a_widget_that_was_away_learns_from_history_how_the_chat_closed_and_whether_it_may_still_answer(server):
+    bob, alice, conversation_id = await peers.active_chat(server.url, topic="withdrawals", body="where is my money")
+    open_page = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert "conversation" not in open_page  # nothing to say while it is open
+    assert (await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}))["ok"]
+    page = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    [row] = await server.services.db.fetch("SELECT closed_at FROM conversations WHERE id = ?", (conversation_id,))
+    closed_at = parse_iso(row["closed_at"])
+    assert page["conversation"]["outcome"] == "resolved" and page["conversation"]["closed_by"] == {"side": "agent"}
+    assert page["conversation"]["answer_until"] == iso(closed_at + timedelta(hours=24))
+    assert page["conversation"]["agent"] == {"name": "Bob"} and "complaint" not in page
+    answer = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    page = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert page["conversation"]["outcome"] == "complaint" and page["conversation"]["answer_until"] is None
+    assert page["complaint"]["reference"] == page["conversation"]["complaint_reference"] == answer["complaint"]["reference"]
+    assert page["complaint"]["tracking_key"] == answer["complaint"]["tracking_key"]  # the customer's own
+    staff = await bob.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert "complaint" not in staff and staff["conversation"]["closed_by"]["name"] == "Bob"
+
+    started = await alice.call("chat:start", {"body": "one more thing"})
+    second = started["conversation"]["id"]
+    assert (await alice.call("chat:end", {"conversation_id": second}))["ok"]
+    page = await alice.call("history", {"conversation_id": second, "after_seq": 0})
+    assert page["conversation"]["closed_by"] == {"side": "customer"}
+    await alice.close()
+    await bob.close()
 
 
 async def test_not_solved_after_the_agent_closed_as_resolved_turns_that_chat_into_a_complaint(server):

@@ -110,9 +110,9 @@ export class Chat {
       storage.keepPendingFor(null);
       const ended = this.conversation && this.conversation.status !== 'closed';
       if (ended && !this.ending) {
-        // it ended while we were away; we cannot know how, so just say so
+        // it ended while we were away: "ended" until the history answer says how
         this.conversation.status = 'closed';
-        this.ending = { kind: 'ended' };
+        this.ending = { kind: 'ended', away: true };
       }
       this.render();
       if (ended) {
@@ -170,6 +170,7 @@ export class Chat {
       }
       waits = 0;
       for (const message of ack.messages) this.onMessage(message, false, true);
+      if (ack.conversation) this.closedWhileAway(ack.conversation, ack.complaint || null);
       if (!ack.more || !ack.messages.length) return;
       after = ack.messages[ack.messages.length - 1].seq;
     }
@@ -383,6 +384,23 @@ export class Chat {
     } else {
       // the agent closed it: still ask, the customer has the last word
       this.ending = { kind: 'ask', closed: true };
+    }
+    this.render();
+  }
+
+  /** The chat closed while we were away; the history answer says how: the same ending chat:closed
+   *  would have shown, the question "was it solved?" too while the answer still counts. */
+  closedWhileAway(conversation, complaint) {
+    if (!this.ending || !this.ending.away) return;
+    this.conversation.outcome = conversation.outcome;
+    if (conversation.outcome === 'complaint') {
+      this.ending = { kind: 'complaint', complaint, reference: conversation.complaint_reference || (complaint && complaint.reference) };
+    } else if (conversation.outcome === 'abandoned') {
+      this.ending = { kind: 'abandoned' };
+    } else if (conversation.closed_by && conversation.closed_by.side === 'agent' && conversation.answer_until) {
+      this.ending = { kind: 'ask', closed: true };
+    } else {
+      return;
     }
     this.render();
   }
