@@ -107,7 +107,6 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
         # chat and complaint events become webhook deliveries, written in the change's transaction
         # (only those: the message path stays free); the commit then wakes the worker
         bus.subscribe_in_transaction(services.webhooks.write_in, BUS_EVENTS)
-        bus.subscribe(services.webhooks.on_event, BUS_EVENTS)
         # the monitor notes agents' last messages and which of its figures went stale
         bus.subscribe(services.monitor.on_event)
         await dispatcher.load()

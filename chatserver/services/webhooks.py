@@ -3,8 +3,8 @@ or complaint event, one delivery row per receiver subscribed to it.
 
 The rows are written in the transaction of the change they announce (the event is staged there, see
 `services.events`): they commit with it or not at all, so a crash right after a commit, or storage
-refusing the next write, loses no notification. The worker in `chatserver.webhooks.worker` delivers
-the rows once the commit has woken it.
+refusing the next write, loses no notification. The commit wakes the worker in
+`chatserver.webhooks.worker`, which delivers the rows.
 """
 
 from __future__ import annotations
@@ -146,14 +146,11 @@ class WebhookService:
             return
         name, data = mapped
         now: str = iso(self.clock())  # type: ignore[assignment]
-        for endpoint_id, events in self._active:
-            if name in events:
-                await _write(tx, endpoint_id, name, data, now)
-
-    async def on_event(self, event: Event) -> None:
-        """After the commit: the worker may have something new to deliver."""
-        if self._active:
-            self.notify()
+        targets = [endpoint_id for endpoint_id, events in self._active if name in events]
+        for endpoint_id in targets:
+            await _write(tx, endpoint_id, name, data, now)
+        if targets:
+            tx.after_commit(self.notify)
 
     # -- admins -------------------------------------------------------------------------------------
 

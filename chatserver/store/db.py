@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
 
 import aiosqlite
 
@@ -54,6 +54,12 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._committed: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (never when it rolls back): to wake a
+        worker for rows written here, which it could not read before."""
+        self._committed.append(callback)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         cursor = await self._conn.execute(sql, params)
@@ -189,8 +195,9 @@ class Database:
                 with contextlib.suppress(Exception):
                     await conn.execute("ROLLBACK")
                 raise
+            tx = Tx(conn)
             try:
-                yield Tx(conn)
+                yield tx
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 # SQLite may have rolled back by itself (disk full, I/O error); then this one has nothing to do
@@ -200,6 +207,8 @@ class Database:
                     self._raise_storage_fault(exc)
                 raise
             self._health.succeeded(time.monotonic())
+        for callback in tx._committed:
+            callback()
 
     async def write_returning(
         self, sql: str, params: Params = (), *, wait: float | None = None, queue_timeout_is_fault: bool = True

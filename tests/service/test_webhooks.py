@@ -28,6 +28,7 @@ from chatserver.webhooks.worker import BACKOFF, MAX_ATTEMPTS, BlockedAddress, Pu
 from tests.procs import free_port
 from tests.webhook_receiver import Receiver, webhook_receiver
 from tests.clock import FakeClock
+from tests.conftest import eventually
 from tests.faults import HeldWriteLock
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -314,6 +315,29 @@ async def test_a_receiver_hears_of_a_chat_closing_before_the_complaint_it_became
     assert events == ["chat.closed", "complaint.created"] * 8
     closes, complaints = receiver.received[0::2], receiver.received[1::2]
     assert [c.json["data"]["conversation"]["complaint_reference"] for c in closes] == [c.json["data"]["complaint"]["reference"] for c in complaints]
+
+
+async def test_a_committed_delivery_wakes_the_worker_by_itself_and_a_rolled_back_one_leaves_nothing(services, ada, alice, receiver):
+    """What wakes the worker is the commit of its rows, not the announcement that follows: an
+    assignment whose announcement is put off (storage refused a read) still goes out at once."""
+    await services.webhooks.register(ada, url=receiver.url, events=["complaint.sla_warning"])
+    await form(services, alice)
+    row = await services.db.fetch_one("SELECT * FROM complaints")
+    warning = {"complaint": row, "kind": "warning", "target": "response", "due_at": row["response_due"], "level": 1}
+    services.webhook_worker.start()  # it looks by itself only every 30 s
+    try:
+        with pytest.raises(RuntimeError):
+            async with services.db.transaction() as tx:
+                await services.bus.stage(tx, ev.COMPLAINT_SLA, **warning)
+                raise RuntimeError("the change fails after its event was staged")
+        assert await deliveries(services) == []
+        async with services.db.transaction() as tx:
+            await services.bus.stage(tx, ev.COMPLAINT_SLA, **warning)  # committed, never published
+        await eventually(lambda: len(receiver.received) == 1, timeout=3)
+    finally:
+        await services.webhook_worker.stop()
+    [delivered] = await deliveries(services)
+    assert delivered["state"] == "delivered" and receiver.received[0].json["event"] == "complaint.sla_warning"
 
 
 async def test_a_retry_that_succeeds_is_delivered(services, ada, alice, receiver, clock):
