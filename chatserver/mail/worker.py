@@ -60,9 +60,8 @@ class MailWorker(DeliveryLoop):
         self._unavailable_in_a_row = 0
 
     async def on_event(self, event: Any) -> None:
-        """An EventBus subscriber."""
-        if event.name.startswith("complaint."):
-            self.notify()
+        """An EventBus subscriber for MAIL_EVENTS: the change may have queued a notice."""
+        self.notify()
 
     async def next_attempt_at(self) -> str | None:
         due = await outbox.next_attempt_at(self.db)

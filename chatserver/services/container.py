@@ -13,6 +13,7 @@ from chatserver.services.auth import AuthService
 from chatserver.services.chats import ChatService
 from chatserver.services.clock import Clock, system_clock
 from chatserver.services.complaints import ComplaintService
+from chatserver.services import events as ev
 from chatserver.services.dispatch import Dispatcher
 from chatserver.services.events import EventBus
 from chatserver.services.knowledge import KnowledgeService
@@ -24,6 +25,9 @@ from chatserver.services.supervision import SupervisionService
 from chatserver.services.webhooks import BUS_EVENTS, WebhookService
 from chatserver.store.db import BackgroundReads, Database
 from chatserver.webhooks.worker import WebhookWorker
+
+# the events after which the outbox may hold a new notice: every complaint change
+MAIL_EVENTS = frozenset({ev.COMPLAINT_CREATED, ev.COMPLAINT_UPDATED, ev.COMPLAINT_SLA})
 
 
 @dataclass
@@ -102,8 +106,9 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             webhooks=webhooks,
             webhook_worker=webhook_worker,
         )
-        # every complaint change may have queued a notice; the app starts the worker
-        bus.subscribe(services.mail.on_event)
+        # every complaint change may have queued a notice (only those: the message path stays free);
+        # the app starts the worker
+        bus.subscribe(services.mail.on_event, MAIL_EVENTS)
         # chat and complaint events become webhook deliveries, written in the change's transaction
         # (only those: the message path stays free); the commit then wakes the worker
         bus.subscribe_in_transaction(services.webhooks.write_in, BUS_EVENTS)
