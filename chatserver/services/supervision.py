@@ -43,11 +43,9 @@ class SupervisionService:
     async def assign(self, user: ConsoleUser, conversation_id: str, agent_id: str, *, force: bool = False) -> dict[str, Any]:
         """A waiting chat to an agent of the supervisor's choosing (past capacity only with `force`)."""
         _check(user)
-        live = self.dispatcher.conversation(conversation_id)
-        if live is None:
+        if self.dispatcher.conversation(conversation_id) is None:
             raise NotFound("no such open conversation")
-        if live.status != "queued":
-            raise Conflict("the chat is no longer waiting; move it instead")
+        # a chat no longer waiting is refused under the dispatcher's lock, naming who has it now
         await self.dispatcher.hand_over(
             conversation_id, agent_id, actor=user.id, action="conversation.assigned", rule=RULE_ASSIGNED, over_capacity=force,
             only_if="queued",

@@ -127,6 +127,17 @@ async def test_assign_refuses_an_agent_without_a_console_and_a_chat_already_take
     await close_all(alice, sam, bob)
 
 
+async def test_assigning_a_chat_an_agent_already_has_names_that_agent(server):
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    carol = await peers.agent(server.url, "carol@example.test")
+    sam = await monitor(server.url)
+    refused = await sam.call("chat:assign", {"conversation_id": conversation_id, "agent_id": _id(server, "Carol")})
+    assert refused == {"ok": False, "error": {"code": "conflict", "message": "the chat is no longer waiting: Bob has it now"}}
+    assert server.services.dispatcher.conversation(conversation_id).agent_id == _id(server, "Bob")
+    assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.assigned") == 0
+    await close_all(bob, alice, carol, sam)
+
+
 async def test_move_a_chat_between_agents(server):
     carol = await peers.agent(server.url, "carol@example.test")
     await carol.call("presence:set", {"status": "away"})
