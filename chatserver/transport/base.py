@@ -14,7 +14,7 @@ import socketio
 
 from chatserver.domain.errors import ChatError, Invalid, RateLimited, Unauthorized
 from chatserver.transport.ratelimit import ConnectionLimits
-from chatserver.transport.schemas import Payload, parse
+from chatserver.transport.schemas import Payload, body_bound_by_settings, parse
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class ContractNamespace(socketio.AsyncNamespace):
                 raise Invalid(f"unknown event {str(event)[:64]!r}")
             self.check_limits(conn, event)
             schema, handler = route
-            payload = parse(schema, args, self.max_body if "body" in schema.model_fields else None)
+            payload = parse(schema, args, self.max_body if body_bound_by_settings(schema) else None)
             token = origin_sid.set(sid)
             try:
                 answer = ok(await handler(conn, payload))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -194,6 +195,14 @@ class KnowledgeSearch(Payload):
 
 class CustomerHistory(Payload):
     conversation_id: Id  # type: ignore[valid-type]
+
+
+@functools.cache  # per schema, once: it is asked on every event
+def body_bound_by_settings(schema: type[Payload]) -> bool:
+    """Whether the payload's `body` is a message (`Body`: as long as `max_message_chars` allows, else
+    too_large) rather than a text with a length of its own, as a complaint form's description."""
+    field = schema.model_fields.get("body")
+    return field is not None and not any(getattr(rule, "max_length", None) for rule in field.metadata)
 
 
 def parse(schema: type[Payload], args: tuple, max_body: int | None = None) -> Payload:

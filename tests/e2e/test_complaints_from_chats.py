@@ -93,6 +93,25 @@ async def test_one_chat_never_yields_two_complaints(server):
     await alice.close()
 
 
+async def test_a_complaint_description_may_be_as_long_as_the_form_allows_and_a_chat_message_as_the_settings_do(server):
+    """The form's description holds 10,000 characters (the widget's field and the API take as many);
+    the limit for chat messages (`max_message_chars`, 4,000) is not the form's."""
+    alice = await peers.customer(server.url)
+    detailed = "The withdrawal of 200 EUR was approved and then reversed. " * 170  # 9,860 characters
+    ack = await alice.call("complaint:submit", {"category": "withdrawals", "subject": "Reversed payout", "body": detailed.strip()})
+    assert ack["ok"], ack
+    [row] = await server.services.db.fetch("SELECT body FROM complaints WHERE reference = ?", (ack["complaint"]["reference"],))
+    assert row["body"] == detailed.strip()
+    longer = await alice.call("complaint:submit", {"category": "withdrawals", "subject": "Too long", "body": "x" * 10_001})
+    assert longer["error"]["code"] == "invalid"
+    started = await alice.call("chat:start", {})
+    message = await alice.call("message:send", {"conversation_id": started["conversation"]["id"], "client_id": peers.client_id(), "body": "y" * 4001})
+    assert message["error"]["code"] == "too_large"
+    reply = await alice.call("complaint:reply", {"reference": ack["complaint"]["reference"], "body": "z" * 4001})
+    assert reply["error"]["code"] == "too_large"
+    await alice.close()
+
+
 async def test_references_are_sequential_per_year_and_unique(server):
     alice = await peers.customer(server.url)
     refs = []
