@@ -61,6 +61,12 @@ class SeenAssignee:
     id: str | None
 
 
+async def _check_read_up(tx: Tx, row: Row, seen_entry_seq: int | None) -> None:
+    """An answer written before the customer's latest words would answer what they no longer ask."""
+    if seen_entry_seq is not None and await complaints.customer_wrote_after(tx, row["id"], seen_entry_seq):
+        raise Conflict("the customer wrote meanwhile; read their message before you answer")
+
+
 def _check_seen(row: Row, seen: SeenAssignee | None, assignee_id: str | None) -> None:
     """Two supervisors reassigning one complaint at once: the later one is told, not obeyed blindly.
     Ending up where the caller wanted anyway is no conflict."""
@@ -364,12 +370,16 @@ class ComplaintService:
         updates = {} if row["assignee_id"] else {"assignee_id": user.id}
         return await self._step(tx, row, "start", _staff(user), updates=updates)
 
-    async def reply(self, user: ConsoleUser, reference: str, body: str, *, ask_customer: bool = False) -> dict[str, Any]:
-        """A public reply; with `ask_customer` it waits for the customer's answer."""
+    async def reply(
+        self, user: ConsoleUser, reference: str, body: str, *, ask_customer: bool = False, seen_entry_seq: int | None = None,
+    ) -> dict[str, Any]:
+        """A public reply; with `ask_customer` it waits for the customer's answer. With `seen_entry_seq`
+        (the last thread entry the writer had read), refused while the customer has written since."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         action = "ask_customer" if ask_customer else "reply"
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            await _check_read_up(tx, row, seen_entry_seq)
             step = await self._step(tx, row, action, _staff(user), entry_kind="reply", body=text)
             data = {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])}
             if step.row["status"] == "awaiting_customer":
@@ -391,11 +401,13 @@ class ComplaintService:
             step = await self._step(tx, row, "note", _staff(user), entry_kind="note", body=text)
         return await self._done(step)
 
-    async def resolve(self, user: ConsoleUser, reference: str, body: str) -> dict[str, Any]:
-        """Resolve with a public resolution text; the customer may accept it or ask for more."""
+    async def resolve(self, user: ConsoleUser, reference: str, body: str, *, seen_entry_seq: int | None = None) -> dict[str, Any]:
+        """Resolve with a public resolution text; the customer may accept it or ask for more.
+        `seen_entry_seq` as for `reply`."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            await _check_read_up(tx, row, seen_entry_seq)
             step = await self._step(tx, row, "resolve", _staff(user), entry_kind="reply", body=text)
             await notices.to_customer(
                 tx, step.row, "complaint_resolved",

@@ -154,6 +154,14 @@ async def add_entry(
     return await tx.fetch_one("SELECT * FROM complaint_entries WHERE id = ?", (entry_id,))  # type: ignore[return-value]
 
 
+async def customer_wrote_after(tx: Tx, complaint_id: str, seq: int) -> bool:
+    """Whether the customer added to the thread after entry `seq`."""
+    row = await tx.fetch_one(
+        "SELECT 1 FROM complaint_entries WHERE complaint_id = ? AND kind = 'customer' AND seq > ? LIMIT 1", (complaint_id, seq),
+    )
+    return row is not None
+
+
 async def entries(db: Database | Tx, complaint_id: str, kinds: tuple[str, ...] | None = None) -> list[Row]:
     if kinds is None:
         return await db.fetch("SELECT * FROM complaint_entries WHERE complaint_id = ? ORDER BY seq", (complaint_id,))

@@ -3,6 +3,7 @@ internal notes kept from the customer, compensation approval, SLA notices from a
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -432,3 +433,40 @@ async def test_an_assignment_chosen_while_a_colleague_took_the_complaint_is_refu
     await sam.click("#cx-assign-dialog button[type=submit]")
     await expect(sam.locator("#cx-owner")).to_contain_text("Carol")
     assert errors.errors == []
+
+
+async def test_a_resolution_written_while_the_customer_wrote_is_held_back_until_their_message_is_read(browser, live):
+    """The console's view of the thread missed the customer's new message (its refresh had not come
+    back): resolving then is refused and says why, the new message shows, the text is kept, and the
+    resolution goes out once the agent has seen it."""
+    customer, reference = await chat_complaint(live.url, "Withdrawal W-77 is stuck")
+    bob = await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP)
+    await open_complaints(bob)
+    await bob.locator("#cx-rows .cx-row .cx-row-main").first.click()
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+    await bob.click("#cx-start")
+    await expect(bob.locator("#cx-status")).to_have_text("In progress")
+
+    held = asyncio.Event()
+
+    async def hold(route):  # the console's next reads of this complaint wait, as on a slow network
+        await held.wait()
+        await route.continue_()
+
+    await bob.route(f"**/api/complaints/{reference}", hold)
+    answered = await customer.call("complaint:reply", {"reference": reference, "body": "It was sent to the card ending in 4411"})
+    assert answered["ok"], answered
+    await bob.click("#cx-resolve")
+    await bob.fill("#cx-body", "We re-sent the withdrawal to your bank account today.")
+    await bob.click("#cx-send")
+    await expect(bob.locator("#cx-composer .cx-error")).to_contain_text("The customer wrote meanwhile")
+    held.set()
+    await expect(bob.locator(".cx-entry-customer .cx-card-body")).to_have_text(["It was sent to the card ending in 4411"])
+    await expect(bob.locator("#cx-body")).to_have_value("We re-sent the withdrawal to your bank account today.")
+    await expect(bob.locator("#cx-status")).to_have_text("In progress")
+    await bob.fill("#cx-body", "We re-sent the withdrawal to the card ending in 4411 today.")
+    await bob.click("#cx-send")
+    await expect(bob.locator("#cx-status")).to_have_text("Resolved")
+    await expect(bob.locator(".cx-entry-reply .cx-card-body")).to_have_text(["We re-sent the withdrawal to the card ending in 4411 today."])
+    await bob.unroute(f"**/api/complaints/{reference}")
+    await customer.close()

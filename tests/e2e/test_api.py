@@ -323,6 +323,34 @@ async def test_each_kind_of_reply(api):
         error(answer, "invalid")
 
 
+async def test_an_answer_written_before_the_customers_latest_words_is_refused_until_they_are_read(api, server):
+    alice = await peers.customer(server.url)
+    ack = await alice.call("complaint:submit", {"category": "withdrawals", "subject": "Payout", "body": "Where is it?"})
+    ref = ack["complaint"]["reference"]
+    path = f"/api/complaints/{ref}/replies"
+    status, answer = await api.post(path, "bob", {"kind": "question", "body": "Which card did you use?", "seen_entry_seq": 0})
+    assert status == 201, answer
+    seen = max(e["seq"] for e in answer["complaint"]["entries"])
+    assert (await alice.call("complaint:reply", {"reference": ref, "body": "The one ending in 4411"}))["ok"]
+
+    for kind in ("reply", "question", "resolution"):
+        status, answer = await api.post(path, "bob", {"kind": kind, "body": "The payout was sent again.", "seen_entry_seq": seen})
+        assert status == 409 and "customer wrote meanwhile" in error(answer, "conflict"), (kind, answer)
+    status, answer = await api.get(f"/api/complaints/{ref}", "bob")
+    assert [e["body"] for e in answer["complaint"]["entries"] if e["kind"] == "customer"] == ["The one ending in 4411"]
+    assert answer["complaint"]["status"] == "in_progress"  # nothing of the refused answers was written
+    assert [e["kind"] for e in answer["complaint"]["entries"]].count("reply") == 1
+    status, _ = await api.post(path, "bob", {"kind": "note", "body": "Card 4411 checked", "seen_entry_seq": seen})
+    assert status == 201  # a note answers nobody
+    latest = max(e["seq"] for e in answer["complaint"]["entries"])
+    status, answer = await api.post(path, "bob", {"kind": "resolution", "body": "Sent again to card 4411.", "seen_entry_seq": latest})
+    assert status == 201 and answer["complaint"]["status"] == "resolved"
+    for bad in (-1, "3", 1.5, 10**13):
+        status, answer = await api.post(path, "bob", {"kind": "reply", "body": "x", "seen_entry_seq": bad})
+        assert status == 400 and error(answer, "invalid"), bad
+    await alice.close()
+
+
 async def test_escalation_climbs_levels_and_levels_decide_who_writes(api):
     ref = (await api.log())["reference"]
     path = f"/api/complaints/{ref}/escalate"

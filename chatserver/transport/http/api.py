@@ -97,9 +97,9 @@ async def add_reply(request: web.Request) -> web.Response:
     if body.kind == "note":
         await service.note(user, reference, body.body)
     elif body.kind == "resolution":
-        await service.resolve(user, reference, body.body)
+        await service.resolve(user, reference, body.body, seen_entry_seq=body.seen_entry_seq)
     else:
-        await service.reply(user, reference, body.body, ask_customer=body.kind == "question")
+        await service.reply(user, reference, body.body, ask_customer=body.kind == "question", seen_entry_seq=body.seen_entry_seq)
     return await _detail(request, user, reference, 201)
 
 

@@ -80,6 +80,10 @@ class ReplyCreate(Body):
 
     body: Said(10_000)  # type: ignore[valid-type]
     kind: Literal["reply", "question", "note", "resolution"]
+    seen_entry_seq: Annotated[int, Field(ge=0, le=10**12)] | None = Field(
+        None, description="the last thread entry (seq) the writer had read, 0 for none; a reply, question or resolution is "
+        "409 conflict when the customer has written since (notes are never refused for it)",
+    )
 
 
 def _whole_number(value: Any) -> Any:

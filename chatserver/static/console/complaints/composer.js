@@ -12,8 +12,11 @@ const MODES = {
 };
 
 export class Composer {
-  constructor({ changed }) {
+  /** `changed(detail)` gets the view after a write; `stale()` reads the complaint again (a refusal
+   *  because it changed meanwhile: the customer wrote, it was resolved). */
+  constructor({ changed, stale }) {
     this.changed = changed;
+    this.stale = stale;
     this.reference = null;
     this.mode = 'reply';
     this.can = {};
@@ -52,6 +55,8 @@ export class Composer {
       this.showError(null);
     }
     this.can = can;
+    // the thread as shown: an answer is refused if the customer wrote after it
+    this.seenSeq = Math.max(0, ...(complaint.entries || []).map((entry) => entry.seq));
     for (const button of this.buttons) {
       const allowed = Boolean(can[MODES[button.dataset.mode].allowed]);
       button.disabled = !allowed;
@@ -117,7 +122,9 @@ export class Composer {
     const reference = this.reference;
     this.submit.disabled = true;
     try {
-      const answer = await post(`${complaintPath(reference)}/replies`, { body, kind: this.mode });
+      const payload = { body, kind: this.mode };
+      if (this.mode !== 'note') payload.seen_entry_seq = this.seenSeq;
+      const answer = await post(`${complaintPath(reference)}/replies`, payload);
       if (this.reference === reference) {
         this.input.value = '';
         this.showError(null);
@@ -127,6 +134,7 @@ export class Composer {
       this.changed(answer.complaint);
     } catch (error) {
       if (this.reference === reference) this.showError(error.message);
+      if (error.status === 409) this.stale();  // the draft stays, to be sent once the new message is read
     } finally {
       this.submit.disabled = false;
     }

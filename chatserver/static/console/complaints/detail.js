@@ -25,7 +25,7 @@ export class ComplaintDetail {
     const accept = (detail) => this.accept(detail);
     this.actions = new ActionBar({ changed: accept, resolve: () => this.composer.resolve(), report: (text) => this.showError(text), stale: () => this.refresh() });
     this.thread = new Thread();
-    this.composer = new Composer({ changed: accept });
+    this.composer = new Composer({ changed: accept, stale: () => this.refresh() });
     this.compensation = new CompensationPanel({ changed: accept });
   }
 
