@@ -614,6 +614,21 @@ async def test_the_console_cookie_works_with_its_csrf_token_from_this_origin_onl
     assert status == 401 and error(answer, "unauthorized")
 
 
+async def test_every_read_refuses_the_console_cookie_from_another_site_as_the_document_says(api, server):
+    ref = (await api.log())["reference"]
+    reads = [template for template, item in api.doc["paths"].items() if "get" in item and template != "/api/openapi.json"]
+    assert len(reads) >= 6, reads  # every read the document offers, so a new one is covered here too
+    cookie = await login_cookie(server.url, "sam@example.test")
+    for template in reads:
+        path = template.replace("{reference}", ref)
+        for origin in ("https://evil.example", "null"):
+            # the answer is checked against the document: a 403 it does not list fails here
+            status, answer = await api.call("GET", path, None, headers={"Cookie": cookie, "Origin": origin})
+            assert status == 403 and error(answer, "forbidden"), (path, origin, status)
+        status, _ = await api.call("GET", path, None, headers={"Cookie": cookie, "Origin": server.url})
+        assert status in (200, 404), (path, status)  # /chat: this complaint did not come from a chat
+
+
 async def test_every_unsafe_api_operation_refuses_the_console_cookie_without_its_csrf_token_or_from_another_site(api, server):
     ref = (await api.log())["reference"]
     status, answer = await api.post(f"/api/complaints/{ref}/compensations", "bob",

@@ -383,7 +383,8 @@ def _json(schema_name: str, description: str) -> Schema:
 
 
 def _errors(*codes: str) -> dict[str, Schema]:
-    common = ("unauthorized", "internal", "unavailable")
+    # forbidden: every route refuses the console's cookie from another site, whatever else it checks
+    common = ("unauthorized", "forbidden", "internal", "unavailable")
     return {str(HTTP_STATUS[c]): {"$ref": f"#/components/responses/{_ERROR_NAMES[c]}"} for c in (*codes, *common)}
 
 
