@@ -70,7 +70,8 @@ async def require_admin(request: web.Request) -> ConsoleUser:
     """The signed-in admin; others are sent to sign in (303) or shown a 403 page."""
     user = await current_user(request)
     if user is None:
-        raise web.HTTPSeeOther(f"/login?next={request.path}")
+        # a page is opened again after signing in; a form post cannot be, so it goes to the sign-in alone
+        raise web.HTTPSeeOther(f"/login?next={request.path}" if request.method in ("GET", "HEAD") else "/login")
     if not user.is_admin:
         raise forbidden(request, user, "Administration is for admins. Your role is " + user.role + ".")
     return user
