@@ -74,23 +74,23 @@ class ComplaintUpdate(Body):
     )
 
 
+def _whole_number(value: Any) -> Any:
+    # JSON has one number type, and JSON Schema's "integer" includes 5.0: a whole float is that integer
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class ReplyCreate(Body):
     """`reply` and `question` reach the customer (a question waits for their answer), `note` is staff
     only, `resolution` resolves the complaint with this text."""
 
     body: Said(10_000)  # type: ignore[valid-type]
     kind: Literal["reply", "question", "note", "resolution"]
-    seen_entry_seq: Annotated[int, Field(ge=0, le=10**12)] | None = Field(
+    seen_entry_seq: Annotated[int, Field(ge=0, le=10**12), BeforeValidator(_whole_number)] | None = Field(
         None, description="the last thread entry (seq) the writer had read, 0 for none; a reply, question or resolution is "
         "409 conflict when the customer has written since (notes are never refused for it)",
     )
-
-
-def _whole_number(value: Any) -> Any:
-    # JSON has one number type, and JSON Schema's "integer" includes 5.0: a whole float is that integer
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 class Escalation(Body):
