@@ -10,7 +10,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -54,10 +54,10 @@ class Api:
             assert response.content_type == "application/json", (response.status, await response.text())
             assert response.headers["X-Content-Type-Options"] == "nosniff"
             payload = await response.json()
-        self.check(method, path, response.status, payload)
+        self.check(method, path, response.status, payload, response.headers)
         return response.status, payload
 
-    def _schema_for(self, method: str, path: str, status: int) -> dict[str, Any]:
+    def _response_for(self, method: str, path: str, status: int) -> dict[str, Any]:
         route = urlsplit(path).path
         for template, item in self.doc["paths"].items():
             if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), route):
@@ -67,16 +67,20 @@ class Api:
             operation = None
         if operation is None:  # unknown route or method: the contract's error object
             assert status in (404, 405), (method, path, status)
-            return {"$ref": "#/components/schemas/Error"}
+            return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         response = operation["responses"].get(str(status))
         assert response is not None, f"{method} {route} answered {status}, which the document does not list"
         if "$ref" in response:
             response = self.doc["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
-        return response["content"]["application/json"]["schema"]
+        return response
 
-    def check(self, method: str, path: str, status: int, payload: Any) -> None:
-        schema = {**self._schema_for(method, path, status), "components": self.doc["components"]}
+    def check(self, method: str, path: str, status: int, payload: Any, headers: Mapping[str, str]) -> None:
+        """The body matches the documented schema and every documented header is there."""
+        response = self._response_for(method, path, status)
+        schema = {**response["content"]["application/json"]["schema"], "components": self.doc["components"]}
         Draft202012Validator(schema).validate(payload)
+        missing = [name for name in response.get("headers", {}) if name not in headers]
+        assert not missing, f"{method} {path} answered {status} without the documented headers {missing}"
 
     async def get(self, path: str, who: str | None = "bob") -> tuple[int, Any]:
         return await self.call("GET", path, who)

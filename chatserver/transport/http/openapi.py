@@ -412,7 +412,11 @@ def _paths() -> dict[str, Schema]:
                 "summary": "Log a complaint that arrived by e-mail or phone",
                 "description": "The customer gets the acknowledgement with the tracking link when an e-mail is given.",
                 "requestBody": _body(schemas.ComplaintCreate),
-                "responses": {"201": _json("ComplaintEnvelope", "the new complaint"), **_errors("invalid", "forbidden", "too_large", "rate_limited")},
+                "responses": {
+                    "201": _json("ComplaintEnvelope", "the new complaint")
+                    | {"headers": {"Location": {"description": "the new complaint's address in this API", "schema": {"type": "string"}}}},
+                    **_errors("invalid", "forbidden", "too_large", "rate_limited"),
+                },
             },
         },
         "/api/complaints/{reference}": {
