@@ -129,6 +129,12 @@ async def test_who_may_read(api, server):
     assert status == 401 and error(answer, "unauthorized")
     status, answer = await api.get(f"/api/reports/summary?{WEEK}", "bob")
     assert status == 403 and "supervisors" in error(answer, "forbidden")
+    # refused before the query is read: how a query is refused says nothing to someone who may not ask
+    for query in ("level=4", "from=2026-01-01&to=2027-12-31", "preset=nonsense"):
+        status, answer = await api.get(f"/api/reports/summary?{query}", "bob")
+        assert status == 403 and error(answer, "forbidden"), query
+        response, body = await download(api, f"/reports/export/chats.csv?{query}", "bob")
+        assert response.status == 403 and json.loads(body)["error"]["code"] == "forbidden", query
     # the console's cookie works from its own pages, never from another site
     cookie = await login_cookie(server.url, "sam@example.test")
     status, report = await api.call("GET", f"/api/reports/summary?{WEEK}", headers={"Cookie": cookie})

@@ -25,7 +25,7 @@ from chatserver.domain import reports as rules
 from chatserver.domain.errors import ChatError, Invalid, Unavailable
 from chatserver.domain.money import format_money
 from chatserver.domain.reports import Filters, Period
-from chatserver.services.reports import ReportService
+from chatserver.services.reports import ReportService, check_reader
 from chatserver.transport.http import reports_view as view
 from chatserver.transport.http.api_auth import api_user
 from chatserver.transport.http.api_json import answer, error_answer
@@ -82,6 +82,7 @@ def query_string(period: Period, filters: Filters) -> str:
 async def summary_api(request: web.Request) -> web.Response:
     """GET /api/reports/summary, mounted in the API sub-application (its errors are JSON)."""
     user = await api_user(request)
+    check_reader(user)  # before the query: an agent learns nothing from how a query is refused
     service = _service(request)
     period, filters = parse_query(service, request.query)
     return answer(await service.summary(user, period, filters))
@@ -93,6 +94,7 @@ async def summary_api(request: web.Request) -> web.Response:
 async def _export(request: web.Request, kind: str) -> web.StreamResponse:
     try:
         user = await api_user(request)
+        check_reader(user)
         service = _service(request)
         period, filters = parse_query(service, request.query)
         # a HEAD asks whether the file is there: nothing leaves, so nothing is put on record
