@@ -135,6 +135,8 @@ async def test_the_document_is_openapi_3_1_and_describes_every_route(api):
             if method == "parameters" or path == "/api/openapi.json":
                 continue
             assert "401" in operation["responses"], (method, path)
+            if "201" in operation["responses"] and path == "/api/complaints":
+                assert "Location" in operation["responses"]["201"]["headers"]  # where the new complaint is
             if "requestBody" in operation:
                 assert {"400", "413"} <= set(operation["responses"]), (method, path)
     # every reference points at something that exists
