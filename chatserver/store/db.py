@@ -58,7 +58,8 @@ class Tx:
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once this transaction has committed (never when it rolls back): to wake a
-        worker for rows written here, which it could not read before."""
+        worker for rows written here, which it could not read before. One that raises is logged: the
+        change is committed all the same, and the callbacks after it still run."""
         self._committed.append(callback)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -208,7 +209,11 @@ class Database:
                 raise
             self._health.succeeded(time.monotonic())
         for callback in tx._committed:
-            callback()
+            # the change is committed: a callback that fails must not make it look refused to the caller
+            try:
+                callback()
+            except Exception:
+                log.exception("a callback after a commit failed")
 
     async def write_returning(
         self, sql: str, params: Params = (), *, wait: float | None = None, queue_timeout_is_fault: bool = True

@@ -340,6 +340,27 @@ async def test_a_committed_delivery_wakes_the_worker_by_itself_and_a_rolled_back
     assert delivered["state"] == "delivered" and receiver.received[0].json["event"] == "complaint.sla_warning"
 
 
+async def test_a_wake_up_that_fails_after_the_commit_does_not_report_the_committed_change_as_failed(services, ada, alice, receiver):
+    """The commit is done when its callbacks run: one that raises is logged, the caller gets its answer,
+    and the callbacks after it still run."""
+    await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
+    woken: list[str] = []
+
+    def broken_wake_up() -> None:
+        woken.append("broken")
+        raise RuntimeError("the worker could not be woken")
+
+    services.webhooks.notify = broken_wake_up
+    filed = await form(services, alice)
+    assert filed["reference"] and woken == ["broken"]
+    [delivery] = await deliveries(services)
+    assert delivery["event"] == "complaint.created"
+    async with services.db.transaction() as tx:
+        tx.after_commit(broken_wake_up)
+        tx.after_commit(lambda: woken.append("next"))
+    assert woken == ["broken", "broken", "next"]
+
+
 async def test_a_retry_that_succeeds_is_delivered(services, ada, alice, receiver, clock):
     await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
     await form(services, alice)
