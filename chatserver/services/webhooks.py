@@ -10,6 +10,7 @@ refusing the next write, loses no notification. The commit wakes the worker in
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Callable
 
 from chatserver.domain import complaint_lifecycle as lifecycle
@@ -25,6 +26,8 @@ from chatserver.store import webhooks as store
 from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
 from chatserver.webhooks import addresses, signing
+
+log = logging.getLogger(__name__)
 
 # The public names receivers subscribe to, and what each means. A contract, like socket event names.
 PUBLIC_EVENTS: dict[str, str] = {
@@ -141,7 +144,13 @@ class WebhookService:
         committed with the change the event announces."""
         if not self._active:
             return
-        mapped = public_event(event)
+        try:
+            mapped = public_event(event)
+        except Exception:
+            # a fault of ours in the receivers' view: the change matters more than its notice (a
+            # storage fault writing the rows below still refuses the change: nothing half-written)
+            log.exception("no webhook for %s: its public view failed", event.name)
+            return
         if mapped is None:
             return
         name, data = mapped

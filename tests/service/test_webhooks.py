@@ -361,6 +361,20 @@ async def test_a_wake_up_that_fails_after_the_commit_does_not_report_the_committ
     assert woken == ["broken", "broken", "next"]
 
 
+async def test_an_event_whose_public_view_fails_costs_its_webhook_not_the_change(services, ada, alice, receiver, caplog):
+    """A fault in building what receivers see is ours, not the customer's: the change commits, the
+    fault is logged; only storage refusing the rows refuses the change."""
+    await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
+    async with services.db.transaction() as tx:
+        await customers.update_profile(tx, alice["id"], name="Alice B.", email=None, locale=None)
+        await services.bus.stage(tx, ev.COMPLAINT_CREATED, complaint={"reference": "C-2026-000009"}, customer_id=alice["id"])
+    assert (await customers.get(services.db, alice["id"]))["name"] == "Alice B."
+    assert await deliveries(services) == []
+    assert "no webhook for complaint.created" in caplog.text
+    await form(services, alice)  # and the next event is delivered as ever
+    assert [r["event"] for r in await deliveries(services)] == ["complaint.created"]
+
+
 async def test_a_retry_that_succeeds_is_delivered(services, ada, alice, receiver, clock):
     await services.webhooks.register(ada, url=receiver.url, events=["complaint.created"])
     await form(services, alice)
