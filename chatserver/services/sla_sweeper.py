@@ -84,9 +84,10 @@ async def _fire(
         announced = await bus.stage(
             tx, ev.COMPLAINT_SLA, complaint=after, kind=notice.kind, target=notice.target, due_at=due_at, level=after["level"],
         )
-    await bus.publish_event(announced)
+    # in the order staged, so live screens hear it as webhook receivers do: the change, then its cause
     if step is not None:
         await changes.publish(bus, step)
+    await bus.publish_event(announced)
     return {"reference": after["reference"], "kind": notice.kind, "target": notice.target, "due_at": due_at, "level": after["level"]}
 
 

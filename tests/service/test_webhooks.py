@@ -317,6 +317,20 @@ async def test_a_receiver_hears_of_a_chat_closing_before_the_complaint_it_became
     assert [c.json["data"]["conversation"]["complaint_reference"] for c in closes] == [c.json["data"]["complaint"]["reference"] for c in complaints]
 
 
+async def test_a_breach_reaches_receivers_and_live_screens_in_the_same_order(services, ada, alice, receiver, clock):
+    """The level change first, then the breach that caused it: a console and a receiver tell one story."""
+    await services.webhooks.register(ada, url=receiver.url, events=["complaint.updated", "complaint.sla_breach"])
+    await form(services, alice)
+    live: list[str] = []
+    services.bus.observe(lambda event: live.append(public_event(event)[0]) if event.name in BUS_EVENTS else None)
+    clock.advance(hours=72)  # past its first-answer due time
+    await services.complaints.sweep()
+    assert await services.webhook_worker.deliver_due() >= 2
+    delivered = [got.json["event"] for got in receiver.received]
+    assert "complaint.sla_breach" in delivered
+    assert [name for name in live if name in delivered] == delivered
+
+
 async def test_a_committed_delivery_wakes_the_worker_by_itself_and_a_rolled_back_one_leaves_nothing(services, ada, alice, receiver):
     """What wakes the worker is the commit of its rows, not the announcement that follows: an
     assignment whose announcement is put off (storage refused a read) still goes out at once."""
