@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.domain.errors import RateLimited
+from chatserver.services.clock import now_iso
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
 from chatserver.transport.forwarding import client_of_environ
@@ -75,6 +76,8 @@ class CustomerNamespace(ContractNamespace):
             "conversation": conversation,
             "last_seq": conversation["last_seq"] if conversation else 0,
             "queue": self.services.dispatcher.queue_info(conversation["id"]) if conversation else None,
+            # the widget measures deadlines against this, not the visitor's own clock, which may be off
+            "server_time": now_iso(self.services.clock),
         }
         await self.emit("session", session, to=conn.sid)
 

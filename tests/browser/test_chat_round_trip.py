@@ -273,7 +273,19 @@ async def test_unread_badge_on_the_launcher_while_the_chat_is_closed(browser, li
     await expect(frame.locator(".msg--agent .bubble")).to_have_text(["One moment please", "Found it"])
 
 
-async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_complaint_notice(browser, start_server):
+# the visitor's own clock may be hours off; the notice is decided on the server's
+VISITOR_CLOCK_TWO_HOURS_FAST = """(() => {
+  const RealDate = Date, skew = 2 * 3600 * 1000;
+  class VisitorDate extends RealDate {
+    constructor(...args) { if (args.length) super(...args); else super(RealDate.now() + skew); }
+    static now() { return RealDate.now() + skew; }
+  }
+  globalThis.Date = VisitorDate;
+})();"""
+
+
+@pytest.mark.parametrize("visitor_clock", ["right", "two hours fast"])
+async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_complaint_notice(browser, start_server, visitor_clock):
     # an hour before a waiting chat becomes a complaint: Bob's next free seat comes well before that
     running = await start_server(chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600.0)
     await seed_cast(running.services)
@@ -283,7 +295,10 @@ async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_comp
         assert (await customer.call("chat:start", {"body": f"first {n}"}))["ok"]
     await bob.wait_for("chat:assigned")
 
-    page = await (await drive.new_context(browser)).new_page()
+    context = await drive.new_context(browser)
+    if visitor_clock != "right":
+        await context.add_init_script(VISITOR_CLOCK_TWO_HOURS_FAST)
+    page = await context.new_page()
     frame = await drive.open_widget(page, running.url)
     await drive.start_chat(frame, "Is anyone there?", name="Alice")
     status = frame.locator(".status--queued")

@@ -105,6 +105,8 @@ export class Chat {
   /** Every (re)connect: adopt the open conversation, resend unsent messages, fetch what we missed. */
   async onSession(session) {
     this.awaitingSession = false;
+    const serverTime = Date.parse(session.server_time);
+    this.clockSkew = Number.isNaN(serverTime) ? 0 : Date.now() - serverTime;
     const open = session.conversation;
     if (!open) {
       storage.keepPendingFor(null);
@@ -489,7 +491,7 @@ export class Chat {
           h('span', { class: 'status-sub' }, formatEta(this.queue ? this.queue.eta_seconds : null)),
           h('button', { type: 'button', class: 'link', onclick: () => this.showTab('help') }, t('queue.browse'))),
         endButton);
-      const note = deadlineNote(this.queue);
+      const note = deadlineNote(this.queue, Date.now() - (this.clockSkew || 0));
       if (note) box.append(note);
     } else {
       const name = (conversation.agent && conversation.agent.name) || t('agent.fallback');
@@ -568,10 +570,11 @@ export function errorText(error) {
 export { formatDate };
 
 /** When nobody may be free before the chat's queue deadline, say what happens then: the question
- * becomes a complaint the customer can follow here, rather than an estimate that is no promise. */
-function deadlineNote(queue) {
+ * becomes a complaint the customer can follow here, rather than an estimate that is no promise.
+ * `serverNow` is the visitor's clock corrected by the server's, so a clock set wrong cannot flip it. */
+function deadlineNote(queue, serverNow) {
   if (!queue || !queue.deadline_at) return null;
-  const left = (Date.parse(queue.deadline_at) - Date.now()) / 1000;
+  const left = (Date.parse(queue.deadline_at) - serverNow) / 1000;
   if (queue.eta_seconds !== null && queue.eta_seconds !== undefined && queue.eta_seconds < left) return null;
   return h('p', { class: 'status-note', id: 'queue-deadline' }, t('queue.deadline', { time: formatTime(queue.deadline_at) }));
 }
