@@ -218,34 +218,37 @@ class AuthService:
         now = iso(self.clock())
         if identity is not None:
             self.verify_identity(identity)
-            customer = await customers.by_external_id(self.db, identity["external_id"])
-            if customer is not None:
-                new_token = mint_token()
-                try:
-                    async with self.db.transaction() as tx:
+            known = await customers.by_external_id(self.db, identity["external_id"])
+            new_token = mint_token()
+            try:
+                # looked up again under the write lock: two tabs of a new player connecting at once
+                # make one record between them, not a constraint failure for the second
+                async with self.db.transaction() as tx:
+                    customer = await customers.by_external_id(tx, identity["external_id"])
+                    if customer is None:
+                        customer = await customers.create(
+                            tx,
+                            token_hash=token_digest(new_token),
+                            locale=locale or "en",
+                            now=now,  # type: ignore[arg-type]
+                            external_id=identity["external_id"],
+                            name=identity.get("name"),
+                            email=identity.get("email"),
+                        )
+                    else:
                         await customers.set_token_hash(tx, customer["id"], token_digest(new_token))
                         await customers.update_profile(
                             tx, customer["id"], name=identity.get("name"), email=identity.get("email"), locale=locale
                         )
                         customer = await customers.get(tx, customer["id"])
-                except Unavailable:
-                    # the signature already says who this is: a returning customer is not shut out
-                    # of their chat because a fresh token and their profile cannot be stored now
-                    log.warning("customer %s connected as stored: storage refused the update", customer["id"])
-                    return customer, None
-                return customer, new_token  # type: ignore[return-value]
-            new_token = mint_token()
-            async with self.db.transaction() as tx:
-                customer = await customers.create(
-                    tx,
-                    token_hash=token_digest(new_token),
-                    locale=locale or "en",
-                    now=now,  # type: ignore[arg-type]
-                    external_id=identity["external_id"],
-                    name=identity.get("name"),
-                    email=identity.get("email"),
-                )
-            return customer, new_token
+            except Unavailable:
+                if known is None:
+                    raise
+                # the signature already says who this is: a returning customer is not shut out
+                # of their chat because a fresh token and their profile cannot be stored now
+                log.warning("customer %s connected as stored: storage refused the update", known["id"])
+                return known, None
+            return customer, new_token  # type: ignore[return-value]
         if token is not None:
             customer = await customers.by_token_hash(self.db, token_digest(token))
             if customer is None:

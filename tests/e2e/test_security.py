@@ -113,6 +113,23 @@ async def test_signed_identity_binds_the_person_and_a_typed_email_never_does(ser
         await peer.close()
 
 
+async def test_a_new_player_opening_several_tabs_at_once_gets_one_customer_record_in_all_of_them(server, caplog):
+    expires = int(time.time()) + 600
+    identity = {"external_id": "player-77", "name": "Pat", "expires": expires,
+                "signature": identity_signature("identity-secret", "player-77", expires)}
+    tabs = [Peer(server.url, "/customer") for _ in range(4)]
+    connected = await asyncio.gather(*(tab.connect(auth={"identity": identity}) for tab in tabs), return_exceptions=True)
+    try:
+        assert [r for r in connected if isinstance(r, Exception)] == []
+        sessions = [await tab.wait_for("session") for tab in tabs]
+        assert len({session["customer_id"] for session in sessions}) == 1
+        assert (await server.services.db.fetch("SELECT count(*) AS n FROM customers WHERE external_id = 'player-77'"))[0]["n"] == 1
+        assert "IntegrityError" not in caplog.text
+    finally:
+        for tab in tabs:
+            await tab.close()
+
+
 async def test_console_namespaces_refuse_without_a_session_or_from_a_foreign_origin(server):
     for namespace in ("/agent", "/monitor"):
         with pytest.raises(socketio.exceptions.ConnectionError, match="log in"):
