@@ -8,7 +8,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from chatserver.domain.complaints import plausible_email
 from chatserver.domain.errors import Conflict, Invalid, Unauthorized, Unavailable
-from chatserver.domain.models import LOCALES, ROLES, iso
+from chatserver.domain.models import LOCALES, ROLES, iso, parse_iso
 from chatserver.services.clock import Clock
 from chatserver.services.events import USER_SESSIONS_ENDED, EventBus
 from chatserver.store import audit, categories, customers, users
@@ -69,6 +69,7 @@ class ConsoleUser:
     session_id: str | None = None
     csrf_token: str | None = None
     api_token_id: str | None = None  # set when the user came with an API token: revoking it ends this
+    session_expires_at: datetime | None = None  # a sign-in's end; its open sockets close then too
 
 
     @property
@@ -80,8 +81,13 @@ class ConsoleUser:
         return self.role == "admin"
 
     @classmethod
-    def from_row(cls, row: Row, session_id: str | None = None, csrf_token: str | None = None) -> "ConsoleUser":
-        return cls(row["id"], row["name"], row["email"], row["role"], row["max_chats"], session_id, csrf_token)
+    def from_row(
+        cls, row: Row, session_id: str | None = None, csrf_token: str | None = None, session_expires_at: datetime | None = None
+    ) -> "ConsoleUser":
+        return cls(
+            row["id"], row["name"], row["email"], row["role"], row["max_chats"], session_id, csrf_token,
+            session_expires_at=session_expires_at,
+        )
 
 
 class AuthService:
@@ -163,7 +169,7 @@ class AuthService:
                 expires_at=iso(now + SESSION_LIFETIME),  # type: ignore[arg-type]
             )
             await audit.record(tx, actor=row["id"], action="user.login", subject=row["id"], now=iso(now))  # type: ignore[arg-type]
-        return ConsoleUser.from_row(row, session_id, csrf)
+        return ConsoleUser.from_row(row, session_id, csrf, now + SESSION_LIFETIME)
 
     async def logout(self, session_id: str) -> None:
         async with self.db.transaction() as tx:
@@ -172,7 +178,9 @@ class AuthService:
 
     async def user_for_session(self, session_id: str) -> ConsoleUser | None:
         row = await users.session_with_user(self.db, session_id, iso(self.clock()))  # type: ignore[arg-type]
-        return ConsoleUser.from_row(row, row["session_id"], row["csrf_token"]) if row else None
+        if row is None:
+            return None
+        return ConsoleUser.from_row(row, row["session_id"], row["csrf_token"], parse_iso(row["session_expires_at"]))
 
     async def user_for_api_token(self, token: str) -> ConsoleUser | None:
         row = await users.user_by_api_token(self.db, token_digest(token))

@@ -117,7 +117,7 @@ async def create_session(tx: Tx, *, user_id: str, generation: int, csrf_token: s
 async def session_with_user(db: Database, session_id: str, now: str) -> dict[str, Any] | None:
     """The live session and its user, or None when expired, revoked or the user changed."""
     row = await db.fetch_one(
-        "SELECT s.id AS session_id, s.csrf_token, u.* FROM console_sessions s JOIN users u ON u.id = s.user_id"
+        "SELECT s.id AS session_id, s.csrf_token, s.expires_at AS session_expires_at, u.* FROM console_sessions s JOIN users u ON u.id = s.user_id"
         " WHERE s.id = ? AND s.expires_at > ? AND u.active = 1 AND s.generation = u.session_generation",
         (session_id, now),
     )

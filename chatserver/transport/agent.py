@@ -10,7 +10,7 @@ from chatserver.services.container import Services
 from chatserver.store import conversations as conversation_store
 from chatserver.transport import schemas as s
 from chatserver.transport.base import Connection, ContractNamespace
-from chatserver.transport.console_auth import console_user
+from chatserver.transport.console_auth import console_user, seconds_left
 from chatserver.transport.ratelimit import AGENT_MESSAGE_RATE, LimitBook
 from chatserver.transport.visibility import AGENT_NS, ALL_AGENTS, agent_room
 
@@ -37,7 +37,7 @@ class AgentNamespace(ContractNamespace):
 
     async def accept(self, sid: str, environ: dict, auth: Any) -> Connection:
         user = await console_user(environ, auth, self.services.auth, self.secret_key)
-        conn = Connection(sid, user, self.limits.limits_for(user.id))
+        conn = Connection(sid, user, self.limits.limits_for(user.id), seconds_left(user, self.services.clock()))
         await self.enter_room(sid, agent_room(user.id))
         await self.enter_room(sid, ALL_AGENTS)
         return conn

@@ -6,6 +6,7 @@ Unknown events and malformed payloads get an error ack; the socket stays open.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextvars import ContextVar
 from typing import Any, Awaitable, Callable
@@ -53,13 +54,15 @@ def refuse(exc: ChatError) -> socketio.exceptions.ConnectionRefusedError:
 class Connection:
     """What one socket is: who it belongs to and its rate limits."""
 
-    __slots__ = ("sid", "principal", "limits", "extra")
+    __slots__ = ("sid", "principal", "limits", "extra", "ends_in", "_end_timer")
 
-    def __init__(self, sid: str, principal: Any, limits: ConnectionLimits) -> None:
+    def __init__(self, sid: str, principal: Any, limits: ConnectionLimits, ends_in: float | None = None) -> None:
         self.sid = sid
         self.principal = principal
         self.limits = limits
         self.extra: dict[str, Any] = {}
+        self.ends_in = ends_in  # seconds until the server closes it (its sign-in ends); None: no end
+        self._end_timer: asyncio.TimerHandle | None = None
 
 
 class ContractNamespace(socketio.AsyncNamespace):
@@ -106,11 +109,17 @@ class ContractNamespace(socketio.AsyncNamespace):
                 log.exception("connect handler failed")
                 raise refuse(ChatError("the server could not accept the connection")) from None
             self.connections[sid] = conn
+            if conn.ends_in is not None:
+                conn._end_timer = asyncio.get_running_loop().call_later(
+                    conn.ends_in, lambda: self.server.start_background_task(self.disconnect, sid)
+                )
             self.server.start_background_task(self._after_open, conn)
             return True
         if event == "disconnect":
             conn = self.connections.pop(args[0], None)
             if conn is not None:
+                if conn._end_timer is not None:
+                    conn._end_timer.cancel()
                 try:
                     await self.closed(conn, args[1] if len(args) > 1 else None)
                 except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -39,3 +40,11 @@ async def console_user(environ: dict, auth: Any, auth_service: AuthService, secr
     if user is None:
         raise Unauthorized("log in to the console first")
     return user
+
+
+def seconds_left(user: ConsoleUser, now: datetime) -> float | None:
+    """How long a socket this user opened may stay: until the sign-in behind it ends, as the cookie
+    does. An API token has no end of its own (revoking it closes its sockets)."""
+    if user.session_expires_at is None:
+        return None
+    return max((user.session_expires_at - now).total_seconds(), 0.0)

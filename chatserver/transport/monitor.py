@@ -9,7 +9,7 @@ from chatserver.services.auth import ConsoleUser
 from chatserver.services.complaints import SeenAssignee
 from chatserver.services.container import Services
 from chatserver.transport.base import Connection, ContractNamespace
-from chatserver.transport.console_auth import console_user
+from chatserver.transport.console_auth import console_user, seconds_left
 from chatserver.transport.ratelimit import LimitBook
 from chatserver.transport.schemas import Id, Level, Payload, Text
 from chatserver.transport.visibility import MONITOR_NS
@@ -87,7 +87,7 @@ class MonitorNamespace(ContractNamespace):
         if not user.is_supervisor:
             raise Forbidden("the queue monitor is for supervisors and admins")
         await self.enter_room(sid, MONITOR_ROOM)
-        return Connection(sid, user, self.limits.limits_for(user.id))
+        return Connection(sid, user, self.limits.limits_for(user.id), seconds_left(user, self.services.clock()))
 
     async def opened(self, conn: Connection) -> None:
         await self.emit("monitor:snapshot", await self.services.monitor.snapshot(), to=conn.sid)

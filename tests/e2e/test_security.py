@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
@@ -10,9 +11,11 @@ from aiohttp.test_utils import make_mocked_request
 
 from chatserver import keys
 from chatserver.domain.errors import Forbidden
+from chatserver.domain.models import iso
 from chatserver.services.auth import identity_signature
 from chatserver.transport.console_auth import console_user
 from tests import peers
+from tests.conftest import eventually
 from tests.peers import Peer, client_id, login_cookie
 
 
@@ -207,6 +210,22 @@ async def test_logout_ends_the_session_and_its_open_sockets(server):
     with pytest.raises(socketio.exceptions.ConnectionError):
         await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
 
+
+
+async def test_a_sign_in_that_runs_out_closes_the_sockets_it_opened_and_they_cannot_come_back(server):
+    """A sign-in lasts twelve hours; here it has two seconds left when the console and monitor open."""
+    cookie = await login_cookie(server.url, "sam@example.test")
+    async with server.services.db.transaction() as tx:
+        await tx.execute("UPDATE console_sessions SET expires_at = ?", (iso(datetime.now(timezone.utc) + timedelta(seconds=2)),))
+    console = await Peer(server.url, "/agent").connect(headers={"Cookie": cookie})
+    await console.wait_for("session")
+    monitor = await Peer(server.url, "/monitor").connect(headers={"Cookie": cookie})
+    await monitor.wait_for("monitor:snapshot")
+    assert (await console.call("presence:set", {"status": "online"}))["ok"]
+    await eventually(lambda: not console.sio.connected and not monitor.sio.connected, timeout=6)
+    for namespace in ("/agent", "/monitor"):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await Peer(server.url, namespace).connect(headers={"Cookie": cookie})
 
 DEEP: list = []
 for _ in range(200):
