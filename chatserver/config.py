@@ -33,7 +33,7 @@ DURATIONS = {
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # what the widget's frame-ancestors CSP takes (transport/http/widget.py drops anything else)
 # \Z, not $: "$" also matches before a final newline, which must not reach a header
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?\Z")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")  # [0-9]: \d takes any script's digits
 
 
 class SettingsError(ValueError):

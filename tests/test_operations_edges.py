@@ -81,6 +81,7 @@ def test_an_empty_database_path_stops_start_up_instead_of_serving_a_throwaway_da
         ("CHATSERVER_PUBLIC_URL", "support.example.com", "public_url"),
         ("CHATSERVER_ALLOWED_ORIGINS", "https://shop.example, shop2.example", "allowed_origins"),
         ("CHATSERVER_ALLOWED_ORIGINS", "https://shop.example; script-src *", "allowed_origins"),
+        ("CHATSERVER_ALLOWED_ORIGINS", "https://shop.example:\u0668\u0660", "allowed_origins"),
         # a newline must never reach a header or a link
         ("CHATSERVER_PUBLIC_URL", "https://help.example.com\n", "public_url"),
         # a short secret lets anyone holding one tracking key test guesses offline for every other

@@ -32,6 +32,8 @@ def form(**fields: str | list[str]) -> RawForm:
         ("https://-bad.example", None, "is not an origin"),
         ("https://a.example;script-src", None, "is not an origin"),
         ("https://x'.example", None, "is not an origin"),
+        # a port in Arabic-Indic digits: any script's digits are digits to \d, never to a browser's CSP
+        ("https://shop.example:\u0668\u0664\u0664\u0663", None, "is not an origin"),
     ],
 )
 def test_allowed_origins_are_plain_scheme_host_port(text, cleaned, problem):
@@ -65,6 +67,9 @@ def test_a_new_user_is_checked_whole_and_cleaned():
         ({"max_chats": "3.5"}, {"max_chats": "Enter the chat capacity as a whole number."}),
         ({"max_chats": ""}, {"max_chats": "Enter the chat capacity."}),
         ({"max_chats": "51"}, {"max_chats": "The chat capacity must be between 0 and 50."}),
+        # read as 3 and 10 by int(), then shown back as 3 and 10: not what was typed
+        ({"max_chats": "\u0663"}, {"max_chats": "Enter the chat capacity as a whole number."}),
+        ({"max_chats": "1_0"}, {"max_chats": "Enter the chat capacity as a whole number."}),
         ({"email": "a b@example.test"}, {"email": "Enter an e-mail address like name@example.com."}),
         # accepted before, though no mail reaches it: the SLA warnings to this person went nowhere
         ({"email": "bob@localhost"}, {"email": "Enter an e-mail address like name@example.com."}),
@@ -85,8 +90,11 @@ def test_each_wrong_user_field_gets_its_message(fields, errors):
     [
         ({"slug": "new"}, {"slug": "“new” is reserved; choose another code."}),
         ({"slug": "x"}, {"slug": "Use 2–40 lower-case letters, digits or _, starting with a letter."}),
-        ({"first_response_hours": "nan"}, {"first_response_hours": "The first-response target must be more than 0 and at most 1440 hours."}),
-        ({"first_response_hours": "inf"}, {"first_response_hours": "The first-response target must be more than 0 and at most 1440 hours."}),
+        ({"first_response_hours": "nan"}, {"first_response_hours": "Enter the first-response target in hours, for example 24 or 1.5."}),
+        ({"first_response_hours": "inf"}, {"first_response_hours": "Enter the first-response target in hours, for example 24 or 1.5."}),
+        ({"first_response_hours": "1e1"}, {"first_response_hours": "Enter the first-response target in hours, for example 24 or 1.5."}),
+        ({"first_response_hours": "\u0662\u0664"}, {"first_response_hours": "Enter the first-response target in hours, for example 24 or 1.5."}),
+        ({"first_response_hours": "0"}, {"first_response_hours": "The first-response target must be more than 0 and at most 1440 hours."}),
         ({"resolution_hours": "1,5"}, {"resolution_hours": "The resolution target cannot be shorter than the first-response target."}),
     ],
 )

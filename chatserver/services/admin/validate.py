@@ -6,7 +6,6 @@ FieldErrors naming every field that is wrong at once, so the page can show them 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -16,8 +15,12 @@ from chatserver.domain.errors import Invalid
 from chatserver.domain.models import LOCALES, ROLES
 
 # only plain origins: they go into a CSP header, where spaces, quotes or semicolons would be dangerous
-ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?\Z")
+ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?\Z")
 COLOR = re.compile(r"^#[0-9a-f]{6}$")
+# what people type into a number field: int() and float() also take "1_0", "1e3", "nan" and other
+# scripts' digits, which then come back shown as something else
+WHOLE = re.compile(r"^-?[0-9]+\Z")
+DECIMAL = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -90,23 +93,21 @@ class _Check:
 
     def integer(self, name: str, label: str, low: int, high: int) -> int:
         raw = self.form.text(name, 20)
-        try:
-            value = int(raw)
-        except ValueError:
+        if not WHOLE.match(raw):
             self.fail(name, f"Enter {label} as a whole number." if raw else f"Enter {label}.")
             return low
+        value = int(raw)
         if not low <= value <= high:
             self.fail(name, f"{label[0].upper() + label[1:]} must be between {low} and {high}.")
         return value
 
     def hours(self, name: str, label: str) -> float:
         raw = self.form.text(name, 20).replace(",", ".")
-        try:
-            value = float(raw)
-        except ValueError:
+        if not DECIMAL.match(raw):
             self.fail(name, f"Enter {label} in hours, for example 24 or 1.5." if raw else f"Enter {label}.")
             return 1.0
-        if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
+        value = float(raw)
+        if not 0 < value <= MAX_HOURS:
             self.fail(name, f"{label[0].upper() + label[1:]} must be more than 0 and at most {MAX_HOURS} hours.")
         return value
 

@@ -37,7 +37,7 @@ from chatserver.transport.http.security import NO_STORE, add_security_headers, r
 log = logging.getLogger(__name__)
 
 Day = Annotated[
-    str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a UTC date, YYYY-MM-DD", json_schema_extra={"format": "date"})
+    str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="a UTC date, YYYY-MM-DD", json_schema_extra={"format": "date"})
 ]
 
 
