@@ -492,12 +492,19 @@ class ComplaintService:
     async def propose_compensation(
         self, user: ConsoleUser, reference: str, *, amount_minor: int, currency: str, reason: str
     ) -> dict[str, Any]:
-        """Propose an amount (in minor units) for a supervisor or admin to decide."""
+        """Propose an amount (in minor units) for a supervisor or admin to decide. The same proposal
+        sent again by its author while it is still open (a double click, a retried request) is that
+        one proposal, not a second that could be approved beside it and pay out twice."""
         rules.check_compensation(amount_minor, currency)
         text = rules.check_text(reason, "reason", rules.REASON_MAX)
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
             lifecycle.next_status(row["status"], "propose_compensation")
+            already = await complaints.open_compensation_like(
+                tx, complaint_id=row["id"], amount_minor=amount_minor, currency=currency, reason=text, proposed_by=user.id
+            )
+            if already is not None:
+                return presenters.compensation(already, for_customer=False)
             proposal = await complaints.add_compensation(
                 tx, complaint_id=row["id"], amount_minor=amount_minor, currency=currency, reason=text,
                 proposed_by=user.id, now=iso(self.clock()),  # type: ignore[arg-type]

@@ -197,6 +197,17 @@ async def compensation(db: Database | Tx, compensation_id: str) -> Row | None:
     return await db.fetch_one(f"{_COMPENSATION_WITH_NAMES} WHERE m.id = ?", (compensation_id,))
 
 
+async def open_compensation_like(
+    tx: Tx, *, complaint_id: str, amount_minor: int, currency: str, reason: str, proposed_by: str
+) -> Row | None:
+    """An undecided proposal of this complaint with the same amount, currency, reason and author."""
+    return await tx.fetch_one(
+        f"{_COMPENSATION_WITH_NAMES} WHERE m.complaint_id = ? AND m.status = 'proposed' AND m.amount_minor = ?"
+        " AND m.currency = ? AND m.reason = ? AND m.proposed_by = ?",
+        (complaint_id, amount_minor, currency, reason, proposed_by),
+    )
+
+
 async def decide_compensation(
     tx: Tx, compensation_id: str, *, approve: bool, decided_by: str, note: str | None, now: str
 ) -> bool:

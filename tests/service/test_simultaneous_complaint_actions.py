@@ -116,6 +116,27 @@ def after_the_sweep_looks(monkeypatch: pytest.MonkeyPatch, query: str, meanwhile
 # -- staff and staff ---------------------------------------------------------------------------
 
 
+async def test_a_proposal_sent_twice_at_once_is_one_proposal_that_can_be_paid_once(services: Services) -> None:
+    bob, carol = await staff(services, "Bob"), await staff(services, "Carol")
+    _, reference = await complaint(services)
+
+    def propose(who: ConsoleUser, amount: int = 2500) -> Awaitable[Any]:
+        return services.complaints.propose_compensation(who, reference, amount_minor=amount, currency="EUR", reason="Late payout")
+
+    first, second = await both(propose(bob), propose(bob))  # a double click, or a request retried
+    assert not isinstance(first, ChatError) and not isinstance(second, ChatError)
+    assert first["id"] == second["id"]
+    row = await stored(services, reference)
+    assert len(await complaint_store.compensations(services.db, row["id"])) == 1
+    assert [body for _, body in await thread(services, reference) if body.startswith("Compensation proposed")] == [
+        "Compensation proposed: €25.00. Late payout"
+    ]
+    # another amount, or a colleague's own proposal, is a proposal of its own
+    assert (await propose(bob, 3000))["id"] != first["id"]
+    assert (await propose(carol))["id"] != first["id"]
+    assert len(await complaint_store.compensations(services.db, row["id"])) == 3
+
+
 @pytest.mark.parametrize("second_approves", [True, False], ids=["both approve", "one approves, one rejects"])
 async def test_two_supervisors_deciding_one_compensation_at_once_decide_it_once(
     services: Services, published: list[ev.Event], second_approves: bool
