@@ -403,12 +403,14 @@ class ComplaintService:
 
     async def resolve(self, user: ConsoleUser, reference: str, body: str, *, seen_entry_seq: int | None = None) -> dict[str, Any]:
         """Resolve with a public resolution text; the customer may accept it or ask for more.
-        `seen_entry_seq` as for `reply`."""
+        `seen_entry_seq` as for `reply`. A complaint nobody held (an escalation lets go of its holder)
+        becomes the resolver's: the answer, the customer's verdict and rating are theirs in reports."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
             await _check_read_up(tx, row, seen_entry_seq)
-            step = await self._step(tx, row, "resolve", _staff(user), entry_kind="reply", body=text)
+            updates = {} if row["assignee_id"] else {"assignee_id": user.id}
+            step = await self._step(tx, row, "resolve", _staff(user), entry_kind="reply", body=text, updates=updates)
             await notices.to_customer(
                 tx, step.row, "complaint_resolved",
                 {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"]),

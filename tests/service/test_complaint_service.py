@@ -382,6 +382,21 @@ async def test_levels_decide_who_may_write_and_escalation_tells_the_new_owners(s
     assert [(e.data["public"], e.data["entry"]["kind"]) for e in escalations] == [(False, "system"), (False, "system")]
 
 
+async def test_whoever_resolves_a_complaint_nobody_holds_holds_it_and_gets_its_rating(services, cast, alice):
+    cs = services.complaints
+    escalated = (await form(services, alice))["reference"]
+    await cs.start(cast.bob, escalated)
+    await cs.escalate(cast.bob, escalated, "Needs a refund decision")  # Bob lets go of it
+    assert (await cs.resolve(cast.sam, escalated, "Refunded"))["assignee"] == {"id": cast.sam.id, "name": "Sam"}
+    await cs.customer_reply(alice, escalated, None, decision="accept")
+    await cs.customer_rate(alice, escalated, 4, None)
+    held = (await form(services, alice, subject="Bet B-2 unsettled"))["reference"]
+    await cs.assign(cast.sam, held, cast.carol.id)
+    assert (await cs.resolve(cast.sam, held, "Settled"))["assignee"]["name"] == "Carol"  # a holder keeps it
+    rated = await services.db.fetch("SELECT assignee_id, rating FROM complaints WHERE rating IS NOT NULL")
+    assert rated == [{"assignee_id": cast.sam.id, "rating": 4}]
+
+
 async def test_assignment_rules(services, cast, alice):
     reference = (await form(services, alice))["reference"]
     cs = services.complaints
@@ -521,8 +536,8 @@ async def test_list_filters_search_sort_and_pages(services, cast, alice, clock):
     assert references(await cs.list(cast.bob, status="resolved")) == [refs[1]]
     assert references(await cs.list(cast.bob, category="bonuses")) == [refs[2]]
     assert references(await cs.list(cast.bob, level=2)) == [refs[2]]
-    assert references(await cs.list(cast.bob, assignee_id=cast.bob.id)) == [refs[0]]  # resolving does not take it
-    assert references(await cs.list(cast.bob, assignee_id="none")) == [refs[2], refs[1]]
+    assert references(await cs.list(cast.bob, assignee_id=cast.bob.id)) == [refs[0], refs[1]]  # resolving a free one takes it
+    assert references(await cs.list(cast.bob, assignee_id="none")) == [refs[2]]
     assert references(await cs.list(cast.bob, search="2fa")) == [refs[1]]
     assert references(await cs.list(cast.bob, search="100%")) == [refs[2]]
     assert references(await cs.list(cast.bob, search="_")) == [refs[2]]  # LIKE wildcards are literal

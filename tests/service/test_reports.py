@@ -227,8 +227,8 @@ async def test_the_report_reads_what_the_services_write(services, people, tmp_pa
     assert cx["reopened"] == {"count": 1, "of": 1, "percent": 100.0}
     assert cx["sla"]["first_response"]["met"] == 1 and cx["sla"]["resolution"]["met"] == 1
     assert report["csat"]["complaints"]["by_agent"] == [
-        {"id": None, "name": "Unassigned", "ratings": 1, "average": 4.0, "satisfied_percent": 100.0}
-    ]  # escalation took it from bob, and nobody picked it up at level 2
+        {"id": sam.id, "name": "Sam", "ratings": 1, "average": 4.0, "satisfied_percent": 100.0}
+    ]  # escalation took it from bob; Sam resolved it at level 2 without picking it up first, so it is his
 
 
 async def test_recurring_problems_flag_a_category_well_above_its_usual_week(services, people):

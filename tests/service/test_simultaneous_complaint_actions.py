@@ -242,7 +242,7 @@ async def test_a_complaint_resolved_as_its_breach_falls_due_is_not_escalated(
     assert not isinstance(resolved[0], ChatError), resolved
     assert fired == []
     row = await stored(services, reference)
-    assert (row["status"], row["level"], row["owner_group"], row["assignee_id"]) == ("resolved", 1, "payments", None)
+    assert (row["status"], row["level"], row["owner_group"], row["assignee_id"]) == ("resolved", 1, "payments", bob.id)
     assert "complaint.sla_breach" not in await trail(services, reference)
     assert await mail(services, "complaint_escalated") == []
 
