@@ -76,6 +76,10 @@ class Dispatcher:
         self._grace_timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
         self._last_sent: dict[str, dict[str, Any]] = {}
+        # customers with a widget open (sockets each), and since when those with an open chat have had
+        # none: a waiting chat of someone who left is passed over, keeping its place, until they return
+        self._customer_sockets: Counter[str] = Counter()
+        self._customers_away: dict[str, datetime] = {}
         self.on_wait_expired: WaitExpired | None = None
         self._stopping = False
         self._drain_retry: asyncio.TimerHandle | None = None
@@ -145,8 +149,16 @@ class Dispatcher:
     def queued(self) -> int:
         return len(self._queue)
 
+    def customer_away_since(self, customer_id: str) -> datetime | None:
+        """When this customer's last widget closed, while their chat is open; None while they are here."""
+        return self._customers_away.get(customer_id)
+
+    def _routable_order(self) -> list[LiveConversation]:
+        """The waiting chats an agent can take: those whose customer is on the page."""
+        return [live for live in self.queue_order() if live.customer_id not in self._customers_away]
+
     def queue_info(self, conversation_id: str) -> dict[str, Any] | None:
-        for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
+        for position, (live, eta) in enumerate(zip(self._routable_order(), self._estimates()), start=1):
             if live.id == conversation_id:
                 return _place(position, eta, live)
         return None
@@ -169,7 +181,7 @@ class Dispatcher:
         return SeatPool(free=free, busy=tuple(busy))
 
     def _estimates(self) -> list[int | None]:
-        order = self.queue_order()
+        order = self._routable_order()
         if not order:
             return []
         free_in = routing.seat_free_times(self.seat_pool(), self.clock(), self.handle_times.samples, needed=len(order))
@@ -238,6 +250,8 @@ class Dispatcher:
                     if not any(routing.ineligibility(a.state(), _ANY) is None for a in self.agents.values()):
                         break  # no free seat anywhere: stop early
                     live = self.conversations[conversation_id]
+                    if live.customer_id in self._customers_away:
+                        continue  # nobody to talk to: the seat goes to someone who is here
                     decision = routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()])
                     if decision.chosen_agent_id is None:
                         await self._explain_wait(live, decision)
@@ -247,7 +261,7 @@ class Dispatcher:
                         assigned.append((live, agent))
                 for _, conversation_id in list(self._queue):
                     live = self.conversations[conversation_id]
-                    if not live.wait_explained:
+                    if not live.wait_explained and live.customer_id not in self._customers_away:
                         await self._explain_wait(live, routing.choose_agent(live.entry(), [a.state() for a in self.agents.values()]))
             except Unavailable:
                 interrupted = True
@@ -352,11 +366,12 @@ class Dispatcher:
             agent=agent.public(),
             messages=first.messages,
             more=first.more,
+            customer_away_since=iso(self.customer_away_since(live.customer_id)),
         )
 
     async def _publish_positions(self) -> None:
         updates = []
-        for position, (live, eta) in enumerate(zip(self.queue_order(), self._estimates()), start=1):
+        for position, (live, eta) in enumerate(zip(self._routable_order(), self._estimates()), start=1):
             place = _place(position, eta, live)
             if self._last_sent.get(live.id) != place:
                 self._last_sent[live.id] = place
@@ -369,12 +384,49 @@ class Dispatcher:
             if agent_id in self.agents:
                 await self.bus.publish(ev.AGENT_CHANGED, agent=self.agents[agent_id].public())
 
+    # -- customers on the page --------------------------------------------------------------
+
+    async def customer_connected(self, customer_id: str) -> None:
+        """A widget of this customer opened. Counted before the first await, so a message sent at once
+        on the new socket already finds them here. Back after leaving: their chat routes again."""
+        self._customer_sockets[customer_id] += 1
+        if self._customer_sockets[customer_id] > 1 or self._customers_away.pop(customer_id, None) is None:
+            return
+        live = self.open_for_customer(customer_id)
+        if live is None:
+            return
+        await self._publish_presence(live, None)
+        if live.status == "queued":
+            await self.drain()
+
+    async def customer_disconnected(self, customer_id: str) -> None:
+        """A widget closed; when it was their last one, a chat they have open is marked as left."""
+        self._customer_sockets[customer_id] -= 1
+        if self._customer_sockets[customer_id] > 0:
+            return
+        del self._customer_sockets[customer_id]
+        live = self.open_for_customer(customer_id)
+        if live is None or self._stopping:
+            return
+        self._customers_away[customer_id] = since = self.clock()
+        await self._publish_presence(live, since)
+        if live.status == "queued":
+            await self._publish_positions()  # those behind them no longer wait for them
+
+    async def _publish_presence(self, live: LiveConversation, away_since: datetime | None) -> None:
+        await self.bus.publish(
+            ev.CUSTOMER_PRESENCE, conversation_id=live.id, customer_id=live.customer_id, agent_id=live.agent_id,
+            away_since=iso(away_since),
+        )
+
     # -- conversations leaving or moving ----------------------------------------------------
 
     async def forget(self, conversation_id: str) -> None:
         """A conversation closed: free its seat and give it to whoever waits longest."""
         async with self._lock:
             live = self.conversations.pop(conversation_id, None)
+            if live is not None:
+                self._customers_away.pop(live.customer_id, None)
             self._cancel_deadline(conversation_id)
             self._queue_remove(conversation_id)
             agent = self.agents.get(live.agent_id) if live and live.agent_id else None

@@ -36,6 +36,8 @@ MESSAGE_POSTED = "message.posted"  # message, conversation (customer_id, agent_i
 TYPING = "typing"  # conversation_id, customer_id, agent_id, from, author, typing
 QUEUE_POSITIONS = "queue.positions"  # updates: [{conversation_id, customer_id, position, eta_seconds, deadline_at}]
 AGENT_CHANGED = "agent.changed"  # agent
+# conversation_id, customer_id, agent_id, away_since (None: the customer is on the page again)
+CUSTOMER_PRESENCE = "customer.presence"
 COMPLAINT_CREATED = "complaint.created"  # complaint, customer_id
 # every change: complaint (row), customer_id, action, entry (row|None), public (customers may see it),
 # compensation (row|None, compensation actions only)
@@ -55,6 +57,7 @@ ALL_EVENTS = frozenset(
         TYPING,
         QUEUE_POSITIONS,
         AGENT_CHANGED,
+        CUSTOMER_PRESENCE,
         COMPLAINT_CREATED,
         COMPLAINT_UPDATED,
         COMPLAINT_SLA,

@@ -106,6 +106,7 @@ class MonitorService:
                     "locale": live.locale,
                     "priority": live.priority,
                     "waiting_seconds": int(waited),
+                    "customer_away_since": iso(self.dispatcher.customer_away_since(live.customer_id)),
                 }
             )
         return out
@@ -148,6 +149,7 @@ class MonitorService:
                 {
                     "conversation_id": live.id, "topic": live.topic, "locale": live.locale,
                     "customer_name": self._names.get(live.id), "assigned_at": iso(live.assigned_at),
+                    "customer_away_since": iso(self.dispatcher.customer_away_since(live.customer_id)),
                 }
             )
         return dict(

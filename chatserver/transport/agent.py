@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.domain.errors import Forbidden
+from chatserver.domain.models import iso
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services
 from chatserver.store import conversations as conversation_store
@@ -58,7 +59,10 @@ class AgentNamespace(ContractNamespace):
         rows = [
             await conversation_store.get(self.services.db, cid) for cid in sorted(agent.chats)
         ]
-        conversations = [await self.services.chats.public_conversation(r) for r in rows if r]
+        away = self.services.dispatcher.customer_away_since
+        conversations = [
+            dict(await self.services.chats.public_conversation(r), customer_away_since=iso(away(r["customer_id"]))) for r in rows if r
+        ]
         await self.emit(
             "session",
             {

@@ -67,7 +67,11 @@ class CustomerNamespace(ContractNamespace):
             raise RateLimited("too many requests from this address; slow down")
 
     async def opened(self, conn: Connection) -> None:
+        if conn.sid not in self.connections:
+            return  # gone before it was counted: nothing to undo
         customer = conn.principal
+        conn.extra["counted"] = True
+        await self.services.dispatcher.customer_connected(customer["id"])
         conversation = await self.services.chats.open_conversation_for(customer["id"])
         session: dict[str, Any] = {
             "customer_id": customer["id"],
@@ -80,6 +84,10 @@ class CustomerNamespace(ContractNamespace):
             "server_time": now_iso(self.services.clock),
         }
         await self.emit("session", session, to=conn.sid)
+
+    async def closed(self, conn: Connection, reason: Any) -> None:
+        if conn.extra.get("counted"):
+            await self.services.dispatcher.customer_disconnected(conn.principal["id"])
 
     async def chat_start(self, conn: Connection, p: s.ChatStart) -> dict:
         if not self.starts_per_address.allow(conn.extra["address"]):

@@ -43,7 +43,10 @@ class Fanout:
             await self.sio.emit(emit.event, emit.payload, room=emit.room, namespace=emit.namespace, skip_sid=skip)
         if event.name == ev.USER_SESSIONS_ENDED:
             await self._end_sessions(event.data.get("session_id"), event.data.get("user_id"), event.data.get("api_token_id"))
-        if event.name in (ev.QUEUE_POSITIONS, ev.AGENT_CHANGED, ev.CONVERSATION_ASSIGNED, ev.CONVERSATION_CLOSED, ev.CONVERSATION_UNASSIGNED):
+        if event.name in (
+            ev.QUEUE_POSITIONS, ev.AGENT_CHANGED, ev.CONVERSATION_ASSIGNED, ev.CONVERSATION_CLOSED, ev.CONVERSATION_UNASSIGNED,
+            ev.CUSTOMER_PRESENCE,
+        ):
             self._schedule_snapshot(consoles=True)
         elif event.name == ev.MESSAGE_POSTED and event.data["message"]["sender"] == "agent" and self._monitors_watching():
             self._schedule_snapshot(consoles=False)  # an agent's message ends their idle time on the monitor

@@ -70,7 +70,8 @@ def emits_for(event: Event) -> list[Emit]:
                 agent_room(agent["id"]),
                 "chat:assigned",
                 {
-                    "conversation": public,
+                    # a chat a supervisor hands over may be one whose customer has left
+                    "conversation": dict(public, customer_away_since=d.get("customer_away_since")),
                     "customer": presenters.customer(d["customer"]),
                     "messages": [presenters.message(m, for_agent=True) for m in d["messages"]],
                     "more": d["more"],
@@ -129,6 +130,10 @@ def emits_for(event: Event) -> list[Emit]:
                     dict(conversation, complaint=_without_key(complaint), closed_by=d.get("closed_by")),
                 )
             )
+    elif event.name == ev.CUSTOMER_PRESENCE:
+        if d.get("agent_id"):
+            payload = {"conversation_id": d["conversation_id"], "away_since": d["away_since"]}
+            out.append(Emit(AGENT_NS, agent_room(d["agent_id"]), "chat:customer", payload))
     elif event.name == ev.AGENT_CHANGED:
         agent = d["agent"]
         out.append(Emit(AGENT_NS, agent_room(agent["id"]), "agent:updated", agent))

@@ -370,3 +370,26 @@ async def test_console_on_a_phone_switches_between_list_chat_and_details(browser
         const list = document.getElementById('transcript');
         return list.lastElementChild.getBoundingClientRect().bottom <= list.getBoundingClientRect().bottom;
     }""")
+
+
+async def test_the_console_shows_which_customers_have_left_and_when_they_come_back(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page, _ = await customer_starts(browser, live, "Where is my payout?", "Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(bob.locator("#chat-presence")).to_be_hidden()
+    context = page.context
+    await page.close()  # the customer closes the tab
+    await expect(bob.locator("#chat-presence")).to_have_text(re.compile(r"^Left \d+s ago$"))
+    await expect(bob.locator("#my-chats .chat-item", has_text="Alice").locator(".tag")).to_have_text("Left")
+    await drive.open_widget(await context.new_page(), live.url)  # and comes back
+    await expect(bob.locator("#chat-presence")).to_be_hidden()
+    await expect(bob.locator("#my-chats .chat-item", has_text="Alice").locator(".tag")).to_have_count(0)
+
+    # a waiting chat whose customer left is marked in the queue: routing passes it over until they return
+    await bob.click("#presence [data-status=away]")
+    eve_page, _ = await customer_starts(browser, live, "Bonus missing", "Eve")
+    waiting = bob.locator("#queue .queue-item")
+    await expect(waiting).to_have_count(1)
+    await expect(waiting.locator(".tag", has_text="Left")).to_have_count(0)
+    await eve_page.close()
+    await expect(waiting.locator(".tag", has_text="Left")).to_be_visible()

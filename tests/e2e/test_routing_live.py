@@ -307,3 +307,51 @@ async def test_a_long_queue_is_listed_from_its_front_and_counted_whole_on_consol
     await sam.wait_for("monitor:snapshot", lambda s: s["stats"]["queued"] == waiting + 1 and len(s["queue"]) == MONITOR_QUEUE_SHOWN)
     for peer in (bob, sam, late):
         await peer.close()
+
+
+async def test_a_waiting_chat_whose_customer_left_is_passed_over_and_keeps_its_place_until_they_come_back(server):
+    gone, here = await peers.customer(server.url), await peers.customer(server.url)
+    token = gone.received("session")[0]["token"]
+    left = (await start_chat(gone, body="first in the queue"))["conversation"]["id"]
+    waiting = (await start_chat(here, body="second in the queue"))["conversation"]["id"]
+    await gone.close()  # the tab closed while nobody was online
+    # the one still here moves to the front of what agents can take, and is told so
+    await here.wait_for("queue:update", lambda d: d["position"] == 1)
+    sam = await peers.agent(server.url, "sam@example.test", online=False)
+    queue = (await sam.wait_for("queue:snapshot", lambda d: d["queued"] == 2))["queue"]
+    assert [(e["conversation_id"], e["customer_away_since"] is not None) for e in queue] == [(left, True), (waiting, False)]
+
+    carol = await peers.agent(server.url, "carol@example.test")  # one seat of two taken by whoever is here
+    await carol.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == waiting)
+    await asyncio.sleep(0.2)
+    assert [d["conversation"]["id"] for d in carol.received("chat:assigned")] == [waiting]
+    # back on the page (a reload, the same token): the chat that waited longest is routed at once
+    back = await peers.customer(server.url, token=token)
+    await back.wait_for("chat:assigned")
+    assigned = await carol.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == left)
+    assert assigned["conversation"]["customer_away_since"] is None
+    for peer in (here, sam, carol, back):
+        await peer.close()
+
+
+async def test_an_agent_sees_the_customer_of_a_chat_leave_and_come_back(server):
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    assert (await bob.wait_for("chat:assigned"))["conversation"]["customer_away_since"] is None
+    token = alice.received("session")[0]["token"]
+    second_tab = await peers.customer(server.url, token=token)
+    await alice.close()
+    await asyncio.sleep(0.2)
+    assert bob.received("chat:customer") == []  # another tab is still open: still here
+    await second_tab.close()
+    left = await bob.wait_for("chat:customer", lambda d: d["away_since"] is not None)
+    assert left["conversation_id"] == conversation_id
+    back = await peers.customer(server.url, token=token)
+    await bob.wait_for("chat:customer", lambda d: d["away_since"] is None)
+    # a console opened now shows who is here and who is not
+    await back.close()
+    await bob.wait_for("chat:customer", lambda d: d["away_since"] is not None and d != left)
+    fresh = await peers.agent(server.url, "bob@example.test")
+    [conversation] = (await fresh.wait_for("session"))["conversations"]
+    assert conversation["id"] == conversation_id and conversation["customer_away_since"] is not None
+    for peer in (bob, fresh):
+        await peer.close()

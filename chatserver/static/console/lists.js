@@ -3,6 +3,7 @@ import { $, h, clear, initials } from './dom.js';
 import { state, ordered, unread, waitingSince, customerName, categoryName, duration } from './state.js';
 
 const LONG_WAIT_MS = 2 * 60 * 1000;
+const LEFT_QUEUE_TITLE = 'The customer has no chat window open: routing passes this chat over, keeping its place, until they come back';
 
 export function renderMyChats({ select, dismiss }) {
   const list = clear($('my-chats'));
@@ -24,6 +25,8 @@ export function renderMyChats({ select, dismiss }) {
             h('strong', { class: 'chat-item-name' }, customerName(chat)),
             chat.closed
               ? h('span', { class: 'tag tag-muted' }, 'Closed')
+              : chat.conversation.customer_away_since
+                ? h('span', { class: 'tag tag-muted', title: 'The customer has no chat window open' }, 'Left')
               : since ? h('span', { class: `wait${waited > LONG_WAIT_MS ? ' is-long' : ''}`, title: 'Customer waiting for an answer' }, duration(waited)) : null),
           h('span', { class: `chat-item-preview${chat.typing ? ' is-typing' : ''}` }, preview)),
         count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null),
@@ -50,6 +53,7 @@ export function renderQueue({ take }) {
         h('span', { class: 'queue-meta' },
           h('span', { class: 'locale' }, String(entry.locale || '').toUpperCase()),
           entry.priority > 0 ? h('span', { class: 'tag tag-warn' }, 'Returned') : null,
+          entry.customer_away_since ? h('span', { class: 'tag tag-muted', title: LEFT_QUEUE_TITLE }, 'Left') : null,
           h('span', { class: `wait${waited > LONG_WAIT_MS ? ' is-long' : ''}` }, `waiting ${duration(waited)}`))),
       h('button', { type: 'button', class: 'button-small', disabled: full, title: full ? 'You are at your chat capacity' : null, onclick: (e) => take(entry.conversation_id, e.currentTarget) }, 'Take')));
   }

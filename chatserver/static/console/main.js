@@ -184,6 +184,15 @@ socket.on('chat:assigned', (event) => {
   });
 });
 
+// the customer's last widget closed (away_since), or one opened again (null)
+socket.on('chat:customer', (event) => {
+  const chat = state.chats.get(event.conversation_id);
+  if (!chat) return;
+  chat.conversation = { ...chat.conversation, customer_away_since: event.away_since };
+  if (event.away_since) setTyping(chat, false);
+  renderAll();
+});
+
 socket.on('message:new', (message) => {
   const chat = state.chats.get(message.conversation_id);
   if (!chat) return;
@@ -405,6 +414,9 @@ function renderChat() {
   if (conversation.created_at) meta.push(`started ${duration(Date.now() - Date.parse(conversation.created_at))} ago`);
   if (chat.customer && chat.customer.verified) meta.push('site account verified');
   $('chat-meta').textContent = meta.join(' · ');
+  const away = !chat.closed && conversation.customer_away_since;
+  $('chat-presence').hidden = !away;
+  $('chat-presence').textContent = away ? `Left ${duration(Date.now() - Date.parse(away))} ago` : '';
   transcript.show(chat);
   renderTyping(chat);
   $('closed-note').hidden = !chat.note;

@@ -74,6 +74,7 @@ function card(agent) {
       ...agent.chats.map((chat) => h('li', {},
         h('button', { type: 'button', class: 'agent-chat', dataset: { conversationId: chat.conversation_id }, onclick: () => openDrawer(chat.conversation_id) },
           h('span', { class: 'agent-chat-name' }, customerLabel(chat.customer_name)),
+          chat.customer_away_since ? h('span', { class: 'tag tag-muted', title: 'The customer has no chat window open' }, 'Left') : null,
           h('span', { class: 'agent-chat-topic' }, categoryName(chat.topic)),
           since(chat.assigned_at, { short: true, className: 'agent-chat-time' }))))) : null,
     error ? h('p', { class: 'card-error', role: 'alert' }, error) : null,

@@ -25,7 +25,10 @@ export function renderQueue() {
       h('td', { class: 'q-pos' }, h('span', { class: `pos${entry.priority > 0 ? ' pos-returned' : ''}`, title: entry.priority > 0 ? 'Back in the queue: goes first' : null }, entry.position)),
       h('td', { class: 'q-customer' },
         h('button', { type: 'button', class: 'link-button', onclick: open }, customerLabel(entry.customer_name)),
-        entry.priority > 0 ? h('span', { class: 'tag tag-warn' }, 'Returned') : null),
+        entry.priority > 0 ? h('span', { class: 'tag tag-warn' }, 'Returned') : null,
+        entry.customer_away_since
+          ? h('span', { class: 'tag tag-muted', title: 'The customer has no chat window open: routing passes this chat over, keeping its place, until they come back' }, 'Left')
+          : null),
       h('td', { class: 'q-topic' }, categoryName(entry.topic)),
       h('td', { class: 'q-lang' }, h('span', { class: 'locale', title: LANGUAGES[entry.locale] || entry.locale }, (entry.locale || '').toUpperCase())),
       h('td', { class: 'q-wait' }, since(entry.queued_at, { wait: true, className: 'wait' })),
