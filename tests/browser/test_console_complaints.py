@@ -134,6 +134,7 @@ async def test_an_agent_works_a_chat_complaint_from_the_list_to_resolution(brows
     await expect(bob.locator("#cx-actions button")).to_have_text(["Let go", "Category…", "Escalate…"])
     await expect(bob.locator("#cx-composer [role=radio]:visible")).to_have_text(["Internal note"])
     await expect(row.locator(".cx-status")).to_have_text("Resolved")
+    await expect(row.locator(".cx-due")).to_have_text("resolved just now")  # seconds ago, not "1 min"
 
     audit = bob.locator("#cx-audit .cx-audit-item")
     await expect(audit.first).to_contain_text("Resolved")

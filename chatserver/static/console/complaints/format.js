@@ -44,7 +44,7 @@ export function span(ms) {
 export function dueState(complaint, now = Date.now()) {
   if (SETTLED.has(complaint.status) || !complaint.due_at) {
     const at = complaint.closed_at || complaint.resolved_at;
-    return { tone: 'settled', text: at ? `${STATUS[complaint.status].toLowerCase()} ${span(now - Date.parse(at))} ago` : STATUS[complaint.status] };
+    return { tone: 'settled', text: at ? `${STATUS[complaint.status].toLowerCase()} ${ago(at, now)}` : STATUS[complaint.status] };
   }
   const left = Date.parse(complaint.due_at) - now;
   if (left < 0) return { tone: 'overdue', text: `overdue ${span(left)}` };
