@@ -246,7 +246,61 @@ async def test_a_chat_the_customer_calls_unsolved_after_the_close_shows_its_comp
     reference = answered["complaint"]["reference"]
     await expect(bob.locator("#closed-note")).to_contain_text(f"The customer said the problem was not solved. A complaint was created: {reference}.")
     await expect(bob.locator(".toast", has_text="not solved")).to_contain_text(f"Alice said the problem was not solved. A complaint was created: {reference}.")
+    await expect(bob.locator("#closed-note a")).to_have_text(reference)
+    await expect(complaints_panel(bob).locator("code")).to_have_text([reference])
     await alice.close()
+
+
+def complaints_panel(page):
+    """The customer panel's list of the customer's complaints."""
+    return page.locator("#details-body .detail-section", has=page.locator("h3", has_text="Complaints"))
+
+
+async def test_a_chat_that_becomes_a_complaint_shows_it_in_the_customer_panel_and_links_to_it(browser, live):
+    """Ended "not solved" by the customer, or closed as a complaint by the agent: the panel's complaints
+    are read again, and the reference in the note opens the complaint in the complaints view."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice", "body": "Where is my payout?"})
+    assert started["ok"], started
+    await drive.open_chat_in_console(bob, "Alice")
+    panel = complaints_panel(bob)
+    await expect(panel).to_contain_text("No complaints.")
+    await expect(panel.locator(".count")).to_have_text("0")
+
+    ended = await alice.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": False})
+    assert ended["ok"], ended
+    reference = ended["conversation"]["complaint_reference"]
+    await expect(bob.locator("#closed-note")).to_contain_text(f"The customer ended the chat. A complaint was created: {reference}.")
+    await expect(panel.locator(".count")).to_have_text("1")
+    await expect(panel.locator("code")).to_have_text([reference])
+    link = bob.locator("#closed-note a")
+    await expect(link).to_have_text(reference)
+    await link.click()
+    await expect(bob).to_have_url(re.compile(f"#complaints/{reference}$"))
+    await expect(bob.locator("#tab-complaints")).to_have_attribute("aria-selected", "true")
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+
+    # the agent closes another customer's chat as a complaint
+    await bob.click("#tab-chats")
+    eve = await peers.customer(live.url)
+    started = await eve.call("chat:start", {"name": "Eve", "body": "The bet was settled wrong"})
+    assert started["ok"], started
+    await drive.open_chat_in_console(bob, "Eve")
+    await expect(panel).to_contain_text("No complaints.")
+    await bob.click("#close-chat")
+    await bob.check("#close-dialog input[value=complaint]")
+    await bob.fill("#close-summary", "Settled as a loss though the match was void")
+    await bob.click("#close-submit")
+    link = bob.locator("#closed-note a")
+    await expect(link).to_have_text(re.compile(r"^C-\d{4}-\d{6}$"))
+    second = await link.inner_text()
+    await expect(bob.locator("#closed-note")).to_contain_text(f"You closed this chat as a complaint: {second}.")
+    await expect(panel.locator("code")).to_have_text([second])
+    await link.click()
+    await expect(bob.locator("#cx-ref")).to_have_text(second)
+    for peer in (alice, eve):
+        await peer.close()
 
 
 async def test_a_message_refused_in_another_chat_is_marked_there_not_under_the_open_one(browser, live):

@@ -154,6 +154,7 @@ async function fetchPages(chat, afterSeq) {
       chat.noteIsGuess = false;
       chat.conversation = { ...chat.conversation, ...ack.conversation };
       chat.note = closedNote(ack.conversation);
+      if (ack.conversation.outcome === 'complaint') reloadHistory(chat);
     }
     ack.messages.forEach((m) => addMessage(chat, m));
     renderAll();
@@ -264,11 +265,13 @@ socket.on('chat:updated', (conversation) => {
     setTyping(chat, false);
     chat.note = closedNote(conversation);
     if (chat.id !== state.selected) toast(closedToast(chat, conversation.closed_by));
+    if (conversation.outcome === 'complaint') reloadHistory(chat);
   } else if (chat.closed && conversation.outcome === 'complaint' && outcomeBefore !== 'complaint') {
     // the customer answered "not solved" after the close: that same chat is now a complaint
-    const reference = conversation.complaint_reference ? `: ${conversation.complaint_reference}` : '';
-    chat.note = `The customer said the problem was not solved. A complaint was created${reference}.`;
-    toast([isolate(customerName(chat)), ` said the problem was not solved. A complaint was created${reference}.`]);
+    const reference = conversation.complaint_reference;
+    chat.note = ['The customer said the problem was not solved. A complaint was created', complaintRef(reference), '.'];
+    toast([isolate(customerName(chat)), ` said the problem was not solved. A complaint was created${reference ? `: ${reference}` : ''}.`]);
+    reloadHistory(chat);
   }
   renderAll();
 });
@@ -290,13 +293,27 @@ function closedNote(conversation) {
   const reference = conversation.complaint_reference;
   if (by && by.side === 'agent') {
     const who = by.id === state.me.id ? 'You' : isolate(by.name || 'A colleague');
-    const how = conversation.outcome === 'complaint' ? `as a complaint${reference ? `: ${reference}` : ''}` : 'as resolved';
-    return [who, ` closed this chat ${how}.`];
+    const how = conversation.outcome === 'complaint' ? [' closed this chat as a complaint', complaintRef(reference)] : ' closed this chat as resolved';
+    return [who, how, '.'];
   }
   const who = by && by.side === 'customer' ? 'The customer ended the chat' : 'The chat was closed';
-  if (conversation.outcome === 'complaint') return `${who}. A complaint was created${reference ? `: ${reference}` : ''}.`;
+  if (conversation.outcome === 'complaint') return [`${who}. A complaint was created`, complaintRef(reference), '.'];
   if (conversation.outcome === 'abandoned') return `${who} before it was answered.`;
   return `${who} — resolved.`;
+}
+
+/** ": C-2026-000123" in a note, the reference a link that opens the complaint in the complaints view. */
+function complaintRef(reference) {
+  return reference ? [': ', h('a', { href: complaintsHash(reference), class: 'note-link' }, reference)] : '';
+}
+
+/** The customer panel read its complaints when the chat opened: read them again once the chat is one. */
+function reloadHistory(chat) {
+  call('customer:history', { conversation_id: chat.id }).then((info) => {
+    if (!info.ok) return;
+    chat.history = { conversations: info.conversations, complaints: info.complaints };
+    if (chat.id === state.selected) renderDetails(chat);
+  });
 }
 
 function closedToast(chat, by) {
@@ -484,9 +501,10 @@ const openClose = setupClose({
     chat.conversation = { ...chat.conversation, ...ack.conversation };
     chat.closed = true;
     chat.note = ack.complaint
-      ? `You closed this chat as a complaint: ${ack.complaint.reference}.`
+      ? ['You closed this chat as a complaint', complaintRef(ack.complaint.reference), '.']
       : 'You closed this chat as resolved.';
     renderAll();
+    if (ack.complaint) reloadHistory(chat);
   },
 });
 $('transfer').addEventListener('click', openTransfer);
