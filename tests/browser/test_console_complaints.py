@@ -98,7 +98,7 @@ async def test_an_agent_works_a_chat_complaint_from_the_list_to_resolution(brows
     await expect(bob.locator(".cx-entry-reply .cx-card-body")).to_have_text(["We are checking this with the payments team."])
     await write(bob, "note", "Bank transfer ref PX-55812, sent Tuesday")
     note = bob.locator(".cx-entry-note")
-    await expect(note.locator(".cx-kind")).to_have_text("Internal")
+    await expect(note.locator(".cx-kind")).to_have_text("Internal note")
     await expect(note.locator(".cx-card-body")).to_have_text("Bank transfer ref PX-55812, sent Tuesday")
 
     # the customer's own view has the reply and not the note, and no live event carried it
@@ -140,6 +140,50 @@ async def test_an_agent_works_a_chat_complaint_from_the_list_to_resolution(brows
     await expect(audit.first).to_contain_text("Resolved")
     await expect(audit.first).to_contain_text("You · In progress → Resolved")
     await expect(bob.locator("#cx-audit")).to_contain_text("Internal note")
+    await customer.close()
+    assert errors.errors == []
+
+
+async def test_each_kind_of_entry_in_the_thread_is_labelled_for_what_it_is(browser, live):
+    """A question to the customer and the resolution are public replies to the API (kind "reply"),
+    but the thread tells them apart from an ordinary reply, also when read again later."""
+    errors = drive.BrowserErrors()
+    customer, reference = await chat_complaint(live.url, "My withdrawal of 80 EUR is stuck")
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP))
+    await bob.goto(f"{live.url}/console#complaints/{reference}")
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+    await bob.click("#cx-start")
+    await expect(bob.locator("#cx-status")).to_have_text("In progress")
+    await write(bob, "reply", "We are looking into it.")
+    await write(bob, "note", "Payments team asked")
+    await write(bob, "question", "Which card did you use?")
+    await expect(bob.locator("#cx-status")).to_have_text("Awaiting customer")
+    answered = await customer.call("complaint:reply", {"reference": reference, "body": "The one ending in 4411"})
+    assert answered["ok"], answered
+    await expect(bob.locator("#cx-status")).to_have_text("In progress")
+    await write(bob, "reply", "Thanks, checking that card.")
+    await write(bob, "resolution", "We re-sent the 80 EUR to that card today.")
+    await expect(bob.locator("#cx-status")).to_have_text("Resolved")
+
+    cards = bob.locator("#cx-thread .cx-entry[data-seq] .cx-card")
+    expected = [
+        ("Public reply", "We are looking into it."),
+        ("Internal note", "Payments team asked"),
+        ("Question to customer", "Which card did you use?"),
+        ("Customer", "The one ending in 4411"),
+        ("Public reply", "Thanks, checking that card."),
+        ("Resolution", "We re-sent the 80 EUR to that card today."),
+    ]
+    for page in (bob, None):
+        if page is None:  # as stored: a fresh read labels them the same
+            await bob.reload()
+            await expect(bob.locator("#cx-ref")).to_have_text(reference)
+        await expect(cards.locator(".cx-kind")).to_have_text([label for label, _ in expected])
+        await expect(cards.locator(".cx-card-body")).to_have_text([body for _, body in expected])
+    # each kind looks different too, not only its words
+    backgrounds = await cards.locator(".cx-kind").evaluate_all("tags => tags.map((t) => getComputedStyle(t).backgroundColor)")
+    reply, note, question, _, _, resolution = backgrounds
+    assert len({reply, note, question, resolution}) == 4, backgrounds
     await customer.close()
     assert errors.errors == []
 

@@ -1,5 +1,6 @@
 // The complaint's thread as a timeline: the originating chat (folded), the complaint as received,
-// then customer messages, public replies, internal notes and status changes in order.
+// then customer messages, public replies, questions to the customer, the resolution, internal notes and
+// status changes in order.
 import { h, clear, icon, ICONS, initials, isolate } from '../dom.js';
 import { systemText } from '../transcript.js';
 import { cx } from './store.js';
@@ -7,10 +8,14 @@ import { get, complaintPath } from './api.js';
 import { STATUS, SOURCE, when, whenFull } from './format.js';
 
 const KIND = {
-  customer: { label: 'Customer', public: true },
-  reply: { label: 'Public reply', public: true },
-  note: { label: 'Internal', public: false },
+  customer: { label: 'Customer' },
+  reply: { label: 'Public reply' },
+  question: { label: 'Question to customer' },
+  resolution: { label: 'Resolution', icon: ICONS.check },
+  note: { label: 'Internal note', icon: ICONS.lock },
 };
+// a question and a resolution are stored as replies; the status each set, written with it, tells them apart
+const REPLY_AS = { awaiting_customer: 'question', resolved: 'resolution' };
 
 export class Thread {
   constructor() {
@@ -22,7 +27,8 @@ export class Thread {
     clear(container);
     if (complaint.conversation) container.append(this.origin(complaint));
     container.append(received(complaint));
-    for (const entry of [...complaint.entries].sort((a, b) => a.seq - b.seq)) container.append(entryEl(entry));
+    const entries = [...complaint.entries].sort((a, b) => a.seq - b.seq);
+    entries.forEach((entry, i) => container.append(entryEl(entry, replyKind(entry, entries[i + 1]))));
   }
 
   /** The first page from the detail, then whatever was read on; the chat is closed, so pages never go stale. */
@@ -101,7 +107,14 @@ function received(complaint) {
       complaint.body ? h('p', { class: 'cx-card-body' }, complaint.body) : h('p', { class: 'cx-card-body muted' }, complaint.subject)));
 }
 
-function entryEl(entry) {
+/** "question" or "resolution" for a reply whose own status change follows it (same writer, same moment). */
+function replyKind(entry, next) {
+  if (entry.kind !== 'reply' || !next || next.kind !== 'status') return entry.kind;
+  const same = next.seq === entry.seq + 1 && next.created_at === entry.created_at && next.author_id === entry.author_id;
+  return (same && REPLY_AS[next.body]) || entry.kind;
+}
+
+function entryEl(entry, shown = entry.kind) {
   const mine = entry.author_id && entry.author_id === cx.me.id;
   const time = h('time', { datetime: entry.created_at, title: whenFull(entry.created_at) }, when(entry.created_at));
   if (entry.kind === 'status') {
@@ -115,13 +128,13 @@ function entryEl(entry) {
       h('span', { class: 'cx-mark cx-mark-dot', 'aria-hidden': 'true' }),
       h('p', {}, h('span', { class: 'cx-event-text' }, entry.body), ' · ', entry.author && entry.author !== 'System' ? [isolate(mine ? 'you' : entry.author), ' · '] : '', time));
   }
-  const kind = KIND[entry.kind] || KIND.reply;
-  return h('li', { class: `cx-entry cx-entry-${entry.kind}`, dataset: { kind: entry.kind, seq: entry.seq } },
+  const kind = KIND[shown] || KIND.reply;
+  return h('li', { class: `cx-entry cx-entry-${entry.kind}${shown !== entry.kind ? ` cx-entry-${shown}` : ''}`, dataset: { kind: entry.kind, seq: entry.seq } },
     h('span', { class: 'cx-mark cx-mark-avatar', 'aria-hidden': 'true' }, initials(entry.author)),
     h('article', { class: 'cx-card' },
       h('header', { class: 'cx-card-head' },
         h('strong', {}, mine ? `${entry.author} (you)` : entry.author),
-        h('span', { class: 'cx-kind' }, entry.kind === 'note' ? icon(ICONS.lock) : null, kind.label),
+        h('span', { class: 'cx-kind' }, kind.icon ? icon(kind.icon) : null, kind.label),
         time),
       h('p', { class: 'cx-card-body' }, entry.body)));
 }
