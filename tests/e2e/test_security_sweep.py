@@ -204,6 +204,8 @@ async def test_every_page_sends_security_headers(server):
         ("GET", f"/track/{reference}?key={key}", None, 200),
         ("GET", "/widget/frame", None, 200),
         ("GET", "/api/openapi.json", None, 200),
+        ("GET", "/favicon.ico", None, 200),
+        ("GET", "/static/brand/icon.svg", None, 200),
         # refusals are pages too: a redirect to sign in, a 403, 404s, a 405, an API error
         ("GET", "/admin/users", None, 303),
         ("GET", "/monitor", agent, 403),

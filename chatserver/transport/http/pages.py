@@ -10,6 +10,7 @@ from aiohttp import web
 from chatserver import keys
 from chatserver.domain.errors import HTTP_STATUS, ChatError
 from chatserver.domain.same_secret import same_secret
+from chatserver.templating import STATIC_ROOT
 from chatserver.transport import cookies
 from chatserver.transport.http.forms import read_form
 from chatserver.transport.forwarding import client_of
@@ -117,8 +118,16 @@ async def index(request: web.Request) -> web.Response:
     return render(request, "index.html")
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """The pages name their icon; a browser that asks for /favicon.ico anyway gets the same one, not a 404."""
+    return web.FileResponse(
+        STATIC_ROOT / "brand" / "icon.svg", headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+    )
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/healthz", health)
     app.router.add_get("/login", login_get)
     app.router.add_post("/login", login_post)
