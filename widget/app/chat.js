@@ -1,6 +1,6 @@
 // The Chat tab: the start form, then the live conversation (queue, agent, typing, delivery states),
 // then the ending (solved? → rating, not solved → complaint reference).
-import { $, h, clear, icon, ICONS, initials } from './dom.js';
+import { $, h, clear, icon, ICONS, initials, isolate } from './dom.js';
 import { t, formatEta, formatDate, formatTime } from './i18n.js';
 import { storage, uuid } from './storage.js';
 import { Transcript } from './transcript.js';
@@ -191,7 +191,7 @@ export class Chat {
     if (!known && message.sender === 'agent') {
       this.showAgentTyping(false);
       if (live) this.onAgentMessage(message);
-      if (this.conversation.agent === null || this.conversation.status === 'queued') {
+      if (this.conversation.status !== 'closed' && (this.conversation.agent === null || this.conversation.status === 'queued')) {
         // an agent wrote, so someone has the chat even if we missed chat:assigned
         Object.assign(this.conversation, { status: 'active', agent: { name: message.author } });
         this.renderStatus();
@@ -388,13 +388,18 @@ export class Chat {
       this.ending = { kind: 'ask', closed: true };
     }
     this.render();
+    // its history says who closed it, and has any last words sent just before the close
+    if (!mine) this.catchUp();
   }
 
-  /** The chat closed while we were away; the history answer says how: the same ending chat:closed
-   *  would have shown, the question "was it solved?" too while the answer still counts. */
+  /** A closed chat's history says how it closed: who closed it, for a line under the transcript, and
+   *  for a widget that was away the ending chat:closed would have shown, the question "was it solved?"
+   *  too while the answer still counts. */
   closedWhileAway(conversation, complaint) {
+    Object.assign(this.conversation, { outcome: conversation.outcome, closedBy: conversation.closed_by && conversation.closed_by.side });
+    if (conversation.agent && conversation.agent.name) this.conversation.agent = conversation.agent;
+    this.renderClosedLine();
     if (!this.ending || !this.ending.away) return;
-    this.conversation.outcome = conversation.outcome;
     if (conversation.outcome === 'complaint') {
       this.ending = { kind: 'complaint', complaint, reference: conversation.complaint_reference || (complaint && complaint.reference) };
     } else if (conversation.outcome === 'abandoned') {
@@ -451,7 +456,22 @@ export class Chat {
       return;
     }
     this.renderStatus();
+    this.renderClosedLine();
     this.renderEnding();
+  }
+
+  /** "Bob closed the chat" after the last message; nothing when the customer closed it themselves. */
+  renderClosedLine() {
+    const by = this.conversation.status === 'closed' ? this.conversation.closedBy : null;
+    const name = (this.conversation.agent && this.conversation.agent.name) || this.transcript.lastAgentName();
+    if (by === 'agent' && name) {
+      const [before, after] = t('closed.by_agent', { name: '\u0000' }).split('\u0000');
+      this.transcript.setNote(before, isolate(name), after);
+    } else if (by === 'agent' || by === 'system') {
+      this.transcript.setNote(t('closed.by_system'));
+    } else {
+      this.transcript.setNote();
+    }
   }
 
   renderHome() {

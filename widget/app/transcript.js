@@ -18,13 +18,23 @@ export class Transcript {
     this.byId = new Map();
     this.pendingEls = new Map();
     this.maxSeq = 0;
+    this.note = null;
   }
 
   reset() {
     this.byId.clear();
     this.pendingEls.clear();
     this.maxSeq = 0;
+    this.note = null;
     this.list.replaceChildren();
+  }
+
+  /** A line of ours after every message (who closed the chat), or none without content. Having no
+   *  seq, it stays last as history fills in the messages before it. */
+  setNote(...content) {
+    if (this.note) this.note.remove();
+    this.note = content.length ? h('li', { class: 'msg msg--system', id: 'closed-line' }, h('span', { class: 'system-text' }, ...content)) : null;
+    if (this.note) this.list.append(this.note);
   }
 
   /** Add or confirm a stored message. `gapAfter` is set when seq jumped past what we had:
