@@ -166,7 +166,7 @@ async def test_a_chat_closed_while_the_widget_was_offline_still_shows_the_agents
     await expect(frame.locator("#composer")).to_be_hidden()
     # the agent closed it as resolved: the customer still has the last word, as if they had been there
     await expect(frame.locator(".end-card--ask .end-title")).to_have_text("Was your problem solved?")
-    await expect(frame.locator(".end-card--ask .link")).to_have_count(0)
+    await expect(frame.locator(".end-card--ask .link", has_text="Continue chatting")).to_have_count(0)
     await frame.locator(".end-card--ask .btn-secondary").click()
     await expect(frame.locator("#complaint-reference")).to_have_text(re.compile(r"^C-\d{4}-\d{6}$"))
     rows = await live.services.db.fetch("SELECT source FROM complaints WHERE conversation_id = ?", (conversation_id,))

@@ -116,8 +116,10 @@ export class Chat {
         this.conversation.status = 'closed';
         this.ending = { kind: 'ended', away: true };
       }
+      const last = !this.conversation && storage.lastChat();
+      if (last) this.resume(last);
       this.render();
-      if (ended) {
+      if (ended || last) {
         // what was said before it ended, our own messages that got there among it; the rest never will
         await this.catchUp();
         this.transcript.failPending();
@@ -131,9 +133,17 @@ export class Chat {
     this.conversation = open;
     this.queue = session.queue;
     storage.keepPendingFor(open.id);
+    storage.rememberChat(open.id);
     this.render();
     await Promise.all(storage.pending().map((p) => { this.transcript.addPending(p); return this.deliver(p); }));
     await this.catchUp();
+  }
+
+  /** A reload (or a new visit) with no chat open: the customer's last chat, closed, shown as one that
+   *  closed while we were away. What the customer did at its end stands, unless it became a complaint. */
+  resume(last) {
+    this.conversation = { id: last.id, status: 'closed', agent: null, outcome: null };
+    this.ending = { kind: last.step || 'ended', away: true, answered: Boolean(last.step) };
   }
 
   /** Fetch what we missed, page after page, until nothing more follows or a page fails. One run at
@@ -164,8 +174,11 @@ export class Chat {
       const ack = await this.conn.call('history', { conversation_id: conversationId, after_seq: after });
       if (!this.isCurrent(conversationId)) return;
       if (!ack.ok) {
+        const code = ack.error && ack.error.code;
+        // a remembered chat that is no longer there (or no longer this customer's): start afresh
+        if (code === 'not_found') return this.newChat({ focus: false });
         // a long chat can outrun the event limit: wait for it to refill, a few times at most
-        if ((ack.error && ack.error.code) !== 'rate_limited' || waits === PAGE_WAITS) return;
+        if (code !== 'rate_limited' || waits === PAGE_WAITS) return;
         waits += 1;
         await new Promise((resolve) => setTimeout(resolve, PAGE_WAIT_MS));
         continue;
@@ -234,6 +247,7 @@ export class Chat {
       this.conversation = ack.conversation;
       this.queue = ack.queue;
       this.ending = null;
+      storage.rememberChat(ack.conversation.id);
       $('start-body').value = '';
       this.render();
       this.send(body);
@@ -383,6 +397,7 @@ export class Chat {
       this.ending = { kind: 'abandoned' };
     } else if (mine && mine.resolved === true) {
       this.ending = { kind: 'rate' };
+      storage.rememberChat(this.conversation.id, 'rate');
     } else {
       // the agent closed it: still ask, the customer has the last word
       this.ending = { kind: 'ask', closed: true };
@@ -393,8 +408,8 @@ export class Chat {
   }
 
   /** A closed chat's history says how it closed: who closed it, for a line under the transcript, and
-   *  for a widget that was away the ending chat:closed would have shown, the question "was it solved?"
-   *  too while the answer still counts. */
+   *  for a widget that was away (or reloaded) the ending chat:closed would have shown, unless the
+   *  customer took it further here: "was it solved?" while the answer still counts, else the rating. */
   closedWhileAway(conversation, complaint) {
     Object.assign(this.conversation, { outcome: conversation.outcome, closedBy: conversation.closed_by && conversation.closed_by.side });
     if (conversation.agent && conversation.agent.name) this.conversation.agent = conversation.agent;
@@ -404,12 +419,22 @@ export class Chat {
       this.ending = { kind: 'complaint', complaint, reference: conversation.complaint_reference || (complaint && complaint.reference) };
     } else if (conversation.outcome === 'abandoned') {
       this.ending = { kind: 'abandoned' };
+    } else if (this.ending.answered) {
+      return;
     } else if (conversation.closed_by && conversation.closed_by.side === 'agent' && conversation.answer_until) {
       this.ending = { kind: 'ask', closed: true };
     } else {
-      return;
+      // solved, and too late to say otherwise: what is left is the rating
+      this.ending = { kind: 'rate' };
     }
     this.render();
+  }
+
+  /** An ending the customer reached; remembered, since after a reload the server could not tell it. */
+  settle(kind) {
+    this.ending = { kind };
+    storage.rememberChat(this.conversation.id, kind);
+    this.renderEnding();
   }
 
   /** The agent closed it as resolved and the customer says it was not: that same chat becomes a complaint. */
@@ -431,18 +456,19 @@ export class Chat {
       this.renderEnding();
       return;
     }
-    this.ending = { kind: 'thanks', score };
-    this.renderEnding();
+    this.settle('thanks');
   }
 
-  newChat() {
+  /** Back to the start form; the last chat is forgotten. */
+  newChat({ focus = true } = {}) {
     this.conversation = null;
     this.queue = null;
     this.ending = null;
     this.endRequest = null;
+    storage.rememberChat(null);
     this.transcript.reset();
     this.render();
-    $('start-body').focus();
+    if (focus) $('start-body').focus();
   }
 
   // -- rendering -------------------------------------------------------------------------------
@@ -537,18 +563,20 @@ export class Chat {
     }
     box.hidden = false;
     clear(box).append(endingCard(this.ending, this.conversation, {
-      solved: () => (this.ending.closed ? (this.ending = { kind: 'rate' }, this.renderEnding()) : this.endChat(true)),
+      solved: () => (this.ending.closed ? this.settle('rate') : this.endChat(true)),
       notSolved: () => (this.ending.closed ? this.notSolvedAfterClose() : this.endChat(false)),
       leave: () => this.endChat(undefined),
       cancel: () => { this.ending = null; this.renderEnding(); $('composer-input').focus(); },
       rate: (score, comment) => this.rate(score, comment),
-      skip: () => { this.ending = { kind: 'ended' }; this.renderEnding(); },
+      skip: () => this.settle('ended'),
       newChat: () => this.newChat(),
       complaints: () => this.showTab('complaints'),
     }));
     this.scrollToEnd();
     const focusable = box.querySelector('button, textarea');
-    if (focusable && document.activeElement && (document.activeElement === document.body || box.contains(document.activeElement) || document.activeElement.closest('#status'))) {
+    // only within a frame that has the focus: a card drawn while the widget is closed (a last chat
+    // shown again on page load) must not take it from the host page
+    if (focusable && document.hasFocus() && document.activeElement && (document.activeElement === document.body || box.contains(document.activeElement) || document.activeElement.closest('#status'))) {
       focusable.focus({ preventScroll: true });
     }
   }

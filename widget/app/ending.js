@@ -5,13 +5,15 @@ import { t, formatDate } from './i18n.js';
 export function endingCard(ending, conversation, actions) {
   const error = ending.error ? h('p', { class: 'form-error', role: 'alert' }, ending.error) : null;
   const newChat = h('button', { type: 'button', class: 'btn btn-secondary btn-block', onclick: actions.newChat }, t('closed.new_chat'));
+  // the chat is over but a step is still open: moving on stays one quiet click away
+  const newChatLink = h('button', { type: 'button', class: 'link', onclick: actions.newChat }, t('closed.new_chat'));
   switch (ending.kind) {
     case 'ask':
       return card('ask', null, t('end.question'), null, [
         h('div', { class: 'row' },
           h('button', { type: 'button', class: 'btn btn-primary', onclick: once(actions.solved) }, t('end.yes')),
           h('button', { type: 'button', class: 'btn btn-secondary', onclick: once(actions.notSolved) }, t('end.no'))),
-        ending.closed ? null : h('button', { type: 'button', class: 'link', onclick: actions.cancel }, t('end.continue')),
+        ending.closed ? newChatLink : h('button', { type: 'button', class: 'link', onclick: actions.cancel }, t('end.continue')),
         error,
       ]);
     case 'leave':
@@ -22,7 +24,7 @@ export function endingCard(ending, conversation, actions) {
         error,
       ]);
     case 'rate':
-      return ratingCard(actions, error);
+      return ratingCard(actions, error, newChatLink);
     case 'thanks':
       return card('thanks', ICONS.check, t('rate.thanks'), t('rate.thanks_hint'), [newChat]);
     case 'complaint':
@@ -50,7 +52,7 @@ function once(action) {
   };
 }
 
-function ratingCard(actions, error) {
+function ratingCard(actions, error, newChatLink) {
   let score = 0;
   const stars = [];
   const send = h('button', { type: 'button', class: 'btn btn-primary', disabled: true }, t('rate.send'));
@@ -76,6 +78,7 @@ function ratingCard(actions, error) {
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: actions.skip }, t('rate.skip')),
       send),
+    newChatLink,
     error,
   ]);
 }

@@ -1,4 +1,5 @@
-// The iframe's own localStorage (this server's origin): the customer token and unsent messages.
+// The iframe's own localStorage (this server's origin): the customer token, unsent messages and the
+// last chat.
 // The host page cannot read it; storage may be unavailable (privacy modes), so every access is guarded.
 
 const PREFIX = 'chatserver.';
@@ -34,10 +35,20 @@ export const storage = {
   removePending(clientId) { write('pending', this.pending().filter((m) => m.client_id !== clientId)); },
   keepPendingFor(conversationId) { write('pending', this.pending().filter((m) => m.conversation_id === conversationId)); },
 
+  /** The customer's last chat, so that it outlives a reload once closed: {token, id, step}, kept for
+   *  this customer's token only. `step` is how far the customer took its ending (rate, thanks, ended),
+   *  which the server does not say. */
+  lastChat() {
+    const last = read('last', null);
+    return last && last.token === this.token ? last : null;
+  },
+  rememberChat(id, step = null) { write('last', id ? { token: this.token, id, step } : null); },
+
   forgetCustomer() {
     write('token', null);
     write('identified', null);
     write('pending', null);
+    write('last', null);
   },
 };
 
