@@ -175,6 +175,23 @@ async def test_a_remembered_chat_that_is_gone_leaves_the_start_form(browser, liv
     await expect(frame.locator("#live")).to_be_hidden()
 
 
+async def test_a_chat_that_closed_days_ago_is_not_shown_again(browser, live):
+    bob, page, frame, conversation_id = await answered_chat(browser, live)
+    assert (await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}))["ok"]
+    await frame.locator(".end-card--ask .btn-primary").click()  # solved
+    await frame.locator(".end-card--rate .btn-ghost").click()  # no rating
+    frame = await reopen(page)
+    await expect(frame.locator(".end-card--ended")).to_be_visible()  # the same day: still there
+    # two days later (as the widget's storage sees it): the visitor starts afresh
+    await frame.locator("#log").evaluate(
+        """() => { const last = JSON.parse(localStorage.getItem('chatserver.last'));
+                   localStorage.setItem('chatserver.last', JSON.stringify({...last, at: Date.now() - 2 * 86400000})); }""")
+    frame = await reopen(page)
+    await expect(frame.locator("#home")).to_be_visible()
+    await expect(frame.locator("#live")).to_be_hidden()
+    await bob.close()
+
+
 async def forgotten(frame) -> bool:
     return await frame.locator("#log").evaluate("() => localStorage.getItem('chatserver.last')") is None
 

@@ -3,6 +3,7 @@
 // The host page cannot read it; storage may be unavailable (privacy modes), so every access is guarded.
 
 const PREFIX = 'chatserver.';
+const LAST_CHAT_KEPT_MS = 24 * 3600 * 1000;
 
 function read(key, fallback) {
   try {
@@ -35,14 +36,15 @@ export const storage = {
   removePending(clientId) { write('pending', this.pending().filter((m) => m.client_id !== clientId)); },
   keepPendingFor(conversationId) { write('pending', this.pending().filter((m) => m.conversation_id === conversationId)); },
 
-  /** The customer's last chat, so that it outlives a reload once closed: {token, id, step}, kept for
-   *  this customer's token only. `step` is how far the customer took its ending (rate, thanks, ended),
-   *  which the server does not say. */
+  /** The customer's last chat, so that it outlives a reload once closed: {token, id, step, at}, kept
+   *  for this customer's token only, and for a day after it was last touched (the window in which
+   *  "not solved" still counts): a visitor back next week gets the start form, not last week's card.
+   *  `step` is how far the customer took its ending (rate, thanks, ended), which the server does not say. */
   lastChat() {
     const last = read('last', null);
-    return last && last.token === this.token ? last : null;
+    return last && last.token === this.token && Date.now() - (last.at || 0) < LAST_CHAT_KEPT_MS ? last : null;
   },
-  rememberChat(id, step = null) { write('last', id ? { token: this.token, id, step } : null); },
+  rememberChat(id, step = null) { write('last', id ? { token: this.token, id, step, at: Date.now() } : null); },
 
   forgetCustomer() {
     write('token', null);
