@@ -95,7 +95,9 @@ class Site:
 async def site(start_server: StartServer) -> Site:
     # every request comes "from" a fresh address behind this trusted proxy, so that the per-address
     # limits answer only what they are for; they are proven in test_rate_limits.py
-    server = await start_server(trusted_proxies=("127.0.0.1",), webhook_allow_private=True)
+    # the fuzz customer's chat waits (they left, so routing passes it over) for the whole run: its
+    # deadline turning it into a complaint would be a write landing in the middle of some request
+    server = await start_server(trusted_proxies=("127.0.0.1",), webhook_allow_private=True, queue_timeout=3600.0)
     await seed_cast(server.services)
     await add_admin(server.services)
     services = server.services
