@@ -8,6 +8,7 @@ from typing import Any
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services
 from chatserver.store import users
+from tests import peers
 
 BOB = "bob@example.test"
 SAM = "sam@example.test"
@@ -24,6 +25,18 @@ async def submit(peer: Any, subject: str = "Withdrawal W-7781 pending for 5 days
     ack = await peer.call("complaint:submit", {"category": "withdrawals", "subject": subject, "body": body})
     assert ack["ok"], ack
     return ack["complaint"]
+
+
+async def tracked(base_url: str, services: Services) -> tuple[str, str]:
+    """A complaint a customer filed and left (their widget closed): its reference and tracking key."""
+    customer = await peers.customer(base_url)
+    try:
+        ack = await customer.call("complaint:submit", {"category": "withdrawals", "subject": "Payout", "body": "late"})
+        assert ack["ok"], ack
+    finally:
+        await customer.close()
+    reference = ack["complaint"]["reference"]
+    return reference, services.complaints.tracking_key(reference)
 
 
 async def ask(services: Services, reference: str, body: str) -> None:

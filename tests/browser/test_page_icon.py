@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests import peers
 from tests.admin_steps import ADA, add_admin
+from tests.complaint_steps import tracked
 from tests.browser import drive
 
 pytestmark = pytest.mark.browser
@@ -17,12 +17,7 @@ ICON_SETTLE_MS = 1000
 
 async def test_every_page_has_the_product_icon_and_no_first_load_logs_a_missing_one(browser, live):
     await add_admin(live.services)
-    alice = await peers.customer(live.url)
-    submitted = await alice.call("complaint:submit", {"category": "withdrawals", "subject": "Payout", "body": "late"})
-    assert submitted["ok"], submitted
-    reference = submitted["complaint"]["reference"]
-    key = live.services.complaints.tracking_key(reference)
-    await alice.close()
+    reference, key = await tracked(live.url, live.services)
 
     pages = [  # who is signed in, the page, its status
         (None, "/login", 200),

@@ -20,6 +20,7 @@ from yarl import URL
 from chatserver.services.auth import identity_signature
 from tests import peers
 from tests.admin_steps import ADA, add_admin
+from tests.complaint_steps import tracked
 from tests.peers import Peer, client_id, login_cookie
 from tests.security_headers import header_problems
 
@@ -185,12 +186,7 @@ async def test_ids_are_opaque_and_random(server):
 
 async def test_every_page_sends_security_headers(server):
     await add_admin(server.services)
-    alice = await peers.customer(server.url)
-    submitted = await alice.call("complaint:submit", {"category": "withdrawals", "subject": "Payout", "body": "late"})
-    assert submitted["ok"], submitted
-    reference = submitted["complaint"]["reference"]
-    key = server.services.complaints.tracking_key(reference)
-    await alice.close()
+    reference, key = await tracked(server.url, server.services)
     admin = await login_cookie(server.url, ADA)
     agent = await login_cookie(server.url, "bob@example.test")
 
