@@ -10,8 +10,10 @@ import functools
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from chatserver.domain.dates import day, when
+from chatserver.domain.links import find_links
 from chatserver.domain.text import isolate
 
 PACKAGE_DIR = Path(__file__).parent
@@ -33,6 +35,15 @@ def static(path: str) -> str:
     return f"/static/{path}?v={version}"
 
 
+def linkify(text: str) -> Markup:
+    """Someone's text, escaped, with its web addresses as links: the only markup added is the <a> made here."""
+    return Markup("").join(
+        Markup('<a href="{}" target="_blank" rel="noopener noreferrer nofollow" dir="ltr" class="text-link">{}</a>').format(href, part)
+        if href else escape(part)
+        for part, href in find_links(str(text))
+    )
+
+
 @functools.cache
 def page_templates() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -41,6 +52,7 @@ def page_templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.globals["static"] = static
+    env.filters["linkify"] = linkify
     env.filters["isolate"] = isolate  # for names where <bdi> cannot go, as in <option>
     # staff pages write dates as the tracking page does: 6 Dec 2026, 20:54 UTC
     env.filters["day"] = lambda stamp: day(stamp, "en")

@@ -38,6 +38,22 @@ PAYLOADS: dict[str, str] = {
 }
 RLO = PAYLOADS["rlo"]
 NAMES = list(PAYLOADS.values())
+# Addresses in messages that try to become a link to something other than a web page, or a link whose
+# text is not the address it opens: each may make only http(s) links, with text the finder expects
+# (tests/links_cases.py), and no HTML. The override before an address is closed after it, so the
+# bidi check above sees the address alone: it reads left to right only if the link isolates it.
+LINKS: dict[str, str] = {
+    "js": "javascript:alert('js') javascript:https://x.test",
+    "attr-break": "https://x.test/\"><img src=x onerror=__xss('attr-break')>",
+    "attr-quote": "https://x.test/'onmouseover='__xss(1)'",
+    "data": "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg== data:text/html,<script>__xss('data')</script>",
+    "schemes": "vbscript:msgbox(1) file:///etc/passwd ftp://x.test/",
+    "credentials": "https://user:pass@x.test/ https://bank.test@evil.test/login www.bank.test@evil.test",
+    "punctuation": "(see https://x.test/a_(b)). 'https://x.test/q'! https://x.test/x: www.x.test, ok?",
+    "markup": "https://x.test/?a=1&b=<b>2</b> <a href=\"javascript:__xss('a')\">https://x.test/a</a>",
+    "rtl": "\u0645\u0631\u062d\u0628\u0627 https://x.test/\u0645\u0633\u0627\u0631 \u0634\u0643\u0631\u0627",
+    "rlo": "\u202ehttps://x.test/evil\u202c and https://x.test/a\u202egnp.exe\u202c",
+}
 # Addresses that mail can reach (the intake refuses any other) but that are still hostile as text and
 # in a mailto: link: every character before the @ is RFC 5322 atext.
 EMAILS: dict[str, str] = {

@@ -1,4 +1,5 @@
 // Building DOM from data: visitor text always goes in as text (textContent), never as HTML.
+export { findLinks, linkify } from './links.js';
 
 /** h('li', {class: 'msg', dataset: {seq: 3}, onclick: fn}, 'text', childNode, ...) */
 export function h(tag, props = {}, ...children) {

@@ -1,0 +1,67 @@
+// Web addresses in someone's text as links. The console imports this file too (through dom.js), and
+// chatserver/domain/links.py applies the same rules on the server; tests/links_cases.py holds both to them.
+
+// A candidate starts at http://, https:// or www. that does not continue a word, a path or another
+// scheme ("javascript:https://…" stays text), and runs to whitespace, a character that never appears
+// unescaped in an address, or an invisible formatting mark (bidi controls, zero-width characters).
+const CANDIDATE = /(?<![\p{L}\p{N}_@./:\-+])(?:https?:\/\/|www\.)[^\s<>"`\p{Cc}\p{Cf}]+/giu;
+const TRAILING = '.,;:!?\u201d\u2019\u00bb\u203a';
+const CLOSERS = { ')': '(', ']': '[', '}': '{', "'": "'" };
+
+function count(text, char) {
+  return text.split(char).length - 1;
+}
+
+/** Punctuation that ends the sentence, or a bracket or quote opened before the address, is not part of it. */
+function trim(url) {
+  for (;;) {
+    const last = url.at(-1);
+    const opener = CLOSERS[last];
+    const unbalanced = opener && (opener === last ? count(url, last) % 2 === 1 : count(url, last) > count(url, opener));
+    if (!TRAILING.includes(last) && !unbalanced) return url;
+    url = url.slice(0, -1);
+  }
+}
+
+/** The address to open for `written`, or null: only http(s), with a host and no user name or password. */
+function target(written) {
+  let url;
+  try {
+    url = new URL(/^www\./i.test(written) ? `https://${written}` : written);
+  } catch {
+    return null;
+  }
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  return web && url.hostname && !url.username && !url.password && !/^www\.?$/i.test(url.hostname) ? url.href : null;
+}
+
+/** Pure: `text` cut into pieces, each {text} or {text, href}; the pieces joined are `text` exactly. */
+export function findLinks(text) {
+  const pieces = [];
+  let at = 0;
+  for (const match of String(text).matchAll(CANDIDATE)) {
+    const written = trim(match[0]);
+    const href = target(written);
+    if (!href) continue;
+    if (match.index > at) pieces.push({ text: text.slice(at, match.index) });
+    pieces.push({ text: written, href });
+    at = match.index + written.length;
+  }
+  if (at < String(text).length) pieces.push({ text: String(text).slice(at) });
+  return pieces;
+}
+
+/** `text` as text nodes and <a> elements, for h(): the address reads exactly as written. */
+export function linkify(text) {
+  return findLinks(text).map(({ text: part, href }) => {
+    if (!href) return document.createTextNode(part);
+    const a = document.createElement('a');
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer nofollow';
+    a.dir = 'ltr'; // an isolate: an override left open before the address cannot turn it around
+    a.className = 'text-link';
+    a.textContent = part;
+    return a;
+  });
+}
