@@ -1,6 +1,6 @@
 // One complaint, opened from the Complaints tab: its status and due time, the public thread, approved
 // compensation, a reply box while the team works on it, and the customer's decision or rating once it is settled.
-import { $, h, clear, icon, ICONS } from './dom.js';
+import { $, h, clear, icon, ICONS, linkify } from './dom.js';
 import { t, formatDate, formatDay, formatTime, formatMoney } from './i18n.js';
 import { errorText } from './chat.js';
 import { actionCard } from './complaint_actions.js';
@@ -322,6 +322,6 @@ function threadLine(item) {
   return h('li', { class: `msg ${mine ? 'msg--customer' : 'msg--agent'}${item.followup ? ' case-followup' : ''}` },
     h('div', { class: 'msg-body' },
       item.followup ? null : h('span', { class: 'msg-author' }, item.author),
-      h('p', { class: 'bubble' }, item.body),
+      h('p', { class: 'bubble' }, linkify(item.body)),
       h('span', { class: 'msg-meta' }, h('time', { datetime: item.at }, formatTime(item.at)))));
 }

@@ -1,6 +1,6 @@
 // The chat log: messages keyed by id and ordered by seq, so a message seen twice (ack, live event,
 // history after a reconnect) is shown once. Unsent messages sit at the end, keyed by client_id.
-import { h, icon, ICONS, initials } from './dom.js';
+import { h, icon, ICONS, initials, linkify } from './dom.js';
 import { t, has, formatTime } from './i18n.js';
 
 /** System messages carry a key such as `requeued:agent_disconnected`, never text to show as is. */
@@ -102,7 +102,7 @@ export class Transcript {
       mine ? null : h('span', { class: 'msg-avatar', 'aria-hidden': 'true' }, initials(message.author)),
       h('div', { class: 'msg-body' },
         mine ? null : h('span', { class: 'msg-author' }, message.author || t('agent.fallback')),
-        h('p', { class: 'bubble' }, message.body),
+        h('p', { class: 'bubble' }, linkify(message.body)),
         h('span', { class: 'msg-meta' }, h('time', { datetime: message.created_at || '' }, formatTime(message.created_at)), state)));
   }
 

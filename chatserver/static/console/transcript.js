@@ -1,5 +1,5 @@
 // The open chat's transcript, rendered incrementally and keyed by message id (pending ones by client_id).
-import { $, h, icon, ICONS, initials } from './dom.js';
+import { $, h, icon, ICONS, initials, linkify } from './dom.js';
 import { ordered } from './state.js';
 
 const SYSTEM_TEXT = {
@@ -29,7 +29,7 @@ function messageEl(message, { pending = false, failed = false, reason = null } =
       h('span', { class: 'line-author' },
         message.internal ? icon(ICONS.lock) : null,
         message.internal ? `Internal note · ${message.author}` : message.author),
-      h('p', { class: 'bubble' }, message.body),
+      h('p', { class: 'bubble' }, linkify(message.body)),
       h('span', { class: 'line-meta' }, pending ? (failed ? `Not sent${reason ? `: ${reason}` : ''}` : 'Sending…') : time)));
 }
 

@@ -1,7 +1,7 @@
 // The complaint's thread as a timeline: the originating chat (folded), the complaint as received,
 // then customer messages, public replies, questions to the customer, the resolution, internal notes and
 // status changes in order.
-import { h, clear, icon, ICONS, initials, isolate } from '../dom.js';
+import { h, clear, icon, ICONS, initials, isolate, linkify } from '../dom.js';
 import { systemText } from '../transcript.js';
 import { cx } from './store.js';
 import { get, complaintPath } from './api.js';
@@ -92,7 +92,7 @@ function chatLine(message) {
   return h('li', { class: `cx-chat-line cx-chat-${note ? 'note' : message.sender}` },
     h('span', { class: 'cx-chat-author' }, note ? icon(ICONS.lock) : null, note ? `Internal · ${message.author}` : message.author,
       h('time', { datetime: message.created_at }, when(message.created_at))),
-    h('p', {}, message.body));
+    h('p', {}, linkify(message.body)));
 }
 
 function received(complaint) {
@@ -104,7 +104,7 @@ function received(complaint) {
         h('strong', {}, logged ? 'Complaint logged' : 'Complaint received'),
         h('span', { class: 'cx-kind' }, SOURCE[complaint.source] || complaint.source),
         h('time', { datetime: complaint.created_at, title: whenFull(complaint.created_at) }, when(complaint.created_at))),
-      complaint.body ? h('p', { class: 'cx-card-body' }, complaint.body) : h('p', { class: 'cx-card-body muted' }, complaint.subject)));
+      complaint.body ? h('p', { class: 'cx-card-body' }, linkify(complaint.body)) : h('p', { class: 'cx-card-body muted' }, complaint.subject)));
 }
 
 /** "question" or "resolution" for a reply whose own status change follows it (same writer, same moment). */
@@ -136,6 +136,6 @@ function entryEl(entry, shown = entry.kind) {
         h('strong', {}, mine ? `${entry.author} (you)` : entry.author),
         h('span', { class: 'cx-kind' }, kind.icon ? icon(kind.icon) : null, kind.label),
         time),
-      h('p', { class: 'cx-card-body' }, entry.body)));
+      h('p', { class: 'cx-card-body' }, linkify(entry.body))));
 }
 
