@@ -52,6 +52,10 @@ async def test_a_long_chat_is_whole_in_the_console_when_assigned_and_in_the_widg
     console_asked = history_requests(bob)
     await bob.reload()  # so that its socket is watched from the start
     await bob.click("#presence [data-status=online]")
+    # Alice has left the page, so routing passes her chat over: Bob takes it from the queue by hand
+    waiting = bob.locator("#queue .queue-item")
+    await expect(waiting.locator(".tag", has_text="Left")).to_be_visible()
+    await waiting.locator("button", has_text="Take").click()
     await drive.open_chat_in_console(bob, "Alice")
     lines = bob.locator("#transcript .line-customer .bubble")
     await expect(lines).to_have_count(COUNT, timeout=20_000)
