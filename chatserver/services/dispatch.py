@@ -64,6 +64,9 @@ class Dispatcher:
         self.agent_grace = agent_grace
         self.handle_times = handle_times or routing.HandleTimes()
         self.conversations: dict[str, LiveConversation] = {}
+        # a customer has at most one open chat; found without a pass over all of them, as every widget
+        # that connects or closes asks (a reconnect storm after a restart is thousands of asks)
+        self._open_by_customer: dict[str, str] = {}
         self.agents: dict[str, LiveAgent] = {}
         self._queue: list[tuple[tuple, str]] = []
         # each waiting chat's item in `_queue` and the address it came from: a long queue (an outage
@@ -96,7 +99,7 @@ class Dispatcher:
         waiting = []
         for row in await conversations.list_open(self.db):
             live = LiveConversation.from_row(row)
-            self.conversations[live.id] = live
+            self._remember(live)
             if live.status == "queued":
                 waiting.append(live)
             elif live.agent_id in self.agents:
@@ -128,16 +131,18 @@ class Dispatcher:
         for task in self._tasks:
             task.cancel()
 
+    def _remember(self, live: LiveConversation) -> None:
+        self.conversations[live.id] = live
+        self._open_by_customer[live.customer_id] = live.id
+
     # -- queries ----------------------------------------------------------------------------
 
     def conversation(self, conversation_id: str) -> LiveConversation | None:
         return self.conversations.get(conversation_id)
 
     def open_for_customer(self, customer_id: str) -> LiveConversation | None:
-        for live in self.conversations.values():
-            if live.customer_id == customer_id:
-                return live
-        return None
+        conversation_id = self._open_by_customer.get(customer_id)
+        return self.conversations.get(conversation_id) if conversation_id else None
 
     def queue_order(self) -> list[LiveConversation]:
         return [self.conversations[cid] for _, cid in self._queue]
@@ -227,7 +232,7 @@ class Dispatcher:
         live = LiveConversation.from_row(row)
         live.origin = origin
         async with self._lock:
-            self.conversations[live.id] = live
+            self._remember(live)
             self._queue_add(live)
             # both stamps come from one reading of the clock when the chat was stored
             wait = (live.deadline - live.queued_at).total_seconds() if live.deadline and live.queued_at else None
@@ -426,6 +431,8 @@ class Dispatcher:
         async with self._lock:
             live = self.conversations.pop(conversation_id, None)
             if live is not None:
+                if self._open_by_customer.get(live.customer_id) == conversation_id:
+                    del self._open_by_customer[live.customer_id]
                 self._customers_away.pop(live.customer_id, None)
             self._cancel_deadline(conversation_id)
             self._queue_remove(conversation_id)
