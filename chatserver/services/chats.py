@@ -113,7 +113,8 @@ class ChatService:
             return {"conversation": {**await self.public_conversation(row), "closed_by": closed_by}}
         closed_at = parse_iso(row["closed_at"])
         view = await self.public_conversation(row, for_customer=True)
-        view["closed_by"] = {"side": closed_by["side"]}
+        # the name as staff sign their messages: a supervisor may close a chat another agent held
+        view["closed_by"] = {"side": closed_by["side"], "name": closed_by["name"]}
         view["answer_until"] = iso(closed_at + ANSWER_WINDOW) if self._may_become_complaint(row) and closed_at else None
         answer: dict[str, Any] = {"conversation": view}
         if row["complaint_id"]:

@@ -156,6 +156,20 @@ async def test_too_late_to_say_not_solved_a_reload_offers_the_rating_instead_of_
     await bob.close()
 
 
+async def test_the_widget_names_the_supervisor_who_closed_an_agents_chat(browser, live):
+    """Sam, a supervisor, closes the chat Bob answered: the line under the transcript names Sam,
+    live and after a reload, not the agent who held the chat."""
+    bob, page, frame, conversation_id = await answered_chat(browser, live)
+    sam = await peers.agent(live.url, "sam@example.test", online=False)
+    assert (await sam.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}))["ok"]
+    await expect(frame.locator(".end-card--ask")).to_be_visible()
+    await expect(frame.locator("#log .msg--system")).to_have_text(["Sam closed the chat"])
+    frame = await reopen(page)
+    await expect(frame.locator("#log .msg--system")).to_have_text(["Sam closed the chat"])
+    await sam.close()
+    await bob.close()
+
+
 async def test_a_remembered_chat_that_is_gone_leaves_the_start_form(browser, live):
     context = await drive.new_context(browser)
     page = await context.new_page()

@@ -138,7 +138,7 @@ async def test_a_widget_that_was_away_learns_from_history_how_the_chat_closed_an
     page = await alice.call("history", {"conversation_id": conversation_id, "after_seq": 0})
     [row] = await server.services.db.fetch("SELECT closed_at FROM conversations WHERE id = ?", (conversation_id,))
     closed_at = parse_iso(row["closed_at"])
-    assert page["conversation"]["outcome"] == "resolved" and page["conversation"]["closed_by"] == {"side": "agent"}
+    assert page["conversation"]["outcome"] == "resolved" and page["conversation"]["closed_by"] == {"side": "agent", "name": "Bob"}
     assert page["conversation"]["answer_until"] == iso(closed_at + timedelta(hours=24))
     assert page["conversation"]["agent"] == {"name": "Bob"} and "complaint" not in page
     answer = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
@@ -153,7 +153,7 @@ async def test_a_widget_that_was_away_learns_from_history_how_the_chat_closed_an
     second = started["conversation"]["id"]
     assert (await alice.call("chat:end", {"conversation_id": second}))["ok"]
     page = await alice.call("history", {"conversation_id": second, "after_seq": 0})
-    assert page["conversation"]["closed_by"] == {"side": "customer"}
+    assert page["conversation"]["closed_by"] == {"side": "customer", "name": None}
     await alice.close()
     await bob.close()
 

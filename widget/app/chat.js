@@ -411,7 +411,8 @@ export class Chat {
    *  for a widget that was away (or reloaded) the ending chat:closed would have shown, unless the
    *  customer took it further here: "was it solved?" while the answer still counts, else the rating. */
   closedWhileAway(conversation, complaint) {
-    Object.assign(this.conversation, { outcome: conversation.outcome, closedBy: conversation.closed_by && conversation.closed_by.side });
+    const by = conversation.closed_by || {};
+    Object.assign(this.conversation, { outcome: conversation.outcome, closedBy: by.side, closedByName: by.name });
     if (conversation.agent && conversation.agent.name) this.conversation.agent = conversation.agent;
     this.renderClosedLine();
     if (!this.ending || !this.ending.away) return;
@@ -489,7 +490,7 @@ export class Chat {
   /** "Bob closed the chat" after the last message; nothing when the customer closed it themselves. */
   renderClosedLine() {
     const by = this.conversation.status === 'closed' ? this.conversation.closedBy : null;
-    const name = (this.conversation.agent && this.conversation.agent.name) || this.transcript.lastAgentName();
+    const name = this.conversation.closedByName || (this.conversation.agent && this.conversation.agent.name) || this.transcript.lastAgentName();
     if (by === 'agent' && name) {
       const [before, after] = t('closed.by_agent', { name: '\u0000' }).split('\u0000');
       this.transcript.setNote(before, isolate(name), after);
