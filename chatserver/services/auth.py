@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from chatserver.domain.complaints import plausible_email
 from chatserver.domain.errors import Conflict, Invalid, Unauthorized, Unavailable
 from chatserver.domain.models import LOCALES, ROLES, iso, parse_iso
+from chatserver.domain.same_secret import same_secret
 from chatserver.services.clock import Clock
 from chatserver.services.events import USER_SESSIONS_ENDED, EventBus
 from chatserver.store import audit, categories, customers, users
@@ -210,7 +211,7 @@ class AuthService:
         if expires < self.clock().timestamp():
             raise Unauthorized("the signed identity has expired")
         expected = identity_signature(self.identity_secret, identity["external_id"], expires)
-        if not hmac.compare_digest(expected, str(identity["signature"]).lower()):
+        if not same_secret(expected, identity["signature"].lower()):
             raise Unauthorized("the identity signature is not valid")
         return identity
 

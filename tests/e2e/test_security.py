@@ -116,6 +116,22 @@ async def test_signed_identity_binds_the_person_and_a_typed_email_never_does(ser
         await peer.close()
 
 
+async def test_a_signature_in_any_text_is_refused_as_not_valid_without_an_error_logged(server, caplog):
+    """`hmac.compare_digest` raises on text that is not ASCII: a signature of accented letters or a
+    lone surrogate is refused for what it is (a wrong signature, text that is not text), never as an
+    internal error with a traceback."""
+    expires = int(time.time()) + 600
+    for signature in ("é" * 64, "\ud800" * 8, "Ａ" * 64):
+        forged = {"external_id": "player-42", "expires": expires, "signature": signature}
+        with pytest.raises(socketio.exceptions.ConnectionError, match="signature") as refused:
+            await Peer(server.url, "/customer").connect(auth={"identity": forged})
+        assert "'internal'" not in str(refused.value)
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+    canary = await peers.customer(server.url)
+    assert (await canary.call("chat:start", {"body": "still here?"}))["ok"]
+    await canary.close()
+
+
 async def test_a_new_player_opening_several_tabs_at_once_gets_one_customer_record_in_all_of_them(server, caplog):
     expires = int(time.time()) + 600
     identity = {"external_id": "player-77", "name": "Pat", "expires": expires,
