@@ -13,7 +13,7 @@ import itertools
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, NamedTuple
 
 from chatserver.domain import routing
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
@@ -44,6 +44,14 @@ def storage_retry_delay(attempt: int) -> float:
 
 WaitExpired = Callable[[str], Awaitable[None]]
 AgentLost = Callable[[str, list[str]], Awaitable[None]]
+
+
+class HandedBack(NamedTuple):
+    """A chat written back to the queue: who had it, and the system line that says so."""
+
+    live: LiveConversation
+    agent_id: str | None
+    message: Row | None
 
 
 class Dispatcher:
@@ -455,22 +463,48 @@ class Dispatcher:
                 raise Conflict("the conversation is not active")
             if only_from is not None and live.agent_id != only_from:
                 raise Conflict("the chat has moved to another agent")
-            previous_agent = live.agent_id
             now = self.clock()
             deadline = now + timedelta(seconds=self.queue_timeout)
             async with self.db.transaction() as tx:
-                if not await conversations.requeue(
-                    tx, conversation_id=live.id, from_agent_id=previous_agent, priority=routing.PRIORITY_RETURNED,
-                    deadline=iso(deadline),  # type: ignore[arg-type]
-                ):
+                handed = await self._hand_back_in(tx, [live], reason, actor, now, deadline)
+                if not handed:
                     raise Conflict("the conversation is not active")
-                message = await conversations.append_message_in(
-                    tx, conversation_id=live.id, sender="system", author="system", body=f"requeued:{reason}", now=iso(now)  # type: ignore[arg-type]
-                )
-                await audit.record(
-                    tx, actor=actor, action="conversation.requeued", subject=live.id, now=iso(now),  # type: ignore[arg-type]
-                    details={"reason": reason, "agent_id": previous_agent},
-                )
+            self._handed_back(handed, now, deadline)
+        await self._tell_handed_back(handed, reason)
+        await self.drain()
+        return live
+
+    def _held_by(self, agent: LiveAgent) -> list[LiveConversation]:
+        """The open chats routing has with `agent` (read under the lock)."""
+        held = (self.conversations.get(conversation_id) for conversation_id in sorted(agent.chats))
+        return [live for live in held if live is not None and live.status == "active" and live.agent_id == agent.id]
+
+    async def _hand_back_in(
+        self, tx: Tx, chats: list[LiveConversation], reason: str, actor: str, now: datetime, deadline: datetime,
+    ) -> list[HandedBack]:
+        """Write in `tx` the return to the queue of each chat that is still with the agent routing has it
+        with: the row, a system line and the audit entry. One closed a moment ago (its close commits
+        before routing forgets it) is left out. Memory follows with `_handed_back` once `tx` commits."""
+        handed = []
+        for live in chats:
+            if not await conversations.requeue(
+                tx, conversation_id=live.id, from_agent_id=live.agent_id, priority=routing.PRIORITY_RETURNED,
+                deadline=iso(deadline),  # type: ignore[arg-type]
+            ):
+                continue
+            message = await conversations.append_message_in(
+                tx, conversation_id=live.id, sender="system", author="system", body=f"requeued:{reason}", now=iso(now)  # type: ignore[arg-type]
+            )
+            await audit.record(
+                tx, actor=actor, action="conversation.requeued", subject=live.id, now=iso(now),  # type: ignore[arg-type]
+                details={"reason": reason, "agent_id": live.agent_id},
+            )
+            handed.append(HandedBack(live, live.agent_id, message))
+        return handed
+
+    def _handed_back(self, handed: list[HandedBack], now: datetime, deadline: datetime) -> None:
+        """Routing's memory after the hand-backs committed: the seats are free, the chats wait in front."""
+        for live, previous_agent, _ in handed:
             if previous_agent in self.agents:
                 self.agents[previous_agent].chats.discard(live.id)
             live.status, live.agent_id, live.assigned_at = "queued", None, None
@@ -478,18 +512,18 @@ class Dispatcher:
             live.wait_explained = False
             self._queue_add(live)
             self._schedule_deadline(live, (deadline - now).total_seconds())
-        await self.bus.publish(
-            ev.CONVERSATION_UNASSIGNED,
-            conversation_id=live.id,
-            customer_id=live.customer_id,
-            agent_id=previous_agent,
-            reason=reason,
-            message=message,
-        )
-        if previous_agent:
-            await self._publish_agents({previous_agent})
-        await self.drain()
-        return live
+
+    async def _tell_handed_back(self, handed: list[HandedBack], reason: str) -> None:
+        for live, previous_agent, message in handed:
+            await self.bus.publish(
+                ev.CONVERSATION_UNASSIGNED,
+                conversation_id=live.id,
+                customer_id=live.customer_id,
+                agent_id=previous_agent,
+                reason=reason,
+                message=message,
+            )
+        await self._publish_agents({previous_agent for _, previous_agent, _ in handed if previous_agent})
 
     async def take(self, conversation_id: str, agent_id: str) -> LiveConversation:
         """An agent takes a queued chat by hand (capacity still holds)."""
@@ -719,20 +753,21 @@ class Dispatcher:
         details: dict[str, Any] = {"status": status}
         if actor != agent_id:
             details["from"] = agent.status
+        handed: list[HandedBack] = []
         async with self._lock:  # with every other change of routing's agents, in one order
+            agent = self.agents.get(agent_id, agent)
+            # signing off hands open chats to colleagues instead of leaving customers waiting; in the
+            # same transaction, so that a storage fault leaves neither done without the other
+            held = self._held_by(agent) if status == "offline" else []
+            deadline = now + timedelta(seconds=self.queue_timeout)
             async with self.db.transaction() as tx:
                 await users.set_status(tx, agent_id, status, iso(now))  # type: ignore[arg-type]
                 await audit.record(tx, actor=actor, action="agent.presence", subject=agent_id, now=iso(now), details=details)  # type: ignore[arg-type]
-            agent = self.agents.get(agent_id, agent)
+                handed = await self._hand_back_in(tx, held, "agent_offline", actor, now, deadline)
             if agent.status != status:
                 agent.status, agent.status_since = status, now
-        if status == "offline":
-            # signing off hands open chats to colleagues instead of leaving customers waiting
-            for conversation_id in list(agent.chats):
-                try:
-                    await self.return_to_queue(conversation_id, "agent_offline", actor, only_from=agent_id)
-                except Conflict:
-                    pass  # closed or moved to a colleague meanwhile
+            self._handed_back(handed, now, deadline)
+        await self._tell_handed_back(handed, "agent_offline")
         await self._publish_agents({agent_id})
         await self.drain()
         return agent.public()

@@ -278,3 +278,54 @@ async def test_a_returning_customer_connects_during_a_fault_though_their_update_
     finally:
         lock.release()
         await close_services(services)
+
+
+async def online_agent(services: Services, email: str, name: str, max_chats: int) -> ConsoleUser:
+    row = await services.auth.create_user(email=email, name=name, role="agent", password="s3cret-pass", max_chats=max_chats)
+    await services.dispatcher.refresh_agent(row["id"])
+    await services.dispatcher.agent_connected(row["id"])
+    await services.dispatcher.set_presence(row["id"], "online")
+    return ConsoleUser.from_row(row)
+
+
+async def chats_of(services: Services, ids: list[str]) -> list[dict]:
+    rows = await services.db.fetch("SELECT id, status, agent_id FROM conversations ORDER BY id")
+    return [{"status": r["status"], "agent_id": r["agent_id"]} for r in rows if r["id"] in ids]
+
+
+async def test_signing_off_and_handing_back_the_chats_is_one_change_that_a_fault_leaves_whole_or_undone(
+    services: Services, lock: Lock, published: list[ev.Event]
+) -> None:
+    bob = await online_agent(services, "bob@example.test", "Bob", max_chats=2)
+    chats = [(await start_chat(services, words))[1]["id"] for words in ("my withdrawal is late", "is anyone there?")]
+    with_bob = [{"status": "active", "agent_id": bob.id}] * 2
+    assert await chats_of(services, chats) == with_bob
+
+    # refused from the start: nothing changes, in the database or in routing
+    lock.take()
+    with pytest.raises(Unavailable):
+        await services.dispatcher.set_presence(bob.id, "offline")
+    lock.release()
+    assert await services.db.fetch("SELECT status FROM users WHERE id = ?", (bob.id,)) == [{"status": "online"}]
+    assert await chats_of(services, chats) == with_bob
+    assert services.dispatcher.agents[bob.id].status == "online"
+    assert services.dispatcher.agents[bob.id].chats == set(chats)
+
+    # the storage fails as soon as the first chat is heard to leave Bob: the sign-off is done by then,
+    # whole, and its caller is told so
+    async def take_lock_once(event: ev.Event) -> None:
+        if lock.conn is None:
+            lock.take()
+
+    stop_watching = services.bus.subscribe(take_lock_once, [ev.CONVERSATION_UNASSIGNED])
+    try:
+        agent = await services.dispatcher.set_presence(bob.id, "offline")
+    finally:
+        stop_watching()
+        lock.release()
+    assert agent["status"] == "offline"
+    assert await services.db.fetch("SELECT status FROM users WHERE id = ?", (bob.id,)) == [{"status": "offline"}]
+    assert await chats_of(services, chats) == [{"status": "queued", "agent_id": None}] * 2
+    assert services.dispatcher.agents[bob.id].chats == set()
+    assert [services.dispatcher.conversation(c).status for c in chats] == ["queued", "queued"]  # type: ignore[union-attr]
+    assert sorted(e.data["conversation_id"] for e in published if e.name == ev.CONVERSATION_UNASSIGNED) == sorted(chats)
