@@ -13,7 +13,7 @@ import itertools
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, NamedTuple
+from typing import Any, Awaitable, Callable, NamedTuple, TypeVar
 
 from chatserver.domain import routing
 from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
@@ -44,6 +44,7 @@ def storage_retry_delay(attempt: int) -> float:
 
 WaitExpired = Callable[[str], Awaitable[None]]
 AgentLost = Callable[[str, list[str]], Awaitable[None]]
+T = TypeVar("T")
 
 
 class HandedBack(NamedTuple):
@@ -707,15 +708,26 @@ class Dispatcher:
             else:
                 known.update_profile(row)
 
-    async def remove_agent(self, user_id: str) -> list[str]:
-        """A deactivated user leaves routing. Their chats, read under the same lock that assignments
-        hold, so none assigned a moment ago is missed; the caller hands them back."""
+    async def retire_agent(self, user_id: str, actor: str, write: Callable[[Tx], Awaitable[T]]) -> T:
+        """A deactivated user leaves routing. `write` (the account's own change) and the return to the
+        queue of the chats they hold commit in one transaction, under the lock that assignments hold,
+        so none assigned a moment ago is missed, and a fault leaves none with someone nothing would
+        ever hand it back from (routing forgets them, a restart knows active users only)."""
         async with self._lock:
-            agent = self.agents.pop(user_id, None)
+            agent = self.agents.get(user_id)
+            now = self.clock()
+            deadline = now + timedelta(seconds=self.queue_timeout)
+            async with self.db.transaction() as tx:
+                result = await write(tx)
+                handed = await self._hand_back_in(tx, self._held_by(agent) if agent else [], "agent_offline", actor, now, deadline)
+            self.agents.pop(user_id, None)
             handle = self._grace_timers.pop(user_id, None)
             if handle:
                 handle.cancel()
-            return sorted(agent.chats) if agent else []
+            self._handed_back(handed, now, deadline)
+        await self._tell_handed_back(handed, "agent_offline")
+        await self.drain()
+        return result
 
     async def agent_connected(self, agent_id: str) -> LiveAgent:
         if agent_id not in self.agents:

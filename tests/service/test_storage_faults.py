@@ -329,3 +329,40 @@ async def test_signing_off_and_handing_back_the_chats_is_one_change_that_a_fault
     assert services.dispatcher.agents[bob.id].chats == set()
     assert [services.dispatcher.conversation(c).status for c in chats] == ["queued", "queued"]  # type: ignore[union-attr]
     assert sorted(e.data["conversation_id"] for e in published if e.name == ev.CONVERSATION_UNASSIGNED) == sorted(chats)
+
+
+async def test_deactivating_an_agent_and_handing_back_their_chats_is_one_change_that_a_fault_leaves_whole_or_undone(
+    services: Services, lock: Lock, published: list[ev.Event], tmp_path: Path
+) -> None:
+    """Nothing hands back later the chats of someone deactivated: not routing, which forgets them, nor
+    a restart, which knows only active agents. Both commit together, or neither."""
+    ada = ConsoleUser.from_row(await services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="s3cret-pass"))
+    bob = await online_agent(services, "bob@example.test", "Bob", max_chats=1)
+    _, chat = await start_chat(services, "my withdrawal is late")
+    assert await chats_of(services, [chat["id"]]) == [{"status": "active", "agent_id": bob.id}]
+
+    # refused from the start: Bob stays active, with his chat, in the database and in routing
+    lock.take()
+    with pytest.raises(Unavailable):
+        await services.admin.users.deactivate(ada, bob.id)
+    lock.release()
+    assert await services.db.fetch("SELECT active FROM users WHERE id = ?", (bob.id,)) == [{"active": 1}]
+    assert await chats_of(services, [chat["id"]]) == [{"status": "active", "agent_id": bob.id}]
+    assert services.dispatcher.agents[bob.id].chats == {chat["id"]}
+
+    # the storage fails as soon as Bob's sessions are told to end: the deactivation is done by then, whole
+    async def take_lock_once(event: ev.Event) -> None:
+        if lock.conn is None:
+            lock.take()
+
+    stop_watching = services.bus.subscribe(take_lock_once, [ev.USER_SESSIONS_ENDED])
+    try:
+        await services.admin.users.deactivate(ada, bob.id)
+    finally:
+        stop_watching()
+        lock.release()
+    assert await services.db.fetch("SELECT active FROM users WHERE id = ?", (bob.id,)) == [{"active": 0}]
+    assert await chats_of(services, [chat["id"]]) == [{"status": "queued", "agent_id": None}]
+    assert bob.id not in services.dispatcher.agents
+    assert services.dispatcher.conversation(chat["id"]).status == "queued"  # type: ignore[union-attr]
+    assert [e.data["conversation_id"] for e in published if e.name == ev.CONVERSATION_UNASSIGNED] == [chat["id"]]

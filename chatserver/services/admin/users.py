@@ -170,7 +170,8 @@ class UserAdmin:
         if user_id == actor.id:
             raise Conflict("You cannot deactivate your own account; ask another admin.")
         now = now_iso(self.clock)
-        async with self.db.transaction() as tx:
+
+        async def deactivated(tx: Tx) -> Row:
             await ensure_admin(tx, actor.id)
             row = await users.get(tx, user_id)
             if row is None:
@@ -185,17 +186,14 @@ class UserAdmin:
             for token in await users.revoke_user_api_tokens(tx, user_id, now):
                 await audit.record(tx, actor=actor.id, action="api_token.revoked", subject=token["id"], now=now,
                                    details={"user_id": user_id, "label": token["label"], "reason": "user deactivated"})
+            return row
+
         last_seen = self.dispatcher.agent_public(user_id)
-        # out of routing first, so none of the chats handed back below can come back to them; the
-        # chats are read as it leaves, so one routing assigned meanwhile is handed back too (and from
-        # the commit on, the database refuses them any new seat)
-        held = await self.dispatcher.remove_agent(user_id)
+        # out of routing, and their chats back in the queue, in the deactivation's own transaction: the
+        # chats are read under the lock assignments hold, so one routed to them a moment ago goes back
+        # too (and from the commit on, the database refuses them any new seat)
+        row = await self.dispatcher.retire_agent(user_id, actor.id, deactivated)
         await self._sessions_ended(user_id)
-        for conversation_id in held:
-            try:
-                await self.dispatcher.return_to_queue(conversation_id, "agent_offline", actor.id, only_from=user_id)
-            except Conflict:
-                pass  # closed or moved to a colleague meanwhile
         if last_seen is not None:
             # monitors drop the row with their next snapshot
             await self.bus.publish(ev.AGENT_CHANGED, agent=dict(last_seen, status="offline", connected=False, active=0))
