@@ -3,6 +3,7 @@ from older and newer versions, and backups to places that cannot take them."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import sqlite3
@@ -16,6 +17,7 @@ from chatserver.store.backup import BackupError, backup_database, check_file
 from chatserver.store.db import Database, DatabaseUnusable, available_migrations
 from tests.procs import HOST, ServerProcesses, free_port, get_health, run_cli
 
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"CHATSERVER_SECRET_KEY": "operations-edges-secret-kkkkkkkkkkkkkkkk"}
 NOW = "2024-01-01T00:00:00Z"
 LATEST = max(version for version, _, _ in available_migrations())
@@ -39,7 +41,33 @@ def test_a_misspelt_chatserver_variable_stops_start_up_and_is_named(tmp_path: Pa
     assert not (tmp_path / "chat.db").exists()
 
 
-def test_every_documented_variable_and_the_config_file_variable_are_known(tmp_path: Path) -> None:
+# a row of the settings table whose default is a value one could type (not "none" or a description)
+DOCUMENTED_DEFAULT = re.compile(r"^\| `(CHATSERVER_\w+)`(?: \*\(extension\)\*)? \| `([^`]+)` \|", re.MULTILINE)
+
+
+def test_every_documented_variable_is_known_and_its_documented_default_is_the_default() -> None:
+    """Each variable the settings table names is one the server takes (none stops a start as unknown),
+    and setting one to the default the table gives changes nothing."""
+    table = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    variables = re.findall(r"^\| `(CHATSERVER_\w+)`(?:, `(CHATSERVER_\w+)`)?", table, re.MULTILINE)
+    named = {name for row in variables for name in row if name}
+    assert len(named) > 40
+    for variable in sorted(named - {"CHATSERVER_CONFIG"}):
+        try:
+            load_settings({variable: "1"})  # a value it may refuse, but as a value, not as an unknown name
+        except SettingsError as refused:
+            assert "unknown setting" not in str(refused), variable
+    built_in = load_settings({})
+    defaults = DOCUMENTED_DEFAULT.findall(table)
+    assert len(defaults) > 30
+    for variable, documented in defaults:
+        if documented == "http://HOST:PORT":
+            continue  # a pattern, not a value
+        setting = variable.removeprefix("CHATSERVER_").lower()
+        assert getattr(load_settings({variable: documented}), setting) == getattr(built_in, setting), (variable, documented)
+
+
+def test_the_config_file_variable_is_read(tmp_path: Path) -> None:
     config = tmp_path / "chatserver.toml"
     config.write_text("port = 9000\n", encoding="utf-8")
     settings = load_settings({"CHATSERVER_CONFIG": str(config), "CHATSERVER_SMTP_PASSWORD": "x", "CHATSERVER_LOG_LEVEL": "WARNING"})

@@ -338,3 +338,35 @@ async def test_message_floods_are_rate_limited_per_connection(server):
     assert (await other.call("chat:start", {"body": "me too"}))["ok"]
     for peer in (bob, alice, other):
         await peer.close()
+
+
+async def _raw_get(url: str, path: str) -> tuple[int, bytes]:
+    """GET `path` exactly as written: an HTTP client would resolve `..` before sending it."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+async def test_asset_paths_that_climb_out_of_their_folders_find_nothing(server):
+    """Files beside the served folders (the code, package.json, the system's) are never served,
+    however the climb is spelt; the files that belong there still are."""
+    assert (await _raw_get(server.url, "/widget/assets/app/main.js"))[0] == 200
+    assert (await _raw_get(server.url, "/static/brand/icon.svg"))[0] == 200
+    climbs = [
+        "{root}../chatserver/app.py", "{root}../../package.json", "{root}../package.json",
+        "{root}%2e%2e/package.json", "{root}%2E%2E%2Fpackage.json", "{root}..%2f..%2fpackage.json",
+        "{root}app/..%2f..%2fpackage.json", "{root}..%5c..%5cpackage.json", "{root}....//package.json",
+        "{root}%252e%252e/package.json", "{root}../../../../../../etc/passwd", "{root}%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "{root}/etc/passwd", "{root}%2fetc%2fpasswd", "{root}app/main.js%00.json", "{root}../../chatserver/static/../app.py",
+    ]
+    for root in ("/widget/assets/", "/static/"):
+        for climb in climbs:
+            path = climb.format(root=root)
+            status, body = await _raw_get(server.url, path)
+            assert status in (400, 403, 404), (path, status)
+            assert b"socketio" not in body and b"root:" not in body and b'"dependencies"' not in body, path
