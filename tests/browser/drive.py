@@ -84,3 +84,12 @@ async def open_chat_in_console(agent: Page, customer_name: str) -> None:
     await expect(item).to_be_visible()
     await item.click()
     await expect(agent.locator("#chat-name")).to_have_text(customer_name)
+
+
+async def unsent_bodies(frame: FrameLocator) -> list[str]:
+    """What the widget keeps in its storage to send again (one key per message), oldest first."""
+    return await frame.locator("#log").evaluate(
+        """() => Object.keys(localStorage).filter((key) => key.startsWith('chatserver.pending.'))
+             .map((key) => JSON.parse(localStorage.getItem(key)))
+             .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at)).map((m) => m.body)"""
+    )

@@ -23,6 +23,31 @@ function write(key, value) {
   }
 }
 
+/** Our keys that begin with `start`, without the prefix. */
+function keysFrom(start) {
+  const keys = [];
+  try {
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (key && key.startsWith(PREFIX + start)) keys.push(key.slice(PREFIX.length));
+    }
+  } catch {
+    // blocked: nothing kept
+  }
+  return keys;
+}
+
+// One key per unsent message: the customer's other tabs share this storage, and a shared list
+// rewritten by two tabs at once keeps only one tab's message (another tab's copy may lag by a moment).
+const PENDING = 'pending.';
+
+// unsent messages a widget from before kept in one list
+const legacy = read('pending', null);
+if (Array.isArray(legacy)) {
+  for (const message of legacy) write(PENDING + message.client_id, message);
+  write('pending', null);
+}
+
 export const storage = {
   get token() { return read('token', null); },
   set token(value) { write('token', value); },
@@ -31,10 +56,15 @@ export const storage = {
   set identified(value) { write('identified', value || null); },
 
   /** Unsent messages, oldest first: [{client_id, conversation_id, body, created_at}]. */
-  pending() { return read('pending', []); },
-  addPending(message) { write('pending', [...this.pending().filter((m) => m.client_id !== message.client_id), message]); },
-  removePending(clientId) { write('pending', this.pending().filter((m) => m.client_id !== clientId)); },
-  keepPendingFor(conversationId) { write('pending', this.pending().filter((m) => m.conversation_id === conversationId)); },
+  pending() {
+    return keysFrom(PENDING).map((key) => read(key, null)).filter(Boolean)
+      .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at));
+  },
+  addPending(message) { write(PENDING + message.client_id, message); },
+  removePending(clientId) { write(PENDING + clientId, null); },
+  keepPendingFor(conversationId) {
+    for (const message of this.pending()) if (message.conversation_id !== conversationId) this.removePending(message.client_id);
+  },
 
   /** The customer's last chat, so that it outlives a reload once closed: {token, id, step, at}, kept
    *  for this customer's token only, and for a day after it was last touched (the window in which
@@ -49,7 +79,7 @@ export const storage = {
   forgetCustomer() {
     write('token', null);
     write('identified', null);
-    write('pending', null);
+    for (const key of keysFrom(PENDING)) write(key, null);
     write('last', null);
   },
 };

@@ -1,0 +1,80 @@
+"""One customer with the widget open in two tabs of one browser, which share its storage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from playwright.async_api import expect
+
+from tests import peers
+from tests.browser import drive
+from chatserver.app import SIO
+from tests.conftest import eventually
+
+pytestmark = pytest.mark.browser
+
+# the customer presses Enter in both tabs at the same moment
+SEND_AT = """async (_, [body, at]) => {
+  document.getElementById('composer-input').value = body;
+  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+  document.getElementById('composer').requestSubmit();
+}"""
+
+
+async def test_two_tabs_send_each_unsent_message_once(browser, live):
+    """Messages written offline in both tabs, some at the same moment, are all kept, and each reaches
+    the agent once when the connection is back, however many tabs resend them."""
+    errors = drive.BrowserErrors()
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    first_page = errors.watch(await context.new_page())
+    first = await drive.open_widget(first_page, live.url)
+    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
+    second_page = errors.watch(await context.new_page())
+    second = await drive.open_widget(second_page, live.url)
+    customers = live.server.app[SIO].namespace_handlers["/customer"]
+    await eventually(lambda: len(customers.connections) == 2)
+    await drive.start_chat(first, "My deposit is missing", name="Alice")
+    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    await expect(second.locator(".status--active")).to_be_visible()
+    await expect(second.locator("#log .bubble")).to_have_text(["My deposit is missing"])
+
+    await context.set_offline(True)
+    await expect(first.locator("#banner")).to_be_visible()
+    await expect(second.locator("#banner")).to_be_visible()
+    written: dict[str, list[str]] = {"first": [], "second": []}
+    for n in range(4):
+        at = await first.locator("#log").evaluate("() => Date.now() + 200")
+        await asyncio.gather(
+            first.locator("#log").evaluate(SEND_AT, [f"first tab {n}", at]),
+            second.locator("#log").evaluate(SEND_AT, [f"second tab {n}", at]),
+        )
+        written["first"].append(f"first tab {n}")
+        written["second"].append(f"second tab {n}")
+    await expect(first.locator(".msg.is-pending .bubble")).to_have_text(written["first"])
+    await expect(second.locator(".msg.is-pending .bubble")).to_have_text(written["second"])
+    everything = written["first"] + written["second"]
+
+    await context.set_offline(False)
+    await expect(first.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(second.locator("#banner")).to_be_hidden(timeout=15_000)
+    for frame in (first, second):  # none left "Sending…": each went out from one tab or the other
+        await expect(frame.locator(".msg.is-pending")).to_have_count(0, timeout=15_000)
+        await expect(frame.locator("#log .bubble")).to_have_count(1 + len(everything))
+    await first_page.wait_for_timeout(500)  # a late resend would show up by now
+
+    rows = await live.services.db.fetch(
+        "SELECT body FROM messages WHERE conversation_id = ? AND sender = 'customer' ORDER BY seq", (conversation_id,)
+    )
+    stored = [row["body"] for row in rows]
+    assert Counter(stored) == Counter(["My deposit is missing", *everything]), stored
+    for tab in written.values():  # each tab's own messages in the order they were written
+        assert [body for body in stored if body in tab] == tab, stored
+    assert sorted(m["body"] for m in bob.received("message:new") if m["body"] in everything) == sorted(everything)
+    for frame in (first, second):
+        await expect(frame.locator("#log .bubble")).to_have_text(stored)
+    assert await drive.unsent_bodies(first) == []
+    assert errors.errors == []
+    await bob.close()
