@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -192,6 +193,63 @@ async def test_an_answer_typed_while_the_connection_was_down_survives_a_reload_o
     await alice.close()
 
 
+# where the console keeps each answer not yet acknowledged, one key per answer
+UNSENT = "chatserver.console.unsent."
+# the agent presses Enter in both consoles at the same moment
+SEND_AT = """async (_, [body, at]) => {
+  document.getElementById('composer-input').value = body;
+  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+  document.getElementById('composer').requestSubmit();
+}"""
+
+
+async def test_answers_typed_in_two_consoles_at_once_while_the_connection_is_down_all_survive_a_reload(browser, live):
+    """Two consoles of one agent share the browser's storage: answers written in both at the same
+    moment while the server cannot be reached are all kept, and each reaches the customer once."""
+    bob_first = await drive.console(browser, live.url, "bob@example.test")
+    bob_second = await bob_first.context.new_page()
+    await bob_second.goto(f"{live.url}/console")
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice", "body": "Hello?"})
+    assert started["ok"], started
+    for page in (bob_first, bob_second):
+        await drive.open_chat_in_console(page, "Alice")
+
+    async def unreachable(ws):
+        await ws.close()
+
+    socket_io = re.compile(r".*/socket\.io/.*")
+    for page in (bob_first, bob_second):
+        await page.route_web_socket(socket_io, unreachable)
+        await page.route(socket_io, lambda route: route.abort())
+    await bob_first.context.set_offline(True)
+    for page in (bob_first, bob_second):
+        await expect(page.locator("#banner")).to_be_visible()
+    written = []
+    for n in range(4):
+        at = await bob_first.evaluate("() => Date.now() + 200")
+        bodies = [f"first console {n}", f"second console {n}"]
+        await asyncio.gather(*(page.locator("#composer").evaluate(SEND_AT, [body, at]) for page, body in zip((bob_first, bob_second), bodies)))
+        written += bodies
+    for page in (bob_first, bob_second):
+        await expect(page.locator("#transcript .line.is-pending")).to_have_count(4)
+
+    # both close; the agent opens the console again once the server can be reached
+    await bob_first.context.set_offline(False)
+    context = bob_first.context
+    await bob_first.close()
+    await bob_second.close()
+    bob = await context.new_page()
+    await bob.goto(f"{live.url}/console")
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(0, timeout=15_000)
+    await bob.wait_for_timeout(500)  # a late resend would show up by now
+    rows = await live.services.db.fetch("SELECT body FROM messages WHERE sender = 'agent' ORDER BY seq")
+    assert sorted(row["body"] for row in rows) == sorted(written)
+    await expect(bob.locator("#transcript .line-agent .bubble")).to_have_count(len(written))
+    await alice.close()
+
+
 async def test_the_agents_other_console_says_who_closed_the_chat(browser, live):
     """The close reaches every console of the agent: the one that did not close it says who did,
     the agent themself or a supervisor, instead of putting it on the customer."""
@@ -327,7 +385,7 @@ async def test_a_message_refused_in_another_chat_is_marked_there_not_under_the_o
     await bob.context.set_offline(False)
     await expect(bob.locator("#banner")).to_be_hidden(timeout=15_000)
     # the refusal came: what was kept for a resend is gone
-    await bob.wait_for_function("() => Object.keys(JSON.parse(localStorage.getItem('chatserver.console.unsent') || '{}')).length === 0")
+    await bob.wait_for_function(f"() => !Object.keys(localStorage).some((key) => key.startsWith('{UNSENT}'))")
     await expect(bob.locator("#chat-name")).to_have_text("Eve")
     await expect(bob.locator("#composer-error")).to_be_hidden()
     await drive.open_chat_in_console(bob, "Alice")
@@ -379,8 +437,7 @@ async def test_messages_still_sending_when_the_chat_is_moved_away_are_reported_a
     await expect(bob.locator(".toast", has_text="transferred")).to_have_text("Chat with Alice was transferred. 2 messages you wrote did not go out.")
     await expect(bob.locator("#transcript .line.is-failed .bubble")).to_have_text(["Let me check", "It left on Tuesday"])
     await expect(bob.locator("#transcript .line.is-pending:not(.is-failed)")).to_have_count(0)
-    unsent = await bob.evaluate("() => localStorage.getItem('chatserver.console.unsent')")
-    assert json.loads(unsent or "{}") == {}
+    assert await bob.evaluate(f"() => Object.keys(localStorage).filter((key) => key.startsWith('{UNSENT}'))") == []
 
     # the server answers again, and the chat even comes back: what did not go out stays unsent
     refusing["on"] = False

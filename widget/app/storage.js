@@ -2,49 +2,16 @@
 // last chat.
 // The host page cannot read it; storage may be unavailable (privacy modes), so every access is guarded.
 
-const PREFIX = 'chatserver.';
+import { keyedEntries, read, write } from './local.js';
+
 const LAST_CHAT_KEPT_MS = 24 * 3600 * 1000;
 
-function read(key, fallback) {
-  try {
-    const raw = localStorage.getItem(PREFIX + key);
-    return raw === null ? fallback : JSON.parse(raw);
-  } catch {
-    return fallback;
-  }
-}
-
-function write(key, value) {
-  try {
-    if (value === null || value === undefined) localStorage.removeItem(PREFIX + key);
-    else localStorage.setItem(PREFIX + key, JSON.stringify(value));
-  } catch {
-    // storage full or blocked: the chat still works, it just forgets across reloads
-  }
-}
-
-/** Our keys that begin with `start`, without the prefix. */
-function keysFrom(start) {
-  const keys = [];
-  try {
-    for (let i = 0; i < localStorage.length; i += 1) {
-      const key = localStorage.key(i);
-      if (key && key.startsWith(PREFIX + start)) keys.push(key.slice(PREFIX.length));
-    }
-  } catch {
-    // blocked: nothing kept
-  }
-  return keys;
-}
-
-// One key per unsent message: the customer's other tabs share this storage, and a shared list
-// rewritten by two tabs at once keeps only one tab's message (another tab's copy may lag by a moment).
-const PENDING = 'pending.';
+const unsent = keyedEntries('pending.');
 
 // unsent messages a widget from before kept in one list
 const legacy = read('pending', null);
 if (Array.isArray(legacy)) {
-  for (const message of legacy) write(PENDING + message.client_id, message);
+  for (const message of legacy) unsent.put(message.client_id, message);
   write('pending', null);
 }
 
@@ -56,12 +23,9 @@ export const storage = {
   set identified(value) { write('identified', value || null); },
 
   /** Unsent messages, oldest first: [{client_id, conversation_id, body, created_at}]. */
-  pending() {
-    return keysFrom(PENDING).map((key) => read(key, null)).filter(Boolean)
-      .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at));
-  },
-  addPending(message) { write(PENDING + message.client_id, message); },
-  removePending(clientId) { write(PENDING + clientId, null); },
+  pending() { return unsent.all(); },
+  addPending(message) { unsent.put(message.client_id, message); },
+  removePending(clientId) { unsent.remove(clientId); },
   keepPendingFor(conversationId) {
     for (const message of this.pending()) if (message.conversation_id !== conversationId) this.removePending(message.client_id);
   },
@@ -79,7 +43,7 @@ export const storage = {
   forgetCustomer() {
     write('token', null);
     write('identified', null);
-    for (const key of keysFrom(PENDING)) write(key, null);
+    unsent.clear();
     write('last', null);
   },
 };

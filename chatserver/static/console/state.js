@@ -1,6 +1,8 @@
 // What the console knows: the agent, their chats (keyed by conversation id), the queue, colleagues.
 // Messages are keyed by id, so the ack, the live event and a resync's history never show one twice.
 
+import { keyedEntries, read, write } from '/widget/assets/app/local.js';
+
 const READ_KEY = 'chatserver.console.read';
 
 export const state = {
@@ -101,44 +103,30 @@ export function waitingSince(chat) {
 }
 
 // -- what is not yet acknowledged survives a reload too, as in the widget ------------------------
-// One entry per client_id, so that two consoles of one agent add and remove only their own.
+// One key per client_id, so that two consoles of one agent writing at once keep both.
 
-const UNSENT_KEY = 'chatserver.console.unsent';
+const unsent = keyedEntries('console.unsent.');
 
-function unsent() {
-  try {
-    return JSON.parse(localStorage.getItem(UNSENT_KEY) || '{}');
-  } catch {
-    return {};
-  }
-}
-
-function storeUnsent(all) {
-  try {
-    localStorage.setItem(UNSENT_KEY, JSON.stringify(all));
-  } catch {
-    // storage full or blocked: it is still sent while the page stays open
-  }
+// what a console from before kept in one object
+const legacy = read('console.unsent', null);
+if (legacy && typeof legacy === 'object') {
+  for (const pending of Object.values(legacy)) if (pending && pending.client_id) unsent.put(pending.client_id, pending);
+  write('console.unsent', null);
 }
 
 export function keepUnsent(pending) {
   const { client_id, conversation_id, body, internal, created_at } = pending;
-  storeUnsent({ ...unsent(), [client_id]: { client_id, conversation_id, body, internal, created_at, user: state.me.id } });
+  unsent.put(client_id, { client_id, conversation_id, body, internal, created_at, user: state.me.id });
 }
 
 export function forgetUnsent(clientId) {
-  const all = unsent();
-  if (!(clientId in all)) return;
-  delete all[clientId];
-  storeUnsent(all);
+  unsent.remove(clientId);
 }
 
 /** This agent's unsent messages for the chats they have; those for any other chat can no longer go. */
 export function unsentFor(conversationIds) {
-  const all = unsent();
-  const mine = Object.values(all).filter((p) => p.user === state.me.id);
-  for (const p of mine) if (!conversationIds.has(p.conversation_id)) delete all[p.client_id];
-  storeUnsent(all);
+  const mine = unsent.all().filter((p) => p.user === state.me.id);
+  for (const p of mine) if (!conversationIds.has(p.conversation_id)) unsent.remove(p.client_id);
   return mine.filter((p) => conversationIds.has(p.conversation_id));
 }
 

@@ -1,0 +1,51 @@
+// This server's origin's localStorage, shared by the widget's iframe and the console: every access is
+// guarded, as storage may be unavailable (privacy modes) or full.
+
+const PREFIX = 'chatserver.';
+
+export function read(key, fallback) {
+  try {
+    const raw = localStorage.getItem(PREFIX + key);
+    return raw === null ? fallback : JSON.parse(raw);
+  } catch {
+    return fallback;
+  }
+}
+
+export function write(key, value) {
+  try {
+    if (value === null || value === undefined) localStorage.removeItem(PREFIX + key);
+    else localStorage.setItem(PREFIX + key, JSON.stringify(value));
+  } catch {
+    // storage full or blocked: the page still works, it just forgets across reloads
+  }
+}
+
+/** Entries kept one key each (`chatserver.` + `name` + id): the customer's other tabs (or an agent's
+ *  other consoles) share this storage, and a shared list rewritten by two tabs at once keeps only one
+ *  tab's entry, as another tab's copy may lag by a moment. Adding or removing one touches no other. */
+export function keyedEntries(name) {
+  const prefix = PREFIX + name;
+  const ids = () => {
+    const found = [];
+    try {
+      for (let i = 0; i < localStorage.length; i += 1) {
+        const key = localStorage.key(i);
+        if (key && key.startsWith(prefix)) found.push(key.slice(prefix.length));
+      }
+    } catch {
+      // blocked: nothing kept
+    }
+    return found;
+  };
+  return {
+    /** Every entry, oldest `created_at` first. */
+    all() {
+      return ids().map((id) => read(name + id, null)).filter(Boolean)
+        .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at));
+    },
+    put(id, value) { write(name + id, value); },
+    remove(id) { write(name + id, null); },
+    clear() { for (const id of ids()) this.remove(id); },
+  };
+}
