@@ -115,7 +115,7 @@ class ChatService:
         view = await self.public_conversation(row, for_customer=True)
         # the name as staff sign their messages: a supervisor may close a chat another agent held
         view["closed_by"] = {"side": closed_by["side"], "name": closed_by["name"]}
-        view["answer_until"] = iso(closed_at + ANSWER_WINDOW) if self._may_become_complaint(row) and closed_at else None
+        view["answer_until"] = iso(closed_at + ANSWER_WINDOW) if closed_at and await self._may_become_complaint(self.db, row) else None
         answer: dict[str, Any] = {"conversation": view}
         if row["complaint_id"]:
             filed = await complaints.by_conversation(self.db, row["id"])
@@ -246,12 +246,12 @@ class ChatService:
         still counts: "no" turns that same chat into a complaint (within a day of the close)."""
         row = await self._readable(conversation_id, customer_id=customer["id"], user=None)
         complaint_row: Row | None = None
-        if resolved is False and self._may_become_complaint(row):
+        if resolved is False and await self._may_become_complaint(self.db, row):
             async with self.db.transaction() as tx:
                 # decided again on the row as this transaction sees it: the same answer from a second
                 # tab a moment before has filed the complaint already, and gets it back below
                 row = await conversations.get(tx, conversation_id)  # type: ignore[assignment]
-                if self._may_become_complaint(row):
+                if await self._may_become_complaint(tx, row):
                     complaint_row = await self.complaints.create_in(
                         tx, source="chat_not_solved", category=row["topic"] or "other",
                         subject=await _subject(tx, row["id"], "chat_not_solved"), customer_id=customer["id"], conversation_id=row["id"],
@@ -294,12 +294,14 @@ class ChatService:
         user = await users.get(db, actor)
         return _by_staff(actor, user["name"] if user else None)
 
-    def _may_become_complaint(self, row: Row) -> bool:
-        """A chat an agent closed as resolved, not yet a complaint, closed less than a day ago."""
+    async def _may_become_complaint(self, db: Database | Tx, row: Row) -> bool:
+        """A chat staff closed as resolved, not yet a complaint, closed less than a day ago. One the
+        customer ended themselves has had their answer already (or they left without one)."""
         closed_at = parse_iso(row["closed_at"])
         return (
             row["status"] == "closed" and row["outcome"] == "resolved" and not row["complaint_id"]
             and closed_at is not None and self.clock() - closed_at <= ANSWER_WINDOW
+            and (await self._closed_by(db, row))["side"] != "customer"
         )
 
     async def rate(self, customer: Row, conversation_id: str, score: int, comment: str | None) -> None:

@@ -39,6 +39,11 @@ def agent_room(user_id: str) -> str:
 ALL_AGENTS = "agents"
 
 
+def _closer_for_customer(closed_by: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Who closed a chat, as its customer may know it: which side, and staff by the name they sign with."""
+    return {"side": closed_by["side"], "name": closed_by["name"]} if closed_by else None
+
+
 def _without_key(complaint: dict[str, Any] | None) -> dict[str, Any] | None:
     if complaint is None:
         return None
@@ -118,6 +123,7 @@ def emits_for(event: Event) -> list[Emit]:
                     "outcome": conversation["outcome"],
                     "complaint_reference": conversation["complaint_reference"],
                     "complaint": complaint,
+                    "closed_by": _closer_for_customer(d.get("closed_by")),
                 },
             )
         )

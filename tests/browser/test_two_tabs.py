@@ -78,3 +78,31 @@ async def test_two_tabs_send_each_unsent_message_once(browser, live):
     assert await drive.unsent_bodies(first) == []
     assert errors.errors == []
     await bob.close()
+
+
+async def test_a_chat_ended_as_solved_in_one_tab_asks_for_the_rating_in_the_other(browser, live):
+    """The customer answered "solved" in one tab: the other tab does not ask again (where a "no"
+    would have turned a settled chat into a complaint), it offers the rating, as the first does."""
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    first = await drive.open_widget(await context.new_page(), live.url)
+    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
+    second = await drive.open_widget(await context.new_page(), live.url)
+    await drive.start_chat(first, "My deposit is missing", name="Alice")
+    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    ack = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "It is back now."})
+    assert ack["ok"], ack
+    for frame in (first, second):
+        await expect(frame.locator(".msg--agent .bubble")).to_have_text(["It is back now."])
+
+    await first.locator(".status--active .btn").click()
+    await first.locator(".end-card--ask .btn-primary").click()
+    for frame in (first, second):
+        await expect(frame.locator(".end-card--rate")).to_be_visible()
+        await expect(frame.locator(".end-card--ask")).to_have_count(0)
+    await second.locator(".star").nth(4).click()
+    await second.locator(".end-card--rate .btn-primary").click()
+    await expect(second.locator(".end-card--thanks")).to_be_visible()
+    assert await live.services.db.fetch("SELECT score FROM ratings") == [{"score": 5}]
+    assert await live.services.db.fetch("SELECT id FROM complaints") == []
+    await bob.close()

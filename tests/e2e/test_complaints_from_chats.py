@@ -158,6 +158,27 @@ async def test_a_widget_that_was_away_learns_from_history_how_the_chat_closed_an
     await bob.close()
 
 
+async def test_a_chat_the_customer_ended_as_solved_is_not_turned_into_a_complaint_by_a_later_not_solved(server):
+    """"Was your problem solved?" is asked once: the customer who ended the chat saying yes (in one tab)
+    is not asked again in another, and a "no" sent after all is refused; the complaint form stays open."""
+    bob, alice, conversation_id = await peers.active_chat(server.url, topic="withdrawals", body="where is my money")
+    other_tab = await peers.customer(server.url, token=alice.received("session")[0]["token"])
+    ended = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": True})
+    assert ended["ok"] and ended["conversation"]["outcome"] == "resolved", ended
+    closed = await other_tab.wait_for("chat:closed", lambda d: d["conversation_id"] == conversation_id)
+    assert closed["outcome"] == "resolved" and closed["closed_by"] == {"side": "customer", "name": None}
+    page = await other_tab.call("history", {"conversation_id": conversation_id, "after_seq": 0})
+    assert page["conversation"]["answer_until"] is None
+    refused = await other_tab.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
+    assert refused["ok"] is False and refused["error"]["code"] == "conflict", refused
+    assert "complaint form" in refused["error"]["message"]
+    assert await server.services.db.fetch("SELECT id FROM complaints WHERE conversation_id = ?", (conversation_id,)) == []
+    [row] = await server.services.db.fetch("SELECT outcome FROM conversations WHERE id = ?", (conversation_id,))
+    assert row["outcome"] == "resolved"
+    for peer in (alice, other_tab, bob):
+        await peer.close()
+
+
 async def test_not_solved_after_the_agent_closed_as_resolved_turns_that_chat_into_a_complaint(server):
     bob, alice, conversation_id = await peers.active_chat(server.url, topic="withdrawals", body="where is my money")
     closed = await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"})
@@ -172,7 +193,8 @@ async def test_not_solved_after_the_agent_closed_as_resolved_turns_that_chat_int
     assert update["complaint_reference"] == answer["complaint"]["reference"]
     # the customer's answer changed the outcome; it was still Bob who closed the chat
     assert update["closed_by"] == {"side": "agent", "id": bob.received("session")[0]["agent"]["id"], "name": "Bob"}
-    assert "closed_by" not in (await alice.wait_for("chat:closed", lambda d: d["outcome"] == "complaint"))
+    # the customer is told who closed it too, by name, never by staff id
+    assert (await alice.wait_for("chat:closed", lambda d: d["outcome"] == "complaint"))["closed_by"] == {"side": "agent", "name": "Bob"}
     again = await alice.call("chat:end", {"conversation_id": conversation_id, "resolved": False})
     assert again["ok"] and again["complaint"]["reference"] == answer["complaint"]["reference"]
     rows = await server.services.db.fetch("SELECT COUNT(*) AS n FROM complaints WHERE conversation_id = ?", (conversation_id,))

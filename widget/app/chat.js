@@ -384,6 +384,8 @@ export class Chat {
     if (!this.isCurrent(event.conversation_id)) return;
     this.conversation.status = 'closed';
     this.conversation.outcome = event.outcome;
+    const by = event.closed_by || null;
+    if (by) Object.assign(this.conversation, { closedBy: by.side, closedByName: by.name });
     storage.keepPendingFor(null);
     this.showAgentTyping(false);
     const mine = this.endRequest && this.endRequest.conversationId === event.conversation_id ? this.endRequest : null;
@@ -395,7 +397,8 @@ export class Chat {
       return;
     } else if (event.outcome === 'abandoned') {
       this.ending = { kind: 'abandoned' };
-    } else if (mine && mine.resolved === true) {
+    } else if ((mine && mine.resolved === true) || (by && by.side === 'customer')) {
+      // they said it was solved, here or in another tab: what is left is the rating
       this.ending = { kind: 'rate' };
       storage.rememberChat(this.conversation.id, 'rate');
     } else {
