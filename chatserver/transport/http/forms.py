@@ -1,8 +1,8 @@
 """Reading a posted form, whatever a client sends: its text fields, or a clear refusal.
 
 Our pages post UTF-8, urlencoded; multipart is read too (`curl -F`), text fields only. Anything else
-(bytes that are not UTF-8, an unknown charset, broken multipart, a file, a header that is not one) is
-answered `400` with the reason instead of reaching a handler as an exception, and a body over the
+(bytes that are not UTF-8, an unknown charset, a charset such as UTF-7 that decodes to lone surrogates,
+broken multipart, a file, a header that is not one) is answered `400` with the reason instead of reaching a handler as an exception, and a body over the
 application's size cap `413`. Multipart is read here, part by part, rather than by `request.post()`,
 which spools file parts to temporary files and leaves them open when a later part turns out bad.
 """
@@ -25,8 +25,10 @@ def _refused(reason: str) -> web.HTTPBadRequest:
 async def read_form(request: web.Request) -> MultiDictProxy[str]:
     try:
         if request.content_type == "multipart/form-data":
-            return MultiDictProxy(await _multipart(request))
-        posted = await request.post()
+            fields = await _multipart(request)
+        else:
+            posted = await request.post()
+            fields = MultiDict((name, value) for name, value in posted.items() if isinstance(value, str))
     except web.HTTPException:
         raise  # too large (413): aiohttp's answer, or ours below, says so
     except UnicodeError:
@@ -35,7 +37,19 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
         raise _refused("its charset is unknown") from None
     except (ValueError, HttpProcessingError):
         raise _refused("it is not a well-formed form") from None
-    return MultiDictProxy(MultiDict((name, value) for name, value in posted.items() if isinstance(value, str)))
+    if not all(_is_unicode(name) and _is_unicode(value) for name, value in fields.items()):
+        raise _refused("it is not Unicode text")
+    return MultiDictProxy(fields)
+
+
+def _is_unicode(text: str) -> bool:
+    # the form's own charset may be UTF-7 or an escape codec, whose lone surrogates no store, page or
+    # answer can hold: every later write or render would fail on them
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def _multipart(request: web.Request) -> MultiDict[str]:

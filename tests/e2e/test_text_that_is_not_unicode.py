@@ -1,0 +1,87 @@
+"""Text that is no Unicode: what a decoder may make of a request's bytes (lone surrogates), refused as
+the client's fault, never reaching a store, a page or a comparison that would fail on it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+
+from tests import hostile
+from tests.admin_steps import ADA, Browserless, add_admin
+from tests.complaint_steps import tracked
+
+# "\ud800" in UTF-7 ("+2AA-", its "+" percent-encoded) and as a Python escape
+SURROGATE_CHARSETS = [("utf-7", "%2B2AA-"), ("unicode_escape", "%5Cud800")]
+
+
+def errors_since(caplog: pytest.LogCaptureFixture, logged: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records[logged:] if r.levelno >= logging.ERROR]
+
+
+def multipart_in(charset: str, fields: dict[str, str]) -> bytes:
+    parts = [
+        f'--b\r\nContent-Disposition: form-data; name="{name}"\r\nContent-Type: text/plain; charset={charset}\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return ("".join(parts) + "--b--\r\n").encode()
+
+
+@pytest.mark.parametrize("charset, surrogate", SURROGATE_CHARSETS)
+async def test_a_form_whose_charset_decodes_to_lone_surrogates_is_refused_and_writes_nothing(server, caplog, charset, surrogate):
+    reference, key = await tracked(server.url, server.services)
+    await add_admin(server.services)
+    admin = await Browserless.login(server.url, ADA)
+    visitor = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    db = Path(server.settings.db)
+    try:
+        forms = [
+            (visitor, f"/track/{reference}/reply", f"key={key}&body={surrogate}"),
+            (admin.http, "/admin/canned", f"shortcut=hi&locale=en&title={surrogate}&body=Hello&active=on&csrf_token={await admin.csrf()}"),
+            (admin.http, "/admin/widget", f"brand_color=%23112233&greeting_en={surrogate}&queue_timeout=60&csrf_token={await admin.csrf()}"),
+        ]
+        for http, path, body in forms:
+            before, logged = hostile.fingerprint(db), len(caplog.records)
+            async with http.post(
+                server.url + path, data=body.encode(), allow_redirects=False,
+                headers={"Content-Type": f"application/x-www-form-urlencoded; charset={charset}", "Origin": server.url},
+            ) as response:
+                text = await response.text()
+            assert response.status == 400 and "not Unicode text" in text, (path, response.status, text[:300])
+            assert not errors_since(caplog, logged), path
+            assert hostile.fingerprint(db) == before, path
+    finally:
+        await visitor.close()
+        await admin.http.close()
+
+
+async def test_a_multipart_field_whose_charset_decodes_to_lone_surrogates_is_refused(server, caplog):
+    reference, key = await tracked(server.url, server.services)
+    db = Path(server.settings.db)
+    before, logged = hostile.fingerprint(db), len(caplog.records)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.post(
+            f"{server.url}/track/{reference}/reply", data=multipart_in("utf-7", {"key": key, "body": "+2AA-"}),
+            headers={"Content-Type": "multipart/form-data; boundary=b", "Origin": server.url},
+        ) as response:
+            assert response.status == 400 and "not Unicode text" in await response.text()
+    assert not errors_since(caplog, logged)
+    assert hostile.fingerprint(db) == before
+
+
+async def test_a_form_in_another_real_charset_is_still_read(server):
+    """Latin-1 decodes to proper text: the customer's words arrive as they wrote them."""
+    reference, key = await tracked(server.url, server.services)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.post(
+            f"{server.url}/track/{reference}/reply", data=f"key={key}&body=Gr%FC%DFe".encode(), allow_redirects=False,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=latin-1", "Origin": server.url},
+        ) as response:
+            assert response.status == 303, await response.text()
+    view, _ = await server.services.complaints.track(reference, key)
+    assert any(entry.get("body") == "Grüße" for entry in view["entries"]), view["entries"]
