@@ -21,7 +21,8 @@ def unsign(secret: str, value: str | None) -> str | None:
     if not value or "." not in value:
         return None
     session_id, _, mac = value.rpartition(".")
-    expected = hmac.new(secret.encode(), session_id.encode(), hashlib.sha256).hexdigest()
+    # a Cookie header's bytes that are not UTF-8 arrive as lone surrogates: such an id is simply unsigned
+    expected = hmac.new(secret.encode(), session_id.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
     return session_id if same_secret(expected, mac) else None
 
 

@@ -24,6 +24,22 @@ def errors_since(caplog: pytest.LogCaptureFixture, logged: int) -> list[str]:
     return [r.getMessage() for r in caplog.records[logged:] if r.levelno >= logging.ERROR]
 
 
+async def raw_request(url: str, target: bytes, headers: bytes, method: bytes = b"GET", body: bytes = b"") -> tuple[int, bytes]:
+    """One request with header bytes as given (an HTTP client would encode them): the status and the body."""
+    where = urlsplit(url)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    try:
+        writer.write(
+            method + b" " + target + b" HTTP/1.1\r\nHost: " + where.netloc.encode() + b"\r\nConnection: close\r\n"
+            + headers + b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, content = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), content
+
+
 def multipart_in(charset: str, fields: dict[str, str]) -> bytes:
     parts = [
         f'--b\r\nContent-Disposition: form-data; name="{name}"\r\nContent-Type: text/plain; charset={charset}\r\n\r\n{value}\r\n'
@@ -85,3 +101,30 @@ async def test_a_form_in_another_real_charset_is_still_read(server):
             assert response.status == 303, await response.text()
     view, _ = await server.services.complaints.track(reference, key)
     assert any(entry.get("body") == "Grüße" for entry in view["entries"]), view["entries"]
+
+
+# what aiohttp makes of header bytes that are not UTF-8: lone surrogates ("\udcff\udcfe")
+NOT_UTF8 = b"\xff\xfe"
+
+
+@pytest.mark.parametrize("path, refused", [
+    ("/console", 303), ("/admin/users", 303), ("/reports", 303), ("/api/complaints", 401), ("/reports/export/chats.csv", 401),
+])
+async def test_a_session_cookie_whose_bytes_are_not_utf8_is_no_session(server, caplog, path, refused):
+    for cookie in (b"cs_session=" + NOT_UTF8 + b".abc", b'cs_session="' + NOT_UTF8 + b'.abc"'):
+        logged = len(caplog.records)
+        status, _ = await raw_request(server.url, path.encode(), b"Cookie: " + cookie + b"\r\n")
+        assert status == refused, (path, cookie, status)
+        assert not errors_since(caplog, logged), (path, cookie)
+
+
+async def test_a_console_socket_with_a_session_cookie_whose_bytes_are_not_utf8_is_unauthorized(server, caplog):
+    cookie = b'Cookie: cs_session="' + NOT_UTF8 + b'.abc"\r\n'
+    logged = len(caplog.records)
+    _, opened = await raw_request(server.url, b"/socket.io/?EIO=4&transport=polling", cookie)
+    target = b"/socket.io/?EIO=4&transport=polling&sid=" + re.search(rb'"sid":"([^"]+)"', opened).group(1)  # type: ignore[union-attr]
+    status, _ = await raw_request(server.url, target, cookie + b"Content-Type: text/plain\r\n", b"POST", b"40/agent,{}")
+    assert status == 200
+    _, answer = await raw_request(server.url, target, cookie)
+    assert b'44/agent,' in answer and b'"code":"unauthorized"' in answer, answer
+    assert not errors_since(caplog, logged)
