@@ -128,3 +128,11 @@ async def test_a_console_socket_with_a_session_cookie_whose_bytes_are_not_utf8_i
     _, answer = await raw_request(server.url, target, cookie)
     assert b'44/agent,' in answer and b'"code":"unauthorized"' in answer, answer
     assert not errors_since(caplog, logged)
+
+
+@pytest.mark.parametrize("path", ["/api/complaints", "/api/reports/summary", "/reports/export/complaints.csv"])
+async def test_an_api_token_whose_bytes_are_not_utf8_is_unauthorized(server, caplog, path):
+    logged = len(caplog.records)
+    status, body = await raw_request(server.url, path.encode(), b"Authorization: Bearer " + NOT_UTF8 + b"\r\n")
+    assert status == 401 and b'"code": "unauthorized"' in body, (status, body)
+    assert not errors_since(caplog, logged)
