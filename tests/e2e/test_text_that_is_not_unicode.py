@@ -136,3 +136,10 @@ async def test_an_api_token_whose_bytes_are_not_utf8_is_unauthorized(server, cap
     status, body = await raw_request(server.url, path.encode(), b"Authorization: Bearer " + NOT_UTF8 + b"\r\n")
     assert status == 401 and b'"code": "unauthorized"' in body, (status, body)
     assert not errors_since(caplog, logged)
+
+
+async def test_a_sign_in_token_cookie_whose_bytes_are_not_utf8_is_replaced_by_a_fresh_one(server, caplog):
+    logged = len(caplog.records)
+    status, page = await raw_request(server.url, b"/login", b"Cookie: cs_csrf=" + NOT_UTF8 + b"\r\n")
+    assert status == 200 and re.search(rb'name="csrf_token" value="[A-Za-z0-9_-]{43}"', page), page[:500]
+    assert not errors_since(caplog, logged)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import urlparse
 
@@ -38,8 +39,19 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+# the sign-in form's token as login_page mints it (secrets.token_urlsafe(32))
+_LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _login_token(request: web.Request) -> str:
+    """The browser's token again, so that two open sign-in tabs both work; a cookie that is not one of
+    ours (any text, undecodable bytes too) is never written into the page: a fresh token replaces it."""
+    given = request.cookies.get(cookies.CSRF_COOKIE, "")
+    return given if _LOGIN_TOKEN.fullmatch(given) else secrets.token_urlsafe(32)
+
+
 async def login_page(request: web.Request, error: str | None = None, status: int = 200, email: str = "") -> web.Response:
-    csrf = request.cookies.get(cookies.CSRF_COOKIE) or secrets.token_urlsafe(32)
+    csrf = _login_token(request)
     response = render(
         request, "login.html", status=status, csrf_token=csrf, error=error,
         next=_safe_next(request.query.get("next")), email=email,
