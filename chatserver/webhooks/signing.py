@@ -49,7 +49,9 @@ def verify(
     """What a receiver runs on the raw body (before parsing it): the signature matches and the
     timestamp is within `tolerance` seconds of `now`. Several `v1=` values (comma-separated) may be
     sent; one match is enough."""
-    if not timestamp or not signature_header or not timestamp.isdigit():
+    # ASCII digits only: isdigit() also takes "²", which int() refuses, and other scripts' digits,
+    # which int() reads as the number although they are not the text that was signed
+    if not timestamp or not signature_header or not (timestamp.isascii() and timestamp.isdigit()):
         return False
     if abs(now - int(timestamp)) > tolerance:
         return False

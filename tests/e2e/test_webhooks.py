@@ -9,6 +9,7 @@ Cast: agents bob and carol, supervisor sam (conftest); admin ada; customers from
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from datetime import timedelta
@@ -250,3 +251,20 @@ def _log_row(page: str, delivery_id: str) -> str:
         if delivery_id in row:
             return text_of(row)
     raise AssertionError(f"delivery {delivery_id} is not in the log")
+
+
+async def test_the_receiver_check_shown_on_the_page_accepts_the_real_thing_and_refuses_the_rest_without_raising(ada):
+    """Receivers copy the page's example: it must answer False, not raise, whatever a request carries."""
+    _, page, _ = await ada.get("/admin/webhooks")
+    example = html.unescape(re.search(r'<pre class="wh-code"><code>(.*?)</code></pre>', page, re.S).group(1))  # type: ignore[union-attr]
+    scope: dict = {}
+    exec(compile(example, "webhooks page example", "exec"), scope)
+    verify = scope["verify"]
+    secret, body, now = "whsec_example", b'{"id":"dl_1"}', int(time.time())
+    real = signing.signature(secret, now, body)
+    assert verify(secret, body, str(now), real)
+    indic = "".join(chr(0x660 + int(d)) for d in str(now))
+    for timestamp, signature in [
+        ("²", real), ("abc", real), ("", real), (indic, real), (str(now), "v1=ĳ"), (str(now), "v1=\udcff"), (str(now), real[:-1]),
+    ]:
+        assert verify(secret, body, timestamp, signature) is False, (timestamp, signature)

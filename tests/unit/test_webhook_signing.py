@@ -52,6 +52,9 @@ def test_a_receiver_accepts_the_real_thing_within_five_minutes():
         (SECRET, BODY, str(TIMESTAMP), None, TIMESTAMP),
         (SECRET, BODY, str(TIMESTAMP), KNOWN[3:], TIMESTAMP),  # the scheme prefix is part of it
         (SECRET, BODY, str(TIMESTAMP), "v1=ĳ", TIMESTAMP),  # non-ASCII must not crash the comparison
+        (SECRET, BODY, "²", KNOWN, TIMESTAMP),  # a digit to isdigit(), not to int(): must not crash either
+        # the right number in Arabic-Indic digits: int() reads it, but it is not the text that was signed
+        (SECRET, BODY, "".join(chr(0x660 + int(d)) for d in str(TIMESTAMP)), KNOWN, TIMESTAMP),
     ],
 )
 def test_a_receiver_refuses_anything_else(secret, body, timestamp, header, now):
