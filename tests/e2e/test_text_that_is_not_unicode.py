@@ -1,5 +1,5 @@
-"""Text that is no Unicode: what a decoder may make of a request's bytes (lone surrogates), refused as
-the client's fault, never reaching a store, a page or a comparison that would fail on it."""
+"""Text that is no Unicode (what a decoder may make of a request's bytes: lone surrogates) or that holds
+a NUL: refused as the client's fault, never reaching a store, a page or a comparison that would fail on it."""
 
 from __future__ import annotations
 
@@ -88,6 +88,32 @@ async def test_a_multipart_field_whose_charset_decodes_to_lone_surrogates_is_ref
             assert response.status == 400 and "not Unicode text" in await response.text()
     assert not errors_since(caplog, logged)
     assert hostile.fingerprint(db) == before
+
+
+async def test_a_form_with_a_nul_character_is_refused_and_writes_nothing(server, caplog):
+    """The sockets refuse NUL in every text; a form must not store one either: a canned answer holding
+    it could never be sent in a chat, and a rating comment carries it into the CSV export."""
+    reference, key = await tracked(server.url, server.services)
+    await add_admin(server.services)
+    admin = await Browserless.login(server.url, ADA)
+    db = Path(server.settings.db)
+    try:
+        for path, fields in [
+            (f"/track/{reference}/reply", {"key": key, "body": "Still\x00waiting"}),
+            (f"/track/{reference}/rate", {"key": key, "score": "4", "comment": "ok\x00"}),
+            ("/admin/canned", {"shortcut": "nul", "locale": "en", "title": "Hello", "body": "Hello\x00there", "active": "on"}),
+        ]:
+            before, logged = hostile.fingerprint(db), len(caplog.records)
+            token = {"csrf_token": await admin.csrf()} if path.startswith("/admin") else {}
+            async with admin.http.post(
+                server.url + path, data={**fields, **token}, allow_redirects=False, headers={"Origin": server.url},
+            ) as response:
+                text = await response.text()
+            assert response.status == 400 and "NUL character" in text, (path, response.status, text[:300])
+            assert not errors_since(caplog, logged), path
+            assert hostile.fingerprint(db) == before, path
+    finally:
+        await admin.http.close()
 
 
 async def test_a_form_in_another_real_charset_is_still_read(server):

@@ -2,7 +2,7 @@
 
 Our pages post UTF-8, urlencoded; multipart is read too (`curl -F`), text fields only. Anything else
 (bytes that are not UTF-8, an unknown charset, a charset such as UTF-7 that decodes to lone surrogates,
-broken multipart, a file, a header that is not one) is answered `400` with the reason instead of reaching a handler as an exception, and a body over the
+a NUL character, broken multipart, a file, a header that is not one) is answered `400` with the reason instead of reaching a handler as an exception, and a body over the
 application's size cap `413`. Multipart is read here, part by part, rather than by `request.post()`,
 which spools file parts to temporary files and leaves them open when a later part turns out bad.
 """
@@ -39,6 +39,9 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
         raise _refused("it is not a well-formed form") from None
     if not all(_is_unicode(name) and _is_unicode(value) for name, value in fields.items()):
         raise _refused("it is not Unicode text")
+    if any("\x00" in name or "\x00" in value for name, value in fields.items()):
+        # refused as in every socket payload: a canned answer holding one could never be sent in a chat
+        raise _refused("it holds a NUL character")
     return MultiDictProxy(fields)
 
 
