@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from yarl import URL
+
 MAX_URL = 2000
 # names that never lead out of the local network
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa", ".localdomain")
@@ -90,6 +92,7 @@ def check_url(url: str, *, allow_private: bool) -> str:
         raise BadTarget("The URL contains spaces or control characters.")
     if allow_private:
         return url
+    host = _host_as_sent(url)
     address = ip_literal(host)
     if address is not None:
         if not is_public(address):
@@ -101,3 +104,13 @@ def check_url(url: str, *, allow_private: bool) -> str:
     if name == "localhost" or name.endswith(_LOCAL_SUFFIXES) or "." not in name:
         raise BadTarget("The URL must name a public host, not localhost or an intranet name.")
     return url
+
+
+def _host_as_sent(url: str) -> str:
+    """The host the HTTP client connects to. It maps a name through IDNA first, which turns ideographic
+    and fullwidth full stops into dots and fullwidth digits into digits: "127.0.0。1" is sent as the IP
+    address 127.0.0.1, which goes to no resolver, so only a check of this form of it can refuse it."""
+    try:
+        return (URL(url).raw_host or "").lower()
+    except (ValueError, UnicodeError):
+        raise BadTarget("This is not a valid URL.") from None

@@ -80,6 +80,7 @@ def test_backoff_is_10s_1m_5m_30m_2h_6h_then_give_up():
         "https://crm.example.com/hooks/chatserver", "http://93.184.215.14:8080/in?x=1", "https://[2a00:1450:4001::1]/x",
         "https://crm.example.com./x", "https://[64:ff9b::5db8:d70e]/x",  # a trailing dot; NAT64 to a public address
         "https://api2.example.com/v2", "https://1password.example/x",  # digits inside names are fine
+        "https://bücher.example/x",  # an international name
     ],
 )
 def test_public_http_targets_are_accepted(url):
@@ -123,6 +124,11 @@ def test_public_http_targets_are_accepted(url):
         ("http://[::7f00:1]/", "private, loopback"),  # IPv4-compatible 127.0.0.1
         ("http://[::a9fe:a9fe]/", "private, loopback"),
         ("https://" + "a" * 2000 + ".com/", "2000"),
+        # what IDNA makes of a name is what is sent: these full stops and digits become an IP address
+        ("http://127.0.0\u30021:8080/", "private, loopback"),  # an ideographic full stop
+        ("http://10\uff0e0\uff0e0\uff0e1/", "private, loopback"),  # fullwidth full stops
+        ("http://169.254.169\uff61254/", "private, loopback"),  # a halfwidth ideographic one
+        ("http://\uff11\uff12\uff17.0.0.1/", "private, loopback"),  # fullwidth digits
     ],
 )
 def test_other_targets_are_refused_with_a_reason(url, says):
