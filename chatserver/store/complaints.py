@@ -86,6 +86,16 @@ async def update(tx: Tx, complaint_id: str, **fields: Any) -> None:
         await tx.execute(f"UPDATE complaints SET {assignments} WHERE id = ?", (*fields.values(), complaint_id))
 
 
+def _matching(text: str) -> tuple[str, list[str]]:
+    """Where `text` occurs in the reference, subject or body, in any letter case. LIKE folds ASCII letters
+    only, so "жалоба" would miss "Жалоба": other text is compared casefolded on both sides, a Python call
+    per row that only such searches pay for (references are ASCII, so they cannot hold it)."""
+    if text.isascii():
+        return "(c.reference LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\' OR c.body LIKE ? ESCAPE '\\')", [_like(text)] * 3
+    folded = _like(text.casefold())
+    return "(casefold(c.subject) LIKE ? ESCAPE '\\' OR casefold(c.body) LIKE ? ESCAPE '\\')", [folded, folded]
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -129,8 +139,9 @@ async def search(
         where.append("c.assignee_id = ?")
         params.append(assignee_id)
     if text:
-        where.append("(c.reference LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\' OR c.body LIKE ? ESCAPE '\\')")
-        params.extend([_like(text)] * 3)
+        condition, patterns = _matching(text)
+        where.append(condition)
+        params.extend(patterns)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     order = _DUE_ORDER if sort == "due" else "c.created_at DESC, c.reference DESC"
     total = await db.fetch_one(f"SELECT COUNT(*) AS n FROM complaints c{clause}", params)

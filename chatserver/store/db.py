@@ -96,6 +96,8 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
+        # LIKE folds ASCII letters only; searches in Russian or Polish fold with this
+        await conn.create_function("casefold", 1, _casefold, deterministic=True)
         await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         await conn.execute("PRAGMA foreign_keys = ON")
         return conn
@@ -380,6 +382,10 @@ class BackgroundReads(Database):
 
     async def migrate(self) -> list[str]:
         raise TypeError("background reads never write")
+
+
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _identity(path: str) -> tuple[int, int] | None:

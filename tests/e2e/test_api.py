@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import pytest
@@ -229,6 +229,25 @@ async def test_list_filters_search_sort_and_pages(api):
         assert status == 400, bad
         error(answer, "invalid")
     assert "unknown field colour" in error((await api.get("/api/complaints?colour=red"))[1], "invalid")
+
+
+async def test_search_finds_russian_and_polish_words_in_any_letter_case(api):
+    """LIKE folds ASCII letters only; staff search in their customers' languages, as they come to mind."""
+    russian = await api.log(subject="Жалоба на выплату", body="Деньги не пришли")
+    polish = await api.log(subject="Wypłata z ŁODZI", body="Środki nie dotarły")
+    english = await api.log(subject="Card payout missing")
+
+    async def found(q: str) -> list[str]:
+        status, page = await api.get(f"/api/complaints?q={quote(q)}")
+        assert status == 200, page
+        return [c["reference"] for c in page["complaints"]]
+
+    for q in ("жалоба", "ЖАЛОБА", "деньги", "НЕ ПРИШЛИ"):
+        assert await found(q) == [russian["reference"]], q
+    for q in ("łodzi", "ŁODZI", "środki", "WYPŁATA"):
+        assert await found(q) == [polish["reference"]], q
+    assert await found("PAYOUT") == [english["reference"]]
+    assert await found("%а%") == []  # the wildcards stay plain characters in the folded search too
 
 
 async def test_categories_and_staff_for_pickers(api):
