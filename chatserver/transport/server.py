@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from typing import Any
 
@@ -81,7 +80,7 @@ def is_polling_payload(body: bytes, max_packets: int = eio_payload.Payload.max_d
         if pkt[:1] == "b":
             try:
                 base64.b64decode(pkt[1:], validate=True)
-            except binascii.Error:
+            except ValueError:  # binascii.Error, or text that is not ASCII ("bé"), which raises before decoding
                 return False
         elif pkt[:1] not in ENGINEIO_PACKET_TYPES:
             return False

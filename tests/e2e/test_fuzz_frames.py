@@ -251,7 +251,7 @@ async def test_garbage_long_polling_posts_cost_only_their_own_session(procs):
     base = f"{server.url}/socket.io/?EIO=4&transport=polling"
     bodies: list[str | bytes] = [b for b in CURATED if b] + hostile.draw(garbage, GENERATED // 2) + [
         "\x1e", "\x1e\x1e", "40/customer,\x1e", "4\x1ex\x1e", '40/customer,\x1e42/customer,["x"\x1e', "b!!\x1e40",
-        b"\xff\xfe", "4" + "z" * (FRAME_LIMIT + 1),
+        b"\xff\xfe", "4" + "z" * (FRAME_LIMIT + 1), "bé", "40/customer,\x1eb４",
     ]
     statuses: Counter[int] = Counter()
     async with aiohttp.ClientSession() as http:

@@ -19,6 +19,8 @@ from chatserver.transport.server import is_polling_payload
         (b"4\x1e", False),  # an empty packet after the separator
         (b"\x1e", False),
         (b"b!!!!", False),  # not base64
+        ("bé", False),  # nor is text that is not ASCII, which base64 refuses before decoding
+        ("4\x1eb４", False),
         (b"\xff\xfe", False),  # not UTF-8
         (b"d=40", False),  # JSONP, which no supported client sends
         (b"\x1e".join([b"6"] * 17), False),  # more packets than engineio decodes
