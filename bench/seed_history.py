@@ -432,6 +432,11 @@ class Seeder:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows["complaints"],
         )
+        # what search looks in, folded as the server folds it when it writes a complaint
+        c.executemany(
+            "INSERT INTO complaint_search (complaint_id, folded) VALUES (?, ?)",
+            [(row[0], "\n".join((row[1], row[5], row[6] or "")).casefold()) for row in rows["complaints"]],
+        )
         c.executemany(
             "INSERT INTO compensations (id, complaint_id, amount_minor, currency, reason, status, proposed_by, proposed_at,"
             " decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

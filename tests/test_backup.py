@@ -14,7 +14,7 @@ import pytest
 import socketio
 
 from chatserver.store.backup import BackupError, backup_database, check_file, sequence_problems
-from chatserver.store.db import available_migrations
+from chatserver.store.db import add_sql_functions, available_migrations
 from tests import peers
 from tests.peers import CAST_PASSWORD, Peer, client_id
 from tests.procs import ServerProcesses, create_users, run_cli
@@ -28,6 +28,7 @@ NOW = "2026-03-02T09:00:00.000Z"
 def make_db(path: Path) -> sqlite3.Connection:
     """The real schema (every migration), no server."""
     conn = sqlite3.connect(path, isolation_level=None)
+    add_sql_functions(conn)
     for _, _, sql in available_migrations():
         conn.executescript(sql)
     return conn

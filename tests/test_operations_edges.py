@@ -14,7 +14,7 @@ import pytest
 from chatserver.config import SettingsError, load_settings
 from chatserver.store import db as db_module
 from chatserver.store.backup import BackupError, backup_database, check_file
-from chatserver.store.db import Database, DatabaseUnusable, available_migrations
+from chatserver.store.db import Database, DatabaseUnusable, add_sql_functions, available_migrations
 from tests.procs import HOST, ServerProcesses, free_port, get_health, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +192,7 @@ async def test_a_production_start_creates_no_demo_users(procs: ServerProcesses) 
 def schema_upto(path: Path, last: int) -> sqlite3.Connection:
     """A file as version `last` of the schema left it (migrations 1..last, recorded as the server does)."""
     conn = sqlite3.connect(path, isolation_level=None)
+    add_sql_functions(conn)
     conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
     for version, name, sql in available_migrations():
         if version <= last:
@@ -247,6 +248,8 @@ async def test_a_database_from_every_earlier_schema_with_data_migrates_and_passe
         assert conn.execute("SELECT id, public_seq FROM messages ORDER BY id").fetchall() == [
             ("m1", 1), ("m2", None), ("m3", 2), ("m4", 3), ("m9", 1),
         ]
+        # a complaint from before search kept folded text is found like a new one
+        assert conn.execute("SELECT complaint_id, folded FROM complaint_search").fetchall() == [("k1", "c-2024-000001\nlost bet\n")]
         assert conn.execute("SELECT id, last_seq, last_public_seq FROM conversations ORDER BY id").fetchall() == [("v1", 4, 3), ("v2", 1, 1)]
     conn.close()
 

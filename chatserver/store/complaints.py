@@ -27,6 +27,8 @@ async def create(tx: Tx, **fields: Any) -> Row:
         f"INSERT INTO complaints ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
         (complaint_id, *fields.values()),
     )
+    searchable = "\n".join((fields["reference"], fields["subject"], fields.get("body") or ""))
+    await tx.execute("INSERT INTO complaint_search (complaint_id, folded) VALUES (?, ?)", (complaint_id, searchable.casefold()))
     return await tx.fetch_one("SELECT * FROM complaints WHERE id = ?", (complaint_id,))  # type: ignore[return-value]
 
 
@@ -86,16 +88,6 @@ async def update(tx: Tx, complaint_id: str, **fields: Any) -> None:
         await tx.execute(f"UPDATE complaints SET {assignments} WHERE id = ?", (*fields.values(), complaint_id))
 
 
-def _matching(text: str) -> tuple[str, list[str]]:
-    """Where `text` occurs in the reference, subject or body, in any letter case. LIKE folds ASCII letters
-    only, so "жалоба" would miss "Жалоба": other text is compared casefolded on both sides, a Python call
-    per row that only such searches pay for (references are ASCII, so they cannot hold it)."""
-    if text.isascii():
-        return "(c.reference LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\' OR c.body LIKE ? ESCAPE '\\')", [_like(text)] * 3
-    folded = _like(text.casefold())
-    return "(casefold(c.subject) LIKE ? ESCAPE '\\' OR casefold(c.body) LIKE ? ESCAPE '\\')", [folded, folded]
-
-
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -139,9 +131,9 @@ async def search(
         where.append("c.assignee_id = ?")
         params.append(assignee_id)
     if text:
-        condition, patterns = _matching(text)
-        where.append(condition)
-        params.extend(patterns)
+        # in any letter case, Russian and Polish included (migration 016)
+        where.append("c.id IN (SELECT complaint_id FROM complaint_search WHERE folded LIKE ? ESCAPE '\\')")
+        params.append(_like(text.casefold()))
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     order = _DUE_ORDER if sort == "due" else "c.created_at DESC, c.reference DESC"
     total = await db.fetch_one(f"SELECT COUNT(*) AS n FROM complaints c{clause}", params)

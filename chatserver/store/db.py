@@ -96,8 +96,8 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        # LIKE folds ASCII letters only; searches in Russian or Polish fold with this
-        await conn.create_function("casefold", 1, _casefold, deterministic=True)
+        for name, (arguments, function) in SQL_FUNCTIONS.items():
+            await conn.create_function(name, arguments, function, deterministic=True)
         await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         await conn.execute("PRAGMA foreign_keys = ON")
         return conn
@@ -386,6 +386,17 @@ class BackgroundReads(Database):
 
 def _casefold(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
+
+
+# SQL functions of our own, on every connection the server opens: migration 016 folds complaint text
+# for search with casefold(), since SQLite's lower() knows ASCII letters only
+SQL_FUNCTIONS: dict[str, tuple[int, Callable[..., object]]] = {"casefold": (1, _casefold)}
+
+
+def add_sql_functions(conn: sqlite3.Connection) -> None:
+    """Our SQL functions on a plain sqlite3 connection, for a tool that applies migrations itself."""
+    for name, (arguments, function) in SQL_FUNCTIONS.items():
+        conn.create_function(name, arguments, function, deterministic=True)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
