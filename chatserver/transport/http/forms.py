@@ -2,9 +2,10 @@
 
 Our pages post UTF-8, urlencoded; multipart is read too (`curl -F`), text fields only. Anything else
 (bytes that are not UTF-8, an unknown charset, a charset such as UTF-7 that decodes to lone surrogates,
-a NUL character, broken multipart, a file, a header that is not one) is answered `400` with the reason instead of reaching a handler as an exception, and a body over the
-application's size cap `413`. Multipart is read here, part by part, rather than by `request.post()`,
-which spools file parts to temporary files and leaves them open when a later part turns out bad.
+a NUL character, broken multipart, a file, a header that is not one) is answered `400` with the reason
+instead of reaching a handler as an exception, and a body over the application's size cap `413`.
+Multipart is read here, part by part, rather than by `request.post()`, which spools file parts to
+temporary files and leaves them open when a later part turns out bad.
 """
 
 from __future__ import annotations
