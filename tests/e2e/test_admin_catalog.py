@@ -149,3 +149,24 @@ async def test_faq_articles_per_language_show_in_the_widget_and_hidden_ones_do_n
     status, page, _ = await ada.post("/admin/faq", {"locale": "xx", "category": "nope", "position": "x", "question": "", "answer": ""})
     assert status == 400
     assert set(field_errors(page)) == {"locale", "category", "position", "question", "answer"}
+
+
+async def test_an_edited_article_is_found_by_its_new_words_and_no_longer_by_its_old_ones(server, ada):
+    """Search keeps each article's words between searches; an edit must replace them at once."""
+    async def found(words: str) -> list[str]:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.url}/widget/faq", params={"locale": "pl", "q": words}) as response:
+                return [a["question"] for a in (await response.json())["articles"]]
+
+    await ada.submit("/admin/faq", {
+        "locale": "pl", "category": "withdrawals", "position": "1", "question": "Jak długo trwa wypłata?",
+        "answer": "Przelew BLIK trwa do godziny.", "active": "on",
+    })
+    assert await found("blik") == ["Jak długo trwa wypłata?"]
+    [article] = await server.services.db.fetch("SELECT id FROM faq_articles WHERE question = 'Jak długo trwa wypłata?'")
+    await ada.submit(f"/admin/faq/{article['id']}", {
+        "locale": "pl", "category": "withdrawals", "position": "1", "question": "Jak długo trwa wypłata?",
+        "answer": "Karta: do trzech dni roboczych.", "active": "on",
+    })
+    assert await found("blik") == []
+    assert await found("ROBOCZ karta") == ["Jak długo trwa wypłata?"]
