@@ -160,6 +160,11 @@ async def test_complaints_csv_is_safe_against_formula_injection(api, server):
         'Say "hi", then\nleave': 'Say "hi", then\nleave',  # quoted and round-tripped, not defused
         "Płatność nie dotarła – вывод": "Płatność nie dotarła – вывод",
         "1 = 1, fine": "1 = 1, fine",
+        # where `;` separates cells (Excel in Russian and Polish locales), a cell would begin after it
+        "Refund;=HYPERLINK(\"http://evil.test\")": "Refund;'=HYPERLINK(\"http://evil.test\")",
+        "a;b;@SUM(1+1)": "a;b;'@SUM(1+1)",
+        "=1;-2": "'=1;'-2",
+        "one; two;three": "one; two;three",
     }
     for i, subject in enumerate(tricky):
         await h.complaint(24 * 2 + 1 + i / 10, category="other", subject=subject, status="new")
@@ -180,7 +185,8 @@ async def test_complaints_csv_is_safe_against_formula_injection(api, server):
     # no cell that a spreadsheet would evaluate
     for row in rows:
         for value in row.values():
-            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+            for cell in value.split(";"):  # as a spreadsheet whose separator is `;` splits it too
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), value
     # a number stays a number; rows come oldest first
     assert [r["level"] for r in rows[:2]] == ["1", "2"] and rows[0]["assignee"] == "Bob"
     assert [r["created_at"] for r in rows] == sorted(r["created_at"] for r in rows)

@@ -2,8 +2,10 @@
 
 A cell whose text starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read by Excel,
 LibreOffice and Google Sheets as a formula (`=HYPERLINK(...)`, `@SUM(...)`, DDE): such a cell gets a
-leading apostrophe, which spreadsheets show as text and do not display. Numbers are left alone (ours are
-never negative). Quoting is RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled;
+leading apostrophe, which spreadsheets show as text and do not display. So does such text after a
+semicolon: Excel in a Russian or Polish locale (and others whose list separator is `;`) splits an
+unquoted line at semicolons when it opens the file, so `x;=cmd|...` would become a formula cell there.
+Numbers are left alone (ours are never negative). Quoting is RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled;
 lines end with CRLF.
 
 The file starts with a UTF-8 byte order mark: without it Excel reads UTF-8 as the local code page and
@@ -14,9 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any, Iterable, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# a semicolon before a formula start: where `;` is the list separator, a cell begins there
+_FORMULA_AFTER_SEMICOLON = re.compile(r";(?=[=+\-@\t\r])")
 BOM = "\ufeff"
 
 
@@ -27,7 +32,7 @@ def safe_cell(value: Any) -> Any:
         return int(value)
     if isinstance(value, (int, float)):
         return value
-    text = str(value)
+    text = _FORMULA_AFTER_SEMICOLON.sub(";'", str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
