@@ -39,7 +39,7 @@ def _no_constants(name: str) -> Any:
 
 
 async def json_body(request: web.Request) -> Any:
-    """The request's JSON value; Invalid for another content type or malformed JSON, TooLarge past 64 KB."""
+    """The request's JSON value; Invalid for another content type or malformed JSON, TooLarge past MAX_BODY_BYTES."""
     if request.content_type != "application/json":
         raise Invalid("send the body as application/json")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:

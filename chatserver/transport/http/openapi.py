@@ -371,7 +371,7 @@ _ERROR_TEXT = {
     "forbidden": "the caller may not do this (role, level, own proposal, CSRF header or origin with the cookie)",
     "not_found": "no such complaint, compensation or route",
     "conflict": "the complaint's state does not allow this now (illegal transition, already decided)",
-    "too_large": "the body is larger than 64 KB",
+    "too_large": "the body is larger than 128 KB",
     "rate_limited": "too many requests",
     "internal": "an unexpected failure; nothing is half-written",
     "unavailable": "storage refuses writes right now; nothing was saved, try again",
