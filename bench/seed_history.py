@@ -38,6 +38,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from chatserver.domain.text import searchable
 from chatserver.store.db import Database
 
 DAY = 86400.0
@@ -435,7 +436,7 @@ class Seeder:
         # what search looks in, folded as the server folds it when it writes a complaint
         c.executemany(
             "INSERT INTO complaint_search (complaint_id, folded) VALUES (?, ?)",
-            [(row[0], "\n".join((row[1], row[5], row[6] or "")).casefold()) for row in rows["complaints"]],
+            [(row[0], searchable("\n".join((row[1], row[5], row[6] or "")))) for row in rows["complaints"]],
         )
         c.executemany(
             "INSERT INTO compensations (id, complaint_id, amount_minor, currency, reason, status, proposed_by, proposed_at,"

@@ -18,3 +18,9 @@ def isolate(text: str) -> str:
     if any(unicodedata.bidirectional(char) in _TURNING for char in text):
         return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
     return text
+
+
+def searchable(text: str) -> str:
+    """`text` as search compares it: composed (an "é" typed as "e" and a combining accent is the one
+    letter), then case-folded for every script, not only ASCII ("Жалоба" finds "жалоба", "ŁÓDŹ" "łódź")."""
+    return unicodedata.normalize("NFC", text).casefold()

@@ -11,6 +11,7 @@ from bisect import bisect_left
 from typing import Any
 
 from chatserver.domain.models import LOCALES
+from chatserver.domain.text import searchable
 from chatserver.store import knowledge
 from chatserver.store.db import Database, Row
 
@@ -18,7 +19,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
+    return _WORD.findall(searchable(text))
 
 
 Vocabulary = tuple[str, ...]

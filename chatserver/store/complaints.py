@@ -6,6 +6,7 @@ from typing import Any
 
 from chatserver.domain.complaint_lifecycle import OPEN_STATUSES
 from chatserver.domain.sla import PAUSED
+from chatserver.domain.text import searchable
 from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
 
@@ -27,8 +28,8 @@ async def create(tx: Tx, **fields: Any) -> Row:
         f"INSERT INTO complaints ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
         (complaint_id, *fields.values()),
     )
-    searchable = "\n".join((fields["reference"], fields["subject"], fields.get("body") or ""))
-    await tx.execute("INSERT INTO complaint_search (complaint_id, folded) VALUES (?, ?)", (complaint_id, searchable.casefold()))
+    words = "\n".join((fields["reference"], fields["subject"], fields.get("body") or ""))
+    await tx.execute("INSERT INTO complaint_search (complaint_id, folded) VALUES (?, ?)", (complaint_id, searchable(words)))
     return await tx.fetch_one("SELECT * FROM complaints WHERE id = ?", (complaint_id,))  # type: ignore[return-value]
 
 
@@ -133,7 +134,7 @@ async def search(
     if text:
         # in any letter case, Russian and Polish included (migration 016)
         where.append("c.id IN (SELECT complaint_id FROM complaint_search WHERE folded LIKE ? ESCAPE '\\')")
-        params.append(_like(text.casefold()))
+        params.append(_like(searchable(text)))
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     order = _DUE_ORDER if sort == "due" else "c.created_at DESC, c.reference DESC"
     total = await db.fetch_one(f"SELECT COUNT(*) AS n FROM complaints c{clause}", params)

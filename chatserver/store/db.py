@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
 import aiosqlite
 
 from chatserver.domain.errors import Unavailable
+from chatserver.domain.text import searchable
 from chatserver.store import faults
 from chatserver.store.health import Report, StorageHealth
 
@@ -384,13 +385,13 @@ class BackgroundReads(Database):
         raise TypeError("background reads never write")
 
 
-def _casefold(value: object) -> object:
-    return value.casefold() if isinstance(value, str) else value
+def _searchable(value: object) -> object:
+    return searchable(value) if isinstance(value, str) else value
 
 
 # SQL functions of our own, on every connection the server opens: migration 016 folds complaint text
-# for search with casefold(), since SQLite's lower() knows ASCII letters only
-SQL_FUNCTIONS: dict[str, tuple[int, Callable[..., object]]] = {"casefold": (1, _casefold)}
+# for search with searchable(), since SQLite's lower() knows ASCII letters only
+SQL_FUNCTIONS: dict[str, tuple[int, Callable[..., object]]] = {"searchable": (1, _searchable)}
 
 
 def add_sql_functions(conn: sqlite3.Connection) -> None:

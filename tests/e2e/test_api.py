@@ -248,6 +248,12 @@ async def test_search_finds_russian_and_polish_words_in_any_letter_case(api):
         assert await found(q) == [polish["reference"]], q
     assert await found("PAYOUT") == [english["reference"]]
     assert await found("%а%") == []  # the wildcards stay plain characters in the folded search too
+    # an accent typed as its own mark (as some keyboards and pasted text do) is the same letter
+    decomposed = await api.log(subject="Zwrot do Ło\u0301dz\u0301", body="Konto w banku")
+    assert await found("ŁÓDŹ") == [decomposed["reference"]]
+    composed = await api.log(subject="Wypłata do Łódź", body="Konto w banku")
+    assert sorted(await found("ło\u0301dz\u0301")) == sorted([decomposed["reference"], composed["reference"]])
+    assert await found(polish["reference"].lower()) == [polish["reference"]]
 
 
 async def test_categories_and_staff_for_pickers(api):
