@@ -93,3 +93,11 @@ async def unsent_bodies(frame: FrameLocator) -> list[str]:
              .map((key) => JSON.parse(localStorage.getItem(key)))
              .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at)).map((m) => m.body)"""
     )
+
+
+# fills the composer and submits it at the instant `at` (epoch ms): two tabs or consoles sending at once
+SEND_AT = """async (_, [body, at]) => {
+  document.getElementById('composer-input').value = body;
+  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+  document.getElementById('composer').requestSubmit();
+}"""

@@ -195,12 +195,6 @@ async def test_an_answer_typed_while_the_connection_was_down_survives_a_reload_o
 
 # where the console keeps each answer not yet acknowledged, one key per answer
 UNSENT = "chatserver.console.unsent."
-# the agent presses Enter in both consoles at the same moment
-SEND_AT = """async (_, [body, at]) => {
-  document.getElementById('composer-input').value = body;
-  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
-  document.getElementById('composer').requestSubmit();
-}"""
 
 
 async def test_answers_typed_in_two_consoles_at_once_while_the_connection_is_down_all_survive_a_reload(browser, live):
@@ -229,7 +223,7 @@ async def test_answers_typed_in_two_consoles_at_once_while_the_connection_is_dow
     for n in range(4):
         at = await bob_first.evaluate("() => Date.now() + 200")
         bodies = [f"first console {n}", f"second console {n}"]
-        await asyncio.gather(*(page.locator("#composer").evaluate(SEND_AT, [body, at]) for page, body in zip((bob_first, bob_second), bodies)))
+        await asyncio.gather(*(page.locator("#composer").evaluate(drive.SEND_AT, [body, at]) for page, body in zip((bob_first, bob_second), bodies)))
         written += bodies
     for page in (bob_first, bob_second):
         await expect(page.locator("#transcript .line.is-pending")).to_have_count(4)

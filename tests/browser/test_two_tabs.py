@@ -15,13 +15,6 @@ from tests.conftest import eventually
 
 pytestmark = pytest.mark.browser
 
-# the customer presses Enter in both tabs at the same moment
-SEND_AT = """async (_, [body, at]) => {
-  document.getElementById('composer-input').value = body;
-  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
-  document.getElementById('composer').requestSubmit();
-}"""
-
 
 async def test_two_tabs_send_each_unsent_message_once(browser, live):
     """Messages written offline in both tabs, some at the same moment, are all kept, and each reaches
@@ -48,8 +41,8 @@ async def test_two_tabs_send_each_unsent_message_once(browser, live):
     for n in range(4):
         at = await first.locator("#log").evaluate("() => Date.now() + 200")
         await asyncio.gather(
-            first.locator("#log").evaluate(SEND_AT, [f"first tab {n}", at]),
-            second.locator("#log").evaluate(SEND_AT, [f"second tab {n}", at]),
+            first.locator("#log").evaluate(drive.SEND_AT, [f"first tab {n}", at]),
+            second.locator("#log").evaluate(drive.SEND_AT, [f"second tab {n}", at]),
         )
         written["first"].append(f"first tab {n}")
         written["second"].append(f"second tab {n}")

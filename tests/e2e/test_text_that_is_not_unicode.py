@@ -40,6 +40,16 @@ async def raw_request(url: str, target: bytes, headers: bytes, method: bytes = b
     return int(head.split(b" ", 2)[1]), content
 
 
+async def refused_writing_nothing(http, url: str, db: Path, caplog: pytest.LogCaptureFixture, reason: str, **post) -> None:
+    """The form at `url` is answered 400 saying `reason`, with no error logged and not a row changed."""
+    before, logged = hostile.fingerprint(db), len(caplog.records)
+    async with http.post(url, allow_redirects=False, **post) as response:
+        text = await response.text()
+    assert response.status == 400 and reason in text, (url, response.status, text[:300])
+    assert not errors_since(caplog, logged), url
+    assert hostile.fingerprint(db) == before, url
+
+
 def multipart_in(charset: str, fields: dict[str, str]) -> bytes:
     parts = [
         f'--b\r\nContent-Disposition: form-data; name="{name}"\r\nContent-Type: text/plain; charset={charset}\r\n\r\n{value}\r\n'
@@ -62,15 +72,10 @@ async def test_a_form_whose_charset_decodes_to_lone_surrogates_is_refused_and_wr
             (admin.http, "/admin/widget", f"brand_color=%23112233&greeting_en={surrogate}&queue_timeout=60&csrf_token={await admin.csrf()}"),
         ]
         for http, path, body in forms:
-            before, logged = hostile.fingerprint(db), len(caplog.records)
-            async with http.post(
-                server.url + path, data=body.encode(), allow_redirects=False,
+            await refused_writing_nothing(
+                http, server.url + path, db, caplog, "not Unicode text", data=body.encode(),
                 headers={"Content-Type": f"application/x-www-form-urlencoded; charset={charset}", "Origin": server.url},
-            ) as response:
-                text = await response.text()
-            assert response.status == 400 and "not Unicode text" in text, (path, response.status, text[:300])
-            assert not errors_since(caplog, logged), path
-            assert hostile.fingerprint(db) == before, path
+            )
     finally:
         await visitor.close()
         await admin.http.close()
@@ -103,15 +108,10 @@ async def test_a_form_with_a_nul_character_is_refused_and_writes_nothing(server,
             (f"/track/{reference}/rate", {"key": key, "score": "4", "comment": "ok\x00"}),
             ("/admin/canned", {"shortcut": "nul", "locale": "en", "title": "Hello", "body": "Hello\x00there", "active": "on"}),
         ]:
-            before, logged = hostile.fingerprint(db), len(caplog.records)
             token = {"csrf_token": await admin.csrf()} if path.startswith("/admin") else {}
-            async with admin.http.post(
-                server.url + path, data={**fields, **token}, allow_redirects=False, headers={"Origin": server.url},
-            ) as response:
-                text = await response.text()
-            assert response.status == 400 and "NUL character" in text, (path, response.status, text[:300])
-            assert not errors_since(caplog, logged), path
-            assert hostile.fingerprint(db) == before, path
+            await refused_writing_nothing(
+                admin.http, server.url + path, db, caplog, "NUL character", data={**fields, **token}, headers={"Origin": server.url},
+            )
     finally:
         await admin.http.close()
 
