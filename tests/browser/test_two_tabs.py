@@ -99,3 +99,29 @@ async def test_a_chat_ended_as_solved_in_one_tab_asks_for_the_rating_in_the_othe
     assert await live.services.db.fetch("SELECT score FROM ratings") == [{"score": 5}]
     assert await live.services.db.fetch("SELECT id FROM complaints") == []
     await bob.close()
+
+
+async def test_an_answer_to_was_it_solved_in_one_tab_moves_the_other_tab_on_too(browser, live):
+    """The agent closed the chat and both tabs ask "Was your problem solved?": "yes" in one turns the
+    other to the rating as well, and a rating given there thanks the customer in the first."""
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    first = await drive.open_widget(await context.new_page(), live.url)
+    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
+    second = await drive.open_widget(await context.new_page(), live.url)
+    await drive.start_chat(first, "My deposit is missing", name="Alice")
+    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    assert (await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}))["ok"]
+    for frame in (first, second):
+        await expect(frame.locator(".end-card--ask")).to_be_visible()
+
+    await first.locator(".end-card--ask .btn-primary").click()
+    for frame in (first, second):
+        await expect(frame.locator(".end-card--rate")).to_be_visible()
+    await second.locator(".star").nth(3).click()
+    await second.locator(".end-card--rate .btn-primary").click()
+    for frame in (first, second):
+        await expect(frame.locator(".end-card--thanks")).to_be_visible()
+    assert await live.services.db.fetch("SELECT score FROM ratings") == [{"score": 4}]
+    assert await live.services.db.fetch("SELECT id FROM complaints") == []
+    await bob.close()

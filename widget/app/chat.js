@@ -38,6 +38,7 @@ export class Chat {
     this.pinned = true;
     this.bind();
     this.subscribe();
+    storage.onLastChatElsewhere(() => this.followOtherTab());
   }
 
   // -- wiring ---------------------------------------------------------------------------------
@@ -438,6 +439,18 @@ export class Chat {
   settle(kind) {
     this.ending = { kind };
     storage.rememberChat(this.conversation.id, kind);
+    this.renderEnding();
+  }
+
+  /** Another tab of this customer took the closed chat's ending further ("solved", rated, skipped):
+   *  follow it rather than ask again here. Only forward; a complaint or a new chat comes from the server. */
+  followOtherTab() {
+    const last = storage.lastChat();
+    const here = this.ending && this.ending.kind;
+    if (!last || !this.conversation || last.id !== this.conversation.id || this.conversation.status !== 'closed') return;
+    const further = { ask: ['rate', 'thanks', 'ended'], rate: ['thanks', 'ended'] }[here] || [];
+    if (!further.includes(last.step)) return;
+    this.ending = { kind: last.step };
     this.renderEnding();
   }
 

@@ -21,6 +21,11 @@ export function write(key, value) {
   }
 }
 
+/** `callback` whenever another tab (of this origin) writes `key`: the browser tells every other tab. */
+export function onChangeElsewhere(key, callback) {
+  window.addEventListener('storage', (event) => { if (event.key === PREFIX + key) callback(); });
+}
+
 /** Entries kept one key each (`chatserver.` + `name` + id): the customer's other tabs (or an agent's
  *  other consoles) share this storage, and a shared list rewritten by two tabs at once keeps only one
  *  tab's entry, as another tab's copy may lag by a moment. Adding or removing one touches no other. */

@@ -2,7 +2,7 @@
 // last chat.
 // The host page cannot read it; storage may be unavailable (privacy modes), so every access is guarded.
 
-import { keyedEntries, read, write } from './local.js';
+import { keyedEntries, onChangeElsewhere, read, write } from './local.js';
 
 const LAST_CHAT_KEPT_MS = 24 * 3600 * 1000;
 
@@ -39,6 +39,8 @@ export const storage = {
     return last && last.token === this.token && Date.now() - (last.at || 0) < LAST_CHAT_KEPT_MS ? last : null;
   },
   rememberChat(id, step = null) { write('last', id ? { token: this.token, id, step, at: Date.now() } : null); },
+  /** `callback` when another tab of the customer remembers how far it took the last chat. */
+  onLastChatElsewhere(callback) { onChangeElsewhere('last', callback); },
 
   forgetCustomer() {
     write('token', null);
