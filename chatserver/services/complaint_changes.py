@@ -63,11 +63,13 @@ async def apply(
     public: bool | None = None,
     lifecycle_action: str | None = None,
     dues_action: str | None = None,
+    client_id: str | None = None,
 ) -> Step:
     """Apply one action: the transition (Conflict when the process forbids it), the due times it implies,
     the entries (a status line whenever the status changes), the row and the audit event, and its
     event staged with them. `public` defaults to whether a customer-visible entry was written;
-    `compensation` is the proposal a compensation action made or decided."""
+    `compensation` is the proposal a compensation action made or decided; `client_id` is the writer's
+    own id for the entry (see ComplaintService.reply)."""
     status = lifecycle.next_status(row["status"], lifecycle_action or action)
     stamp: str = iso(now)  # type: ignore[assignment]
     category = await complaints.category(tx, row["category"])
@@ -104,6 +106,7 @@ async def apply(
     if entry_kind is not None:
         written.append(await complaints.add_entry(
             tx, complaint_id=row["id"], kind=entry_kind, author=actor.name, author_id=author_id, body=body or "", now=stamp,
+            client_id=client_id,
         ))
     if status != row["status"]:
         written.append(await complaints.add_entry(

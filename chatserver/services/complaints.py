@@ -67,6 +67,18 @@ async def _check_read_up(tx: Tx, row: Row, seen_entry_seq: int | None) -> None:
         raise Conflict("the customer wrote meanwhile; read their message before you answer")
 
 
+async def _written_before(tx: Tx, row: Row, user: ConsoleUser, client_id: str | None) -> bool:
+    """A retry of what this writer already wrote, its answer lost on the way back: nothing more to do."""
+    if client_id is None:
+        return False
+    entry = await complaints.entry_by_client_id(tx, row["id"], client_id)
+    if entry is None:
+        return False
+    if entry["author_id"] != user.id:
+        raise Conflict("this client_id was already used by someone else")
+    return True
+
+
 def _check_seen(row: Row, seen: SeenAssignee | None, assignee_id: str | None) -> None:
     """Two supervisors reassigning one complaint at once: the later one is told, not obeyed blindly.
     Ending up where the caller wanted anyway is no conflict."""
@@ -372,15 +384,20 @@ class ComplaintService:
 
     async def reply(
         self, user: ConsoleUser, reference: str, body: str, *, ask_customer: bool = False, seen_entry_seq: int | None = None,
+        client_id: str | None = None,
     ) -> dict[str, Any]:
         """A public reply; with `ask_customer` it waits for the customer's answer. With `seen_entry_seq`
-        (the last thread entry the writer had read), refused while the customer has written since."""
+        (the last thread entry the writer had read), refused while the customer has written since.
+        `client_id`, made by the writer's page before the first try: the same one again is the entry
+        already written (a retried request), not a second one. So for `note` and `resolve`."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         action = "ask_customer" if ask_customer else "reply"
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            if await _written_before(tx, row, user, client_id):
+                return presenters.complaint_staff(row)
             await _check_read_up(tx, row, seen_entry_seq)
-            step = await self._step(tx, row, action, _staff(user), entry_kind="reply", body=text)
+            step = await self._step(tx, row, action, _staff(user), entry_kind="reply", body=text, client_id=client_id)
             data = {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])}
             if step.row["status"] == "awaiting_customer":
                 # a question, or a word while still waiting: the customer's whole period starts again
@@ -393,24 +410,32 @@ class ComplaintService:
         """When the complaint closes by itself if the customer stays silent from `since` (sla.should_auto_close)."""
         return iso(parse_iso(since) + self.autoclose_after)  # type: ignore[operator]
 
-    async def note(self, user: ConsoleUser, reference: str, body: str) -> dict[str, Any]:
+    async def note(self, user: ConsoleUser, reference: str, body: str, *, client_id: str | None = None) -> dict[str, Any]:
         """An internal note: staff only, never shown or sent to the customer."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
-            step = await self._step(tx, row, "note", _staff(user), entry_kind="note", body=text)
+            if await _written_before(tx, row, user, client_id):
+                return presenters.complaint_staff(row)
+            step = await self._step(tx, row, "note", _staff(user), entry_kind="note", body=text, client_id=client_id)
         return await self._done(step)
 
-    async def resolve(self, user: ConsoleUser, reference: str, body: str, *, seen_entry_seq: int | None = None) -> dict[str, Any]:
+    async def resolve(
+        self, user: ConsoleUser, reference: str, body: str, *, seen_entry_seq: int | None = None, client_id: str | None = None,
+    ) -> dict[str, Any]:
         """Resolve with a public resolution text; the customer may accept it or ask for more.
         `seen_entry_seq` as for `reply`. A complaint nobody held (an escalation lets go of its holder)
         becomes the resolver's: the answer, the customer's verdict and rating are theirs in reports."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
             row = await self._writable(tx, user, reference)
+            if await _written_before(tx, row, user, client_id):
+                return presenters.complaint_staff(row)
             await _check_read_up(tx, row, seen_entry_seq)
             updates = {} if row["assignee_id"] else {"assignee_id": user.id}
-            step = await self._step(tx, row, "resolve", _staff(user), entry_kind="reply", body=text, updates=updates)
+            step = await self._step(
+                tx, row, "resolve", _staff(user), entry_kind="reply", body=text, updates=updates, client_id=client_id,
+            )
             await notices.to_customer(
                 tx, step.row, "complaint_resolved",
                 {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"]),

@@ -146,16 +146,23 @@ async def search(
 
 
 async def add_entry(
-    tx: Tx, *, complaint_id: str, kind: str, author: str, author_id: str | None, body: str, now: str
+    tx: Tx, *, complaint_id: str, kind: str, author: str, author_id: str | None, body: str, now: str,
+    client_id: str | None = None,
 ) -> Row:
     """Append one entry; seq is the next number in this complaint's thread (the writer lock serializes)."""
     entry_id = new_id("ce")
     await tx.execute(
-        "INSERT INTO complaint_entries (id, complaint_id, seq, kind, author, author_id, body, created_at)"
-        " SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM complaint_entries WHERE complaint_id = ?",
-        (entry_id, complaint_id, kind, author, author_id, body, now, complaint_id),
+        "INSERT INTO complaint_entries (id, complaint_id, seq, kind, author, author_id, body, created_at, client_id)"
+        " SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ? FROM complaint_entries WHERE complaint_id = ?",
+        (entry_id, complaint_id, kind, author, author_id, body, now, client_id, complaint_id),
     )
     return await tx.fetch_one("SELECT * FROM complaint_entries WHERE id = ?", (entry_id,))  # type: ignore[return-value]
+
+
+async def entry_by_client_id(tx: Tx, complaint_id: str, client_id: str) -> Row | None:
+    return await tx.fetch_one(
+        "SELECT * FROM complaint_entries WHERE complaint_id = ? AND client_id = ?", (complaint_id, client_id),
+    )
 
 
 async def customer_wrote_after(tx: Tx, complaint_id: str, seq: int) -> bool:

@@ -382,6 +382,37 @@ async def test_an_answer_written_before_the_customers_latest_words_is_refused_un
     await alice.close()
 
 
+async def test_a_reply_sent_again_with_its_client_id_is_the_one_already_written(api):
+    """A retry after an answer lost on the way back: the same client_id finds the entry, whatever the
+    complaint's state became (a question waits, a resolution resolved), and nothing is written twice."""
+    ref = (await api.log())["reference"]
+    path = f"/api/complaints/{ref}/replies"
+    await api.patch(f"/api/complaints/{ref}", "bob", {"status": "in_progress"})
+    sent = [
+        {"kind": "reply", "body": "We are on it.", "client_id": "0b6f1c1e-1111-4c1a-9a55-000000000001", "seen_entry_seq": 0},
+        {"kind": "note", "body": "Bank asked.", "client_id": "0b6f1c1e-1111-4c1a-9a55-000000000002"},
+        {"kind": "question", "body": "Which card?", "client_id": "0b6f1c1e-1111-4c1a-9a55-000000000003", "seen_entry_seq": 0},
+    ]
+    for body in sent:
+        for _ in range(2):
+            status, answer = await api.post(path, "bob", body)
+            assert status == 201, (body, answer)
+    entries = answer["complaint"]["entries"]
+    assert [e["body"] for e in entries if e["kind"] in ("reply", "note")] == ["We are on it.", "Bank asked.", "Which card?"]
+    assert answer["complaint"]["status"] == "awaiting_customer"
+    resolution = {"kind": "resolution", "body": "Sent again.", "client_id": "0b6f1c1e-1111-4c1a-9a55-000000000004"}
+    for _ in range(2):
+        status, answer = await api.post(path, "bob", resolution)
+        assert status == 201 and answer["complaint"]["status"] == "resolved", answer
+    assert [e["body"] for e in answer["complaint"]["entries"]].count("Sent again.") == 1
+    # someone else's id is not theirs to repeat
+    status, answer = await api.post(path, "sam", {"kind": "note", "body": "Mine", "client_id": sent[1]["client_id"]})
+    assert status == 409 and error(answer, "conflict")
+    for bad in ("", 3, "x" * 65):
+        status, answer = await api.post(path, "bob", {"kind": "note", "body": "x", "client_id": bad})
+        assert status == 400 and error(answer, "invalid"), bad
+
+
 async def test_escalation_climbs_levels_and_levels_decide_who_writes(api):
     ref = (await api.log())["reference"]
     path = f"/api/complaints/{ref}/escalate"

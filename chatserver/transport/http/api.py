@@ -95,11 +95,14 @@ async def add_reply(request: web.Request) -> web.Response:
     body = schemas.validate(schemas.ReplyCreate, await json_body(request))
     service, reference = _complaints(request), _reference(request)
     if body.kind == "note":
-        await service.note(user, reference, body.body)
+        await service.note(user, reference, body.body, client_id=body.client_id)
     elif body.kind == "resolution":
-        await service.resolve(user, reference, body.body, seen_entry_seq=body.seen_entry_seq)
+        await service.resolve(user, reference, body.body, seen_entry_seq=body.seen_entry_seq, client_id=body.client_id)
     else:
-        await service.reply(user, reference, body.body, ask_customer=body.kind == "question", seen_entry_seq=body.seen_entry_seq)
+        await service.reply(
+            user, reference, body.body, ask_customer=body.kind == "question", seen_entry_seq=body.seen_entry_seq,
+            client_id=body.client_id,
+        )
     return await _detail(request, user, reference, 201)
 
 

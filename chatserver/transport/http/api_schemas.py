@@ -23,6 +23,7 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 Locale = Literal[LOCALES]  # type: ignore[valid-type]
 Slug = Text(64, 1)
 UserId = Text(64, 1)
+ClientId = Text(64, 1)
 
 
 # what str.strip() removes, spelled out: regular expression dialects disagree on what \s is
@@ -90,6 +91,10 @@ class ReplyCreate(Body):
     seen_entry_seq: Annotated[int, Field(ge=0, le=10**12), BeforeValidator(_whole_number)] | None = Field(
         None, description="the last thread entry (seq) the writer had read, 0 for none; a reply, question or resolution is "
         "409 conflict when the customer has written since (notes are never refused for it)",
+    )
+    client_id: ClientId | None = Field(  # type: ignore[valid-type]
+        None, description="the writer's own id for this entry, made before the first try (a UUID): sent again, as a "
+        "retry after a lost answer is, it answers with the entry already written instead of writing a second",
     )
 
 
