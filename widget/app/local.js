@@ -49,6 +49,7 @@ export function keyedEntries(name) {
       return ids().map((id) => read(name + id, null)).filter(Boolean)
         .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at));
     },
+    get(id) { return read(name + id, null); },
     put(id, value) { write(name + id, value); },
     remove(id) { write(name + id, null); },
     clear() { for (const id of ids()) this.remove(id); },

@@ -3,11 +3,13 @@
 import { h, clear, isolate } from '../dom.js';
 import { post, complaintPath } from './api.js';
 import { cx } from './store.js';
+import { draftStore } from './drafts.js';
 import { money, toMinor, when, currencyDigits } from './format.js';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP', 'PLN', 'CHF', 'SEK', 'NOK', 'DKK', 'CZK', 'RUB'];
 const CURRENCY_KEY = 'chatserver.console.currency';
 const STATE = { proposed: 'Awaiting decision', approved: 'Approved', rejected: 'Rejected' };
+const drafts = draftStore('compensation-draft'); // a proposal being written, per complaint
 
 function lastCurrency() {
   try {
@@ -37,8 +39,11 @@ export class CompensationPanel {
       h('div', { class: 'cx-comp-foot' }, h('small', { class: 'muted' }, 'A supervisor or admin decides.'), this.submit));
     this.form.addEventListener('submit', (event) => { event.preventDefault(); this.propose(); });
     this.currency.addEventListener('change', () => {
-      this.amount.placeholder = currencyDigits(this.currency.value) ? '0.00' : '0';
+      this.placeholder();
+      this.saveDraft();
     });
+    this.amount.addEventListener('input', () => this.saveDraft());
+    this.reason.addEventListener('input', () => this.saveDraft());
     this.reference = null;
     this.notes = new Map(); // compensation id -> decision note being typed
     this.count = h('span', { class: 'count' });
@@ -50,8 +55,11 @@ export class CompensationPanel {
   render(complaint, can) {
     if (this.reference !== complaint.reference) {
       this.reference = complaint.reference;
-      this.amount.value = '';
-      this.reason.value = '';
+      const draft = drafts.get(complaint.reference);
+      this.amount.value = draft ? draft.amount : '';
+      this.reason.value = draft ? draft.reason : '';
+      this.currency.value = draft ? draft.currency : lastCurrency();
+      this.placeholder();
       this.showError(null);
     }
     const items = complaint.compensations || [];
@@ -117,6 +125,17 @@ export class CompensationPanel {
     this.error.hidden = !text;
   }
 
+  placeholder() {
+    this.amount.placeholder = currencyDigits(this.currency.value) ? '0.00' : '0';
+  }
+
+  saveDraft() {
+    if (!this.reference) return;
+    const draft = { amount: this.amount.value, currency: this.currency.value, reason: this.reason.value };
+    if (draft.amount || draft.reason) drafts.put(this.reference, draft);
+    else drafts.remove(this.reference);
+  }
+
   async propose() {
     const currency = this.currency.value;
     const amount = toMinor(this.amount.value, currency);
@@ -140,11 +159,16 @@ export class CompensationPanel {
       } catch {
         // the next proposal starts from EUR again
       }
-      if (this.reference === reference) {
-        this.amount.value = '';
-        this.reason.value = '';
-        this.showError(null);
+      // what was proposed leaves the form, wherever the agent is now; a form changed meanwhile stays
+      const draft = drafts.get(reference);
+      if (draft && toMinor(draft.amount, draft.currency) === amount && draft.currency === currency && draft.reason.trim() === reason) {
+        drafts.remove(reference);
+        if (this.reference === reference) {
+          this.amount.value = '';
+          this.reason.value = '';
+        }
       }
+      if (this.reference === reference) this.showError(null);
       this.changed(answer.complaint);
     } catch (failure) {
       if (this.reference === reference) this.showError(failure.message);

@@ -1,8 +1,12 @@
 // Writing on a complaint: a public reply, a question (it then waits for the customer), an internal
-// note, or the resolution. One form that stays put while the thread refreshes, with a draft per complaint.
+// note, or the resolution. One form that stays put while the thread refreshes, with a draft per complaint
+// that outlives a reload until it is stored.
 import { h } from '../dom.js';
+import { uuid } from '../state.js';
 import { post, complaintPath } from './api.js';
-import { cx } from './store.js';
+import { draftStore } from './drafts.js';
+
+const drafts = draftStore('complaint-draft');
 
 const MODES = {
   reply: { label: 'Reply', send: 'Send reply', allowed: 'reply', hint: 'The customer sees this and gets it by e-mail.', placeholder: 'Write to the customer…' },
@@ -49,7 +53,7 @@ export class Composer {
     if (this.reference !== complaint.reference) {
       this.saveDraft();
       this.reference = complaint.reference;
-      const draft = cx.drafts.get(complaint.reference);
+      const draft = drafts.get(complaint.reference);
       this.input.value = draft ? draft.body : '';
       this.mode = draft ? draft.mode : 'reply';
       this.showError(null);
@@ -100,10 +104,30 @@ export class Composer {
     this.form.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
-  saveDraft() {
+  /** `sent`: the id the text last tried got, kept while that text is unchanged (see `send`). */
+  saveDraft(sent = drafts.get(this.reference)?.sent) {
     if (!this.reference) return;
-    if (this.input.value || this.mode !== 'reply') cx.drafts.set(this.reference, { body: this.input.value, mode: this.mode });
-    else cx.drafts.delete(this.reference);
+    if (this.input.value || this.mode !== 'reply') drafts.put(this.reference, { body: this.input.value, mode: this.mode, sent });
+    else drafts.remove(this.reference);
+  }
+
+  /** `typed` is stored: it leaves the draft, here or on the complaint the agent moved to meanwhile;
+   * words added while it was on its way stay. */
+  stored(reference, typed) {
+    const here = this.reference === reference;
+    const draft = drafts.get(reference);
+    const now = here ? this.input.value : draft?.body || '';
+    const rest = now.startsWith(typed) ? now.slice(typed.length).trimStart() : now;
+    const mode = (here ? this.mode : draft?.mode) === 'note' ? 'note' : 'reply';
+    drafts.remove(reference);
+    if (here) {
+      this.input.value = rest;
+      this.mode = mode;
+      this.showError(null);
+      this.saveDraft();
+    } else if (rest || mode !== 'reply') {
+      drafts.put(reference, { body: rest, mode });
+    }
   }
 
   showError(text) {
@@ -120,17 +144,18 @@ export class Composer {
     }
     if (this.submit.disabled) return;
     const reference = this.reference;
+    const typed = this.input.value;
+    // the same text tried again keeps its id, so a retry after an answer lost on the way back finds
+    // what was stored instead of writing it twice; edited text is a new entry
+    const tried = drafts.get(reference)?.sent;
+    const sent = tried && tried.body === body && tried.kind === this.mode ? tried : { client_id: uuid(), body, kind: this.mode };
+    this.saveDraft(sent);
     this.submit.disabled = true;
     try {
-      const payload = { body, kind: this.mode };
-      if (this.mode !== 'note') payload.seen_entry_seq = this.seenSeq;
+      const payload = { body, kind: sent.kind, client_id: sent.client_id };
+      if (sent.kind !== 'note') payload.seen_entry_seq = this.seenSeq;
       const answer = await post(`${complaintPath(reference)}/replies`, payload);
-      if (this.reference === reference) {
-        this.input.value = '';
-        this.showError(null);
-        if (this.mode !== 'note') this.mode = 'reply';
-        cx.drafts.delete(reference);
-      }
+      this.stored(reference, typed);
       this.changed(answer.complaint);
     } catch (error) {
       if (this.reference === reference) this.showError(error.message);

@@ -1,5 +1,5 @@
 // What the complaints workspace knows: who is signed in, categories and staff, the list page
-// (filters, rows, total), and the open complaint with its drafts.
+// (filters, rows, total), and the open complaint. Drafts are kept apart (drafts.js).
 const app = document.getElementById('app');
 
 export const cx = {
@@ -12,7 +12,6 @@ export const cx = {
   loaded: false,
   selected: null, // reference of the open complaint
   detail: null, // its detail view, once fetched
-  drafts: new Map(), // reference -> { body, mode }
 };
 
 export const PAGE_SIZE = 50;
