@@ -1,5 +1,6 @@
 """Nothing an agent writes on a complaint is lost or stored twice: a retry after an answer lost on
-the way back, another complaint, a reload, signing in again, words typed while a reply is on its way."""
+the way back, another complaint, a reload, a sign-in that ended or changed, words typed while a reply
+is on its way."""
 
 from __future__ import annotations
 
@@ -159,3 +160,28 @@ async def test_words_typed_while_a_reply_is_on_its_way_stay_and_a_sent_reply_nev
     await bob.unroute("**/api/complaints/**")
     assert errors.errors == []
 
+
+async def test_an_ended_or_replaced_sign_in_is_explained_and_the_text_outlives_the_reload_it_asks_for(browser, live):
+    errors = drive.BrowserErrors()
+    reference = await started(live, "Deposit not credited")
+    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test"))
+    await opened(bob, live.url, reference)
+    await bob.fill("#cx-body", LONG)
+    async with live.services.db.transaction() as tx:  # the session ends (its 12 hours are up)
+        await tx.execute("DELETE FROM console_sessions")
+    await bob.click("#cx-send")
+    error = bob.locator("#cx-composer .cx-error")
+    await expect(error).to_have_text("Your session has ended. Reload the page and sign in again; what you typed here is kept.")
+    # signed in again in another tab: this page still carries the old session's token
+    other = await drive.sign_in(await bob.context.new_page(), live.url, "bob@example.test")
+    await other.close()
+    await bob.click("#cx-send")
+    await expect(error).to_have_text("You signed in again since this page opened. Reload the page; what you typed here is kept.")
+    await expect(bob.locator("#cx-body")).to_have_value(LONG)
+    await bob.reload()
+    await expect(bob.locator("#cx-ref")).to_have_text(reference)
+    await expect(bob.locator("#cx-body")).to_have_value(LONG)
+    await bob.click("#cx-send")
+    await expect(bob.locator("#cx-body")).to_have_value("")
+    assert await bodies(live, reference) == [LONG]
+    assert errors.errors == []

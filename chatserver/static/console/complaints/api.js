@@ -4,13 +4,23 @@ const TOKEN = document.querySelector('meta[name="csrf-token"]')?.content || '';
 
 const FALLBACK = {
   400: 'The server did not accept this request.',
-  401: 'Your session has ended. Reload the page and sign in again.',
+  401: 'Your session has ended. Reload the page and sign in again; what you typed here is kept.',
   403: 'You are not allowed to do this.',
   404: 'This complaint no longer exists.',
   409: 'This was changed meanwhile; the view shows the latest state.',
   413: 'That is too long.',
   429: 'Too many requests. Wait a moment and try again.',
 };
+
+// The server words these for integrations (an API token, a header); to an agent they mean that this
+// page's sign-in ended, or was replaced by signing in again elsewhere.
+const SIGNED_IN_AGAIN = 'You signed in again since this page opened. Reload the page; what you typed here is kept.';
+
+function forTheConsole(status, error) {
+  if (status === 401) return FALLBACK[401];
+  if (status === 403 && /X-CSRF-Token/.test(error?.message || '')) return SIGNED_IN_AGAIN;
+  return null;
+}
 
 export class ApiError extends Error {
   constructor(code, message, status) {
@@ -48,8 +58,8 @@ export async function api(method, path, body) {
   }
   if (response.ok && data) return data;
   const error = data && data.error;
-  const message = error && error.message ? sentence(error.message)
-    : FALLBACK[response.status] || `The server failed (${response.status}). Try again in a moment.`;
+  const message = forTheConsole(response.status, error) || (error && error.message ? sentence(error.message)
+    : FALLBACK[response.status] || `The server failed (${response.status}). Try again in a moment.`);
   throw new ApiError(error?.code || `http_${response.status}`, message, response.status);
 }
 
