@@ -67,6 +67,18 @@ async def _check_read_up(tx: Tx, row: Row, seen_entry_seq: int | None) -> None:
         raise Conflict("the customer wrote meanwhile; read their message before you answer")
 
 
+async def _filed_before(tx: Tx, client_id: str | None, author: str) -> Row | None:
+    """The complaint a request with this `client_id` filed already, when it was this author's."""
+    if client_id is None:
+        return None
+    found = await complaints.by_request(tx, client_id)
+    if found is None:
+        return None
+    if found[0] != author:
+        raise Conflict("this client_id was already used by someone else")
+    return found[1]
+
+
 async def _written_before(tx: Tx, row: Row, user: ConsoleUser, client_id: str | None) -> bool:
     """A retry of what this writer already wrote, its answer lost on the way back: nothing more to do."""
     if client_id is None:
@@ -198,17 +210,24 @@ class ComplaintService:
         return data
 
     async def submit_form(
-        self, *, customer: Row, category: str, subject: str, body: str, email: str | None
+        self, *, customer: Row, category: str, subject: str, body: str, email: str | None, client_id: str | None = None,
     ) -> dict[str, Any]:
+        """The widget's complaint form. `client_id`, made by the form before its first try: the same one
+        again (a retry after a lost answer) is the complaint already filed, not a second one."""
         if category not in await self.category_slugs():
             raise Invalid("unknown complaint category")
         subject = rules.check_text(subject, "subject", rules.SUBJECT_MAX)
         body = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
+            filed = await _filed_before(tx, client_id, customer["id"])
+            if filed is not None:
+                return self.public(filed, for_customer=True)
             row = await self.create_in(
                 tx, source="form", category=category, subject=subject, body=body,
                 customer_id=customer["id"], channel="web_form", email=email or customer["email"], actor=customer["id"],
             )
+            if client_id is not None:
+                await complaints.remember_request(tx, client_id, customer["id"], row["id"])
             created = await self.bus.stage(tx, ev.COMPLAINT_CREATED, complaint=row, customer_id=customer["id"])
         await self.bus.publish_event(created)
         return self.public(row, for_customer=True)
@@ -224,10 +243,11 @@ class ComplaintService:
         customer_email: str | None = None,
         customer_name: str | None = None,
         locale: str = "en",
+        client_id: str | None = None,
     ) -> dict[str, Any]:
         """A complaint that arrived by e-mail or phone, recorded by staff. It belongs to no widget
         customer: a typed address never binds anyone's identity; the customer follows it by the
-        tracking link in the acknowledgement."""
+        tracking link in the acknowledgement. `client_id` as for `submit_form`."""
         if channel not in rules.LOGGED_CHANNELS:
             raise Invalid("channel must be email or phone")
         subject = rules.check_text(subject, "subject", rules.SUBJECT_MAX)
@@ -241,10 +261,15 @@ class ComplaintService:
         if category not in await self.category_slugs():
             raise Invalid("unknown complaint category")
         async with self.db.transaction() as tx:
+            filed = await _filed_before(tx, client_id, user.id)
+            if filed is not None:
+                return presenters.complaint_staff(await complaints.with_names(tx, complaint_id=filed["id"]))  # type: ignore[arg-type]
             row = await self.create_in(
                 tx, source="agent_logged", category=category, subject=subject, body=body, customer_id=None,
                 channel=channel, email=email, customer_name=name, locale=locale, actor=user.id,
             )
+            if client_id is not None:
+                await complaints.remember_request(tx, client_id, user.id, row["id"])
             fresh = await complaints.with_names(tx, complaint_id=row["id"])
             created = await self.bus.stage(tx, ev.COMPLAINT_CREATED, complaint=row, customer_id=None)
         await self.bus.publish_event(created)

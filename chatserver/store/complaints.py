@@ -33,6 +33,19 @@ async def create(tx: Tx, **fields: Any) -> Row:
     return await tx.fetch_one("SELECT * FROM complaints WHERE id = ?", (complaint_id,))  # type: ignore[return-value]
 
 
+async def by_request(db: Database | Tx, client_id: str) -> tuple[str, Row] | None:
+    """Who filed the complaint a request with this `client_id` filed, and that complaint."""
+    row = await db.fetch_one(
+        "SELECT r.author AS request_author, c.* FROM complaint_requests r JOIN complaints c ON c.id = r.complaint_id"
+        " WHERE r.client_id = ?", (client_id,),
+    )
+    return (row.pop("request_author"), row) if row else None
+
+
+async def remember_request(tx: Tx, client_id: str, author: str, complaint_id: str) -> None:
+    await tx.execute("INSERT INTO complaint_requests (client_id, author, complaint_id) VALUES (?, ?, ?)", (client_id, author, complaint_id))
+
+
 async def by_conversation(db: Database | Tx, conversation_id: str) -> Row | None:
     return await db.fetch_one("SELECT * FROM complaints WHERE conversation_id = ?", (conversation_id,))
 

@@ -122,6 +122,8 @@ class ComplaintSubmit(Payload):
     subject: Text(200, 1)  # type: ignore[valid-type]
     body: Text(10000, 1)  # type: ignore[valid-type]
     email: Email | None = None
+    # made by the form before its first try: the same one again is the complaint already filed
+    client_id: Id | None = None  # type: ignore[valid-type]
 
 
 Reference = Text(32, 1)

@@ -382,6 +382,24 @@ async def test_an_answer_written_before_the_customers_latest_words_is_refused_un
     await alice.close()
 
 
+async def test_a_complaint_logged_again_with_its_client_id_is_the_one_already_logged(api, server):
+    """Logging a phone complaint whose answer was lost, then trying again: one complaint, one
+    acknowledgement to the customer; another user's id is a conflict."""
+    request = {"client_id": "5d1f7a2e-2222-4c1a-9a55-000000000001", "customer_email": "pat@example.test"}
+    first = await api.log(**request)
+    again = await api.log(**request, subject="Edited while retrying")
+    assert again["reference"] == first["reference"] and again["subject"] == "Withdrawal pending"
+    status, page = await api.get("/api/complaints")
+    assert page["total"] == 1
+    acknowledged = await server.services.db.fetch("SELECT recipient FROM outbox WHERE kind = 'complaint_ack'")
+    assert acknowledged == [{"recipient": "pat@example.test"}]
+    status, answer = await api.post("/api/complaints", "sam", {
+        "category": "withdrawals", "subject": "s", "body": "b", "channel": "phone", "client_id": request["client_id"],
+    })
+    assert status == 409 and error(answer, "conflict")
+    assert (await api.log(client_id="5d1f7a2e-2222-4c1a-9a55-000000000002"))["reference"] != first["reference"]
+
+
 async def test_a_reply_sent_again_with_its_client_id_is_the_one_already_written(api):
     """A retry after an answer lost on the way back: the same client_id finds the entry, whatever the
     complaint's state became (a question waits, a resolution resolved), and nothing is written twice."""

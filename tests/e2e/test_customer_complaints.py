@@ -310,3 +310,24 @@ async def test_the_page_stays_private_and_escapes_what_people_wrote(server):
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script at all
     await alice.close()
+
+
+async def test_a_complaint_form_sent_again_with_its_client_id_files_one_complaint(server):
+    """The widget's form timed out and the customer pressed Send again: the same client_id is the
+    complaint already filed, with one acknowledgement; another customer cannot claim that id."""
+    alice = await peers.customer(server.url)
+    form = {"category": "withdrawals", "subject": "Withdrawal missing", "body": "Since Monday", "email": "alice@example.test",
+            "client_id": "8c1e4f3a-3333-4c1a-9a55-000000000001"}
+    first = await alice.call("complaint:submit", form)
+    again = await alice.call("complaint:submit", form)
+    assert first["ok"] and again["ok"], (first, again)
+    assert again["complaint"]["reference"] == first["complaint"]["reference"]
+    assert len((await alice.call("complaint:list", {}))["complaints"]) == 1
+    acknowledged = await server.services.db.fetch("SELECT recipient FROM outbox WHERE kind = 'complaint_ack'")
+    assert acknowledged == [{"recipient": "alice@example.test"}]
+    eve = await peers.customer(server.url)
+    stolen = await eve.call("complaint:submit", {**form, "email": None})
+    assert stolen["ok"] is False and stolen["error"]["code"] == "conflict", stolen
+    assert (await eve.call("complaint:list", {}))["complaints"] == []
+    for peer in (alice, eve):
+        await peer.close()

@@ -4,6 +4,7 @@ import { t, formatDate } from './i18n.js';
 import { errorText } from './chat.js';
 import { ComplaintDetail } from './complaint_detail.js';
 import { EMAIL } from './email.js';
+import { uuid } from './ids.js';
 
 export class Complaints {
   constructor({ conn, getConfig, whenSession }) {
@@ -12,6 +13,9 @@ export class Complaints {
     this.whenSession = whenSession;
     this.items = null;
     this.sent = null;
+    // the form's own id for what it files, kept until the server has it: a retry after a lost answer
+    // (a timeout, a dropped connection) then finds the complaint already filed instead of a second one
+    this.requestId = null;
     this.mode = 'list';
     this.detail = new ComplaintDetail({
       conn,
@@ -180,13 +184,17 @@ export class Complaints {
     try {
       this.conn.start();
       await this.whenSession();
-      const ack = await this.conn.call('complaint:submit', { category, subject, body, email: email || undefined });
+      this.requestId = this.requestId || uuid();
+      const ack = await this.conn.call('complaint:submit', {
+        category, subject, body, email: email || undefined, client_id: this.requestId,
+      });
       if (!ack.ok) {
         $('cf-error').textContent = errorText(ack.error);
         $('cf-error').hidden = false;
         return;
       }
       this.sent = ack.complaint;
+      this.requestId = null;
       this.items = [ack.complaint, ...(this.items || []).filter((c) => c.reference !== ack.complaint.reference)];
       for (const id of ['cf-subject', 'cf-body']) $(id).value = '';
       this.mode = 'sent';

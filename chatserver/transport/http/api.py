@@ -57,7 +57,7 @@ async def create_complaint(request: web.Request) -> web.Response:
     charge(request, user, "complaint:log")  # a valid one may e-mail the address it names
     complaint = await _complaints(request).log(
         user, category=body.category, subject=body.subject, body=body.body, channel=body.channel,
-        customer_email=body.customer_email, customer_name=body.customer_name, locale=body.locale,
+        customer_email=body.customer_email, customer_name=body.customer_name, locale=body.locale, client_id=body.client_id,
     )
     return answer({"complaint": complaint}, 201, {"Location": f"/api/complaints/{complaint['reference']}"})
 

@@ -54,6 +54,10 @@ class ComplaintCreate(Body):
     customer_email: CustomerEmail | None = None
     customer_name: Text(200) | None = None  # type: ignore[valid-type]
     locale: Locale = Field("en", description="the customer's language for e-mail notices")
+    client_id: ClientId | None = Field(  # type: ignore[valid-type]
+        None, description="the sender's own id for this complaint, made before the first try (a UUID): sent again, as a "
+        "retry after a lost answer is, it answers with the complaint already logged instead of logging a second",
+    )
 
 
 class ComplaintUpdate(Body):

@@ -410,12 +410,14 @@ def _paths() -> dict[str, Schema]:
             "post": {
                 "operationId": "logComplaint",
                 "summary": "Log a complaint that arrived by e-mail or phone",
-                "description": "The customer gets the acknowledgement with the tracking link when an e-mail is given.",
+                "description": "The customer gets the acknowledgement with the tracking link when an e-mail is given. "
+                "Sent again with the same `client_id`, it answers with the complaint already logged (409 when the id "
+                "was another user's).",
                 "requestBody": _body(schemas.ComplaintCreate),
                 "responses": {
                     "201": _json("ComplaintEnvelope", "the new complaint")
                     | {"headers": {"Location": {"description": "the new complaint's address in this API", "schema": {"type": "string"}}}},
-                    **_errors("invalid", "forbidden", "too_large", "rate_limited"),
+                    **_errors("invalid", "forbidden", "too_large", "rate_limited", "conflict"),
                 },
             },
         },

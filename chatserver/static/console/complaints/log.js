@@ -3,15 +3,20 @@ import { h } from '../dom.js';
 import { post } from './api.js';
 import { formDialog } from './dialog.js';
 import { cx, categoryName } from './store.js';
+import { uuid } from '../state.js';
 
 // the server's rule for an address that mail can reach (EMAIL_PATTERN in chatserver/domain/complaints.py)
 const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const EMAIL = new RegExp('^' + ATOM + '(?:\\.' + ATOM + ')*@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+$');
 
 export function setupLog({ created }) {
+  // one id per complaint being logged, kept across retries of it: one whose answer was lost (a
+  // timeout, a dropped connection) is then found on the server instead of logged, and e-mailed, twice
+  let requestId = null;
   return formDialog('cx-log-dialog', {
     prepare(form) {
       form.reset();
+      requestId = uuid();
       const select = form.querySelector('select[name="category"]');
       select.replaceChildren(...cx.categories.map((c) => h('option', { value: c.slug }, categoryName(c.slug))));
       select.value = cx.categories.some((c) => c.slug === 'other') ? 'other' : select.value;
@@ -34,6 +39,7 @@ export function setupLog({ created }) {
         subject: value('subject'),
         body: value('body'),
         channel: form.querySelector('input[name="channel"]:checked').value,
+        client_id: requestId,
       };
       if (email) payload.customer_email = email;
       if (value('customer_name')) payload.customer_name = value('customer_name');
