@@ -4,15 +4,24 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+# the controls and invisible formatting marks (Unicode's Cc and Cf: bidi controls, zero-width
+# characters), as links.js's \p{Cc}\p{Cf}; tests/unit/test_links.py holds the list to unicodedata
+INVISIBLE = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
 # starts at http://, https:// or www. that does not continue a word, a path or another scheme
-# ("javascript:https://…" stays text); runs to whitespace or a character never unescaped in an address
-_CANDIDATE = re.compile(r"(?<![\w@./:\-+])(?:https?://|www\.)[^\s<>\"`]+", re.IGNORECASE)
+# ("javascript:https://…" stays text); runs to whitespace, a character never unescaped in an address,
+# or an invisible mark. Stopping there, not cutting the match afterwards, keeps the search linear: a
+# text of "www.\u200b" repeated would otherwise be read to its end once for every "www."
+_CANDIDATE = re.compile(rf"(?<![\w@./:\-+])(?:https?://|www\.)[^\s<>\"`{INVISIBLE}]+", re.IGNORECASE)
 _TRAILING = ".,;:!?\u201d\u2019\u00bb\u203a"
 _CLOSERS = {")": "(", "]": "[", "}": "{", "'": "'"}
+_BRACKETS = frozenset(_CLOSERS) | frozenset(_CLOSERS.values())
 
 
 class Piece(NamedTuple):
@@ -20,24 +29,22 @@ class Piece(NamedTuple):
     href: str | None = None
 
 
-def _visible(candidate: str) -> str:
-    """Up to the first control or invisible formatting mark (bidi controls, zero-width characters)."""
-    for i, char in enumerate(candidate):
-        if unicodedata.category(char) in ("Cc", "Cf"):
-            return candidate[:i]
-    return candidate
-
-
 def _trim(url: str) -> str:
     """Punctuation that ends the sentence, or a bracket or quote opened before the address, is not part of it."""
-    while url:
-        last = url[-1]
+    # counted once and kept up to date as the end moves back: counting again for every character
+    # taken off made an address ending in thousands of ")" quadratic
+    counts = {char: url.count(char) for char in _BRACKETS}
+    end = len(url)
+    while end:
+        last = url[end - 1]
         opener = _CLOSERS.get(last)
-        unbalanced = opener is not None and (url.count(last) % 2 == 1 if opener == last else url.count(last) > url.count(opener))
+        unbalanced = opener is not None and (counts[last] % 2 == 1 if opener == last else counts[last] > counts[opener])
         if last not in _TRAILING and not unbalanced:
             break
-        url = url[:-1]
-    return url
+        end -= 1
+        if last in counts:
+            counts[last] -= 1
+    return url[:end]
 
 
 def _target(written: str) -> str | None:
@@ -57,11 +64,9 @@ def _target(written: str) -> str | None:
 def find_links(text: str) -> list[Piece]:
     """`text` cut into pieces, each plain or a link; the pieces joined are `text` exactly."""
     pieces: list[Piece] = []
-    at = searched = 0
-    while match := _CANDIDATE.search(text, searched):
-        candidate = _visible(match.group())
-        searched = match.start() + len(candidate)
-        written = _trim(candidate)
+    at = 0
+    for match in _CANDIDATE.finditer(text):
+        written = _trim(match.group())
         href = _target(written) if written else None
         if href is None:
             continue

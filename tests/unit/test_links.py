@@ -3,11 +3,15 @@ tracking page's filter adds no markup but the links it makes."""
 
 from __future__ import annotations
 
+import re
+import sys
+import unicodedata
 from html.parser import HTMLParser
 
 import pytest
 
-from chatserver.domain.links import find_links
+from chatserver.domain import links
+from chatserver.domain.links import INVISIBLE, Piece, find_links
 from chatserver.templating import linkify
 from tests.browser.hostile import LINKS, PAYLOADS
 from tests.links_cases import CASES
@@ -50,3 +54,40 @@ def test_the_tracking_pages_filter_adds_only_its_own_links_and_keeps_every_chara
     for (_, attrs), piece in zip(parser.tags, links):
         assert attrs == {"href": piece.href, **LINK_ATTRIBUTES}
         assert str(attrs["href"]).lower().startswith(("http://", "https://"))
+
+
+def test_the_invisible_marks_are_every_control_and_formatting_character():
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    marks = {char for char in everything if unicodedata.category(char) in ("Cc", "Cf")}
+    assert set(re.findall(f"[{INVISIBLE}]", everything)) == marks
+
+
+def test_an_invisible_mark_ends_the_search_for_an_address_so_no_text_is_read_twice():
+    # each candidate runs to the first mark: the matches never overlap, however many "www." there are
+    text = "www.\u200b" * 2000 + "www.x\u200b" * 2000 + "https://x.test/a\u202eb " * 500
+    candidates = list(links._CANDIDATE.finditer(text))
+    assert candidates and not any(re.search(f"[{INVISIBLE}]", match.group()) for match in candidates)
+    found = find_links(text)
+    assert "".join(piece.text for piece in found) == text
+    assert [piece.text for piece in found if piece.href] == ["www.x"] * 2000 + ["https://x.test/a"] * 500
+
+
+class _Scanned(str):
+    """A string that counts how often it, or a part cut from it, is searched through."""
+
+    scans = 0
+
+    def count(self, *args):  # type: ignore[override]
+        _Scanned.scans += 1
+        return super().count(*args)
+
+    def __getitem__(self, key):  # type: ignore[override]
+        return _Scanned(super().__getitem__(key))
+
+
+@pytest.mark.parametrize("tail", [")" * 5000, "]" * 5000, "}" * 5000, ")." * 2500, ".!?" * 1500])
+def test_trimming_an_address_counts_its_brackets_once_however_many_are_trimmed(tail):
+    _Scanned.scans = 0
+    assert links._trim(_Scanned("https://x.test/a" + tail)) == "https://x.test/a"
+    assert _Scanned.scans <= len(links._BRACKETS)
+    assert find_links("(https://x.test/a" + tail) == [Piece("("), Piece("https://x.test/a", "https://x.test/a"), Piece(tail)]
