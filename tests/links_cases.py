@@ -12,6 +12,7 @@ def T(text: str) -> tuple[str, bool]:
     return (text, False)
 
 
+MANY = [f"https://x.test/{n}" for n in range(22)]
 LONG = "https://payments.example.test/withdrawals/status/" + "a1b2c3d4e5f6" * 12 + "?session=" + "z" * 60
 
 CASES: list[tuple[str, list[tuple[str, bool]]]] = [
@@ -60,6 +61,9 @@ CASES: list[tuple[str, list[tuple[str, bool]]]] = [
     ("https://\u043f\u0440\u0438\u043c\u0435\u0440.\u0438\u0441\u043f\u044b\u0442\u0430\u043d\u0438\u0435/",
      [L("https://\u043f\u0440\u0438\u043c\u0435\u0440.\u0438\u0441\u043f\u044b\u0442\u0430\u043d\u0438\u0435/")]),
     (f"long: {LONG}.", [T("long: "), L(LONG), T(".")]),
+    # the first twenty places an address may start are looked at; the text after them stays plain
+    (" ".join(MANY), [*(piece for url in MANY[:20] for piece in (L(url), T(" ")))][:-1] + [T(" " + " ".join(MANY[20:]))]),
+    ("https://@ " * 20 + "https://x.test", [T("https://@ " * 20 + "https://x.test")]),
     ("no address here", [T("no address here")]),
     ("", []),
 ]

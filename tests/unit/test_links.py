@@ -64,12 +64,12 @@ def test_the_invisible_marks_are_every_control_and_formatting_character():
 
 def test_an_invisible_mark_ends_the_search_for_an_address_so_no_text_is_read_twice():
     # each candidate runs to the first mark: the matches never overlap, however many "www." there are
-    text = "www.\u200b" * 2000 + "www.x\u200b" * 2000 + "https://x.test/a\u202eb " * 500
+    text = "www.\u200b" * 5000 + "www.x\u200b" * 5000 + "https://x.test/a\u202eb " * 5000
     candidates = list(links._CANDIDATE.finditer(text))
-    assert candidates and not any(re.search(f"[{INVISIBLE}]", match.group()) for match in candidates)
+    assert len(candidates) == 10_000 and not any(re.search(f"[{INVISIBLE}]", match.group()) for match in candidates)
     found = find_links(text)
     assert "".join(piece.text for piece in found) == text
-    assert [piece.text for piece in found if piece.href] == ["www.x"] * 2000 + ["https://x.test/a"] * 500
+    assert [piece.text for piece in found if piece.href] == ["www.x"] * links.ADDRESSES_MAX
 
 
 class _Scanned(str):
@@ -91,3 +91,18 @@ def test_trimming_an_address_counts_its_brackets_once_however_many_are_trimmed(t
     assert links._trim(_Scanned("https://x.test/a" + tail)) == "https://x.test/a"
     assert _Scanned.scans <= len(links._BRACKETS)
     assert find_links("(https://x.test/a" + tail) == [Piece("("), Piece("https://x.test/a", "https://x.test/a"), Piece(tail)]
+
+
+def test_a_text_full_of_addresses_has_only_its_first_ones_looked_at(monkeypatch):
+    # a 4,000-character message holds ~700 addresses; every page showing it would check them all
+    looked = []
+    check = links._target
+    monkeypatch.setattr(links, "_target", lambda written: looked.append(written) or check(written))
+    text = "www.a " * 700 + "https://@ " * 700
+    found = find_links(text)
+    assert "".join(piece.text for piece in found) == text
+    assert [piece.href for piece in found if piece.href] == ["https://www.a"] * links.ADDRESSES_MAX
+    assert len(looked) == links.ADDRESSES_MAX
+    looked.clear()
+    assert find_links("https://@ " * 700 + "https://x.test") == [Piece("https://@ " * 700 + "https://x.test")]
+    assert len(looked) == links.ADDRESSES_MAX

@@ -5,6 +5,9 @@
 // scheme ("javascript:https://…" stays text), and runs to whitespace, a character that never appears
 // unescaped in an address, or an invisible formatting mark (bidi controls, zero-width characters).
 const CANDIDATE = /(?<![\p{L}\p{N}_@./:\-+])(?:https?:\/\/|www\.)[^\s<>"`\p{Cc}\p{Cf}]+/giu;
+// places where an address may start that are looked at in one text: people write a few
+// (chatserver/domain/links.py's ADDRESSES_MAX, for the tracking page it renders on the server)
+const ADDRESSES_MAX = 20;
 const TRAILING = '.,;:!?\u201d\u2019\u00bb\u203a';
 const CLOSERS = { ')': '(', ']': '[', '}': '{', "'": "'" };
 
@@ -35,11 +38,14 @@ function target(written) {
   return web && url.hostname && !url.username && !url.password && !/^www\.?$/i.test(url.hostname) ? url.href : null;
 }
 
-/** Pure: `text` cut into pieces, each {text} or {text, href}; the pieces joined are `text` exactly. */
+/** Pure: `text` cut into pieces, each {text} or {text, href}; the pieces joined are `text` exactly.
+ * Past the first ADDRESSES_MAX candidates the text stays plain. */
 export function findLinks(text) {
   const pieces = [];
   let at = 0;
+  let looked = 0;
   for (const match of String(text).matchAll(CANDIDATE)) {
+    if (++looked > ADDRESSES_MAX) break;
     const written = trim(match[0]);
     const href = target(written);
     if (!href) continue;
