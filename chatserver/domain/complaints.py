@@ -63,6 +63,10 @@ def acknowledgement_allowed(source: str, sent_to_address_in_window: int) -> bool
 # -- what people may write ---------------------------------------------------------------------
 
 BODY_MAX = 10_000  # as long as the form's body
+# a customer's messages in a row before the team answers: the widget, the tracking page and the
+# console show the whole thread, so a script writing every two seconds would make each of them
+# costlier to serve for good; the team's answer lets them write as many again
+UNANSWERED_MAX = 20
 SUBJECT_MAX = 200
 REASON_MAX = 1_000
 COMMENT_MAX = 2_000

@@ -23,7 +23,7 @@ from typing import Any
 from chatserver.domain import complaint_lifecycle as lifecycle
 from chatserver.domain import complaints as rules
 from chatserver.domain import sla
-from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from chatserver.domain.models import LOCALES, iso, parse_iso
 from chatserver.domain.same_secret import same_secret
 from chatserver.domain.text import isolate
@@ -687,6 +687,8 @@ class ComplaintService:
             text = rules.check_text(body, "body", rules.BODY_MAX)
         action = decision or "customer_reply"
         async with self.db.transaction() as tx:
+            if text and await complaints.customer_entries_unanswered(tx, row["id"]) >= rules.UNANSWERED_MAX:
+                raise RateLimited(f"{rules.UNANSWERED_MAX} messages are waiting for the team's answer; please wait for it")
             fresh = await complaints.with_names(tx, complaint_id=row["id"])
             step = await self._step(
                 tx, fresh, action, self._customer_actor(row, customer),  # type: ignore[arg-type]

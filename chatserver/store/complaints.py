@@ -186,6 +186,16 @@ async def customer_wrote_after(tx: Tx, complaint_id: str, seq: int) -> bool:
     return row is not None
 
 
+async def customer_entries_unanswered(tx: Tx, complaint_id: str) -> int:
+    """The customer's entries since the team's last public reply (all of them if it never replied)."""
+    row = await tx.fetch_one(
+        "SELECT COUNT(*) AS n FROM complaint_entries WHERE complaint_id = ?1 AND kind = 'customer' AND seq >"
+        " COALESCE((SELECT MAX(seq) FROM complaint_entries WHERE complaint_id = ?1 AND kind = 'reply'), 0)",
+        (complaint_id,),
+    )
+    return int(row["n"]) if row else 0
+
+
 async def entries(db: Database | Tx, complaint_id: str, kinds: tuple[str, ...] | None = None) -> list[Row]:
     if kinds is None:
         return await db.fetch("SELECT * FROM complaint_entries WHERE complaint_id = ? ORDER BY seq", (complaint_id,))

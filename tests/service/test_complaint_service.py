@@ -18,7 +18,8 @@ from chatserver.app import create_app
 from chatserver.config import Settings
 from chatserver.domain.models import parse_iso
 from chatserver.domain.reports import Filters, Period
-from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chatserver.domain.complaints import UNANSWERED_MAX
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from chatserver.services import events as ev
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.complaints import ComplaintService
@@ -337,6 +338,29 @@ async def test_the_customer_writes_at_any_open_stage_but_a_resolution_needs_a_de
             await cs.customer_reply(alice, reference, "again", decision)
     with pytest.raises(Conflict):
         await cs.note(cast.bob, reference, "after the close")
+
+
+async def test_the_customer_writes_twenty_messages_in_a_row_then_waits_for_the_teams_answer(services, cast, alice):
+    # every page that shows the complaint shows its whole thread: a script writing every two seconds
+    # must not grow it for good
+    reference = (await form(services, alice))["reference"]
+    cs = services.complaints
+    asked = [f"Any news? {n}" for n in range(UNANSWERED_MAX)]
+    for body in asked:
+        await cs.customer_reply(alice, reference, body, None)
+    with pytest.raises(RateLimited):
+        await cs.customer_reply(alice, reference, "Hello?", None)
+    with pytest.raises(RateLimited):  # the tracking link writes to the same thread
+        await cs.track_act(reference, cs.tracking_key(reference), body="Hello?", decision=None)
+    await cs.note(cast.bob, reference, "Checking with payments")  # staff only: no answer to the customer
+    with pytest.raises(RateLimited):
+        await cs.customer_reply(alice, reference, "Hello?", None)
+    await cs.reply(cast.bob, reference, "We are on it")
+    written = await cs.customer_reply(alice, reference, "Thank you", None)
+    assert [e["body"] for e in written["entries"] if e["kind"] == "customer"] == [*asked, "Thank you"]
+    # a decision says nothing new and is never held back
+    await cs.resolve(cast.bob, reference, "Paid out")
+    assert (await cs.customer_reply(alice, reference, None, "accept"))["status"] == "closed"
 
 
 async def test_illegal_staff_actions_are_conflicts(services, cast, alice):
