@@ -54,9 +54,14 @@ async def by_reference(db: Database | Tx, reference: str) -> Row | None:
     return await db.fetch_one("SELECT * FROM complaints WHERE reference = ?", (reference,))
 
 
-async def list_for_customer(db: Database, customer_id: str) -> list[Row]:
+# a customer's complaints listed (the widget's list, a console's look at who they are): the newest,
+# however many a script filed over the weeks
+CUSTOMER_LIST_MAX = 50
+
+
+async def list_for_customer(db: Database, customer_id: str, limit: int = CUSTOMER_LIST_MAX) -> list[Row]:
     return await db.fetch(
-        "SELECT * FROM complaints WHERE customer_id = ? ORDER BY created_at DESC", (customer_id,)
+        "SELECT * FROM complaints WHERE customer_id = ? ORDER BY created_at DESC, reference DESC LIMIT ?", (customer_id, limit)
     )
 
 

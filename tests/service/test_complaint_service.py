@@ -25,6 +25,7 @@ from chatserver.services.auth import ConsoleUser
 from chatserver.services.complaints import ComplaintService
 from chatserver.services.container import build_services, close_services
 from chatserver.store import customers
+from chatserver.store.complaints import CUSTOMER_LIST_MAX
 from tests.clock import FakeClock
 
 NIGHT = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)
@@ -361,6 +362,17 @@ async def test_the_customer_writes_twenty_messages_in_a_row_then_waits_for_the_t
     # a decision says nothing new and is never held back
     await cs.resolve(cast.bob, reference, "Paid out")
     assert (await cs.customer_reply(alice, reference, None, "accept"))["status"] == "closed"
+
+
+async def test_a_customers_list_holds_their_newest_complaints_however_many_they_filed(services, alice, clock):
+    filed = []
+    for n in range(CUSTOMER_LIST_MAX + 5):
+        filed.append((await form(services, alice, subject=f"Complaint {n}"))["reference"])
+        clock.advance(minutes=1)
+    listed = await services.complaints.list_for_customer(alice["id"])
+    assert [c["reference"] for c in listed] == filed[::-1][:CUSTOMER_LIST_MAX]
+    # the oldest are still theirs to open
+    assert (await services.complaints.customer_detail(alice, filed[0]))["subject"] == "Complaint 0"
 
 
 async def test_illegal_staff_actions_are_conflicts(services, cast, alice):
