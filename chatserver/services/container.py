@@ -70,6 +70,7 @@ async def build_services(settings: Settings, secret_key: str, clock: Clock = sys
             sla_warning_hours=settings.sla_warning_hours,
             complaint_autoclose_days=settings.complaint_autoclose_days,
             base_url=settings.base_url,
+            lists=background_reads,
         )
         chats = ChatService(
             db, bus, clock, dispatcher, complaint_service, queue_timeout=settings.queue_timeout,

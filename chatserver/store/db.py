@@ -362,7 +362,8 @@ class Database:
 
 
 class BackgroundReads(Database):
-    """A read-only connection of its own for reads that take long and can wait: reports and exports.
+    """A read-only connection of its own for reads that take long and can wait: reports, exports and
+    the complaint list (its search and its order pass over every complaint).
 
     They never queue in front of the reads chat needs (history, sessions, the monitor), and the
     connection's thread runs at a lower CPU priority, so that on a busy core the scheduler serves chat

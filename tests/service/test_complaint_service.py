@@ -523,6 +523,23 @@ async def test_one_customer_never_reaches_another_ones_complaint(services, cast,
     assert (await cs.detail(cast.bob, reference))["entries"] == []
 
 
+async def test_the_complaint_list_never_queues_in_front_of_chats_reads(services, cast, alice, monkeypatch):
+    # its search and its order pass over every complaint ever filed: the background reads' connection
+    await form(services, alice)
+    main_reads: list[str] = []
+    read = services.db.fetch
+
+    async def watched(sql, params=()):
+        main_reads.append(sql)
+        return await read(sql, params)
+
+    monkeypatch.setattr(services.db, "fetch", watched)
+    for options in ({}, {"search": "W-1"}, {"sort": "newest", "offset": 100}, {"status": "new", "assignee_id": "none"}):
+        listed = await services.complaints.list(cast.bob, **options)
+        assert (listed["total"], len(listed["complaints"])) == (1, 0 if "offset" in options else 1), options
+    assert main_reads == []
+
+
 async def test_category_change_moves_the_owner_group_but_not_the_due_times(services, cast, alice):
     created = await form(services, alice)
     changed = await services.complaints.set_category(cast.bob, created["reference"], "bonuses")
