@@ -23,6 +23,7 @@ bench: install assets
 	$(BIN)/python -m bench.stalled
 	$(BIN)/python -m bench.logins
 	$(BIN)/python -m bench.long_queue
+	$(BIN)/python -m bench.tracking_page
 
 lint: install
 	$(BIN)/python -m compileall -q chatserver
