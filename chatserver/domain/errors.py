@@ -30,12 +30,17 @@ HTTP_STATUS = {
 class ChatError(Exception):
     code = "internal"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # which rule refused, where one code covers several a client words differently (a stable name)
+        self.reason = reason
 
     def as_payload(self) -> dict:
-        return {"code": self.code, "message": self.message}
+        payload = {"code": self.code, "message": self.message}
+        if self.reason is not None:
+            payload["reason"] = self.reason
+        return payload
 
 
 class Invalid(ChatError):

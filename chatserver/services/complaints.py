@@ -693,7 +693,9 @@ class ComplaintService:
         action = decision or "customer_reply"
         async with self.db.transaction() as tx:
             if text and await complaints.customer_entries_unanswered(tx, row["id"]) >= rules.UNANSWERED_MAX:
-                raise RateLimited(f"{rules.UNANSWERED_MAX} messages are waiting for the team's answer; please wait for it")
+                raise RateLimited(
+                    f"{rules.UNANSWERED_MAX} messages are waiting for the team's answer; please wait for it", reason="unanswered",
+                )
             fresh = await complaints.with_names(tx, complaint_id=row["id"])
             step = await self._step(
                 tx, fresh, action, self._customer_actor(row, customer),  # type: ignore[arg-type]

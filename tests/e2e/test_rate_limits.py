@@ -346,3 +346,24 @@ async def test_made_up_event_names_cost_their_sender_like_real_events(start_serv
     assert [rate_limited(ack) for ack in answers] == [False, False, False, True], answers
     for peer in (flooder, neighbour):
         await peer.close()
+
+
+async def test_twenty_messages_waiting_for_the_team_are_told_as_such_in_the_widget_and_on_the_tracking_page(server):
+    """The limit on messages in a row before the team answers is not "going too fast": the widget and
+    the tracking page say what the customer is waiting for."""
+    alice = await peers.customer(server.url)
+    complaint = await steps.submit(alice)
+    customer = await server.services.db.fetch_one("SELECT * FROM customers WHERE id = ?", (alice.received("session")[0]["customer_id"],))
+    for n in range(20):
+        await server.services.complaints.customer_reply(customer, complaint["reference"], f"Any news? {n}", None)
+    refused = await alice.call("complaint:reply", {"reference": complaint["reference"], "body": "Hello?"})
+    assert refused["ok"] is False and refused["error"]["code"] == "rate_limited" and refused["error"]["reason"] == "unanswered"
+    async with from_address("127.0.0.9") as http:
+        async with http.post(f"{server.url}/track/{complaint['reference']}/reply", allow_redirects=False,
+                             data={"key": complaint["tracking_key"], "body": "Hello?", "lang": "en"},
+                             headers={"Origin": server.url}) as response:
+            page = await response.text()
+    assert response.status == 429
+    assert "waiting for our team" in page and "going a bit fast" not in page
+    assert "Hello?" in page  # the draft is kept for later
+    await alice.close()

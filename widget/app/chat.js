@@ -626,6 +626,7 @@ export class Chat {
 
 export function errorText(error) {
   const code = error && error.code;
+  if (code === 'rate_limited' && error.reason === 'unanswered') return t('errors.wait_for_answer');
   if (code === 'rate_limited') return t('errors.rate_limited');
   if (code === 'too_large') return t('errors.too_large');
   if (code === 'offline') return t('errors.offline');

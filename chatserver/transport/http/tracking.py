@@ -31,6 +31,8 @@ COMMENT_MAX = 2000
 SCORES = {"1", "2", "3", "4", "5"}
 # what a failed service call tells the customer; anything else is the generic message
 ERROR_TEXTS = {"conflict": "case.conflict", "too_large": "errors.too_large", "rate_limited": "errors.rate_limited"}
+# a refusal whose reason the customer should read in its own words
+REASON_TEXTS = {"unanswered": "errors.wait_for_answer"}
 
 
 def _private(response: web.Response) -> web.Response:
@@ -167,7 +169,8 @@ class TrackingPages:
         except NotFound:
             return self.missing(request, wanted)
         except ChatError as exc:
-            failure = FormError(ERROR_TEXTS.get(exc.code, "errors.generic"), HTTP_STATUS.get(exc.code, 400))
+            text = REASON_TEXTS.get(exc.reason or "") or ERROR_TEXTS.get(exc.code, "errors.generic")
+            failure = FormError(text, HTTP_STATUS.get(exc.code, 400))
             return await self.page(request, reference, key, wanted, error=failure, draft=draft)
         return _private(web.Response(status=303, headers={"Location": _page_url(reference, key, _lang(wanted), done)}))
 
