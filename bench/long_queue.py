@@ -19,11 +19,10 @@ import json
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.run import ROOT
+from bench.run import write_results
 
 STARTS_MEASURED = 50
 
@@ -72,10 +71,7 @@ def main() -> None:
         c, m = r["pushes"]["queue:snapshot"], r["pushes"]["monitor:snapshot"]
         print(f"{r['queued']:>7} {r['start_ms_median']:>9} {c['build_ms'] + c['encode_ms']:>16.2f} {c['bytes']:>8} "
               f"{m['build_ms'] + m['encode_ms']:>16.2f} {m['bytes']:>8}")
-    out = ROOT / "var" / "bench" / f"long-queue-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"written to {out.relative_to(ROOT)}")
+    write_results("long-queue", results)
 
 
 if __name__ == "__main__":

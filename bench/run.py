@@ -33,6 +33,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_results(name: str, results: object) -> Path:
+    """Results as JSON in var/bench/<name>-<UTC time>.json, the file named on stdout."""
+    out = ROOT / "var" / "bench" / f"{name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written to {out.relative_to(ROOT)}")
+    return out
 LOADGEN = Path(__file__).resolve().parent / "loadgen.mjs"
 SERVER_CPU = 0
 LOADGEN_CPU = 1

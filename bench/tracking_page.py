@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.run import ROOT
+from bench.run import write_results
 
 FORM_CHARS = 10_000
 REPLY_CHARS = 4_000
@@ -101,10 +99,7 @@ def main() -> None:
     print(f"{'text':>11} {'replies':>8} {'page ms':>8} {'loop CPU ms':>12} {'bytes':>9}")
     for r in results:
         print(f"{r['text']:>11} {r['replies']:>8} {r['page_ms_median']:>8} {r['loop_cpu_ms_median']:>12} {r['bytes']:>9}")
-    out = ROOT / "var" / "bench" / f"tracking-page-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"written to {out.relative_to(ROOT)}")
+    write_results("tracking-page", results)
 
 
 if __name__ == "__main__":

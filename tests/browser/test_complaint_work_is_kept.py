@@ -66,12 +66,18 @@ async def test_a_reply_whose_answer_was_lost_is_stored_once_when_sent_again(brow
     assert errors.errors == []
 
 
-async def test_a_draft_stays_with_its_complaint_and_its_writer_across_complaints_reloads_and_signing_in_again(browser, live):
+async def two_complaints_open(browser, live):
+    """Two complaints filed; Bob's console (its page errors watched) has the first open."""
     errors = drive.BrowserErrors()
     first = await started(live, "Deposit not credited")
     second = await started(live, "Bonus missing", category="bonuses")
     bob = errors.watch(await drive.console(browser, live.url, "bob@example.test"))
     await opened(bob, live.url, first)
+    return errors, bob, first, second
+
+
+async def test_a_draft_stays_with_its_complaint_and_its_writer_across_complaints_reloads_and_signing_in_again(browser, live):
+    errors, bob, first, second = await two_complaints_open(browser, live)
     await bob.click("#cx-composer [data-mode=note]")
     await bob.fill("#cx-body", LONG)
     await bob.fill("#cx-comp-amount", "25,50")
@@ -126,11 +132,7 @@ async def test_a_draft_stays_with_its_complaint_and_its_writer_across_complaints
 
 
 async def test_words_typed_while_a_reply_is_on_its_way_stay_and_a_sent_reply_never_comes_back_as_a_draft(browser, live):
-    errors = drive.BrowserErrors()
-    first = await started(live, "Deposit not credited")
-    second = await started(live, "Bonus missing", category="bonuses")
-    bob = errors.watch(await drive.console(browser, live.url, "bob@example.test"))
-    await opened(bob, live.url, first)
+    errors, bob, first, second = await two_complaints_open(browser, live)
     gate = asyncio.Event()
 
     async def slow(route: Route) -> None:  # a slow network: writes wait until the test lets them go

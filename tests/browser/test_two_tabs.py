@@ -16,6 +16,18 @@ from tests.conftest import eventually
 pytestmark = pytest.mark.browser
 
 
+async def chatting_in_two_tabs(browser, live):
+    """Alice's widget open in two tabs of one browser, her chat (started in the first) with Bob."""
+    bob = await peers.agent(live.url, "bob@example.test")
+    context = await drive.new_context(browser)
+    first = await drive.open_widget(await context.new_page(), live.url)
+    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
+    second = await drive.open_widget(await context.new_page(), live.url)
+    await drive.start_chat(first, "My deposit is missing", name="Alice")
+    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    return bob, first, second, conversation_id
+
+
 async def test_two_tabs_send_each_unsent_message_once(browser, live):
     """Messages written offline in both tabs, some at the same moment, are all kept, and each reaches
     the agent once when the connection is back, however many tabs resend them."""
@@ -76,13 +88,7 @@ async def test_two_tabs_send_each_unsent_message_once(browser, live):
 async def test_a_chat_ended_as_solved_in_one_tab_asks_for_the_rating_in_the_other(browser, live):
     """The customer answered "solved" in one tab: the other tab does not ask again (where a "no"
     would have turned a settled chat into a complaint), it offers the rating, as the first does."""
-    bob = await peers.agent(live.url, "bob@example.test")
-    context = await drive.new_context(browser)
-    first = await drive.open_widget(await context.new_page(), live.url)
-    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
-    second = await drive.open_widget(await context.new_page(), live.url)
-    await drive.start_chat(first, "My deposit is missing", name="Alice")
-    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    bob, first, second, conversation_id = await chatting_in_two_tabs(browser, live)
     ack = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "It is back now."})
     assert ack["ok"], ack
     for frame in (first, second):
@@ -104,13 +110,7 @@ async def test_a_chat_ended_as_solved_in_one_tab_asks_for_the_rating_in_the_othe
 async def test_an_answer_to_was_it_solved_in_one_tab_moves_the_other_tab_on_too(browser, live):
     """The agent closed the chat and both tabs ask "Was your problem solved?": "yes" in one turns the
     other to the rating as well, and a rating given there thanks the customer in the first."""
-    bob = await peers.agent(live.url, "bob@example.test")
-    context = await drive.new_context(browser)
-    first = await drive.open_widget(await context.new_page(), live.url)
-    await eventually(lambda: first.locator("#log").evaluate("() => Boolean(localStorage.getItem('chatserver.token'))"))
-    second = await drive.open_widget(await context.new_page(), live.url)
-    await drive.start_chat(first, "My deposit is missing", name="Alice")
-    conversation_id = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    bob, first, second, conversation_id = await chatting_in_two_tabs(browser, live)
     assert (await bob.call("chat:close", {"conversation_id": conversation_id, "outcome": "resolved"}))["ok"]
     for frame in (first, second):
         await expect(frame.locator(".end-card--ask")).to_be_visible()
