@@ -61,6 +61,10 @@ CASES: list[tuple[str, list[tuple[str, bool]]]] = [
     ("https://\u043f\u0440\u0438\u043c\u0435\u0440.\u0438\u0441\u043f\u044b\u0442\u0430\u043d\u0438\u0435/",
      [L("https://\u043f\u0440\u0438\u043c\u0435\u0440.\u0438\u0441\u043f\u044b\u0442\u0430\u043d\u0438\u0435/")]),
     (f"long: {LONG}.", [T("long: "), L(LONG), T(".")]),
+    # a tail of thousands of brackets and stops is trimmed in one pass back, and kept as text
+    ("(https://x.test/a" + ")" * 4000, [T("("), L("https://x.test/a"), T(")" * 4000)]),
+    ("https://x.test/a_(b" + ")." * 2000, [L("https://x.test/a_(b)"), T("." + ")." * 1999)]),
+    ("[https://x.test/a]" + "]!" * 2000, [T("["), L("https://x.test/a"), T("]" + "]!" * 2000)]),
     # the first twenty places an address may start are looked at; the text after them stays plain
     (" ".join(MANY), [*(piece for url in MANY[:20] for piece in (L(url), T(" ")))][:-1] + [T(" " + " ".join(MANY[20:]))]),
     ("https://@ " * 20 + "https://x.test", [T("https://@ " * 20 + "https://x.test")]),

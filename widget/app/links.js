@@ -10,20 +10,25 @@ const CANDIDATE = /(?<![\p{L}\p{N}_@./:\-+])(?:https?:\/\/|www\.)[^\s<>"`\p{Cc}\
 const ADDRESSES_MAX = 20;
 const TRAILING = '.,;:!?\u201d\u2019\u00bb\u203a';
 const CLOSERS = { ')': '(', ']': '[', '}': '{', "'": "'" };
-
-function count(text, char) {
-  return text.split(char).length - 1;
-}
+const OPENERS = new Set(Object.values(CLOSERS));
 
 /** Punctuation that ends the sentence, or a bracket or quote opened before the address, is not part of it. */
 function trim(url) {
-  for (;;) {
-    const last = url.at(-1);
+  // counted once and kept up to date as the end moves back: counting again for every character
+  // taken off made an address ending in thousands of ")" quadratic
+  const counts = {};
+  for (const char of url) if (char in CLOSERS || OPENERS.has(char)) counts[char] = (counts[char] || 0) + 1;
+  let end = url.length;
+  while (end) {
+    const last = url[end - 1];
     const opener = CLOSERS[last];
-    const unbalanced = opener && (opener === last ? count(url, last) % 2 === 1 : count(url, last) > count(url, opener));
-    if (!TRAILING.includes(last) && !unbalanced) return url;
-    url = url.slice(0, -1);
+    const seen = (char) => counts[char] || 0;
+    const unbalanced = opener && (opener === last ? seen(last) % 2 === 1 : seen(last) > seen(opener));
+    if (!TRAILING.includes(last) && !unbalanced) break;
+    end -= 1;
+    if (counts[last]) counts[last] -= 1;
   }
+  return url.slice(0, end);
 }
 
 /** The address to open for `written`, or null: only http(s), with a host and no user name or password. */
