@@ -244,6 +244,60 @@ async def test_answers_typed_in_two_consoles_at_once_while_the_connection_is_dow
     await alice.close()
 
 
+CHAT_DRAFTS = "chatserver.console.chat-draft."
+
+
+async def test_a_chat_draft_stays_with_its_chat_and_its_mode_across_chats_and_reloads_until_sent(browser, live):
+    """What the agent typed and did not send stays with its chat, as a reply or as a note: another chat
+    starts empty as a reply, a note begun in one chat never turns into a reply after switching or a
+    reload, a sent draft is gone for good, and the drafts of chats that ended go with them."""
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice, dave = await peers.customer(live.url), await peers.customer(live.url)
+    for peer, name in ((alice, "Alice"), (dave, "Dave")):
+        started = await peer.call("chat:start", {"name": name, "body": "Where is my money?"})
+        assert started["ok"], started
+    dave_chat = started["conversation"]["id"]
+    composer, text = bob.locator("#composer"), bob.locator("#composer-input")
+
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.click("#composer [data-mode=note]")
+    await text.fill("KYC pending: do not promise a date")
+    await drive.open_chat_in_console(bob, "Dave")
+    await expect(text).to_have_value("")
+    await expect(composer).to_have_attribute("data-mode", "reply")
+    await text.fill("Checking your withdrawal now")
+
+    for _ in range(2):  # switching back and forth, then after a reload
+        await drive.open_chat_in_console(bob, "Alice")
+        await expect(text).to_have_value("KYC pending: do not promise a date")
+        await expect(composer).to_have_attribute("data-mode", "note")
+        await drive.open_chat_in_console(bob, "Dave")
+        await expect(text).to_have_value("Checking your withdrawal now")
+        await expect(composer).to_have_attribute("data-mode", "reply")
+        await bob.reload()
+
+    # the note goes out as a note, and is no draft any more
+    await drive.open_chat_in_console(bob, "Alice")
+    await text.press("Enter")
+    await expect(bob.locator("#transcript .line-note:not(.is-pending) .bubble")).to_have_text(["KYC pending: do not promise a date"])
+    await bob.reload()
+    await drive.open_chat_in_console(bob, "Alice")
+    await expect(text).to_have_value("")
+    await expect(composer).to_have_attribute("data-mode", "reply")
+    rows = await live.services.db.fetch("SELECT body, internal FROM messages WHERE sender = 'agent'")
+    assert [(row["body"], row["internal"]) for row in rows] == [("KYC pending: do not promise a date", 1)]
+
+    # Dave's chat ends unanswered: the draft that can no longer be sent is dropped at the next session
+    assert (await dave.call("chat:end", {"conversation_id": dave_chat, "resolved": True}))["ok"]
+    await expect(bob.locator("#my-chats .chat-item", has_text="Dave")).to_contain_text("Closed")
+    await bob.reload()
+    await expect(bob.locator("#my-chats .chat-item", has_text="Alice")).to_be_visible()
+    kept = await bob.evaluate(f"() => Object.keys(localStorage).filter((key) => key.startsWith('{CHAT_DRAFTS}'))")
+    assert kept == []
+    for peer in (alice, dave):
+        await peer.close()
+
+
 async def test_the_agents_other_console_says_who_closed_the_chat(browser, live):
     """The close reaches every console of the agent: the one that did not close it says who did,
     the agent themself or a supervisor, instead of putting it on the customer."""

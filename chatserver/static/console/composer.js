@@ -1,6 +1,8 @@
 // The reply box: replies or internal notes, canned answers on "/", typing signals (replies only).
+// What is typed is a draft of that chat, with its mode, until it is sent (drafts.js).
 import { $, h, clear } from './dom.js';
 import { state, customerName } from './state.js';
+import { draftStore } from './drafts.js';
 
 const TYPING_REPEAT_MS = 2500;
 const TYPING_IDLE_MS = 3000;
@@ -18,6 +20,7 @@ export class Composer {
     this.typingTimer = null;
     this.searchTimer = null;
     this.searchSeq = 0;
+    this.drafts = draftStore('chat-draft', state.me.id);
 
     for (const button of document.querySelectorAll('.composer-modes [data-mode]')) {
       button.addEventListener('click', () => this.setMode(button.dataset.mode));
@@ -33,6 +36,12 @@ export class Composer {
   }
 
   setMode(mode) {
+    this.showMode(mode);
+    this.saveDraft();
+    this.input.focus();
+  }
+
+  showMode(mode) {
     if (mode === 'note') this.stopTyping();
     this.mode = mode;
     $('composer').dataset.mode = mode;
@@ -42,19 +51,33 @@ export class Composer {
     this.input.placeholder = mode === 'note'
       ? 'Write an internal note… only your team sees it'
       : 'Write a reply… type / for canned answers';
-    this.input.focus();
   }
 
-  /** Switching chats keeps each chat's draft. */
-  switchTo(previous, next) {
+  /** Each chat has its own draft, in the mode it was written in: a note begun in one chat never goes
+   *  to the customer of another, or to the same one after a reload. A chat without one starts as a reply. */
+  switchTo(next) {
     this.stopTyping();
-    if (previous) previous.draft = this.input.value;
-    this.input.value = next ? next.draft || '' : '';
+    const draft = next ? this.drafts.get(next.id) : null;
+    this.input.value = draft ? draft.body : '';
+    this.showMode(draft && draft.mode === 'note' ? 'note' : 'reply');
     this.closeCanned();
     this.autosize();
   }
 
+  saveDraft() {
+    const chat = this.chat();
+    if (!chat) return;
+    if (this.input.value) this.drafts.put(chat.id, { body: this.input.value, mode: this.mode });
+    else this.drafts.remove(chat.id);
+  }
+
+  /** Drafts of chats that are no longer ours cannot be sent. */
+  keepDraftsOf(conversationIds) {
+    this.drafts.prune((id) => conversationIds.has(id));
+  }
+
   changed() {
+    this.saveDraft();
     this.autosize();
     const value = this.input.value;
     if (value.startsWith('/')) this.searchCanned(value.slice(1));
@@ -103,7 +126,7 @@ export class Composer {
     }
     this.stopTyping();
     this.input.value = '';
-    chat.draft = '';
+    this.drafts.remove(chat.id);
     this.autosize();
     this.sendMessage(chat, body, this.mode === 'note');
   }
@@ -197,6 +220,7 @@ export class Composer {
       .replaceAll('{name}', chat && chat.customer && chat.customer.name ? first : '')
       .replaceAll('{agent}', state.me.name.split(/\s+/)[0])
       .replace(/ ,/g, ',').replace(/\s{2,}/g, ' ');
+    this.saveDraft();
     this.closeCanned();
     this.autosize();
     this.input.focus();

@@ -90,7 +90,11 @@ socket.on('session', async (session) => {
     const chat = state.chats.get(pending.conversation_id);
     if (!chat.pending.has(pending.client_id)) chat.pending.set(pending.client_id, { ...pending });
   }
-  if (!state.selected && wide() && session.conversations.length) state.selected = session.conversations[0].id;
+  composer.keepDraftsOf(assigned);
+  if (!state.selected && wide() && session.conversations.length) {
+    state.selected = session.conversations[0].id;
+    composer.switchTo(state.chats.get(state.selected));
+  }
   renderAll();
   await Promise.all(session.conversations.map((c) => resync(state.chats.get(c.id))));
 });
@@ -376,7 +380,7 @@ async function attempt(chat, pending) {
 function select(id) {
   const previous = state.selected ? state.chats.get(state.selected) : null;
   const next = state.chats.get(id) || null;
-  composer.switchTo(previous, next);
+  composer.switchTo(next);
   if (previous && previous.closed && previous.id !== id) state.chats.delete(previous.id);
   state.selected = next ? id : null;
   if (next) markRead(next);

@@ -33,7 +33,6 @@ export function chatFor(conversation) {
       typing: false,
       closed: false,
       note: null,
-      draft: '',
       arrivedAt: Date.now(),
     };
     state.chats.set(conversation.id, chat);

@@ -3,13 +3,13 @@
 import { h, clear, isolate } from '../dom.js';
 import { post, complaintPath } from './api.js';
 import { cx } from './store.js';
-import { draftStore } from './drafts.js';
+import { draftStore } from '../drafts.js';
 import { money, toMinor, when, currencyDigits } from './format.js';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP', 'PLN', 'CHF', 'SEK', 'NOK', 'DKK', 'CZK', 'RUB'];
 const CURRENCY_KEY = 'chatserver.console.currency';
 const STATE = { proposed: 'Awaiting decision', approved: 'Approved', rejected: 'Rejected' };
-const drafts = draftStore('compensation-draft'); // a proposal being written, per complaint
+const drafts = draftStore('compensation-draft', cx.me.id); // a proposal being written, per complaint
 
 function lastCurrency() {
   try {

@@ -4,9 +4,10 @@
 import { h } from '../dom.js';
 import { uuid } from '../state.js';
 import { post, complaintPath } from './api.js';
-import { draftStore } from './drafts.js';
+import { draftStore } from '../drafts.js';
+import { cx } from './store.js';
 
-const drafts = draftStore('complaint-draft');
+const drafts = draftStore('complaint-draft', cx.me.id);
 
 const MODES = {
   reply: { label: 'Reply', send: 'Send reply', allowed: 'reply', hint: 'The customer sees this and gets it by e-mail.', placeholder: 'Write to the customer…' },

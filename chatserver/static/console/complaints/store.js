@@ -1,5 +1,5 @@
 // What the complaints workspace knows: who is signed in, categories and staff, the list page
-// (filters, rows, total), and the open complaint. Drafts are kept apart (drafts.js).
+// (filters, rows, total), and the open complaint. Drafts are kept apart (../drafts.js).
 const app = document.getElementById('app');
 
 export const cx = {
