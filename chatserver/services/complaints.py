@@ -79,16 +79,19 @@ async def _filed_before(tx: Tx, client_id: str | None, author: str) -> Row | Non
     return found[1]
 
 
-async def _written_before(tx: Tx, row: Row, user: ConsoleUser, client_id: str | None) -> bool:
-    """A retry of what this writer already wrote, its answer lost on the way back: nothing more to do."""
+async def _written_before(tx: Tx, reference: str, user: ConsoleUser, client_id: str | None) -> Row | None:
+    """The complaint, when this is a retry of what this writer already wrote, its answer lost on the way
+    back: nothing more to do. Asked before what the writer may do now (an escalation meanwhile may have
+    put the complaint above their level): what they wrote is written."""
     if client_id is None:
-        return False
-    entry = await complaints.entry_by_client_id(tx, row["id"], client_id)
+        return None
+    row = await complaints.with_names(tx, reference=reference)
+    entry = await complaints.entry_by_client_id(tx, row["id"], client_id) if row else None
     if entry is None:
-        return False
+        return None
     if entry["author_id"] != user.id:
         raise Conflict("this client_id was already used by someone else")
-    return True
+    return row
 
 
 def _check_seen(row: Row, seen: SeenAssignee | None, assignee_id: str | None) -> None:
@@ -423,9 +426,9 @@ class ComplaintService:
         text = rules.check_text(body, "body", rules.BODY_MAX)
         action = "ask_customer" if ask_customer else "reply"
         async with self.db.transaction() as tx:
+            if (written := await _written_before(tx, reference, user, client_id)) is not None:
+                return presenters.complaint_staff(written)
             row = await self._writable(tx, user, reference)
-            if await _written_before(tx, row, user, client_id):
-                return presenters.complaint_staff(row)
             await _check_read_up(tx, row, seen_entry_seq)
             step = await self._step(tx, row, action, _staff(user), entry_kind="reply", body=text, client_id=client_id)
             data = {"reference": row["reference"], "body": text, "tracking_url": self.tracking_url(row["reference"])}
@@ -444,9 +447,9 @@ class ComplaintService:
         """An internal note: staff only, never shown or sent to the customer."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
+            if (written := await _written_before(tx, reference, user, client_id)) is not None:
+                return presenters.complaint_staff(written)
             row = await self._writable(tx, user, reference)
-            if await _written_before(tx, row, user, client_id):
-                return presenters.complaint_staff(row)
             step = await self._step(tx, row, "note", _staff(user), entry_kind="note", body=text, client_id=client_id)
         return await self._done(step)
 
@@ -458,9 +461,9 @@ class ComplaintService:
         becomes the resolver's: the answer, the customer's verdict and rating are theirs in reports."""
         text = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
+            if (written := await _written_before(tx, reference, user, client_id)) is not None:
+                return presenters.complaint_staff(written)
             row = await self._writable(tx, user, reference)
-            if await _written_before(tx, row, user, client_id):
-                return presenters.complaint_staff(row)
             await _check_read_up(tx, row, seen_entry_seq)
             updates = {} if row["assignee_id"] else {"assignee_id": user.id}
             step = await self._step(

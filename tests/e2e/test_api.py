@@ -431,6 +431,24 @@ async def test_a_reply_sent_again_with_its_client_id_is_the_one_already_written(
         assert status == 400 and error(answer, "invalid"), bad
 
 
+async def test_a_reply_sent_again_after_the_complaint_rose_above_its_writer_is_the_one_already_written(api):
+    """The answer to Bob's reply was lost, and the complaint was escalated past his level before his
+    page tried again: the retry finds what he wrote, as any retry does, instead of a refusal that
+    reads as if nothing had been stored."""
+    ref = (await api.log())["reference"]
+    path = f"/api/complaints/{ref}/replies"
+    await api.patch(f"/api/complaints/{ref}", "bob", {"status": "in_progress"})
+    sent = {"kind": "reply", "body": "We are on it.", "client_id": "0b6f1c1e-1111-4c1a-9a55-000000000011", "seen_entry_seq": 0}
+    assert (await api.post(path, "bob", sent))[0] == 201
+    assert (await api.post(f"/api/complaints/{ref}/escalate", "sam", {"reason": "VIP customer"}))[0] == 200
+    status, answer = await api.post(path, "bob", sent)
+    assert status == 201, answer
+    assert [e["body"] for e in answer["complaint"]["entries"]].count("We are on it.") == 1
+    # anything new from him is still refused at that level
+    status, answer = await api.post(path, "bob", {**sent, "client_id": "0b6f1c1e-1111-4c1a-9a55-000000000012"})
+    assert status == 403 and error(answer, "forbidden")
+
+
 async def test_escalation_climbs_levels_and_levels_decide_who_writes(api):
     ref = (await api.log())["reference"]
     path = f"/api/complaints/{ref}/escalate"
