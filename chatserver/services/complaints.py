@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,17 +220,23 @@ class ComplaintService:
 
     async def submit_form(
         self, *, customer: Row, category: str, subject: str, body: str, email: str | None, client_id: str | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """The widget's complaint form. `client_id`, made by the form before its first try: the same one
-        again (a retry after a lost answer) is the complaint already filed, not a second one."""
-        if category not in await self.category_slugs():
-            raise Invalid("unknown complaint category")
+        again (a retry after a lost answer) is the complaint already filed, not a second one, whatever
+        changed meanwhile. `admit()` is asked only before a new complaint is filed, and raises to
+        refuse it (the address's hourly limit): a retry is not another complaint."""
         subject = rules.check_text(subject, "subject", rules.SUBJECT_MAX)
         body = rules.check_text(body, "body", rules.BODY_MAX)
         async with self.db.transaction() as tx:
             filed = await _filed_before(tx, client_id, customer["id"])
             if filed is not None:
                 return self.public(filed, for_customer=True)
+            known = await complaints.category(tx, category)
+            if known is None or not known["active"]:
+                raise Invalid("unknown complaint category")
+            if admit is not None:
+                admit()
             row = await self.create_in(
                 tx, source="form", category=category, subject=subject, body=body,
                 customer_id=customer["id"], channel="web_form", email=email or customer["email"], actor=customer["id"],

@@ -123,10 +123,9 @@ class CustomerNamespace(ContractNamespace):
         return {}
 
     async def complaint_submit(self, conn: Connection, p: s.ComplaintSubmit) -> dict:
-        self.check_complaint_limit(conn)
         complaint = await self.services.complaints.submit_form(
             customer=conn.principal, category=p.category, subject=p.subject, body=p.body, email=p.email or None,
-            client_id=p.client_id,
+            client_id=p.client_id, admit=lambda: self.check_complaint_limit(conn),
         )
         return {"complaint": complaint}
 

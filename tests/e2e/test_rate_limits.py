@@ -10,6 +10,7 @@ import asyncio
 
 import aiohttp
 
+from chatserver.services.admin.validate import CategoryValues
 from tests import complaint_steps as steps
 from tests import peers
 from tests.addresses import customer_from, from_address, login, rate_limited
@@ -257,6 +258,36 @@ async def test_complaints_from_one_address_are_limited_however_many_customers_fi
         await other.close()
     assert len(await server.services.db.fetch("SELECT id FROM complaints")) == 4
     for peer in (*filers, late):
+        await peer.close()
+
+
+async def test_a_complaint_sent_again_after_its_answer_was_lost_is_the_one_filed_not_another_against_the_limit(start_server):
+    """The widget's retry of a filed complaint (same client_id) answers with that complaint: it is not
+    counted against the address's hourly limit, nor refused when the limit is reached or its category
+    was retired meanwhile."""
+    server = await start_server(complaints_per_address_per_hour=2)
+    await seed_cast(server.services)
+    alice = await peers.customer(server.url)
+    token = alice.received("session")[0]["token"]
+    form = {"category": "bonuses", "subject": "Bonus missing", "body": "The welcome bonus never came.", "client_id": peers.client_id()}
+    filed = (await alice.call("complaint:submit", form))["complaint"]
+    await alice.close()  # the answer was lost with the connection: the widget sends it again
+    alice = await peers.customer(server.url, token=token)
+    again = await alice.call("complaint:submit", form)
+    assert again["ok"] and again["complaint"]["reference"] == filed["reference"], again
+    dave = await peers.customer(server.url)  # the budget had room for this one
+    assert (await dave.call("complaint:submit", {**form, "subject": "Another one", "client_id": peers.client_id()}))["ok"]
+
+    # the limit is reached now, and the bonuses category retired: the retry still finds its complaint
+    retired = await server.services.admin.catalog.category("bonuses")
+    columns = {name: retired[name] for name in CategoryValues.__dataclass_fields__ if name != "active"}
+    await server.services.admin.catalog.update_category("admin", CategoryValues(**columns, active=False))
+    again = await alice.call("complaint:submit", form)
+    assert again["ok"] and again["complaint"]["reference"] == filed["reference"], again
+    refused = await dave.call("complaint:submit", {**form, "category": "withdrawals", "client_id": peers.client_id()})
+    assert rate_limited(refused) and "address" in refused["error"]["message"], refused
+    assert len(await server.services.db.fetch("SELECT id FROM complaints")) == 2
+    for peer in (alice, dave):
         await peer.close()
 
 
