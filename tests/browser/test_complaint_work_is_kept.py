@@ -11,7 +11,7 @@ from playwright.async_api import Page, Route, expect
 
 from tests.browser import drive
 from tests.browser.test_console_complaints import logged
-from tests.complaint_steps import staff
+from tests.complaint_steps import note, staff
 
 pytestmark = pytest.mark.browser
 LONG = " ".join(["We traced your withdrawal with the payments team."] * 6)
@@ -186,4 +186,37 @@ async def test_an_ended_or_replaced_sign_in_is_explained_and_the_text_outlives_t
     await bob.click("#cx-send")
     await expect(bob.locator("#cx-body")).to_have_value("")
     assert await bodies(live, reference) == [LONG]
+    assert errors.errors == []
+
+
+async def test_a_second_console_on_the_same_complaint_neither_wipes_a_draft_nor_brings_back_a_sent_one(browser, live):
+    """Two consoles of one agent show the same complaint. A live update redraws the one nobody types
+    in: what it shows is not written over the draft kept for the complaint, neither an empty box over
+    words typed in the other console nor a reply the other console has since sent."""
+    errors = drive.BrowserErrors()
+    reference = await started(live, "Deposit not credited")
+    typing = errors.watch(await drive.console(browser, live.url, "bob@example.test"))
+    await opened(typing, live.url, reference)
+    idle = errors.watch(await typing.context.new_page())
+    await opened(idle, live.url, reference)
+    await typing.fill("#cx-body", LONG)
+    await typing.close()  # the agent closes the console they typed in; the other stays open
+
+    await note(live.services, reference, "Payments ref PX-55812")  # a colleague's note: both consoles redraw
+    await expect(idle.locator(".cx-entry-note .cx-card-body")).to_have_text(["Payments ref PX-55812"])
+    typing = errors.watch(await idle.context.new_page())
+    await opened(typing, live.url, reference)
+    await expect(typing.locator("#cx-body")).to_have_value(LONG)
+
+    # the idle console now shows the draft too; it is sent from the other one, and stays sent
+    await idle.reload()
+    await expect(idle.locator("#cx-body")).to_have_value(LONG)
+    await typing.click("#cx-send")
+    await expect(typing.locator("#cx-body")).to_have_value("")
+    await expect(idle.locator(".cx-entry-reply .cx-card-body")).to_have_text([LONG])
+    await typing.reload()
+    await expect(typing.locator("#cx-ref")).to_have_text(reference)
+    await expect(typing.locator(".cx-entry-reply .cx-card-body")).to_have_text([LONG])
+    await expect(typing.locator("#cx-body")).to_have_value("")
+    assert await bodies(live, reference) == ["Payments ref PX-55812", LONG]
     assert errors.errors == []

@@ -52,7 +52,8 @@ export class Composer {
   /** Show it for a complaint: its draft when switching, the modes its state allows. */
   show(complaint, can) {
     if (this.reference !== complaint.reference) {
-      this.saveDraft();
+      // the draft left is kept already (each change is); a redraw writes nothing, so a second console
+      // on this complaint never puts its stale box over what was typed or sent in the first
       this.reference = complaint.reference;
       const draft = drafts.get(complaint.reference);
       this.input.value = draft ? draft.body : '';
@@ -68,13 +69,21 @@ export class Composer {
       button.hidden = !allowed;
     }
     if (!can[MODES[this.mode].allowed]) this.mode = Object.keys(MODES).find((m) => can[MODES[m].allowed]) || 'note';
-    this.setMode(this.mode, false);
+    this.showMode();
     this.form.hidden = !can.note;
     return this.form;
   }
 
+  /** The agent picks what to write. */
   setMode(mode, focus) {
     this.mode = mode;
+    this.showMode();
+    this.saveDraft();
+    if (focus) this.input.focus();
+  }
+
+  showMode() {
+    const mode = this.mode;
     this.form.dataset.mode = mode;
     for (const button of this.buttons) {
       const on = button.dataset.mode === mode;
@@ -84,8 +93,6 @@ export class Composer {
     this.hint.textContent = MODES[mode].hint;
     this.input.placeholder = MODES[mode].placeholder;
     this.submit.textContent = MODES[mode].send;
-    this.saveDraft();
-    if (focus) this.input.focus();
   }
 
   /** Arrow keys move between the modes, as in any radio group. */
