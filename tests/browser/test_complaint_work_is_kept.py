@@ -220,3 +220,31 @@ async def test_a_second_console_on_the_same_complaint_neither_wipes_a_draft_nor_
     await expect(typing.locator("#cx-body")).to_have_value("")
     assert await bodies(live, reference) == ["Payments ref PX-55812", LONG]
     assert errors.errors == []
+
+
+async def test_a_reply_and_a_proposal_sent_from_another_console_do_not_come_back_in_the_first(browser, live):
+    """Bob writes a reply and a compensation on a complaint, moves on, and sends both from his second
+    console. Back on that complaint in the first console, the forms are empty: what shows there is
+    what is kept, not what this page remembered typing, so nothing is offered to be sent twice."""
+    errors, bob, first, second = await two_complaints_open(browser, live)
+    await bob.fill("#cx-body", LONG)
+    await bob.fill("#cx-comp-amount", "25")
+    await bob.fill("#cx-comp-reason", "Late payout")
+    await opened(bob, live.url, second)
+
+    other = errors.watch(await bob.context.new_page())
+    await opened(other, live.url, first)
+    await expect(other.locator("#cx-body")).to_have_value(LONG)
+    await other.click("#cx-send")
+    await expect(other.locator(".cx-entry-reply .cx-card-body")).to_have_text([LONG])
+    await other.click("#cx-comp-form button[type=submit]")
+    await expect(other.locator("#cx-comp-list .cx-comp")).to_have_count(1)
+    await expect(other.locator("#cx-comp-reason")).to_have_value("")
+
+    await opened(bob, live.url, first)
+    await expect(bob.locator(".cx-entry-reply .cx-card-body")).to_have_text([LONG])
+    await expect(bob.locator("#cx-comp-list .cx-comp")).to_have_count(1)
+    await expect(bob.locator("#cx-body")).to_have_value("")
+    await expect(bob.locator("#cx-comp-amount")).to_have_value("")
+    await expect(bob.locator("#cx-comp-reason")).to_have_value("")
+    assert errors.errors == []

@@ -12,12 +12,15 @@ export function read(key, fallback) {
   }
 }
 
+/** True when it is kept; false when storage is full or blocked. */
 export function write(key, value) {
   try {
     if (value === null || value === undefined) localStorage.removeItem(PREFIX + key);
     else localStorage.setItem(PREFIX + key, JSON.stringify(value));
+    return true;
   } catch {
     // storage full or blocked: the page still works, it just forgets across reloads
+    return false;
   }
 }
 
@@ -50,7 +53,7 @@ export function keyedEntries(name) {
         .sort((a, b) => (a.created_at > b.created_at) - (a.created_at < b.created_at));
     },
     get(id) { return read(name + id, null); },
-    put(id, value) { write(name + id, value); },
+    put(id, value) { return write(name + id, value); },
     remove(id) { write(name + id, null); },
     clear() { for (const id of ids()) this.remove(id); },
   };

@@ -7,7 +7,9 @@ import { keyedEntries } from '/widget/assets/app/local.js';
 const KEEP_MS = 30 * 24 * 3600 * 1000; // a draft left for a month is not coming back
 
 export function draftStore(name, userId) {
-  const memory = new Map(); // also when storage is blocked or full: switching keeps them
+  // drafts storage refused (blocked or full): switching keeps them all the same. Only those: any
+  // other is read from storage, which the agent's other consoles change too
+  const memory = new Map();
   const kept = keyedEntries(`console.${name}.${userId}.`);
   const cutoff = new Date(Date.now() - KEEP_MS).toISOString();
   for (const old of kept.all()) if (!(old.saved_at >= cutoff)) kept.remove(old.reference);
@@ -17,8 +19,8 @@ export function draftStore(name, userId) {
     },
     put(reference, draft) {
       const value = { ...draft, reference, saved_at: new Date().toISOString() };
-      memory.set(reference, value);
-      kept.put(reference, value);
+      if (kept.put(reference, value)) memory.delete(reference);
+      else memory.set(reference, value);
     },
     remove(reference) {
       memory.delete(reference);
