@@ -219,7 +219,10 @@ class MonitorService:
         chats = await floor_stats.chats_since(self.db, iso(start - self.lookback))  # type: ignore[arg-type]
         per_day = await floor_stats.complaints_per_day(self.db, f"{first_week.isoformat()}T00:00:00")
         dues = await floor_stats.owing_dues(self.db, horizon)
-        listed = await floor_stats.owing(self.db, horizon, 2 * LIST_LIMIT)
+        # each list on its own: the breached are always the soonest due, and could fill a shared one
+        stamp: str = iso(now)  # type: ignore[assignment]
+        listed = await floor_stats.owing(self.db, stamp, LIST_LIMIT)
+        listed += await floor_stats.owing(self.db, horizon, LIST_LIMIT, after=stamp)
         categories = await complaint_store.categories(self.db, active_only=False)
         # the arithmetic runs off the event loop: a busy day is thousands of rows
         return await asyncio.to_thread(self._figures, now, start, chats, per_day, dues, listed, categories)

@@ -53,16 +53,25 @@ async def owing_dues(db: Database, horizon: str) -> list[Row]:
     )
 
 
-async def owing(db: Database, horizon: str, limit: int) -> list[Row]:
-    """The `limit` open complaints due soonest at or before `horizon`, with their assignee's name."""
+async def owing(db: Database, horizon: str, limit: int, *, after: str | None = None) -> list[Row]:
+    """The `limit` open complaints due soonest at or before `horizon`, with their assignee's name; with
+    `after`, only those with nothing due at or before it (at risk, not yet breached), so that a long list
+    of breached complaints, which always come first, cannot leave none of them listed."""
+    later = ""
+    params: list[object] = [horizon, horizon]
+    if after is not None:
+        later = (
+            " AND (c.response_due IS NULL OR c.response_due > ?) AND (c.resolution_due IS NULL OR c.resolution_due > ?)"
+        )
+        params += [after, after]
     return await db.fetch(
         "SELECT c.id, c.reference, c.subject, c.category, c.status, c.level, c.owner_group, c.assignee_id,"
         " u.name AS assignee_name, c.customer_name, c.created_at, c.response_due, c.resolution_due"
         " FROM complaints c LEFT JOIN users u ON u.id = c.assignee_id"
-        f" WHERE c.id IN ({_OWING_IDS})"
+        f" WHERE c.id IN ({_OWING_IDS}){later}"
         " ORDER BY MIN(COALESCE(c.response_due, c.resolution_due), COALESCE(c.resolution_due, c.response_due)), c.reference"
         " LIMIT ?",
-        (horizon, horizon, limit),
+        (*params, limit),
     )
 
 
