@@ -69,11 +69,7 @@ class SmtpTransport:
             raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     async def _send(self, message: EmailMessage, recipient: str) -> None:
-        await aiosmtplib.send(
-            message,
-            # the envelope names the one recipient, whatever the headers say
-            sender=message["From"].addresses[0].addr_spec,
-            recipients=[recipient],
+        client = aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
             username=self.user or None,
@@ -83,6 +79,15 @@ class SmtpTransport:
             start_tls=self.security == "starttls",
             timeout=self.timeout,
         )
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPException as exc:
+            # greeting, encryption and login come before any message: a server that does not offer
+            # the STARTTLS or the login we were told to use refuses every waiting notice alike
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        async with client:
+            # the envelope names the one recipient, whatever the headers say
+            await client.send_message(message, sender=message["From"].addresses[0].addr_spec, recipients=[recipient])
 
 
 class LogTransport:

@@ -508,3 +508,25 @@ async def test_a_notice_that_cannot_be_marked_sent_during_a_storage_fault_is_not
         lock.clear()
         await worker.stop()
         await db.close()
+
+
+@pytest.mark.parametrize("fault", ["no STARTTLS", "no AUTH"])
+async def test_a_server_lacking_the_encryption_or_login_we_asked_for_is_asked_once_for_all_waiting_notices(db, clock, smtp, fault):
+    # the operator asked for STARTTLS (the default) or a login the server does not offer: every
+    # waiting notice would meet the same, and must not lose its attempts one connection each
+    notices = []
+    for n in range(4):
+        notices.append(await enqueue(db, clock, recipient=f"player{n}@example.test"))
+        clock.advance(seconds=1)
+    wrong = settings_for(smtp).with_overrides(smtp_security="starttls") if fault == "no STARTTLS" else settings_for(smtp, smtp_user="mailer", smtp_password="s3cret")
+    worker = MailWorker(db, wrong, clock)
+    assert await worker.deliver_due() == 0
+    assert [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+    assert (await row(db, notices[0]))["state"] == "pending"
+    hold = parse_iso(await worker.next_attempt_at())  # type: ignore[arg-type]
+    assert hold == clock() + timedelta(seconds=30)
+    # the operator fixes the setting; after the wait every notice goes out
+    clock.now = hold  # type: ignore[assignment]
+    worker.transport = MailWorker(db, settings_for(smtp), clock).transport
+    assert await worker.deliver_due() == 4
+    assert sorted(m.recipients[0] for m in smtp.inbox.messages) == [f"player{n}@example.test" for n in range(4)]
