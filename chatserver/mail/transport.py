@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -15,6 +16,18 @@ log = logging.getLogger("chatserver.mail")
 
 class AddressRefused(Exception):
     """The receiving server refused the address for good (a 5xx reply to RCPT): no retry makes it exist."""
+
+
+# RFC 3463 X.7.X: security or policy, such as "554 5.7.1 Relay access denied" from a relay that wants a
+# login we did not give. Such a refusal is about us, not the mailbox: fixing our side ends it.
+_POLICY_STATUS = re.compile(r"5\.7\.\d{1,3}\b")
+
+
+def _mailbox_refused_for_good(refusal: aiosmtplib.SMTPRecipientRefused) -> bool:
+    """A 5xx to RCPT that says the mailbox cannot take mail (no such user, no such domain, disabled)."""
+    if refusal.code < 500 or refusal.code == 530:  # 530: authentication required
+        return False
+    return _POLICY_STATUS.match(refusal.message.lstrip()) is None
 
 
 class ServerUnavailable(Exception):
@@ -62,7 +75,7 @@ class SmtpTransport:
         try:
             await self._send(message, recipient)
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            if exc.recipients and all(refusal.code >= 500 for refusal in exc.recipients):
+            if exc.recipients and all(_mailbox_refused_for_good(refusal) for refusal in exc.recipients):
                 raise AddressRefused(str(exc)) from exc
             raise
         except SERVER_WIDE as exc:

@@ -530,3 +530,23 @@ async def test_a_server_lacking_the_encryption_or_login_we_asked_for_is_asked_on
     worker.transport = MailWorker(db, settings_for(smtp), clock).transport
     assert await worker.deliver_due() == 4
     assert sorted(m.recipients[0] for m in smtp.inbox.messages) == [f"player{n}@example.test" for n in range(4)]
+
+
+async def test_a_relay_refusing_us_is_no_mailbox_refused_for_good_and_the_notices_go_out_once_it_takes_them(db, clock, smtp):
+    # "554 5.7.1 Relay access denied" answers RCPT for every address while the relay wants a login we
+    # did not give: it says nothing about the mailboxes, so no notice may be given up for it at once
+    smtp.inbox.deny_relay = True
+    notices = []
+    for n in range(3):
+        notices.append(await enqueue(db, clock, recipient=f"player{n}@example.test"))
+        clock.advance(seconds=1)
+    worker = MailWorker(db, settings_for(smtp), clock)
+    assert await worker.deliver_due() == 0
+    for notice in notices:
+        stored = await row(db, notice)
+        assert stored["state"] == "pending" and "Relay access denied" in stored["last_error"]
+    # the operator fixes the relay; the retry sends every notice
+    smtp.inbox.deny_relay = False
+    clock.advance(minutes=1)
+    assert await worker.deliver_due() == 3
+    assert sorted(m.recipients[0] for m in smtp.inbox.messages) == [f"player{n}@example.test" for n in range(3)]
