@@ -34,8 +34,9 @@ class ChatTimes:
     """What the figures need to know about one conversation."""
 
     created_at: datetime
-    queued_at: datetime | None
-    assigned_at: datetime | None
+    queued_at: datetime | None  # when its latest wait in the queue began
+    assigned_at: datetime | None  # when its current agent got it: a transfer moves it on
+    wait_ended_at: datetime | None  # when an agent took it from the queue, ending that wait
     first_response_at: datetime | None
     closed_at: datetime | None
     status: str
@@ -50,6 +51,7 @@ class ChatTimes:
             created_at=created,
             queued_at=parse_iso(row["queued_at"]),
             assigned_at=parse_iso(row["assigned_at"]),
+            wait_ended_at=parse_iso(row["wait_ended_at"]),
             first_response_at=parse_iso(row["first_response_at"]),
             closed_at=parse_iso(row["closed_at"]),
             status=row["status"],
@@ -61,8 +63,8 @@ class ChatTimes:
         """When this chat stopped waiting: an agent took it, it closed unanswered, or still waiting (now)."""
         if self.queued_at is None:
             return None
-        if self.assigned_at is not None:
-            return self.assigned_at
+        if self.wait_ended_at is not None:
+            return self.wait_ended_at
         if self.closed_at is not None:
             return self.closed_at
         return now if self.status == "queued" else None
@@ -96,8 +98,8 @@ def today_counters(chats: Iterable[ChatTimes], since: datetime, *, complaints_cr
             abandoned += 1
         elif chat.status == "closed" and chat.assigned_at is None and chat.first_response_at is None:
             unanswered += 1
-        if chat.queued_at is not None and chat.assigned_at is not None:
-            waits.append(max(0.0, (chat.assigned_at - chat.queued_at).total_seconds()))
+        if chat.queued_at is not None and chat.wait_ended_at is not None:
+            waits.append(max(0.0, (chat.wait_ended_at - chat.queued_at).total_seconds()))
         if chat.rating is not None:
             scores.append(chat.rating)
     good = sum(1 for s in scores if s >= GOOD_SCORE)

@@ -490,7 +490,7 @@ class Dispatcher:
         for live in chats:
             if not await conversations.requeue(
                 tx, conversation_id=live.id, from_agent_id=live.agent_id, priority=routing.PRIORITY_RETURNED,
-                deadline=iso(deadline),  # type: ignore[arg-type]
+                deadline=iso(deadline), now=iso(now),  # type: ignore[arg-type]
             ):
                 continue
             message = await conversations.append_message_in(
@@ -508,7 +508,7 @@ class Dispatcher:
         for live, previous_agent, _ in handed:
             if previous_agent in self.agents:
                 self.agents[previous_agent].chats.discard(live.id)
-            live.status, live.agent_id, live.assigned_at = "queued", None, None
+            live.status, live.agent_id, live.assigned_at, live.queued_at = "queued", None, None, now
             live.priority, live.deadline = routing.PRIORITY_RETURNED, deadline
             live.wait_explained = False
             self._queue_add(live)

@@ -89,9 +89,9 @@ _SEAT_FREE = (
 async def assign(tx: Tx, *, conversation_id: str, agent_id: str, max_chats: int, now: str) -> bool:
     """Reserve a seat atomically: only a queued chat, only while the agent is active and under capacity."""
     count = await tx.execute(
-        "UPDATE conversations SET status = 'active', agent_id = ?, assigned_at = ?, wait_deadline = NULL"
+        "UPDATE conversations SET status = 'active', agent_id = ?, assigned_at = ?, wait_ended_at = ?, wait_deadline = NULL"
         " WHERE id = ? AND status = 'queued'" + _SEAT_FREE,
-        (agent_id, now, conversation_id, agent_id, agent_id, max_chats),
+        (agent_id, now, now, conversation_id, agent_id, agent_id, max_chats),
     )
     return count == 1
 
@@ -106,12 +106,15 @@ async def move_to_agent(tx: Tx, *, conversation_id: str, from_agent_id: str | No
     return count == 1
 
 
-async def requeue(tx: Tx, *, conversation_id: str, from_agent_id: str | None, priority: int, deadline: str) -> bool:
-    """Put an active chat that is still with `from_agent_id` back in the queue."""
+async def requeue(
+    tx: Tx, *, conversation_id: str, from_agent_id: str | None, priority: int, deadline: str, now: str,
+) -> bool:
+    """Put an active chat that is still with `from_agent_id` back in the queue: a new wait begins."""
     count = await tx.execute(
-        "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, priority = ?, wait_deadline = ?"
+        "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, queued_at = ?,"
+        " wait_ended_at = NULL, priority = ?, wait_deadline = ?"
         " WHERE id = ? AND status = 'active' AND agent_id IS ?",
-        (priority, deadline, conversation_id, from_agent_id),
+        (now, priority, deadline, conversation_id, from_agent_id),
     )
     return count == 1
 

@@ -10,7 +10,7 @@ from chatserver.store.complaints import RUNNING_STATUS_IN
 from chatserver.store.db import Database, Row
 
 _CHAT_COLUMNS = (
-    "c.id, c.created_at, c.queued_at, c.assigned_at, c.first_response_at, c.closed_at, c.status, c.outcome,"
+    "c.id, c.created_at, c.queued_at, c.assigned_at, c.wait_ended_at, c.first_response_at, c.closed_at, c.status, c.outcome,"
     " r.score AS rating"
 )
 # open, clocks running (not waiting for the customer): a range per status on the due-time indexes

@@ -17,10 +17,12 @@ def at(hours: float = 0, minutes: float = 0) -> datetime:
     return DAY + timedelta(hours=hours, minutes=minutes)
 
 
-def chat(created, *, assigned=None, first_response=None, closed=None, status=None, outcome=None, rating=None):
+def chat(created, *, assigned=None, first_response=None, closed=None, status=None, outcome=None, rating=None, taken=None):
+    """A chat that waited from `created` until an agent took it (`taken`, else `assigned`): `assigned`
+    is when its current agent got it, later than `taken` after a transfer."""
     if status is None:
         status = "closed" if closed else ("active" if assigned else "queued")
-    return ChatTimes(created, created, assigned, first_response, closed, status, outcome, rating)
+    return ChatTimes(created, created, assigned, taken or assigned, first_response, closed, status, outcome, rating)
 
 
 def test_day_start_is_midnight_utc_of_now():
@@ -163,3 +165,12 @@ def test_idle_time_runs_from_the_later_of_assignment_and_message():
     assert floor.seconds_between(at(10), at(10, 5)) == 300
     assert floor.seconds_between(None, at(10)) is None
     assert floor.seconds_between(at(10, 1), at(10)) == 0  # a clock step back never shows negative time
+
+
+def test_a_chat_transferred_after_its_wait_waited_only_until_it_was_first_taken():
+    # taken at 09:01, transferred to a colleague at 09:30: one minute in the queue, not half an hour
+    transferred = chat(at(9), taken=at(9, 1), assigned=at(9, 30), first_response=at(9, 2))
+    assert floor.today_counters([transferred], DAY, complaints_created=0)["avg_wait_seconds"] == 60.0
+    first, second, *_ = floor.queue_timeline([transferred], at(9), at(9, 40))
+    assert (first["queue_avg"], first["wait_avg_seconds"]) == (round(1 / 15, 2), 60.0)
+    assert (second["queue_avg"], second["queue_peak"]) == (0, 0)
