@@ -35,9 +35,11 @@ class Received:
 @dataclass
 class Inbox:
     """The server's handler: keeps each accepted message; refuses the addresses in `refuse`, and every
-    address while `deny_relay` is set (a relay that wants a login we did not give, as Postfix says it)."""
+    address while `deny_relay` is set (a relay that wants a login we did not give, as Postfix says it);
+    asks to try the addresses in `defer` later (a full or greylisting mailbox)."""
 
     refuse: set[str] = field(default_factory=set)
+    defer: set[str] = field(default_factory=set)
     refuse_senders: bool = False
     deny_relay: bool = False
     messages: list[Received] = field(default_factory=list)
@@ -53,6 +55,8 @@ class Inbox:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list) -> str:
         if address in self.refuse:
             return "550 5.1.1 no such mailbox"
+        if address in self.defer:
+            return "452 4.2.2 mailbox full, try again later"
         if self.deny_relay:
             return f"554 5.7.1 <{address}>: Relay access denied"
         envelope.rcpt_tos.append(address)

@@ -24,7 +24,9 @@ from chatserver.store.db import Database, Row
 
 log = logging.getLogger("chatserver.mail")
 
-# Waits after the 1st..5th failed attempt; the 6th failure gives up.
+# Waits after the 1st..5th failed attempt; the 6th failure gives up. Only failures of the notice itself
+# count; while the server cannot be reached or refuses us, the worker holds every notice on the same
+# waits, the last repeated until it answers.
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 
@@ -105,7 +107,9 @@ class MailWorker(DeliveryLoop):
             await self._failed(row, exc, give_up=True)
             return 0
         except ServerUnavailable as exc:
-            await self._failed(row, exc, give_up=False)
+            # not this notice's failure: it keeps its attempts, however long the server stays away,
+            # and goes out first once it answers
+            await outbox.note_error(self.db, row["id"], error=f"{type(exc).__name__}: {exc}")
             raise
         except Exception as exc:  # whatever went wrong, it is this row's problem, not the others'
             await self._failed(row, exc, give_up=False)

@@ -95,6 +95,13 @@ async def mark_failed(db: Database, notice_id: str, *, error: str, retry_at: str
     )
 
 
+async def note_error(db: Database, notice_id: str, *, error: str) -> None:
+    """Why a try failed when the failure was not the notice's own: no attempt of its is counted."""
+    await db.write_returning(
+        "UPDATE outbox SET last_error = ? WHERE id = ? AND state = 'pending' RETURNING id", (error[:1000], notice_id),
+    )
+
+
 async def pending_count(db: Database) -> int:
     """Notices still owed (retries included), for the metrics."""
     row = await db.fetch_one("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")

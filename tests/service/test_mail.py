@@ -286,22 +286,25 @@ async def test_an_unreachable_server_leaves_the_row_pending_with_a_later_try(db,
     worker = MailWorker(db, settings_for(None), clock)
     assert await worker.deliver_due() == 0
     stored = await row(db, notice)
-    assert stored["state"] == "pending" and stored["attempts"] == 1 and stored["sent_at"] is None
-    assert parse_iso(stored["next_attempt_at"]) == clock() + timedelta(seconds=30)
-    assert stored["last_error"]
+    # the server's failure, not the notice's: none of its attempts is used, and the worker waits
+    assert stored["state"] == "pending" and stored["attempts"] == 0 and stored["sent_at"] is None
+    assert parse_iso(await worker.next_attempt_at()) == clock() + timedelta(seconds=30)  # type: ignore[arg-type]
+    assert "ServerUnavailable" in stored["last_error"]
     assert await worker.deliver_due() == 0  # not due again yet
-    assert (await row(db, notice))["attempts"] == 1
+    assert (await row(db, notice))["last_error"] == stored["last_error"]
 
 
-async def test_after_six_failed_attempts_the_row_fails_and_says_so(db, clock, caplog):
+async def test_after_six_failed_attempts_the_row_fails_and_says_so(db, clock, smtp, caplog):
+    # the mailbox keeps saying "try again later": the notice is tried on the backoff, then given up
+    smtp.inbox.defer.add("anna@example.test")
     notice = await enqueue(db, clock)
-    worker = MailWorker(db, settings_for(None), clock)
+    worker = MailWorker(db, settings_for(smtp), clock)
     started = clock()
     with caplog.at_level(logging.WARNING, logger="chatserver.mail"):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             await worker.deliver_due()
             stored = await row(db, notice)
-            assert stored["attempts"] == attempt
+            assert stored["attempts"] == attempt and "452" in stored["last_error"]
             if attempt < MAX_ATTEMPTS:
                 assert stored["state"] == "pending"
                 assert parse_iso(stored["next_attempt_at"]) == clock() + BACKOFF[attempt - 1]
@@ -313,6 +316,30 @@ async def test_after_six_failed_attempts_the_row_fails_and_says_so(db, clock, ca
     clock.advance(days=1)
     await worker.deliver_due()
     assert (await row(db, notice))["attempts"] == MAX_ATTEMPTS  # a failed row is left alone
+    assert smtp.inbox.messages == []
+
+
+async def test_a_server_away_for_days_loses_no_notice_and_sends_them_oldest_first_when_it_answers(db, clock):
+    # a mail server down over a long weekend: no notice uses up its attempts on it, the oldest included,
+    # which is the one tried each round
+    notices = []
+    for n in range(3):
+        notices.append(await enqueue(db, clock, recipient=f"player{n}@example.test"))
+        clock.advance(seconds=1)
+    worker = MailWorker(db, settings_for(None), clock)  # nobody listens there
+    rounds = 0
+    while clock() - parse_iso((await row(db, notices[0]))["created_at"]) < timedelta(days=3):  # type: ignore[operator]
+        assert await worker.deliver_due() == 0
+        rounds += 1
+        clock.now = parse_iso(await worker.next_attempt_at())  # type: ignore[assignment]
+    assert rounds > MAX_ATTEMPTS
+    stored = [await row(db, n) for n in notices]
+    assert [(r["state"], r["attempts"]) for r in stored] == [("pending", 0)] * 3
+    assert "ServerUnavailable" in stored[0]["last_error"]  # the operator sees why it waits
+    with smtp_server() as smtp:
+        worker.transport = MailWorker(db, settings_for(smtp), clock).transport  # the server is back
+        assert await worker.deliver_due() == 3
+        assert [m.recipients[0] for m in smtp.inbox.messages] == [f"player{n}@example.test" for n in range(3)]
 
 
 async def test_one_refused_recipient_does_not_hold_up_the_others_and_is_not_tried_again(db, clock, smtp):
@@ -339,10 +366,10 @@ async def test_an_unreachable_server_is_tried_once_for_all_waiting_notices_then_
         down = settings_for(None)  # nobody listens there
         worker = MailWorker(db, down, clock)
         assert await worker.deliver_due() == 0
-        assert [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+        assert [(await row(db, n))["attempts"] for n in notices] == [0, 0, 0, 0]
         hold = parse_iso(await worker.next_attempt_at())  # type: ignore[arg-type]
         assert hold == clock() + timedelta(seconds=30)
-        assert await worker.deliver_due() == 0 and [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+        assert await worker.deliver_due() == 0 and [(await row(db, n))["attempts"] for n in notices] == [0, 0, 0, 0]
         clock.now = hold  # type: ignore[assignment]
         worker.transport = MailWorker(db, settings_for(smtp), clock).transport  # the server is back
         assert await worker.deliver_due() == 4
@@ -459,7 +486,7 @@ async def test_a_server_refusing_our_login_or_sender_is_asked_once_for_all_waiti
         server.inbox.refuse_senders = fault == "sender refused"
         worker = MailWorker(db, settings_for(server, smtp_user="mailer", smtp_password=password), clock)
         assert await worker.deliver_due() == 0
-        assert [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+        assert [(await row(db, n))["attempts"] for n in notices] == [0, 0, 0, 0]
         first = await row(db, notices[0])
         assert first["state"] == "pending" and ("Authentication" in first["last_error"] or "SenderRefused" in first["last_error"])
         hold = parse_iso(await worker.next_attempt_at())  # type: ignore[arg-type]
@@ -521,7 +548,7 @@ async def test_a_server_lacking_the_encryption_or_login_we_asked_for_is_asked_on
     wrong = settings_for(smtp).with_overrides(smtp_security="starttls") if fault == "no STARTTLS" else settings_for(smtp, smtp_user="mailer", smtp_password="s3cret")
     worker = MailWorker(db, wrong, clock)
     assert await worker.deliver_due() == 0
-    assert [(await row(db, n))["attempts"] for n in notices] == [1, 0, 0, 0]
+    assert [(await row(db, n))["attempts"] for n in notices] == [0, 0, 0, 0]
     assert (await row(db, notices[0]))["state"] == "pending"
     hold = parse_iso(await worker.next_attempt_at())  # type: ignore[arg-type]
     assert hold == clock() + timedelta(seconds=30)
