@@ -5,7 +5,7 @@ Withdrawals owe an answer within 24 h; the warning comes 2 h ahead of a due time
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
