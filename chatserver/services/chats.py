@@ -319,7 +319,7 @@ class ChatService:
         else:
             assert user is not None
             live = self._live_assigned(conversation_id, user)
-            author, side = user.name, "agent"
+            author, side = self._staff_name(user), "agent"
         await self.bus.publish(
             ev.TYPING, conversation_id=live.id, customer_id=live.customer_id, agent_id=live.agent_id,
             side=side, author=author, typing=typing,
@@ -327,18 +327,23 @@ class ChatService:
 
     # -- agents -----------------------------------------------------------------------------
 
+    def _staff_name(self, user: ConsoleUser) -> str:
+        """The name as routing knows it now: an admin's rename reaches a console socket opened before it."""
+        live = self.dispatcher.agents.get(user.id)
+        return live.name if live is not None else user.name
+
     async def post_agent_message(self, user: ConsoleUser, conversation_id: str, client_id: str, body: str, internal: bool) -> dict:
         try:
             live = self._live_assigned(conversation_id, user)
         except (NotFound, Forbidden) as refused:
             return await self._stored_before(conversation_id, client_id, user.id, refused, for_agent=True)
-        return await self._post(live, "agent", user.name, user.id, body, internal, client_id, for_agent=True)
+        return await self._post(live, "agent", self._staff_name(user), user.id, body, internal, client_id, for_agent=True)
 
     async def close_by_agent(self, user: ConsoleUser, conversation_id: str, outcome: str, category: str | None, summary: str | None) -> dict[str, Any]:
         live = self._live_assigned(conversation_id, user)
         # checked again in the closing transaction: a supervisor may move the chat a moment before
         only_agent = None if user.is_supervisor else user.id
-        closed_by = _by_staff(user.id, user.name)
+        closed_by = _by_staff(user.id, self._staff_name(user))
         if outcome == "complaint":
             if category is not None and category not in await self.complaints.category_slugs():
                 raise Invalid("unknown complaint category")

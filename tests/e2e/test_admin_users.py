@@ -142,6 +142,22 @@ async def test_editing_capacity_skills_and_languages_reaches_routing_without_end
     await bob.close()
 
 
+async def test_a_renamed_agent_writes_under_the_new_name_from_the_console_already_open(server, ada):
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    bob_id = (await user_row(server, "bob@example.test"))["id"]
+    await ada.submit(f"/admin/users/{bob_id}", {"name": "Robert", "email": "bob@example.test", "role": "agent", "max_chats": "2"})
+    await bob.wait_for("agent:updated", lambda a: a["name"] == "Robert")
+    assert bob.sio.connected  # a rename ends no session
+
+    ack = await bob.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "Hello"})
+    assert ack["ok"], ack
+    assert ack["message"]["author"] == "Robert"
+    shown = await alice.wait_for("message:new", lambda m: m["body"] == "Hello")
+    assert shown["author"] == "Robert"  # the customer sees the name the admin gave, not the one before
+    for peer in (bob, alice):
+        await peer.close()
+
+
 async def test_a_role_change_ends_the_users_sessions_at_once(server, ada):
     sam_cookie = await login_cookie(server.url, "sam@example.test")
     monitor = await Peer(server.url, "/monitor").connect(headers={"Cookie": sam_cookie})
