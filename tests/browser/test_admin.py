@@ -58,6 +58,13 @@ async def test_an_agent_created_in_admin_signs_in_and_is_thrown_out_when_deactiv
     await expect(dana.locator("#presence [data-status=online]")).to_have_attribute("aria-checked", "true")
     await expect(dana.locator(".me-text strong")).to_have_text("Dana Novak")
 
+    # one click is not enough: deactivating signs her out, hands back her chats and revokes her tokens for good
+    await admin.click("button:has-text('Deactivate Dana Novak')")
+    assert await admin.locator("input[name=confirm]").evaluate("box => box.validity.valueMissing")  # the browser stops it
+    await expect(admin.locator(".notice-success")).to_contain_text("can now sign in")  # still the page from before
+    dana_id = await admin.locator("form[action$='/deactivate']").evaluate("f => f.action.split('/').at(-2)")
+    assert (await live.services.admin.users.get(dana_id))["active"]
+    await admin.locator("label.check", has_text="I understand").click()
     await admin.click("button:has-text('Deactivate Dana Novak')")
     await expect(admin.locator(".notice-success")).to_contain_text("Dana Novak is deactivated")
     # the open console loses its socket at once, cannot reconnect, and lands on the sign-in page

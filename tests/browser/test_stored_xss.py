@@ -348,6 +348,7 @@ async def test_a_name_with_an_open_override_turns_no_admin_notice_or_list_entry_
     await expect(admin.locator(".notice-success")).to_contain_text("can now sign in as refund@example.test")
     await tripwire.assert_clean(admin)
 
+    await admin.locator("label.check", has_text="I understand").click()
     await admin.locator("button.button-danger", has_text="Deactivate").click()
     await expect(admin.locator(".notice-success")).to_contain_text("is deactivated")
     await tripwire.assert_clean(admin)

@@ -17,6 +17,7 @@ from tests.admin_steps import (
 from tests.conftest import RunningServer, eventually
 from tests.peers import CAST_PASSWORD, Peer, login_cookie
 
+CONFIRMED = {"confirm": "yes"}
 NEW_AGENT = {
     "name": "Dana Novak", "email": "dana@example.test", "role": "agent", "max_chats": "4",
     "password_mode": "generate",
@@ -195,7 +196,7 @@ async def test_deactivation_throws_the_user_out_of_an_open_console_and_hands_bac
     carol = await peers.agent(server.url, "carol@example.test")
     bob_id = (await user_row(server, "bob@example.test"))["id"]
 
-    page = await ada.submit(f"/admin/users/{bob_id}/deactivate")
+    page = await ada.submit(f"/admin/users/{bob_id}/deactivate", CONFIRMED)
     assert "Bob is deactivated" in notices(page)[0]
     await eventually(lambda: not bob.sio.connected)  # the open /agent socket is closed at once
     assert not await cookie_works(server, bob_cookie)
@@ -221,12 +222,35 @@ async def test_deactivation_throws_the_user_out_of_an_open_console_and_hands_bac
         await peer.close()
 
 
+async def test_deactivation_asks_for_confirmation_and_without_it_changes_nothing(server, ada):
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    bob_id = (await user_row(server, "bob@example.test"))["id"]
+    ada_id = (await user_row(server, ADA))["id"]
+    _, token = await server.services.admin.tokens.issue(ada_id, TokenValues(bob_id, "crm"))
+
+    status, page, _ = await ada.get(f"/admin/users/{bob_id}")
+    form = page.split(f'action="/admin/users/{bob_id}/deactivate"', 1)[1].split("</form>", 1)[0]
+    assert 'name="confirm" value="yes" required' in form
+    assert "API tokens" in text_of(form)  # says what cannot be undone
+
+    page = await ada.submit(f"/admin/users/{bob_id}/deactivate")  # the button without the box ticked
+    assert notices(page) == ["Tick the box to confirm: Bob is signed out at once, their chats go back to the queue "
+                             "and their API tokens are revoked for good."]
+    assert (await user_row(server, "bob@example.test"))["active"]
+    assert bob.sio.connected
+    assert server.services.dispatcher.conversations[conversation_id].agent_id == bob_id
+    assert await server.services.auth.user_for_api_token(token) is not None
+    assert "user.deactivated" not in [e["action"] for e in await audit.for_subject(server.services.db, bob_id)]
+    for peer in (bob, alice):
+        await peer.close()
+
+
 async def test_an_api_token_socket_of_a_deactivated_user_closes_too(server, ada):
     sam_id = (await user_row(server, "sam@example.test"))["id"]
     ada_id = (await user_row(server, ADA))["id"]
     _, token = await server.services.admin.tokens.issue(ada_id, TokenValues(sam_id, "monitor wall"))
     integration = await Peer(server.url, "/monitor").connect(auth={"token": token})
-    await ada.submit(f"/admin/users/{sam_id}/deactivate")
+    await ada.submit(f"/admin/users/{sam_id}/deactivate", CONFIRMED)
     await eventually(lambda: not integration.sio.connected)
 
 
@@ -244,7 +268,7 @@ async def test_reactivating_a_user_does_not_bring_their_api_tokens_back(server, 
 
     assert await api_status() == 200
 
-    page = await ada.submit(f"/admin/users/{sam_id}/deactivate")
+    page = await ada.submit(f"/admin/users/{sam_id}/deactivate", CONFIRMED)
     assert "their API tokens revoked" in notices(page)[0]
     await ada.submit(f"/admin/users/{sam_id}/reactivate")
     assert await cookie_works(server, await login_cookie(server.url, "sam@example.test"))  # Sam is back
@@ -272,7 +296,7 @@ async def test_chats_routed_to_a_user_while_they_are_deactivated_go_back_to_the_
 
         async def deactivate() -> None:
             await asyncio.sleep(0.002 * attempt)  # a different interleaving each time
-            await ada.submit(f"/admin/users/{carol_id}/deactivate")
+            await ada.submit(f"/admin/users/{carol_id}/deactivate", CONFIRMED)
 
         # a close whose answer the deactivation cuts off may or may not have happened: either is fine
         closes = [carol.call("chat:close", {"conversation_id": c, "outcome": "resolved"}, timeout=3) for c in held]
@@ -290,7 +314,7 @@ async def test_chats_routed_to_a_user_while_they_are_deactivated_go_back_to_the_
 
 async def test_an_admin_cannot_lock_themselves_out(server, ada):
     ada_id = (await user_row(server, ADA))["id"]
-    page = await ada.submit(f"/admin/users/{ada_id}/deactivate")
+    page = await ada.submit(f"/admin/users/{ada_id}/deactivate", CONFIRMED)
     assert notices(page) == ["You cannot deactivate your own account; ask another admin."]
     status, page, _ = await ada.post(f"/admin/users/{ada_id}", {"name": "Ada", "email": ADA, "role": "agent", "max_chats": "2"})
     assert status == 400 and field_errors(page) == {"role": "You cannot change your own role; ask another admin."}

@@ -137,8 +137,14 @@ async def password(request: web.Request) -> web.Response:
 
 
 async def deactivate(request: web.Request) -> web.Response:
-    user, _ = await admin_form(request)
+    user, form = await admin_form(request)
     user_id = request.match_info["user_id"]
+    if form.first("confirm") != "yes":  # one stray click must not sign someone out and revoke their tokens for good
+        subject = await _existing(request, user)
+        row = await _admin(request).get(subject)
+        raise failed(request, user, f"/admin/users/{user_id}",
+                     f"Tick the box to confirm: {isolate(row['name'])} is signed out at once, their chats go back "
+                     "to the queue and their API tokens are revoked for good.")
     try:
         row = await _admin(request).deactivate(user, user_id)
     except NotFound as exc:
