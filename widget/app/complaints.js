@@ -25,7 +25,10 @@ export class Complaints {
       onChange: (complaint) => this.remember(complaint),
     });
     $('complaint-new').addEventListener('click', () => this.showForm());
-    $('cf-cancel').addEventListener('click', () => this.showList());
+    $('cf-cancel').addEventListener('click', () => {
+      this.showList();
+      $('complaint-new').focus();
+    });
     $('complaint-form').addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
     conn.on('complaint:updated', (update) => {
       const complaint = update && update.complaint ? update.complaint : update;
@@ -152,7 +155,7 @@ export class Complaints {
         h('strong', { class: 'reference-value' }, c.reference)),
       c.first_response_due ? h('p', { class: 'end-text' }, t('complaint.due', { date: formatDate(c.first_response_due) })) : null,
       h('p', { class: 'end-text muted' }, t('complaint.follow_hint')),
-      h('button', { type: 'button', class: 'btn btn-secondary btn-block', onclick: () => this.showList() }, t('complaints.back'))));
+      h('button', { type: 'button', class: 'btn btn-secondary btn-block', onclick: () => this.showList({ focus: c.reference }) }, t('complaints.back'))));
   }
 
   error(id, text) {

@@ -138,6 +138,8 @@ let currentTab = 'chat';
 
 function showTab(name, options = {}) {
   currentTab = name;
+  // a control in the view being left (a link to another tab) must not take the focus with it
+  const leaving = document.activeElement && document.activeElement.closest('.view');
   for (const tab of TABS) {
     const button = $(`tab-${tab}`);
     button.setAttribute('aria-selected', String(tab === name));
@@ -147,7 +149,8 @@ function showTab(name, options = {}) {
   if (name === 'chat') $('tab-chat-badge').hidden = true;
   if (name === 'help' && !options.article) help.render();
   if (name === 'complaints') complaints.show(options);
-  if (options.focusTab) $(`tab-${name}`).focus();
+  const lost = leaving && leaving.hidden && (document.activeElement === document.body || leaving.contains(document.activeElement));
+  if (options.focusTab || lost) $(`tab-${name}`).focus();
 }
 
 for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => showTab(tab));
