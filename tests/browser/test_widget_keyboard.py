@@ -52,3 +52,30 @@ async def test_the_focus_follows_the_customer_from_one_view_to_the_next(browser,
     await press(frame, "#complaint-sent button")
     await expect(frame.locator(f'.complaint-open[data-reference="{filed}"]')).to_be_focused()
     assert errors.errors == []
+
+
+async def test_a_chat_the_agent_closes_while_the_customer_types_hands_the_focus_to_its_ending(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page = await (await drive.new_context(browser)).new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "Where is my withdrawal?", name="Alice")
+    await drive.open_chat_in_console(bob, "Alice")
+
+    # the customer is writing when the agent closes the chat: the composer goes, the question takes the focus
+    composer = frame.locator("#composer-input")
+    await composer.focus()
+    await composer.press_sequentially("One more", delay=20)
+    await bob.locator("#close-chat").click()
+    await bob.locator("#close-submit").click()
+    solved = frame.locator("#ending button", has_text="Yes, solved")
+    await expect(solved).to_be_visible()
+    await expect(composer).to_be_hidden()
+    await expect(solved).to_be_focused()
+
+    # "solved" by keyboard: the rating card starts at its stars, not at the optional comment below them
+    await solved.press("Enter")
+    first_star = frame.get_by_role("radio", name="1 of 5")
+    await expect(first_star).to_be_focused()
+    await page.keyboard.press("ArrowRight")
+    await expect(frame.get_by_role("radio", name="2 of 5")).to_be_checked()
+    await expect(frame.locator("#ending button", has_text="Send rating")).to_be_enabled()

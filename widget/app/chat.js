@@ -590,10 +590,12 @@ export class Chat {
       complaints: () => this.showTab('complaints'),
     }));
     this.scrollToEnd();
-    const focusable = box.querySelector('button, textarea');
+    // its first control in order: on the rating card the stars, before the optional comment
+    const focusable = box.querySelector('input, button, textarea');
     // only within a frame that has the focus: a card drawn while the widget is closed (a last chat
-    // shown again on page load) must not take it from the host page
-    if (focusable && document.hasFocus() && document.activeElement && (document.activeElement === document.body || box.contains(document.activeElement) || document.activeElement.closest('#status'))) {
+    // shown again on page load) must not take it from the host page. The composer it replaces gives it up.
+    const active = document.activeElement;
+    if (focusable && document.hasFocus() && active && (active === document.body || box.contains(active) || active.closest('#status') || $('composer').contains(active))) {
       focusable.focus({ preventScroll: true });
     }
   }
