@@ -5,7 +5,19 @@ import { state, ordered, unread, waitingSince, customerName, categoryName, durat
 const LONG_WAIT_MS = 2 * 60 * 1000;
 const LEFT_QUEUE_TITLE = 'The customer has no chat window open: routing passes this chat over, keeping its place, until they come back';
 
+/** Which of the list's buttons has the focus, to give it back once the list is drawn anew. */
+function focusedIn(list) {
+  const el = document.activeElement;
+  return el && list.contains(el) && el.dataset.conversation ? { id: el.dataset.conversation, kind: el.className } : null;
+}
+
+function refocus(list, was) {
+  const again = was && [...list.querySelectorAll('button')].find((b) => b.dataset.conversation === was.id && b.className === was.kind);
+  if (again) again.focus({ preventScroll: true });
+}
+
 export function renderMyChats({ select, dismiss }) {
+  const was = focusedIn($('my-chats'));
   const list = clear($('my-chats'));
   const started = (chat) => Date.parse(chat.conversation.created_at || '') || chat.arrivedAt;
   const chats = [...state.chats.values()].sort((a, b) => started(a) - started(b));
@@ -30,12 +42,14 @@ export function renderMyChats({ select, dismiss }) {
               : since ? h('span', { class: `wait${waited > LONG_WAIT_MS ? ' is-long' : ''}`, title: 'Customer waiting for an answer' }, duration(waited)) : null),
           h('span', { class: `chat-item-preview${chat.typing ? ' is-typing' : ''}` }, preview)),
         count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null),
-      chat.closed ? h('button', { type: 'button', class: 'dismiss', 'aria-label': `Remove ${customerName(chat)} from the list`, onclick: () => dismiss(chat.id) }, '×') : null);
+      chat.closed ? h('button', { type: 'button', class: 'dismiss', 'aria-label': `Remove ${customerName(chat)} from the list`, onclick: () => dismiss(chat.id), dataset: { conversation: chat.id } }, '×') : null);
     list.append(item);
   }
+  refocus(list, was);
 }
 
 export function renderQueue({ take }) {
+  const was = focusedIn($('queue'));
   const list = clear($('queue'));
   $('queue-count').textContent = String(state.queued);
   $('queue-empty').hidden = state.queue.length > 0;
@@ -55,6 +69,7 @@ export function renderQueue({ take }) {
           entry.priority > 0 ? h('span', { class: 'tag tag-warn' }, 'Returned') : null,
           entry.customer_away_since ? h('span', { class: 'tag tag-muted', title: LEFT_QUEUE_TITLE }, 'Left') : null,
           h('span', { class: `wait${waited > LONG_WAIT_MS ? ' is-long' : ''}` }, `waiting ${duration(waited)}`))),
-      h('button', { type: 'button', class: 'button-small', disabled: full, title: full ? 'You are at your chat capacity' : null, onclick: (e) => take(entry.conversation_id, e.currentTarget) }, 'Take')));
+      h('button', { type: 'button', class: 'button-small', disabled: full, title: full ? 'You are at your chat capacity' : null, onclick: (e) => take(entry.conversation_id, e.currentTarget), dataset: { conversation: entry.conversation_id } }, 'Take')));
   }
+  refocus(list, was);
 }

@@ -1,0 +1,46 @@
+"""The console with a keyboard only: live updates and finished chats never drop the agent's focus on the page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser import drive
+
+pytestmark = pytest.mark.browser
+
+
+async def customer_starts(browser, live, body: str, name: str):
+    page = await (await drive.new_context(browser)).new_page()
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, body, name=name)
+    return page, frame
+
+
+async def test_the_chat_list_and_the_queue_keep_the_focus_while_they_update(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test", online=False)
+    await bob.click("#presence [data-status=away]")
+    _, alice = await customer_starts(browser, live, "Where is my money?", "Alice")
+    await bob.locator("#queue .queue-item button", has_text="Take").click()
+    await expect(bob.locator("#chat-name")).to_have_text("Alice")
+    await customer_starts(browser, live, "Is the bonus still active?", "Eve")
+    take = bob.locator("#queue .queue-item button", has_text="Take")
+    await expect(take).to_have_count(1)
+
+    # on Take in the queue when news arrives (the lists are drawn again): still there
+    await take.focus()
+    await drive.send_from_widget(alice, "Hello? Any news?")
+    await expect(bob.locator("#my-chats .chat-item .unread")).to_have_count(0)  # Alice's chat is open
+    await expect(bob.locator("#transcript .line-customer .bubble")).to_have_count(2)
+    await expect(take).to_be_focused()
+
+    # on a chat in the list: still there after the next update, and Enter or Space opens it
+    await take.press("Enter")
+    await expect(bob.locator("#chat-name")).to_have_text("Eve")
+    item = bob.locator("#my-chats .chat-item-main", has_text="Alice")
+    await item.focus()
+    await drive.send_from_widget(alice, "Still waiting")
+    await expect(bob.locator("#my-chats .chat-item", has_text="Alice").locator(".unread")).to_have_text("1")
+    await expect(item).to_be_focused()
+    await bob.keyboard.press("Space")
+    await expect(bob.locator("#chat-name")).to_have_text("Alice")
