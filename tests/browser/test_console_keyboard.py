@@ -44,3 +44,40 @@ async def test_the_chat_list_and_the_queue_keep_the_focus_while_they_update(brow
     await expect(item).to_be_focused()
     await bob.keyboard.press("Space")
     await expect(bob.locator("#chat-name")).to_have_text("Alice")
+
+
+async def test_closing_transferring_and_removing_chats_leaves_the_focus_on_what_is_next(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    await customer_starts(browser, live, "Where is my money?", "Alice")
+    await customer_starts(browser, live, "Is the bonus still active?", "Eve")
+    await drive.open_chat_in_console(bob, "Alice")
+
+    # closed with the keyboard: the dialog goes, and so does "Close chat"; the focus is on what is left to do
+    await bob.locator("#close-chat").focus()
+    await bob.keyboard.press("Enter")
+    await expect(bob.locator("#close-dialog")).to_be_visible()
+    await bob.locator("#close-submit").focus()
+    await bob.keyboard.press("Enter")
+    remove = bob.locator("#closed-note button", has_text="Remove from list")
+    await expect(remove).to_be_visible()
+    await expect(bob.locator("#close-chat")).to_be_hidden()
+    await expect(remove).to_be_focused()
+
+    # removed from the list: on the chat still in it
+    await bob.keyboard.press("Enter")
+    eve = bob.locator("#my-chats .chat-item-main", has_text="Eve")
+    await expect(bob.locator("#my-chats .chat-item")).to_have_count(1)
+    await expect(eve).to_be_focused()
+
+    # transferred back to the queue: the chat pane empties, the focus moves to the queue it went to
+    await bob.keyboard.press("Enter")
+    await expect(bob.locator("#chat-name")).to_have_text("Eve")
+    await bob.locator("#transfer").focus()
+    await bob.keyboard.press("Enter")
+    await bob.locator("#transfer-submit").focus()
+    await bob.keyboard.press("Enter")
+    await expect(bob.locator("#my-chats .chat-item")).to_have_count(0)
+    await expect(bob.locator("#chat")).to_be_hidden()
+    await expect(bob.locator("body")).not_to_be_focused()
+    focused = await bob.evaluate("() => document.activeElement.checkVisibility() && document.activeElement.closest('#chats-section') !== null")
+    assert focused

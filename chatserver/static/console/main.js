@@ -449,9 +449,27 @@ function renderChat() {
 }
 
 function renderAll() {
+  const before = document.activeElement;
+  const inChats = before && before !== document.body && $('chats-section').contains(before);
   renderPresence();
   renderLists();
   renderChat();
+  if (inChats && focusLost(before) && focusLost(document.activeElement)) focusSomewhere();
+}
+
+/** A control that went away under the focus (a closed chat's buttons, a chat taken off the list). */
+function focusLost(el) {
+  return !el || el === document.body || !el.isConnected || !el.checkVisibility();
+}
+
+/** Where the focus goes instead of the top of the page: the open chat, else the lists. */
+function focusSomewhere() {
+  const chat = state.selected ? state.chats.get(state.selected) : null;
+  let target;
+  if (chat && chat.closed) target = $('closed-note').querySelector('button');
+  else if (chat) target = wide() ? $('composer-input') : $('back');
+  else target = document.querySelector('#my-chats .chat-item-main') || document.querySelector('#queue button:not(:disabled)') || $('no-chat-title');
+  if (target) target.focus();
 }
 
 // -- controls ----------------------------------------------------------------------------------------
@@ -495,7 +513,11 @@ $('presence').addEventListener('keydown', (event) => {
 
 const openTransfer = setupTransfer({
   call,
-  done: (to) => toast(to ? ['Transferred to ', isolate(to.name), '.'] : 'Returned to the queue.'),
+  done: (to) => {
+    // the chat may have left the list while the dialog was open: the focus it gives back has nowhere to go
+    if (focusLost(document.activeElement)) focusSomewhere();
+    toast(to ? ['Transferred to ', isolate(to.name), '.'] : 'Returned to the queue.');
+  },
 });
 const openClose = setupClose({
   call,
@@ -508,6 +530,8 @@ const openClose = setupClose({
       ? ['You closed this chat as a complaint', complaintRef(ack.complaint.reference), '.']
       : 'You closed this chat as resolved.';
     renderAll();
+    // "Close chat", where the dialog gives the focus back, is gone with the chat's close
+    if (focusLost(document.activeElement)) focusSomewhere();
     if (ack.complaint) reloadHistory(chat);
   },
 });
