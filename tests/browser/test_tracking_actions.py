@@ -109,3 +109,22 @@ async def test_a_form_sent_from_another_site_is_refused(browser, live, operator_
     detail = await alice.call("complaint:get", {"reference": complaint["reference"]})
     assert [e for e in detail["complaint"]["entries"] if e["kind"] == "customer"] == []
     await alice.close()
+
+
+async def test_the_tracking_page_is_in_the_customers_language_from_its_title_and_says_what_is_missing(browser, live):
+    alice = await peers.customer(live.url)
+    complaint = await steps.submit(alice, subject="Deposit D-2291 never arrived")
+    await steps.ask(live.services, complaint["reference"], "Which card did you pay with?")
+    page, _, errors = await tracking_page(browser, live.url, complaint)
+    await page.goto(f"{live.url}/track/{complaint['reference']}?key={complaint['tracking_key']}&lang=ru")
+    # the whole document, its title included, is Russian for a screen reader's voice
+    await expect(page.locator("html")).to_have_attribute("lang", "ru")
+    assert (await page.title()).startswith("Жалоба ")
+
+    # sent empty: the error is announced and tied to the field
+    await page.locator("form.track-form button[type=submit]").click()
+    field = page.locator("#track-body")
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#track-error")).to_have_attribute("role", "alert")
+    await expect(field).to_have_accessible_description(await page.locator("#track-error").inner_text())
+    assert errors.errors == []
