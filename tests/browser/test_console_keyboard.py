@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from tests import peers
 from tests.browser import drive
 
 pytestmark = pytest.mark.browser
@@ -61,6 +62,10 @@ async def test_closing_transferring_and_removing_chats_leaves_the_focus_on_what_
     remove = bob.locator("#closed-note button", has_text="Remove from list")
     await expect(remove).to_be_visible()
     await expect(bob.locator("#close-chat")).to_be_hidden()
+    await expect(bob.locator("#closed-note")).to_be_focused()  # how it ended is read out; Enter does nothing there
+    await bob.keyboard.press("Enter")
+    await expect(remove).to_be_visible()
+    await bob.keyboard.press("Tab")
     await expect(remove).to_be_focused()
 
     # removed from the list: on the chat still in it
@@ -82,3 +87,20 @@ async def test_closing_transferring_and_removing_chats_leaves_the_focus_on_what_
     await expect(bob.locator("body")).not_to_be_focused()
     focused = await bob.evaluate("() => document.activeElement.checkVisibility() && document.activeElement.closest('#chats-section') !== null")
     assert focused
+
+
+async def test_a_chat_the_customer_ends_while_the_agent_types_takes_the_focus_to_how_it_ended_not_to_a_button(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    started = await alice.call("chat:start", {"name": "Alice", "body": "Never mind, found it"})
+    assert started["ok"], started
+    await drive.open_chat_in_console(bob, "Alice")
+    await bob.locator("#composer-input").press_sequentially("Glad you found")
+    assert (await alice.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": True}))["ok"]
+    note = bob.locator("#closed-note")
+    await expect(note).to_contain_text("The customer ended the chat")
+    await expect(note).to_be_focused()
+    await bob.keyboard.press("Enter")  # meant to send the answer: the ended chat stays in view
+    await expect(bob.locator("#chat-name")).to_have_text("Alice")
+    await expect(bob.locator("#my-chats .chat-item", has_text="Alice")).to_contain_text("Closed")
+    await alice.close()

@@ -466,7 +466,8 @@ function focusLost(el) {
 function focusSomewhere() {
   const chat = state.selected ? state.chats.get(state.selected) : null;
   let target;
-  if (chat && chat.closed) target = $('closed-note').querySelector('button');
+  // a closed chat: how it ended, not "Remove from list", which an Enter meant for the reply box would press
+  if (chat && chat.closed) target = $('closed-note');
   else if (chat) target = wide() ? $('composer-input') : $('back');
   else target = document.querySelector('#my-chats .chat-item-main') || document.querySelector('#queue button:not(:disabled)') || $('no-chat-title');
   if (target) target.focus();
