@@ -70,6 +70,11 @@ async def test_a_chat_the_agent_closes_while_the_customer_types_hands_the_focus_
     solved = frame.locator("#ending button", has_text="Yes, solved")
     await expect(solved).to_be_visible()
     await expect(composer).to_be_hidden()
+    await expect(frame.locator("#ending")).to_be_focused()
+    # the Enter meant to send the message answers nothing: the question waits for a deliberate answer
+    await page.keyboard.press("Enter")
+    await expect(solved).to_be_visible()
+    await page.keyboard.press("Tab")
     await expect(solved).to_be_focused()
 
     # "solved" by keyboard: the rating card starts at its stars, not at the optional comment below them

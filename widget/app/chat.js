@@ -595,7 +595,12 @@ export class Chat {
     // only within a frame that has the focus: a card drawn while the widget is closed (a last chat
     // shown again on page load) must not take it from the host page. The composer it replaces gives it up.
     const active = document.activeElement;
-    if (focusable && document.hasFocus() && active && (active === document.body || box.contains(active) || active.closest('#status') || $('composer').contains(active))) {
+    if (!focusable || !document.hasFocus() || !active) return;
+    if ($('composer').contains(active)) {
+      // closed under the customer's typing: the card itself, so that the Enter meant to send a message
+      // answers nothing ("Yes, solved" would end the chat's chance to become a complaint)
+      box.focus({ preventScroll: true });
+    } else if (active === document.body || box.contains(active) || active.closest('#status')) {
       focusable.focus({ preventScroll: true });
     }
   }
