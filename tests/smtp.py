@@ -36,10 +36,12 @@ class Received:
 class Inbox:
     """The server's handler: keeps each accepted message; refuses the addresses in `refuse`, and every
     address while `deny_relay` is set (a relay that wants a login we did not give, as Postfix says it);
-    asks to try the addresses in `defer` later (a full or greylisting mailbox)."""
+    asks to try the addresses in `defer` later (a full or greylisting mailbox); hangs up, without an
+    answer, on a message for an address in `hang_up` once it has it (a content filter that dies on it)."""
 
     refuse: set[str] = field(default_factory=set)
     defer: set[str] = field(default_factory=set)
+    hang_up: set[str] = field(default_factory=set)
     refuse_senders: bool = False
     deny_relay: bool = False
     messages: list[Received] = field(default_factory=list)
@@ -63,6 +65,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.hang_up.intersection(envelope.rcpt_tos):
+            server.transport.close()
+            return "421 4.3.0 closing"  # never reaches the client: the connection is gone
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"

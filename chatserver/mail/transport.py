@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
@@ -42,6 +42,20 @@ SERVER_WIDE = (
     aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected, OSError,
     aiosmtplib.SMTPHeloError, aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPNotSupported,
 )
+
+
+class MessageCutOff(Exception):
+    """The server took our sender and the recipient, then hung up or went silent on this message: the
+    message's own failure, retried on its backoff like any other, not a server taking no mail at all
+    (it would hold every notice behind this one, again and again, without using up its attempts)."""
+
+
+class _Client(aiosmtplib.SMTP):
+    async def data(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().data(*args, **kwargs)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            raise MessageCutOff(f"{type(exc).__name__}: {exc}") from exc
 
 
 class Transport(Protocol):
@@ -82,7 +96,7 @@ class SmtpTransport:
             raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     async def _send(self, message: EmailMessage, recipient: str) -> None:
-        client = aiosmtplib.SMTP(
+        client = _Client(
             hostname=self.host,
             port=self.port,
             username=self.user or None,

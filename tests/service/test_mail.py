@@ -577,3 +577,24 @@ async def test_a_relay_refusing_us_is_no_mailbox_refused_for_good_and_the_notice
     clock.advance(minutes=1)
     assert await worker.deliver_due() == 3
     assert sorted(m.recipients[0] for m in smtp.inbox.messages) == [f"player{n}@example.test" for n in range(3)]
+
+
+async def test_a_message_the_server_hangs_up_on_uses_up_its_own_attempts_and_holds_up_no_other(db, clock, smtp):
+    # the server greets us, takes the sender and the recipient, then drops the connection on this one
+    # message: it answers for everyone else, so the others go out and this notice is given up in time
+    smtp.inbox.hang_up.add("poison@example.test")
+    poison = await enqueue(db, clock, recipient="poison@example.test")
+    clock.advance(seconds=1)
+    fine = await enqueue(db, clock, recipient="anna@example.test")
+    worker = MailWorker(db, settings_for(smtp), clock)
+    assert await worker.deliver_due() == 1
+    assert [m.recipients for m in smtp.inbox.messages] == [["anna@example.test"]]
+    assert (await row(db, fine))["state"] == "sent"
+    for _ in range(MAX_ATTEMPTS * 2):
+        due = await worker.next_attempt_at()
+        if due is None:
+            break
+        clock.now = parse_iso(due)  # type: ignore[assignment]
+        await worker.deliver_due()
+    stored = await row(db, poison)
+    assert (stored["state"], stored["attempts"]) == ("failed", MAX_ATTEMPTS)
