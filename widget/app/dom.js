@@ -29,6 +29,31 @@ export function isolate(text) {
   return h('bdi', {}, text);
 }
 
+/** Make `el` look like `fresh` (a node just built for it) while keeping `el` and, where the shape is
+ * unchanged, its descendants: attributes are copied, text nodes get the new text. A live region then
+ * hears of what changed instead of being handed the whole element again. Listeners stay as they were. */
+export function patch(el, fresh) {
+  if (el.nodeType === Node.TEXT_NODE) {
+    if (el.data !== fresh.data) el.data = fresh.data;
+    return el;
+  }
+  for (const { name } of [...el.attributes]) if (!fresh.hasAttribute(name)) el.removeAttribute(name);
+  for (const { name, value } of fresh.attributes) if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  patchChildren(el, fresh);
+  return el;
+}
+
+/** `el`'s children made like `fresh`'s: patched one by one when they match in number and kind, else replaced. */
+export function patchChildren(el, fresh) {
+  const now = [...el.childNodes];
+  const next = [...fresh.childNodes];
+  const alike = (a, b) => a.nodeType === b.nodeType && a.nodeName === b.nodeName
+    && (a.nodeType === Node.TEXT_NODE || (a.nodeType === Node.ELEMENT_NODE && a.getAttribute('class') === b.getAttribute('class')));
+  if (now.length !== next.length || now.some((node, i) => !alike(node, next[i]))) el.replaceChildren(...next);
+  else now.forEach((node, i) => patch(node, next[i]));
+  return el;
+}
+
 export function clear(el) {
   el.replaceChildren();
   return el;

@@ -1,6 +1,6 @@
 // The chat log: messages keyed by id and ordered by seq, so a message seen twice (ack, live event,
 // history after a reconnect) is shown once. Unsent messages sit at the end, keyed by client_id.
-import { h, icon, ICONS, initials, linkify } from './dom.js';
+import { h, icon, ICONS, initials, linkify, patch } from './dom.js';
 import { t, has, formatTime } from './i18n.js';
 
 /** System messages carry a key such as `requeued:agent_disconnected`, never text to show as is. */
@@ -41,13 +41,14 @@ export class Transcript {
    * the caller then asks `history` for everything after it. */
   add(message) {
     const pendingEl = message.client_id ? this.pendingEls.get(message.client_id) : null;
-    if (pendingEl) {
-      pendingEl.remove();
-      this.pendingEls.delete(message.client_id);
-    }
+    if (pendingEl) this.pendingEls.delete(message.client_id);
     const before = this.maxSeq;
-    if (this.byId.has(message.id)) return { known: true, gapAfter: null };
-    const el = this.render(message);
+    if (this.byId.has(message.id)) {
+      if (pendingEl) pendingEl.remove();
+      return { known: true, gapAfter: null };
+    }
+    // our own message, confirmed: the line shown while sending becomes it, so it is not announced again
+    const el = pendingEl ? patch(pendingEl, this.render(message)) : this.render(message);
     this.byId.set(message.id, { message, el });
     this.insert(el, message.seq);
     this.maxSeq = Math.max(this.maxSeq, message.seq);
@@ -77,15 +78,19 @@ export class Transcript {
     for (const el of this.pendingEls.values()) el.classList.add('is-failed');
   }
 
+  /** Before the first row with a later seq (unsent ones have none); a row already there stays put. */
   insert(el, seq) {
+    let next = null;
     for (const child of this.list.children) {
+      if (child === el) continue;
       const childSeq = child.dataset.seq ? Number(child.dataset.seq) : Infinity;
       if (childSeq > seq) {
-        this.list.insertBefore(el, child);
-        return;
+        next = child;
+        break;
       }
     }
-    this.list.append(el);
+    if (el.parentNode === this.list && el.nextElementSibling === next) return;
+    this.list.insertBefore(el, next);
   }
 
   render(message) {
@@ -98,7 +103,9 @@ export class Transcript {
       ? h('span', { class: 'msg-state' }, message.pending ? icon(ICONS.clock) : icon(ICONS.check),
         h('span', { class: 'msg-state-text' }, message.pending ? t('chat.sending') : t('chat.sent')))
       : null;
-    return h('li', { class: `msg msg--${mine ? 'customer' : 'agent'}${message.pending ? ' is-pending' : ''}`, dataset: { seq: message.seq, at: message.created_at || '' } },
+    // an unsent message has no seq yet: it sorts after every stored one
+    const dataset = message.pending ? { at: message.created_at || '' } : { seq: message.seq, at: message.created_at || '' };
+    return h('li', { class: `msg msg--${mine ? 'customer' : 'agent'}${message.pending ? ' is-pending' : ''}`, dataset },
       mine ? null : h('span', { class: 'msg-avatar', 'aria-hidden': 'true' }, initials(message.author)),
       h('div', { class: 'msg-body' },
         mine ? null : h('span', { class: 'msg-author' }, message.author || t('agent.fallback')),

@@ -1,0 +1,40 @@
+"""What the widget's live regions announce: each message once, each change once, nothing for a redraw.
+
+A MutationObserver in the frame records every node added inside a live region (tests/browser/announced.py):
+a screen reader reads out what is added there, so a message added twice is read out twice."""
+
+from __future__ import annotations
+
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser import announced, drive
+
+pytestmark = pytest.mark.browser
+
+
+def times(texts: list[str], needle: str) -> int:
+    return sum(needle in text for text in texts)
+
+
+async def chatting(browser, live, name: str = "Alice"):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    page = await (await drive.new_context(browser)).new_page()
+    frame = await drive.open_widget(page, live.url)
+    await announced.record(frame)
+    await drive.start_chat(frame, "My bet was settled as lost", name=name)
+    await drive.open_chat_in_console(bob, name)
+    await expect(frame.locator(".status--active")).to_be_visible()
+    return bob, page, frame
+
+
+async def test_the_customers_own_message_is_announced_once_not_again_when_it_is_sent(browser, live):
+    bob, page, frame = await chatting(browser, live)
+    await drive.send_from_widget(frame, "Where is my withdrawal?")
+    mine = frame.locator(".msg--customer", has_text="Where is my withdrawal?")
+    await expect(mine.locator(".msg-state-text")).to_have_text("Sent")
+    await expect(bob.locator("#transcript .bubble", has_text="Where is my withdrawal?")).to_be_visible()
+    log = await announced.taken(frame, "log")
+    assert times(log, "Where is my withdrawal?") == 1, log
+    assert times(log, "My bet was settled as lost") == 1, log
