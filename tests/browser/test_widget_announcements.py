@@ -5,6 +5,7 @@ a screen reader reads out what is added there, so a message added twice is read 
 
 from __future__ import annotations
 
+import asyncio
 
 import pytest
 from playwright.async_api import expect
@@ -38,3 +39,14 @@ async def test_the_customers_own_message_is_announced_once_not_again_when_it_is_
     log = await announced.taken(frame, "log")
     assert times(log, "Where is my withdrawal?") == 1, log
     assert times(log, "My bet was settled as lost") == 1, log
+
+
+async def test_the_agent_closing_the_chat_is_added_to_the_log_once(browser, live):
+    bob, page, frame = await chatting(browser, live)
+    await bob.locator("#close-chat").click()
+    await bob.locator("#close-submit").click()
+    await expect(frame.locator("#closed-line")).to_have_text("Bob closed the chat")
+    await expect(frame.locator(".end-card--ask")).to_be_visible()
+    await asyncio.sleep(1.5)  # the history asked after the close has come back and been drawn
+    log = await announced.taken(frame, "log")
+    assert times(log, "closed the chat") == 1, log

@@ -32,8 +32,14 @@ export class Transcript {
   /** A line of ours after every message (who closed the chat), or none without content. Having no
    *  seq, it stays last as history fills in the messages before it. */
   setNote(...content) {
+    const fresh = content.length ? h('li', { class: 'msg msg--system', id: 'closed-line' }, h('span', { class: 'system-text' }, ...content)) : null;
+    if (this.note && fresh) {
+      // the same line drawn again (history after chat:closed, another language): changed in place, not added again
+      patch(this.note, fresh);
+      return;
+    }
     if (this.note) this.note.remove();
-    this.note = content.length ? h('li', { class: 'msg msg--system', id: 'closed-line' }, h('span', { class: 'system-text' }, ...content)) : null;
+    this.note = fresh;
     if (this.note) this.list.append(this.note);
   }
 
