@@ -6,6 +6,7 @@ a screen reader reads out what is added there, so a message added twice is read 
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from playwright.async_api import expect
@@ -50,3 +51,20 @@ async def test_the_agent_closing_the_chat_is_added_to_the_log_once(browser, live
     await asyncio.sleep(1.5)  # the history asked after the close has come back and been drawn
     log = await announced.taken(frame, "log")
     assert times(log, "closed the chat") == 1, log
+
+
+async def test_switching_the_language_announces_nothing_already_in_the_log(browser, live):
+    bob, page, frame = await chatting(browser, live)
+    await drive.send_from_widget(frame, "Where is my withdrawal?")
+    await expect(frame.locator(".msg--customer .msg-state-text")).to_have_text(["Sent", "Sent"])
+    await bob.locator("#composer-input").fill("Let me look")
+    await bob.locator("#composer-input").press("Enter")
+    await expect(frame.locator(".msg--agent .bubble")).to_have_text(["Let me look"])
+    await announced.taken(frame)
+
+    await page.evaluate("Chatserver.setLocale('pl')")
+    await expect(frame.locator("#tab-chat")).not_to_have_text(re.compile("Chat$"))
+    await expect(frame.locator(".msg--customer .msg-state-text")).not_to_have_text(["Sent", "Sent"])
+    await asyncio.sleep(1.5)  # the session the new language brings has come and caught up
+    await expect(frame.locator("#log .bubble")).to_have_text(["My bet was settled as lost", "Where is my withdrawal?", "Let me look"])
+    assert await announced.taken(frame, "log") == []

@@ -135,12 +135,12 @@ export class Transcript {
 
   /** Re-render every row in the current language. */
   retranslate() {
-    for (const { message, el } of this.byId.values()) {
-      const fresh = this.render(message);
-      el.replaceWith(fresh);
-      this.byId.get(message.id).el = fresh;
+    // in place: the rows are already in the log, a new language is no reason to announce them again
+    for (const { message, el } of this.byId.values()) patch(el, this.render(message));
+    for (const el of this.list.querySelectorAll('.is-pending .msg-state-text')) {
+      if (el.firstChild && el.firstChild.nodeType === Node.TEXT_NODE) el.firstChild.data = t('chat.sending');
+      else el.textContent = t('chat.sending');
     }
-    for (const el of this.list.querySelectorAll('.is-pending .msg-state-text')) el.textContent = t('chat.sending');
     this.relayout();
   }
 
