@@ -11,7 +11,9 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from tests import peers
 from tests.browser import announced, drive
+from tests.conftest import seed_cast
 
 pytestmark = pytest.mark.browser
 
@@ -68,3 +70,41 @@ async def test_switching_the_language_announces_nothing_already_in_the_log(brows
     await asyncio.sleep(1.5)  # the session the new language brings has come and caught up
     await expect(frame.locator("#log .bubble")).to_have_text(["My bet was settled as lost", "Where is my withdrawal?", "Let me look"])
     assert await announced.taken(frame, "log") == []
+
+
+async def test_a_queue_update_that_changes_nothing_the_customer_sees_announces_nothing(browser, start_server):
+    # Bob is busy with as many chats as he takes: Alice waits with an estimate, which moves with the clock
+    running = await start_server(chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600.0)
+    await seed_cast(running.services)
+    bob = await peers.agent(running.url, "bob@example.test")
+    busy = [await peers.customer(running.url) for _ in range(2)]
+    for n, customer in enumerate(busy):
+        assert (await customer.call("chat:start", {"body": f"first {n}"}))["ok"]
+    await bob.wait_for("chat:assigned")
+
+    page = await (await drive.new_context(browser)).new_page()
+    updates: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: updates.append(data) if "queue:update" in str(data) else None))
+    frame = await drive.open_widget(page, running.url)
+    await drive.start_chat(frame, "Is anyone there?", name="Alice")
+    status = frame.locator(".status--queued")
+    await expect(status.locator(".status-title")).to_have_text("You're next in the queue")
+    await expect(status.locator(".status-sub")).to_have_text(re.compile(r"^(about \d+ minutes?)$"))
+    before = await status.inner_text()
+    await announced.record(frame)
+    seen = len(updates)
+
+    # seconds later someone queues behind her: her estimate is sent again, a few seconds shorter
+    await asyncio.sleep(6)
+    behind = await peers.customer(running.url)
+    assert (await behind.call("chat:start", {"body": "me too"}))["ok"]
+    for _ in range(50):
+        if len(updates) > seen:
+            break
+        await asyncio.sleep(0.1)
+    assert len(updates) > seen, "no queue update reached the widget"
+    await asyncio.sleep(0.5)
+    assert await status.inner_text() == before  # still "about N minutes": nothing new to say
+    assert await announced.taken(frame, "status") == []
+    for peer in (bob, *busy, behind):
+        await peer.close()

@@ -1,6 +1,6 @@
 // The Chat tab: the start form, then the live conversation (queue, agent, typing, delivery states),
 // then the ending (solved? → rating, not solved → complaint reference).
-import { $, h, clear, icon, ICONS, initials, isolate } from './dom.js';
+import { $, h, clear, icon, ICONS, initials, isolate, patchChildren } from './dom.js';
 import { t, formatEta, formatDate, formatTime } from './i18n.js';
 import { storage, uuid } from './storage.js';
 import { Transcript } from './transcript.js';
@@ -531,13 +531,17 @@ export class Chat {
   }
 
   renderStatus() {
-    const box = clear($('status'));
+    const box = $('status');
     const conversation = this.conversation;
     if (!conversation || conversation.status === 'closed') {
+      clear(box);
       box.hidden = true;
       return;
     }
     box.hidden = false;
+    // drawn aside, then only what changed is changed in place: a live region, and a queue update that
+    // says what it already said is nothing to announce (the focus stays on its buttons, too)
+    const fresh = h('div');
     const endLabel = conversation.status === 'queued' ? t('chat.leave') : t('chat.end');
     const endButton = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => this.askToEnd() }, endLabel);
     if (conversation.status === 'queued') {
@@ -547,7 +551,7 @@ export class Chat {
       else if (position) title = t('queue.position', { position });
       else if (!conversation.requeued) title = t('queue.title');
       box.className = 'status status--queued';
-      box.append(
+      fresh.append(
         h('div', { class: 'status-icon', 'aria-hidden': 'true' }, icon(ICONS.hourglass)),
         h('div', { class: 'status-text' },
           h('strong', { class: 'status-title' }, title),
@@ -555,17 +559,18 @@ export class Chat {
           h('button', { type: 'button', class: 'link', onclick: () => this.showTab('help') }, t('queue.browse'))),
         endButton);
       const note = deadlineNote(this.queue, Date.now() - (this.clockSkew || 0));
-      if (note) box.append(note);
+      if (note) fresh.append(note);
     } else {
       const name = (conversation.agent && conversation.agent.name) || t('agent.fallback');
       box.className = 'status status--active';
-      box.append(
+      fresh.append(
         h('div', { class: 'avatar', 'aria-hidden': 'true' }, initials(name), h('span', { class: 'presence' })),
         h('div', { class: 'status-text' },
           h('strong', { class: 'status-title' }, name),
           h('span', { class: 'status-sub' }, t('agent.helping'))),
         endButton);
     }
+    patchChildren(box, fresh);
   }
 
   renderEnding() {
