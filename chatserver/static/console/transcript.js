@@ -1,5 +1,5 @@
 // The open chat's transcript, rendered incrementally and keyed by message id (pending ones by client_id).
-import { $, h, icon, ICONS, initials, linkify } from './dom.js';
+import { $, h, icon, ICONS, initials, linkify, patch } from './dom.js';
 import { ordered } from './state.js';
 
 const SYSTEM_TEXT = {
@@ -57,31 +57,40 @@ export class TranscriptView {
       this.rendered.clear();
       this.list.replaceChildren();
     }
+    let previous = null;
+    for (const message of ordered(chat)) {
+      const key = `m:${message.id}`;
+      let el = this.rendered.get(key);
+      if (!el) {
+        // our own answer, now stored: the line shown while it was sending becomes it, so it is not announced again
+        const sending = message.client_id && !chat.pending.has(message.client_id) ? this.rendered.get(`p:${message.client_id}`) : null;
+        if (sending) this.rendered.delete(`p:${message.client_id}`);
+        el = sending ? patch(sending, messageEl(message)) : messageEl(message);
+        this.rendered.set(key, el);
+        if (previous) {
+          if (previous.nextElementSibling !== el) previous.after(el);
+        } else if (this.list.firstElementChild !== el) {
+          this.list.prepend(el);
+        }
+      }
+      previous = el;
+    }
     for (const [key, el] of this.rendered) {
       if (key.startsWith('p:') && !chat.pending.has(key.slice(2))) {
         el.remove();
         this.rendered.delete(key);
       }
     }
-    let previous = null;
-    for (const message of ordered(chat)) {
-      const key = `m:${message.id}`;
-      let el = this.rendered.get(key);
-      if (!el) {
-        el = messageEl(message);
-        this.rendered.set(key, el);
-        if (previous) previous.after(el);
-        else this.list.prepend(el);
-      }
-      previous = el;
-    }
     for (const pending of chat.pending.values()) {
       const key = `p:${pending.client_id}`;
       const old = this.rendered.get(key);
       const el = messageEl({ ...pending, sender: 'agent', author: 'You' }, { pending: true, failed: pending.failed, reason: pending.reason });
-      if (old) old.replaceWith(el);
-      else this.list.append(el);
-      this.rendered.set(key, el);
+      // drawn again (any change to the console redraws the open chat): updated in place, not announced again
+      if (old) patch(old, el);
+      else {
+        this.list.append(el);
+        this.rendered.set(key, el);
+      }
     }
     this.group();
     if (stick) {

@@ -1,0 +1,73 @@
+"""What the console's transcript (a live region) announces: each message once, however often the chat
+is drawn again. A MutationObserver records every node added inside a live region (tests/browser/announced.py)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests import peers
+from tests.browser import announced, drive
+
+pytestmark = pytest.mark.browser
+
+
+def times(texts: list[str], needle: str) -> int:
+    return sum(needle in text for text in texts)
+
+
+async def test_a_message_still_sending_is_announced_once_however_often_the_chat_is_drawn(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    assert (await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"}))["ok"]
+    await drive.open_chat_in_console(bob, "Alice")
+    await announced.record(bob)
+
+    await bob.context.set_offline(True)
+    await expect(bob.locator("#banner")).to_be_visible()
+    await bob.fill("#composer-input", "Let me check that for you")
+    await bob.press("#composer-input", "Enter")
+    pending = bob.locator("#transcript .line.is-pending")
+    await expect(pending.locator(".line-meta")).to_have_text("Sending…")
+    for _ in range(3):  # each click draws the chat again
+        await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
+    await expect(pending).to_have_count(1)
+    assert times(await announced.taken(bob, "transcript"), "Let me check that for you") == 1
+
+    await bob.context.set_offline(False)
+    await expect(bob.locator("#banner")).to_be_hidden(timeout=15_000)
+    await expect(bob.locator("#transcript .line-agent:not(.is-pending) .bubble")).to_have_text(["Let me check that for you"])
+    await alice.wait_for("message:new")
+    await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
+    assert times(await announced.taken(bob, "transcript"), "Let me check that for you") == 0
+    await alice.close()
+
+
+async def test_a_message_that_was_not_sent_is_announced_as_such_once_not_on_every_redraw(browser, live):
+    bob = await drive.console(browser, live.url, "bob@example.test")
+    alice = await peers.customer(live.url)
+    first = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
+    assert first["ok"], first
+    await drive.open_chat_in_console(bob, "Alice")
+
+    await bob.context.set_offline(True)
+    await expect(bob.locator("#banner")).to_be_visible()
+    await bob.fill("#composer-input", "Let me check that for you")
+    await bob.press("#composer-input", "Enter")
+    await expect(bob.locator("#transcript .line.is-pending")).to_have_count(1)
+    assert (await alice.call("chat:end", {"conversation_id": first["conversation"]["id"], "resolved": True}))["ok"]
+    await bob.context.set_offline(False)
+    failed = bob.locator("#transcript .line.is-failed")
+    await expect(failed.locator(".line-meta")).to_have_text("Not sent: the chat had ended", timeout=15_000)
+
+    await announced.record(bob)
+    # another customer writes: the console is drawn again, the open chat with it
+    eve = await peers.customer(live.url)
+    assert (await eve.call("chat:start", {"name": "Eve", "body": "Card declined"}))["ok"]
+    await expect(bob.locator("#my-chats .chat-item", has_text="Eve")).to_be_visible()
+    await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
+    await expect(bob.locator("#chat-name")).to_have_text("Alice")
+    await expect(failed).to_have_count(1)
+    assert times(await announced.taken(bob, "transcript"), "Let me check that for you") == 0
+    await alice.close()
+    await eve.close()
