@@ -1,6 +1,7 @@
 // Transfer and close dialogs (native <dialog>: focus trap and Escape for free).
 import { $, h, clear } from './dom.js';
 import { state } from './state.js';
+import { markInvalid } from './complaints/dialog.js';
 
 const STATUS_LABEL = { online: 'Online', away: 'Away', offline: 'Offline' };
 
@@ -8,9 +9,13 @@ function wireCancel(dialog) {
   for (const button of dialog.querySelectorAll('[data-close]')) button.addEventListener('click', () => dialog.close());
 }
 
-function showError(id, text) {
-  $(id).textContent = text || '';
-  $(id).hidden = !text;
+/** The dialog's error, and the field it is about (if any) marked invalid and described by it. */
+function showError(id, text, field = null) {
+  const error = $(id);
+  error.textContent = text || '';
+  error.hidden = !text;
+  for (const marked of error.closest('form').querySelectorAll('[aria-invalid="true"]')) markInvalid(marked, error, false);
+  if (field && text) markInvalid(field, error, true);
 }
 
 export function setupTransfer({ call, done }) {
@@ -69,7 +74,7 @@ export function setupClose({ call, done }) {
       const category = $('close-category').value;
       const summary = $('close-summary').value.trim();
       if (!summary) {
-        showError('close-error', 'Write a short summary for the complaint team.');
+        showError('close-error', 'Write a short summary for the complaint team.', $('close-summary'));
         $('close-summary').focus();
         return;
       }

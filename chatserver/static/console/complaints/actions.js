@@ -2,7 +2,7 @@
 // start, assign (to me, to a colleague, to nobody), change category, escalate, resolve.
 import { h, clear } from '../dom.js';
 import { patch, post, complaintPath } from './api.js';
-import { formDialog } from './dialog.js';
+import { formDialog, refuse } from './dialog.js';
 import { cx, ROLE_MAX_LEVEL, categoryName } from './store.js';
 import { LEVEL } from './format.js';
 
@@ -155,10 +155,7 @@ export class ActionBar {
 
   async submitEscalate(form) {
     const reason = form.reason.value.trim();
-    if (!reason) {
-      form.reason.focus();
-      return 'Write why it needs the next level.';
-    }
+    if (!reason) return refuse(form.reason, 'Write why it needs the next level.');
     // someone else, or the SLA, may have raised it since the dialog opened: then the server says so
     const answer = await post(`${complaintPath(this.complaint.reference)}/escalate`, { reason, from_level: this.escalateFrom });
     this.changed(answer.complaint);

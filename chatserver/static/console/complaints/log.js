@@ -1,7 +1,7 @@
 // "Log complaint": a complaint that came by e-mail or phone, recorded by the agent.
 import { h } from '../dom.js';
 import { post } from './api.js';
-import { formDialog } from './dialog.js';
+import { formDialog, refuse } from './dialog.js';
 import { cx, categoryName } from './store.js';
 import { uuid } from '../state.js';
 
@@ -24,16 +24,10 @@ export function setupLog({ created }) {
     async submit(form) {
       const value = (name) => form.elements[name].value.trim();
       const missing = ['subject', 'body'].find((name) => !value(name));
-      if (missing) {
-        form.elements[missing].focus();
-        return missing === 'subject' ? 'Give the complaint a short subject.' : 'Describe what happened.';
-      }
+      if (missing) return refuse(form.elements[missing], missing === 'subject' ? 'Give the complaint a short subject.' : 'Describe what happened.');
       if (!form.elements.category.value) return 'Categories are still loading; try again in a moment.';
       const email = value('customer_email');
-      if (email && !EMAIL.test(email)) {
-        form.elements.customer_email.focus();
-        return 'That e-mail address does not look right.';
-      }
+      if (email && !EMAIL.test(email)) return refuse(form.elements.customer_email, 'That e-mail address does not look right.');
       const payload = {
         category: form.elements.category.value,
         subject: value('subject'),
