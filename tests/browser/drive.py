@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, Awaitable, Callable
+
 from playwright.async_api import Browser, BrowserContext, FrameLocator, Page, expect
 
+from tests import peers
+from tests.conftest import seed_cast
 from tests.peers import CAST_PASSWORD
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -72,6 +76,54 @@ async def start_chat(frame: FrameLocator, body: str, *, name: str | None = None,
         await frame.locator("#start-name").fill(name)
     await frame.locator("#start-submit").click()
     await expect(frame.locator("#live")).to_be_visible()
+
+
+async def customer_starts(browser: Browser, url: str, body: str, name: str) -> tuple[Page, FrameLocator]:
+    """A customer in a browser of their own opens the widget and starts a chat."""
+    page = await (await new_context(browser)).new_page()
+    frame = await open_widget(page, url)
+    await start_chat(frame, body, name=name)
+    return page, frame
+
+
+async def chatting(
+    browser: Browser, url: str, name: str = "Alice", *, before_start: Callable[[FrameLocator], Awaitable[Any]] | None = None,
+) -> tuple[Page, Page, FrameLocator]:
+    """Bob's console and a customer's widget, chatting: (bob, the customer's page, the widget frame).
+    `before_start` runs on the frame before the chat starts."""
+    bob = await console(browser, url, "bob@example.test")
+    page = await (await new_context(browser)).new_page()
+    frame = await open_widget(page, url)
+    if before_start is not None:
+        await before_start(frame)
+    await start_chat(frame, "My bet was settled as lost", name=name)
+    await open_chat_in_console(bob, name)
+    await expect(frame.locator(".status--active")).to_be_visible()
+    return bob, page, frame
+
+
+async def in_chat_with(browser: Browser, url: str, body: str, name: str = "Alice") -> tuple[Page, peers.Peer, dict[str, Any]]:
+    """Bob's console with the chat a customer (a python-socketio peer) started open in it:
+    (bob, the customer, their `chat:start` answer)."""
+    bob = await console(browser, url, "bob@example.test")
+    customer = await peers.customer(url)
+    started = await customer.call("chat:start", {"name": name, "body": body})
+    assert started["ok"], started
+    await open_chat_in_console(bob, name)
+    return bob, customer, started
+
+
+async def bob_at_capacity(start_server: Any) -> tuple[Any, list[peers.Peer]]:
+    """A server whose only agent, Bob, is busy with as many chats as he takes (two): the next customer
+    waits, with an estimate. Returns the server and the peers to close (Bob and his two customers)."""
+    running = await start_server(chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600.0)
+    await seed_cast(running.services)
+    bob = await peers.agent(running.url, "bob@example.test")
+    busy = [await peers.customer(running.url) for _ in range(2)]
+    for n, customer in enumerate(busy):
+        assert (await customer.call("chat:start", {"body": f"first {n}"}))["ok"]
+    await bob.wait_for("chat:assigned")
+    return running, [bob, *busy]
 
 
 async def send_from_widget(frame: FrameLocator, body: str) -> None:

@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from tests import peers
 from tests.browser import drive
 from chatserver.app import SIO
-from tests.conftest import eventually, seed_cast
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -287,13 +287,7 @@ VISITOR_CLOCK_TWO_HOURS_FAST = """(() => {
 @pytest.mark.parametrize("visitor_clock", ["right", "two hours fast"])
 async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_complaint_notice(browser, start_server, visitor_clock):
     # an hour before a waiting chat becomes a complaint: Bob's next free seat comes well before that
-    running = await start_server(chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600.0)
-    await seed_cast(running.services)
-    bob = await peers.agent(running.url, "bob@example.test")
-    busy = [await peers.customer(running.url) for _ in range(2)]
-    for n, customer in enumerate(busy):
-        assert (await customer.call("chat:start", {"body": f"first {n}"}))["ok"]
-    await bob.wait_for("chat:assigned")
+    running, busy = await drive.bob_at_capacity(start_server)
 
     context = await drive.new_context(browser)
     if visitor_clock != "right":
@@ -306,5 +300,5 @@ async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_comp
     await expect(status.locator(".status-sub")).to_have_text(re.compile(r"^(about \d+ minutes?|less than a minute)$"))
     await expect(frame.locator("#queue-deadline")).to_have_count(0)
     assert "null" not in await status.inner_text()
-    for peer in (bob, *busy):
+    for peer in busy:
         await peer.close()

@@ -15,19 +15,11 @@ from tests.browser import drive
 pytestmark = pytest.mark.browser
 
 
-async def customer_starts(browser, live, body: str, name: str):
-    context = await drive.new_context(browser)
-    page = await context.new_page()
-    frame = await drive.open_widget(page, live.url)
-    await drive.start_chat(frame, body, name=name)
-    return page, frame
-
-
 async def test_queue_take_capacity_and_new_chat_notification(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", online=False)
     await bob.click("#presence [data-status=away]")
     await expect(bob.locator("#capacity")).to_have_text("0 of 2 chats")
-    page, frame = await customer_starts(browser, live, "Is the bonus still active?", "Alice")
+    page, frame = await drive.customer_starts(browser, live.url, "Is the bonus still active?", "Alice")
     queued = bob.locator("#queue .queue-item")
     await expect(queued).to_have_count(1)
     await expect(queued).to_contain_text("Payments and withdrawals")
@@ -38,7 +30,7 @@ async def test_queue_take_capacity_and_new_chat_notification(browser, live):
     await expect(frame.locator(".status--active")).to_be_visible()
 
     # a message for a chat that is not open: unread count and a title badge
-    page2, frame2 = await customer_starts(browser, live, "Second customer here", "Eve")
+    page2, frame2 = await drive.customer_starts(browser, live.url, "Second customer here", "Eve")
     await bob.locator("#queue .queue-item button").click()
     await expect(bob.locator("#chat-name")).to_have_text("Eve")
     await drive.send_from_widget(frame, "Hello? Any news?")
@@ -51,7 +43,7 @@ async def test_queue_take_capacity_and_new_chat_notification(browser, live):
 
 async def test_internal_notes_and_canned_answers(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
-    page, frame = await customer_starts(browser, live, "Where is my money?", "Alice")
+    page, frame = await drive.customer_starts(browser, live.url, "Where is my money?", "Alice")
     await drive.open_chat_in_console(bob, "Alice")
 
     await bob.click(".composer-modes [data-mode=note]")
@@ -74,7 +66,7 @@ async def test_internal_notes_and_canned_answers(browser, live):
 
 async def test_a_shortcut_sent_before_its_suggestions_arrive_becomes_the_answer_not_a_message(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
-    page, frame = await customer_starts(browser, live, "Where is my money?", "Alice")
+    page, frame = await drive.customer_starts(browser, live.url, "Where is my money?", "Alice")
     await drive.open_chat_in_console(bob, "Alice")
     await bob.fill("#composer-input", "/withdraw")
     await bob.press("#composer-input", "Enter")  # at once: the suggestion list has not been drawn yet
@@ -87,7 +79,7 @@ async def test_transfer_to_a_colleague(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
     carol = await drive.console(browser, live.url, "carol@example.test", online=False)
     await carol.click("#presence [data-status=away]")  # carol gets nothing by routing...
-    page, frame = await customer_starts(browser, live, "Please help", "Alice")
+    page, frame = await drive.customer_starts(browser, live.url, "Please help", "Alice")
     await drive.open_chat_in_console(bob, "Alice")
     await carol.click("#presence [data-status=online]")  # ...until she is back
     await bob.reload()  # colleagues' presence comes with the session
@@ -104,7 +96,7 @@ async def test_transfer_to_a_colleague(browser, live):
 
 async def test_console_resyncs_by_itself_after_a_lost_connection(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
-    page, frame = await customer_starts(browser, live, "First", "Alice")
+    page, frame = await drive.customer_starts(browser, live.url, "First", "Alice")
     await drive.open_chat_in_console(bob, "Alice")
 
     await bob.context.set_offline(True)
@@ -338,11 +330,7 @@ async def test_the_agents_other_console_says_who_closed_the_chat(browser, live):
 
 
 async def test_a_chat_the_customer_calls_unsolved_after_the_close_shows_its_complaint_in_the_console(browser, live):
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    alice = await peers.customer(live.url)
-    started = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
-    assert started["ok"], started
-    await drive.open_chat_in_console(bob, "Alice")
+    bob, alice, started = await drive.in_chat_with(browser, live.url, "Where is my money?")
     await bob.click("#close-chat")
     await bob.click("#close-submit")
     await expect(bob.locator("#closed-note")).to_contain_text("You closed this chat as resolved.")
@@ -365,11 +353,7 @@ def complaints_panel(page):
 async def test_a_chat_that_becomes_a_complaint_shows_it_in_the_customer_panel_and_links_to_it(browser, live):
     """Ended "not solved" by the customer, or closed as a complaint by the agent: the panel's complaints
     are read again, and the reference in the note opens the complaint in the complaints view."""
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    alice = await peers.customer(live.url)
-    started = await alice.call("chat:start", {"name": "Alice", "body": "Where is my payout?"})
-    assert started["ok"], started
-    await drive.open_chat_in_console(bob, "Alice")
+    bob, alice, started = await drive.in_chat_with(browser, live.url, "Where is my payout?")
     panel = complaints_panel(bob)
     await expect(panel).to_contain_text("No complaints.")
     await expect(panel.locator(".count")).to_have_text("0")
@@ -503,7 +487,7 @@ async def test_messages_still_sending_when_the_chat_is_moved_away_are_reported_a
 
 async def test_console_on_a_phone_switches_between_list_chat_and_details(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", viewport=drive.PHONE)
-    page, frame = await customer_starts(browser, live, "Hi from my phone", "Alice")
+    page, frame = await drive.customer_starts(browser, live.url, "Hi from my phone", "Alice")
     await expect(bob.locator("#my-chats")).to_be_visible()
     await expect(bob.locator("#chat-pane")).to_be_hidden()
     await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
@@ -533,7 +517,7 @@ async def test_console_on_a_phone_switches_between_list_chat_and_details(browser
 
 async def test_the_console_shows_which_customers_have_left_and_when_they_come_back(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
-    page, _ = await customer_starts(browser, live, "Where is my payout?", "Alice")
+    page, _ = await drive.customer_starts(browser, live.url, "Where is my payout?", "Alice")
     await drive.open_chat_in_console(bob, "Alice")
     await expect(bob.locator("#chat-presence")).to_be_hidden()
     context = page.context
@@ -546,7 +530,7 @@ async def test_the_console_shows_which_customers_have_left_and_when_they_come_ba
 
     # a waiting chat whose customer left is marked in the queue: routing passes it over until they return
     await bob.click("#presence [data-status=away]")
-    eve_page, _ = await customer_starts(browser, live, "Bonus missing", "Eve")
+    eve_page, _ = await drive.customer_starts(browser, live.url, "Bonus missing", "Eve")
     waiting = bob.locator("#queue .queue-item")
     await expect(waiting).to_have_count(1)
     await expect(waiting.locator(".tag", has_text="Left")).to_have_count(0)

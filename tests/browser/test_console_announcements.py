@@ -17,10 +17,7 @@ def times(texts: list[str], needle: str) -> int:
 
 
 async def test_a_message_still_sending_is_announced_once_however_often_the_chat_is_drawn(browser, live):
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    alice = await peers.customer(live.url)
-    assert (await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"}))["ok"]
-    await drive.open_chat_in_console(bob, "Alice")
+    bob, alice, _ = await drive.in_chat_with(browser, live.url, "Where is my money?")
     await announced.record(bob)
 
     await bob.context.set_offline(True)
@@ -44,11 +41,7 @@ async def test_a_message_still_sending_is_announced_once_however_often_the_chat_
 
 
 async def test_a_message_that_was_not_sent_is_announced_as_such_once_not_on_every_redraw(browser, live):
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    alice = await peers.customer(live.url)
-    first = await alice.call("chat:start", {"name": "Alice", "body": "Where is my money?"})
-    assert first["ok"], first
-    await drive.open_chat_in_console(bob, "Alice")
+    bob, alice, first = await drive.in_chat_with(browser, live.url, "Where is my money?")
 
     await bob.context.set_offline(True)
     await expect(bob.locator("#banner")).to_be_visible()

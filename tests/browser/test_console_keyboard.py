@@ -5,26 +5,18 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests import peers
 from tests.browser import drive
 
 pytestmark = pytest.mark.browser
 
 
-async def customer_starts(browser, live, body: str, name: str):
-    page = await (await drive.new_context(browser)).new_page()
-    frame = await drive.open_widget(page, live.url)
-    await drive.start_chat(frame, body, name=name)
-    return page, frame
-
-
 async def test_the_chat_list_and_the_queue_keep_the_focus_while_they_update(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test", online=False)
     await bob.click("#presence [data-status=away]")
-    _, alice = await customer_starts(browser, live, "Where is my money?", "Alice")
+    _, alice = await drive.customer_starts(browser, live.url, "Where is my money?", "Alice")
     await bob.locator("#queue .queue-item button", has_text="Take").click()
     await expect(bob.locator("#chat-name")).to_have_text("Alice")
-    await customer_starts(browser, live, "Is the bonus still active?", "Eve")
+    await drive.customer_starts(browser, live.url, "Is the bonus still active?", "Eve")
     take = bob.locator("#queue .queue-item button", has_text="Take")
     await expect(take).to_have_count(1)
 
@@ -49,8 +41,8 @@ async def test_the_chat_list_and_the_queue_keep_the_focus_while_they_update(brow
 
 async def test_closing_transferring_and_removing_chats_leaves_the_focus_on_what_is_next(browser, live):
     bob = await drive.console(browser, live.url, "bob@example.test")
-    await customer_starts(browser, live, "Where is my money?", "Alice")
-    await customer_starts(browser, live, "Is the bonus still active?", "Eve")
+    await drive.customer_starts(browser, live.url, "Where is my money?", "Alice")
+    await drive.customer_starts(browser, live.url, "Is the bonus still active?", "Eve")
     await drive.open_chat_in_console(bob, "Alice")
 
     # closed with the keyboard: the dialog goes, and so does "Close chat"; the focus is on what is left to do
@@ -90,11 +82,7 @@ async def test_closing_transferring_and_removing_chats_leaves_the_focus_on_what_
 
 
 async def test_a_chat_the_customer_ends_while_the_agent_types_takes_the_focus_to_how_it_ended_not_to_a_button(browser, live):
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    alice = await peers.customer(live.url)
-    started = await alice.call("chat:start", {"name": "Alice", "body": "Never mind, found it"})
-    assert started["ok"], started
-    await drive.open_chat_in_console(bob, "Alice")
+    bob, alice, started = await drive.in_chat_with(browser, live.url, "Never mind, found it")
     await bob.locator("#composer-input").press_sequentially("Glad you found")
     assert (await alice.call("chat:end", {"conversation_id": started["conversation"]["id"], "resolved": True}))["ok"]
     note = bob.locator("#closed-note")

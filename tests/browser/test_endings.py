@@ -14,14 +14,7 @@ REFERENCE = re.compile(r"^C-\d{4}-\d{6}$")
 
 
 async def chatting(browser, live, name: str = "Alice"):
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    context = await drive.new_context(browser)
-    page = await context.new_page()
-    frame = await drive.open_widget(page, live.url)
-    await drive.start_chat(frame, "My bet was settled as lost", name=name)
-    await drive.open_chat_in_console(bob, name)
-    await expect(frame.locator(".status--active")).to_be_visible()
-    return bob, page, frame
+    return await drive.chatting(browser, live.url, name)
 
 
 async def test_not_solved_turns_the_chat_into_a_complaint_with_a_reference(browser, live):

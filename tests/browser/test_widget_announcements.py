@@ -13,7 +13,6 @@ from playwright.async_api import expect
 
 from tests import peers
 from tests.browser import announced, drive
-from tests.conftest import seed_cast
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +22,7 @@ def times(texts: list[str], needle: str) -> int:
 
 
 async def chatting(browser, live, name: str = "Alice"):
-    bob = await drive.console(browser, live.url, "bob@example.test")
-    page = await (await drive.new_context(browser)).new_page()
-    frame = await drive.open_widget(page, live.url)
-    await announced.record(frame)
-    await drive.start_chat(frame, "My bet was settled as lost", name=name)
-    await drive.open_chat_in_console(bob, name)
-    await expect(frame.locator(".status--active")).to_be_visible()
-    return bob, page, frame
+    return await drive.chatting(browser, live.url, name, before_start=announced.record)
 
 
 async def test_the_customers_own_message_is_announced_once_not_again_when_it_is_sent(browser, live):
@@ -74,13 +66,7 @@ async def test_switching_the_language_announces_nothing_already_in_the_log(brows
 
 async def test_a_queue_update_that_changes_nothing_the_customer_sees_announces_nothing(browser, start_server):
     # Bob is busy with as many chats as he takes: Alice waits with an estimate, which moves with the clock
-    running = await start_server(chat_starts_per_minute=1000, waiting_chats_per_address=1000, queue_timeout=3600.0)
-    await seed_cast(running.services)
-    bob = await peers.agent(running.url, "bob@example.test")
-    busy = [await peers.customer(running.url) for _ in range(2)]
-    for n, customer in enumerate(busy):
-        assert (await customer.call("chat:start", {"body": f"first {n}"}))["ok"]
-    await bob.wait_for("chat:assigned")
+    running, busy = await drive.bob_at_capacity(start_server)
 
     page = await (await drive.new_context(browser)).new_page()
     updates: list[str] = []
@@ -106,5 +92,5 @@ async def test_a_queue_update_that_changes_nothing_the_customer_sees_announces_n
     await asyncio.sleep(0.5)
     assert await status.inner_text() == before  # still "about N minutes": nothing new to say
     assert await announced.taken(frame, "status") == []
-    for peer in (bob, *busy, behind):
+    for peer in (*busy, behind):
         await peer.close()
