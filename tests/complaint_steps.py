@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.services.admin.validate import CategoryValues
 from chatserver.services.auth import ConsoleUser
 from chatserver.services.container import Services
 from chatserver.store import users
@@ -12,6 +13,13 @@ from tests import peers
 
 BOB = "bob@example.test"
 SAM = "sam@example.test"
+
+
+async def retire_category(services: Services, slug: str) -> None:
+    """An admin makes the category inactive, as the admin page does: new complaints can no longer take it."""
+    stored = await services.admin.catalog.category(slug)
+    columns = {name: stored[name] for name in CategoryValues.__dataclass_fields__ if name != "active"}
+    await services.admin.catalog.update_category("admin", CategoryValues(**columns, active=False))
 
 
 async def staff(services: Services, email: str = BOB) -> ConsoleUser:

@@ -68,6 +68,13 @@ async def _check_read_up(tx: Tx, row: Row, seen_entry_seq: int | None) -> None:
         raise Conflict("the customer wrote meanwhile; read their message before you answer")
 
 
+async def _check_category(tx: Tx, category: str) -> None:
+    """A new complaint takes an active category; a retry of one filed already is answered before this."""
+    known = await complaints.category(tx, category)
+    if known is None or not known["active"]:
+        raise Invalid("unknown complaint category")
+
+
 async def _filed_before(tx: Tx, client_id: str | None, author: str) -> Row | None:
     """The complaint a request with this `client_id` filed already, when it was this author's."""
     if client_id is None:
@@ -232,9 +239,7 @@ class ComplaintService:
             filed = await _filed_before(tx, client_id, customer["id"])
             if filed is not None:
                 return self.public(filed, for_customer=True)
-            known = await complaints.category(tx, category)
-            if known is None or not known["active"]:
-                raise Invalid("unknown complaint category")
+            await _check_category(tx, category)
             if admit is not None:
                 admit()
             row = await self.create_in(
@@ -273,12 +278,11 @@ class ComplaintService:
         name = rules.check_optional_text(customer_name, "customer_name", rules.SUBJECT_MAX)
         if locale not in LOCALES:
             raise Invalid(f"locale must be one of {', '.join(LOCALES)}")
-        if category not in await self.category_slugs():
-            raise Invalid("unknown complaint category")
         async with self.db.transaction() as tx:
             filed = await _filed_before(tx, client_id, user.id)
             if filed is not None:
                 return presenters.complaint_staff(await complaints.with_names(tx, complaint_id=filed["id"]))  # type: ignore[arg-type]
+            await _check_category(tx, category)
             row = await self.create_in(
                 tx, source="agent_logged", category=category, subject=subject, body=body, customer_id=None,
                 channel=channel, email=email, customer_name=name, locale=locale, actor=user.id,

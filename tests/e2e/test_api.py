@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from chatserver.store import users
 from chatserver.transport.http.api import api_app
+from tests import complaint_steps as steps
 from tests import hostile, peers
 from tests.peers import login_cookie
 
@@ -398,6 +399,13 @@ async def test_a_complaint_logged_again_with_its_client_id_is_the_one_already_lo
     })
     assert status == 409 and error(answer, "conflict")
     assert (await api.log(client_id="5d1f7a2e-2222-4c1a-9a55-000000000002"))["reference"] != first["reference"]
+    # its category retired since: the retry still finds what it logged, and only a new one is refused
+    await steps.retire_category(server.services, "withdrawals")
+    assert (await api.log(**request))["reference"] == first["reference"]
+    status, answer = await api.post("/api/complaints", "bob", {
+        "category": "withdrawals", "subject": "s", "body": "b", "channel": "phone", "client_id": "5d1f7a2e-2222-4c1a-9a55-000000000003",
+    })
+    assert status == 400 and "category" in error(answer, "invalid")
 
 
 async def test_a_reply_sent_again_with_its_client_id_is_the_one_already_written(api):

@@ -10,7 +10,6 @@ import asyncio
 
 import aiohttp
 
-from chatserver.services.admin.validate import CategoryValues
 from tests import complaint_steps as steps
 from tests import peers
 from tests.addresses import customer_from, from_address, login, rate_limited
@@ -279,9 +278,7 @@ async def test_a_complaint_sent_again_after_its_answer_was_lost_is_the_one_filed
     assert (await dave.call("complaint:submit", {**form, "subject": "Another one", "client_id": peers.client_id()}))["ok"]
 
     # the limit is reached now, and the bonuses category retired: the retry still finds its complaint
-    retired = await server.services.admin.catalog.category("bonuses")
-    columns = {name: retired[name] for name in CategoryValues.__dataclass_fields__ if name != "active"}
-    await server.services.admin.catalog.update_category("admin", CategoryValues(**columns, active=False))
+    await steps.retire_category(server.services, "bonuses")
     again = await alice.call("complaint:submit", form)
     assert again["ok"] and again["complaint"]["reference"] == filed["reference"], again
     refused = await dave.call("complaint:submit", {**form, "category": "withdrawals", "client_id": peers.client_id()})
