@@ -64,3 +64,28 @@ async def test_a_message_that_was_not_sent_is_announced_as_such_once_not_on_ever
     assert times(await announced.taken(bob, "transcript"), "Let me check that for you") == 0
     await alice.close()
     await eve.close()
+
+
+async def test_how_a_chat_ended_and_who_is_typing_are_said_once_and_keep_the_focus_however_often_the_console_redraws(browser, live):
+    bob, alice, first = await drive.in_chat_with(browser, live.url, "Where is my money?")
+    await announced.record(bob)
+    # the customer types: each signal draws the chat again, and the line says it once
+    for _ in range(3):
+        await alice.emit("typing", {"conversation_id": first["conversation"]["id"], "typing": True})
+        await expect(bob.locator("#typing")).to_be_visible()
+        await bob.locator("#my-chats .chat-item-main", has_text="Alice").click()
+    said = await announced.taken(bob)
+    assert times(said, "is typing") <= 1 and times(said, "of 2 chats") == 0, said  # nor the unchanged capacity
+
+    assert (await alice.call("chat:end", {"conversation_id": first["conversation"]["id"], "resolved": True}))["ok"]
+    remove = bob.locator("#closed-note button", has_text="Remove from list")
+    await remove.focus()
+    # other customers start chats: the console is drawn again each time
+    others = [await peers.customer(live.url) for _ in range(2)]
+    for n, other in enumerate(others):
+        assert (await other.call("chat:start", {"name": f"Other {n}", "body": "Card declined"}))["ok"]
+        await expect(bob.locator("#my-chats .chat-item", has_text=f"Other {n}")).to_be_visible()
+    await expect(remove).to_be_focused()  # the button was not swapped for a new one under the focus
+    assert times(await announced.taken(bob, "closed-note"), "The customer ended the chat") == 1
+    for peer in (alice, *others):
+        await peer.close()

@@ -54,6 +54,13 @@ export function patchChildren(el, fresh) {
   return el;
 }
 
+/** Sets `el`'s text only when it differs: setting the same text still swaps the text node, and a live
+ * region reads a swapped node out again. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+  return el;
+}
+
 export function clear(el) {
   el.replaceChildren();
   return el;

@@ -1,5 +1,5 @@
 // The operator console: one /agent socket; every (re)connect resyncs chats, queue and presence.
-import { $, h, initials, isolate } from './dom.js';
+import { $, h, initials, isolate, setText } from './dom.js';
 import {
   state, chatFor, addMessage, contiguousSeq, markRead, unread, customerName, categoryName, duration, uuid,
   keepUnsent, forgetUnsent, unsentFor,
@@ -413,13 +413,21 @@ function renderPresence() {
   for (const button of $('presence').querySelectorAll('[data-status]')) {
     button.setAttribute('aria-checked', String(button.dataset.status === agent.status));
   }
-  $('capacity').textContent = `${agent.active ?? 0} of ${agent.max_chats} chats`;
+  setText($('capacity'), `${agent.active ?? 0} of ${agent.max_chats} chats`);
   $('capacity').classList.toggle('is-full', (agent.active ?? 0) >= agent.max_chats);
 }
 
 function renderTyping(chat) {
   $('typing').hidden = !chat.typing || chat.closed;
-  $('typing-text').replaceChildren(isolate(customerName(chat)), ' is typing…');
+  drawOnChange($('typing-text'), customerName(chat), () => [isolate(customerName(chat)), ' is typing…']);
+}
+
+/** Fills a live region only when what it says changes: every change to the console draws the chat
+ *  again, and each refill would be read out again (and take the focus from a button inside it). */
+function drawOnChange(el, says, content) {
+  if (el.dataset.says === says) return;
+  el.dataset.says = says;
+  el.replaceChildren(...content().filter(Boolean));
 }
 
 function renderChat() {
@@ -441,8 +449,8 @@ function renderChat() {
   transcript.show(chat);
   renderTyping(chat);
   $('closed-note').hidden = !chat.note;
-  $('closed-note').replaceChildren(h('span', {}, chat.note || ''),
-    chat.closed ? h('button', { type: 'button', class: 'button-quiet', onclick: () => dismiss(chat.id) }, 'Remove from list') : null);
+  drawOnChange($('closed-note'), `${chat.id}\n${chat.closed}\n${chat.note || ''}`, () => [h('span', {}, chat.note || ''),
+    chat.closed ? h('button', { type: 'button', class: 'button-quiet', onclick: () => dismiss(chat.id) }, 'Remove from list') : null]);
   $('composer').hidden = chat.closed;
   $('transfer').hidden = chat.closed;
   $('close-chat').hidden = chat.closed;

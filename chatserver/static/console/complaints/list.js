@@ -1,5 +1,5 @@
 // The complaint list: filters, search, sort, rows with due times, "Load more", and live row updates.
-import { $, h, clear, icon, initials } from '../dom.js';
+import { $, h, clear, icon, initials, setText } from '../dom.js';
 import { get, query } from './api.js';
 import { cx, PAGE_SIZE, categoryName, replaceRow, matchesFilters } from './store.js';
 import { STATUS, CHANNEL, LEVEL, dueState } from './format.js';
@@ -123,9 +123,9 @@ export class ComplaintList {
     const now = Date.now();
     for (const complaint of cx.rows) list.append(row(complaint, now, this.open));
     const filtered = Object.entries(cx.filters).some(([key, value]) => key !== 'sort' && value);
-    $('cx-total').textContent = cx.loaded
+    setText($('cx-total'), cx.loaded
       ? `${cx.rows.length < cx.total ? `${cx.rows.length} of ` : ''}${cx.total} complaint${cx.total === 1 ? '' : 's'}${filtered ? ' match' : ''}`
-      : 'Loading…';
+      : 'Loading…');
     $('cx-clear').hidden = !filtered;
     for (const [key, id] of Object.entries(FILTERS)) if (key !== 'sort') $(id).parentElement.classList.toggle('is-set', Boolean(cx.filters[key]));
     $('cx-empty').hidden = !cx.loaded || cx.rows.length > 0;
