@@ -108,6 +108,8 @@ class Dispatcher:
         waiting = []
         for row in await conversations.list_open(self.db):
             live = LiveConversation.from_row(row)
+            # every open chat is numbered, those with an agent too: handed back, they keep that place
+            live.arrival = next(self._arrivals)
             self._remember(live)
             if live.status == "queued":
                 waiting.append(live)

@@ -24,7 +24,7 @@ class LiveConversation:
     assigned_at: datetime | None
     # whether the reasons it is waiting were recorded since it last entered the queue
     wait_explained: bool = False
-    arrival: int = 0  # its place in the order of arrival, given when it first joins the queue
+    arrival: int = 0  # its place in the order of arrival: given when it first joins the queue, or at start-up
     # the client address it was started from (a limit key), in memory only: for the per-address cap
     # on waiting chats; chats rebuilt at start-up have none
     origin: str | None = None

@@ -482,6 +482,68 @@ async def test_an_agent_who_does_not_return_after_a_restart_hands_back_their_cha
     assert len(requeues(server.db, chat_id)) == 1
 
 
+# -- d2. chats that were with an agent when the server went down, handed back after it ------------
+
+
+async def waiting_order(url: str, cookie: str, closing: list[Peer]) -> list[tuple[str, str, int]]:
+    """(conversation id, queued_at, position) of each waiting chat, as a freshly opened monitor shows them."""
+    monitor = await Peer(url, "/monitor").connect(headers={"Cookie": cookie})
+    closing.append(monitor)
+    snapshot = await monitor.wait_for("monitor:snapshot")
+    await monitor.close()
+    return [(q["conversation_id"], q["queued_at"], q["position"]) for q in snapshot["queue"]]
+
+
+async def test_chats_handed_back_after_a_restart_keep_the_order_they_came_in_and_a_restart_rebuilds_it(
+    procs: ServerProcesses, closing: list[Peer]
+) -> None:
+    server = procs.server(env=env(agent_grace=60, queue_timeout=300))
+    await create_users(
+        server.db, [("bob@example.test", "Bob", "agent", 2), ("sue@example.test", "Sue", "supervisor", 1)], CAST_PASSWORD
+    )
+    await server.start()
+    bob_cookie = await peers.login_cookie(server.url, "bob@example.test")
+    sue_cookie = await peers.login_cookie(server.url, "sue@example.test")
+
+    # Dave's chat is with Bob when the server goes down
+    bob, _ = await console_with(server.url, bob_cookie, closing)
+    assert (await bob.call("presence:set", {"status": "online"}))["ok"]
+    dave = await peers.customer(server.url)
+    closing.append(dave)
+    dave_token = dave.received("session")[0]["token"]
+    started = await dave.call("chat:start", {"body": "Dave first", "name": "Dave"})
+    assert started["ok"] and started["conversation"]["status"] == "active", started
+    dave_chat = started["conversation"]["id"]
+
+    server.kill()
+    await server.start()
+
+    # Bob is back and takes Eve's chat, which came after Dave's
+    bob, _ = await console_with(server.url, bob_cookie, closing)
+    eve = await peers.customer(server.url)
+    closing.append(eve)
+    eve_token = eve.received("session")[0]["token"]
+    started = await eve.call("chat:start", {"body": "Eve second", "name": "Eve"})
+    assert started["ok"] and started["conversation"]["status"] == "active", started
+    eve_chat = started["conversation"]["id"]
+
+    # Bob signs off: both go back to the front of the queue, Dave's first, as they came
+    assert (await bob.call("presence:set", {"status": "offline"}))["ok"]
+    before = await waiting_order(server.url, sue_cookie, closing)
+    assert [(cid, position) for cid, _, position in before] == [(dave_chat, 1), (eve_chat, 2)], before
+    for token, position in ((dave_token, 1), (eve_token, 2)):
+        _, session = await customer_with(server.url, token, closing)
+        assert session["queue"]["position"] == position, session
+
+    # a crash changes neither the order, nor when each wait began, nor where the customers are told they are
+    server.kill()
+    await server.start()
+    assert await waiting_order(server.url, sue_cookie, closing) == before
+    for token, position in ((dave_token, 1), (eve_token, 2)):
+        _, session = await customer_with(server.url, token, closing)
+        assert session["queue"]["position"] == position, session
+
+
 # -- e. a new server secret -------------------------------------------------------------------
 
 
