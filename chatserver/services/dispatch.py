@@ -804,7 +804,8 @@ class Dispatcher:
                 now = self.clock()
                 async with self.db.transaction() as tx:
                     await users.set_status(tx, agent_id, "offline", iso(now))  # type: ignore[arg-type]
-                agent.status, agent.status_since = "offline", now
+                if agent.status != "offline":  # one offline already stays offline since they signed off, as stored
+                    agent.status, agent.status_since = "offline", now
         except Unavailable:
             # chats already handed back stay handed back; the rest goes when the storage is back
             if not self._stopping:

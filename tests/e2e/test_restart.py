@@ -544,6 +544,46 @@ async def test_chats_handed_back_after_a_restart_keep_the_order_they_came_in_and
         assert session["queue"]["position"] == position, session
 
 
+async def agent_on_monitor(url: str, cookie: str, agent_id: str, closing: list[Peer]) -> dict:
+    """The agent as a freshly opened monitor shows them."""
+    monitor = await Peer(url, "/monitor").connect(headers={"Cookie": cookie})
+    closing.append(monitor)
+    snapshot = await monitor.wait_for("monitor:snapshot")
+    await monitor.close()
+    return next(a for a in snapshot["agents"] if a["id"] == agent_id)
+
+
+async def test_an_agent_who_was_offline_stays_offline_since_the_same_moment_after_closing_the_console_and_a_restart(
+    procs: ServerProcesses, closing: list[Peer]
+) -> None:
+    server = procs.server(env=env(agent_grace=1, queue_timeout=300))
+    ids = await create_users(
+        server.db, [("bob@example.test", "Bob", "agent", 2), ("sue@example.test", "Sue", "supervisor", 1)], CAST_PASSWORD
+    )
+    await server.start()
+    sue_cookie = await peers.login_cookie(server.url, "sue@example.test")
+
+    # Bob signs off, and a moment later closes his console
+    bob = await peers.agent(server.url, "bob@example.test")
+    closing.append(bob)
+    signed_off = await bob.call("presence:set", {"status": "offline"})
+    assert signed_off["ok"], signed_off
+    since = signed_off["agent"]["status_since"]
+    await asyncio.sleep(1.2)
+    await bob.close()
+
+    # his grace period ends with nothing to hand back: he has been offline since he signed off
+    await asyncio.sleep(2.0)
+    shown = await agent_on_monitor(server.url, sue_cookie, ids["bob"], closing)
+    assert (shown["status"], shown["connected"], shown["status_since"]) == ("offline", False, since), shown
+    assert shown["status_seconds"] >= 3, shown
+
+    # and a crash does not move it either
+    server.kill()
+    await server.start()
+    assert (await agent_on_monitor(server.url, sue_cookie, ids["bob"], closing))["status_since"] == since
+
+
 # -- e. a new server secret -------------------------------------------------------------------
 
 
