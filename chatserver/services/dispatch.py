@@ -92,6 +92,7 @@ class Dispatcher:
         # none: a waiting chat of someone who left is passed over, keeping its place, until they return
         self._customer_sockets: Counter[str] = Counter()
         self._customers_away: dict[str, datetime] = {}
+        self._roll_call: asyncio.TimerHandle | None = None
         self.on_wait_expired: WaitExpired | None = None
         self._stopping = False
         self._drain_retry: asyncio.TimerHandle | None = None
@@ -126,13 +127,20 @@ class Dispatcher:
         for agent in self.agents.values():
             if agent.status != "offline" or agent.chats:
                 self._schedule_grace(agent.id)
+        # Customers get the same grace: one whose chat is open and who has not come back by then has left
+        # (since the start: a disconnect before it was seen by the process that went down, and is gone).
+        started, rebuilt = self.clock(), list(self.conversations)
+        self._roll_call = asyncio.get_running_loop().call_later(
+            self.agent_grace, lambda: self._spawn(self._customers_not_back(rebuilt, started))
+        )
 
     def stop(self) -> None:
         """Stop all timers. Disconnects caused by our own shutdown must not start grace periods:
         after a restart `load()` gives every agent a fresh one."""
         self._stopping = True
         for handle in [
-            *self._deadline_timers.values(), *self._grace_timers.values(), *filter(None, [self._drain_retry]), *self._announce_retries,
+            *self._deadline_timers.values(), *self._grace_timers.values(), *filter(None, [self._drain_retry, self._roll_call]),
+            *self._announce_retries,
         ]:
             handle.cancel()
         self._drain_retry = None
@@ -427,6 +435,22 @@ class Dispatcher:
         self._customers_away[customer_id] = since = self.clock()
         await self._publish_presence(live, since)
         if live.status == "queued":
+            await self._publish_positions()  # those behind them no longer wait for them
+
+    async def _customers_not_back(self, rebuilt: list[str], since: datetime) -> None:
+        """The grace after a start is over: customers of the chats open at the start who have no widget
+        open have left (a disconnect since then was seen, and is already counted)."""
+        self._roll_call = None
+        left_queue = False
+        for conversation_id in rebuilt:
+            live = self.conversations.get(conversation_id)
+            # checked each time: one may come back, or a chat close, while another's departure is published
+            if live is None or self._customer_sockets[live.customer_id] or live.customer_id in self._customers_away:
+                continue
+            self._customers_away[live.customer_id] = since
+            left_queue = left_queue or live.status == "queued"
+            await self._publish_presence(live, since)
+        if left_queue:
             await self._publish_positions()  # those behind them no longer wait for them
 
     async def _publish_presence(self, live: LiveConversation, away_since: datetime | None) -> None:

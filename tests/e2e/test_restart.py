@@ -12,6 +12,7 @@ import json
 import signal
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -582,6 +583,41 @@ async def test_an_agent_who_was_offline_stays_offline_since_the_same_moment_afte
     server.kill()
     await server.start()
     assert (await agent_on_monitor(server.url, sue_cookie, ids["bob"], closing))["status_since"] == since
+
+
+async def test_a_customer_who_left_before_a_crash_and_is_not_back_within_the_grace_period_is_left_again_after_it(
+    procs: ServerProcesses, closing: list[Peer]
+) -> None:
+    server = procs.server(env=env(agent_grace=1, queue_timeout=300))
+    await create_users(server.db, [("bob@example.test", "Bob", "agent", 2)], CAST_PASSWORD)
+    await server.start()
+
+    # Dave asks while nobody is online, then closes the page
+    dave = await peers.customer(server.url)
+    dave_token = dave.received("session")[0]["token"]
+    dave_chat = (await dave.call("chat:start", {"body": "anyone there?", "name": "Dave"}))["conversation"]["id"]
+    await dave.close()
+
+    server.kill()
+    await server.start()
+    started = time.time()
+
+    # he has not come back once the grace period after the start is over: his chat is marked left,
+    # and Bob coming online is not handed a chat whose customer is gone
+    await asyncio.sleep(1.5)
+    bob = await peers.agent(server.url, "bob@example.test")
+    closing.append(bob)
+    [waiting] = (await bob.wait_for("queue:snapshot", lambda d: d["queued"] == 1))["queue"]
+    assert waiting["conversation_id"] == dave_chat and waiting["customer_away_since"] is not None, waiting
+    assert abs(datetime.fromisoformat(waiting["customer_away_since"]).timestamp() - started) < 1.0, waiting
+    await asyncio.sleep(0.5)
+    assert bob.received("chat:assigned") == [], bob.events
+
+    # back on the page, his chat goes to Bob at once
+    back, _ = await customer_with(server.url, dave_token, closing)
+    assigned = await bob.wait_for("chat:assigned")
+    assert assigned["conversation"]["id"] == dave_chat and assigned["conversation"]["customer_away_since"] is None
+    await back.wait_for("chat:assigned")
 
 
 # -- e. a new server secret -------------------------------------------------------------------
