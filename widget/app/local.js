@@ -3,23 +3,30 @@
 
 const PREFIX = 'chatserver.';
 
+// What storage refused (blocked in a third-party frame, or full): kept here for this page view, so
+// that the customer's token and unsent messages outlive a lost connection. A removal is kept as null.
+const memory = new Map();
+
 export function read(key, fallback) {
   try {
-    const raw = localStorage.getItem(PREFIX + key);
+    const raw = memory.has(PREFIX + key) ? memory.get(PREFIX + key) : localStorage.getItem(PREFIX + key);
     return raw === null ? fallback : JSON.parse(raw);
   } catch {
     return fallback;
   }
 }
 
-/** True when it is kept; false when storage is full or blocked. */
+/** True when it is kept in storage; false when storage is full or blocked (then it is kept in memory). */
 export function write(key, value) {
+  const raw = value === null || value === undefined ? null : JSON.stringify(value);
   try {
-    if (value === null || value === undefined) localStorage.removeItem(PREFIX + key);
-    else localStorage.setItem(PREFIX + key, JSON.stringify(value));
+    if (raw === null) localStorage.removeItem(PREFIX + key);
+    else localStorage.setItem(PREFIX + key, raw);
+    memory.delete(PREFIX + key);
     return true;
   } catch {
     // storage full or blocked: the page still works, it just forgets across reloads
+    memory.set(PREFIX + key, raw);
     return false;
   }
 }
@@ -35,16 +42,21 @@ export function onChangeElsewhere(key, callback) {
 export function keyedEntries(name) {
   const prefix = PREFIX + name;
   const ids = () => {
-    const found = [];
+    const found = new Set();
     try {
       for (let i = 0; i < localStorage.length; i += 1) {
         const key = localStorage.key(i);
-        if (key && key.startsWith(prefix)) found.push(key.slice(prefix.length));
+        if (key && key.startsWith(prefix)) found.add(key.slice(prefix.length));
       }
     } catch {
-      // blocked: nothing kept
+      // blocked: only what is kept in memory
     }
-    return found;
+    for (const [key, raw] of memory) {
+      if (!key.startsWith(prefix)) continue;
+      if (raw === null) found.delete(key.slice(prefix.length));
+      else found.add(key.slice(prefix.length));
+    }
+    return [...found];
   };
   return {
     /** Every entry, oldest `created_at` first. */
