@@ -26,6 +26,7 @@
   var EVENTS = EventTarget.prototype;
   function element(tag) { return DOC.createElement.call(document, tag); }
   function body() { return Object.getOwnPropertyDescriptor(DOC, 'body').get.call(document); }
+  function html() { return Object.getOwnPropertyDescriptor(DOC, 'documentElement').get.call(document); }
   var origin = new URL(script.src, location.href).origin;
   var opts = script.dataset || {};
   var color = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(opts.color || '') ? opts.color : '#0a7d5a';
@@ -104,6 +105,8 @@
 
   var host = element('div');
   host.setAttribute('data-chatserver', '');
+  // the page's own rules (div:empty{display:none}, a transform) lose to this: inline and important
+  host.style.setProperty('all', 'initial', 'important');
   var root = host.attachShadow({ mode: 'open' });
   if ('adoptedStyleSheets' in root) {
     // a constructed sheet works under the host page's strict style-src; a <style> element would not
@@ -223,7 +226,9 @@
   };
 
   function mount() {
-    body().appendChild(host);
+    // beside <body>, not in it: a transformed body would hold the launcher at its own bottom, and a
+    // single-page site that swaps in a new <body> would take the chat away with the old one
+    html().appendChild(host);
     render();
     EVENTS.dispatchEvent.call(document, new CustomEvent('chatserver:ready'));
   }

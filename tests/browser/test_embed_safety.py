@@ -156,6 +156,7 @@ SHADOWING_MARKUP = {
     "body": '<img name="body" src="/cat.png" alt="">',
     "createElement": '<img name="createElement" src="/cat.png" alt="">',
     "createElementNS": '<img name="createElementNS" src="/cat.png" alt="">',
+    "documentElement": '<img name="documentElement" src="/cat.png" alt="">',
     "listeners": '<form name="addEventListener"></form><form name="dispatchEvent"></form>',
 }
 

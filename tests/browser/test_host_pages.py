@@ -51,3 +51,79 @@ async def test_without_storage_the_chat_survives_a_lost_connection_for_the_page_
     assert len(await server.services.db.fetch("SELECT id FROM customers")) == 1
     assert errors.errors == []
     await context.close()
+
+
+# Operators' pages as they are: the tag added twice or late, and CSS written with no widget in mind.
+TAG = '<script src="{u}/widget.js"{attrs}></script>'
+HOST_PAGES = {
+    "tag-twice": "<body><p>Odds</p>" + TAG + TAG + "</body>",
+    "tag-async-and-defer-in-head": "<head>" + TAG.replace("{attrs}", " async") + TAG.replace("{attrs}", " defer") + "</head><body><p>Odds</p></body>",
+    "tag-added-after-load-twice": (
+        "<body><p>Odds</p><script src=\"/add.js\"></script></body>"
+    ),
+    "all-unset": "<head><style>* { all: unset }</style></head><body><p>Odds</p>" + TAG + "</body>",
+    "iframes-hidden": "<head><style>iframe { display: none !important }</style></head><body><p>Odds</p>" + TAG + "</body>",
+    "empty-divs-hidden": "<head><style>div:empty { display: none }</style></head><body><p>Odds</p>" + TAG + "</body>",
+    "top-z-index-header": (
+        "<head><style>header { position: fixed; inset: 0 0 auto 0; height: 60px; z-index: 2147483647; background: #eee }</style></head>"
+        "<body><header>Casino</header><p>Odds</p>" + TAG + "</body>"
+    ),
+    "rtl": "<html dir=\"rtl\" lang=\"ar\"><body><p>Odds</p>" + TAG + "</body></html>",
+    "transformed-long-body": "<head><style>body { transform: translateZ(0); min-height: 3000px }</style></head><body><p>Odds</p>" + TAG + "</body>",
+    "body-replaced-by-navigation": "<body><p>Odds</p>" + TAG + "<script src=\"/navigate.js\"></script></body>",
+}
+HOST_SCRIPTS = {
+    # a tag manager adding the tag once the page has loaded, and again
+    "/add.js": "addEventListener('load', () => { for (let i = 0; i < 2; i++) { const s = document.createElement('script');"
+               " s.src = %(u)r + '/widget.js'; document.body.appendChild(s); } });",
+    # a single-page site's navigation (Turbo): a new <body> takes the old one's place, its tag included
+    "/navigate.js": "addEventListener('load', () => setTimeout(() => { const b = document.createElement('body');"
+                    " b.innerHTML = '<p>Deposits</p>'; document.documentElement.replaceChild(b, document.body);"
+                    " const s = document.createElement('script'); s.src = %(u)r + '/widget.js'; b.appendChild(s);"
+                    " window.navigated = true; }, 200));",
+}
+
+
+def serve_script(source: str):
+    async def handle(route, request) -> None:
+        await route.fulfill(body=source, content_type="text/javascript")
+    return handle
+
+
+@pytest.mark.parametrize("name", HOST_PAGES.keys())
+async def test_one_launcher_in_view_and_clickable_on_any_operator_page(browser, start_server, operator_site, name):
+    server = await start_server(allowed_origins=(operator_site.origin,), chat_starts_per_minute=1000)
+    await seed_cast(server.services)
+    operator_site.html = "<!doctype html>" + HOST_PAGES[name].replace("{attrs}", "").replace("{u}", server.url)
+    errors = drive.BrowserErrors()
+    context = await drive.new_context(browser)
+    for path, source in HOST_SCRIPTS.items():
+        await context.route(f"{operator_site.origin}{path}", serve_script(source % {"u": server.url}))
+    page = errors.watch(await context.new_page())
+    await page.goto(f"{operator_site.origin}/")
+    if name == "body-replaced-by-navigation":
+        await page.wait_for_function("() => window.navigated")
+    launcher = page.locator("button.launcher")
+    await expect(launcher).to_be_visible()
+    await page.wait_for_timeout(500)  # any second copy of the loader has run by now
+
+    assert await page.locator("[data-chatserver]").count() == 1
+    assert len([f for f in page.frames if "/widget/frame" in f.url]) == 1
+    # in the viewport's corner, and nothing of the page's over it
+    box = await launcher.bounding_box()
+    viewport = page.viewport_size
+    assert box and 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"], box
+    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], box
+    on_top = await page.evaluate(
+        """([x, y]) => { const host = document.elementFromPoint(x, y);
+             const hit = host && host.shadowRoot ? host.shadowRoot.elementFromPoint(x, y) : host;
+             return Boolean(hit && hit.closest && hit.closest('button.launcher')); }""",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert on_top
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    frame = page.frame_locator("#chatserver-frame")
+    await expect(frame.locator("#tab-chat")).to_be_visible()
+    await drive.start_chat(frame, "Where is my deposit?")
+    assert errors.errors == []
+    await context.close()
