@@ -57,6 +57,7 @@ class OperatorSite:
 
     def __init__(self) -> None:
         self.html = "<!doctype html><title>Operator</title>"
+        self.headers: dict[str, str] = {}
         self.server: TestServer | None = None
 
     @property
@@ -68,7 +69,7 @@ class OperatorSite:
         app = web.Application()
 
         async def page(request: web.Request) -> web.Response:
-            return web.Response(text=self.html, content_type="text/html")
+            return web.Response(text=self.html, content_type="text/html", headers=self.headers)
 
         app.router.add_get("/", page)
         self.server = TestServer(app, host="127.0.0.1")

@@ -3,13 +3,21 @@ browsers that refuse the chat frame its storage."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.async_api import expect
 
+from chatserver.services.auth import identity_signature
 from tests.browser import drive
 from tests.conftest import seed_cast
 
 pytestmark = pytest.mark.browser
+
+def signed(external_id: str) -> dict:
+    expires = int(time.time()) + 3600
+    return {"external_id": external_id, "expires": expires, "signature": identity_signature("identity-secret", external_id, expires)}
+
 
 # what a browser that blocks third-party storage does to the chat frame: every use of localStorage throws
 STORAGE_REFUSED = """(() => {
@@ -125,5 +133,41 @@ async def test_one_launcher_in_view_and_clickable_on_any_operator_page(browser, 
     frame = page.frame_locator("#chatserver-frame")
     await expect(frame.locator("#tab-chat")).to_be_visible()
     await drive.start_chat(frame, "Where is my deposit?")
+    assert errors.errors == []
+    await context.close()
+
+
+# records every CSP violation in every frame of the page
+CSP_WATCH = """window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+async def test_the_widget_works_on_a_page_whose_csp_allows_only_the_chat_server(browser, start_server, operator_site):
+    """The policy README.md gives operators and nothing more: the chat server in script-src and
+    frame-src, no inline style, no connect-src, no other origin; the page's own call to identify()
+    runs under its nonce."""
+    server = await start_server(allowed_origins=(operator_site.origin,), chat_starts_per_minute=1000)
+    await seed_cast(server.services)
+    operator_site.headers = {
+        "Content-Security-Policy": f"default-src 'none'; script-src {server.url} 'nonce-n0nce'; frame-src {server.url}"
+    }
+    identity = signed("player-5")
+    operator_site.html = (
+        f'<!doctype html><title>Casino</title><body><p>Odds</p><script src="{server.url}/widget.js"></script>'
+        f"<script nonce=\"n0nce\">Chatserver.identify({{external_id: 'player-5', expires: {identity['expires']}, "
+        f"signature: '{identity['signature']}'}});</script></body>"
+    )
+    errors = drive.BrowserErrors()
+    context = await drive.new_context(browser)
+    await context.add_init_script(CSP_WATCH)
+    page = errors.watch(await context.new_page())
+    await page.goto(f"{operator_site.origin}/")
+    frame = await drive.open_widget(page)
+    await drive.start_chat(frame, "Where is my deposit?")
+    await expect(page.locator("button.launcher")).to_have_css("background-color", "rgb(10, 125, 90)")  # its styles apply
+    owner = await server.services.db.fetch_one("SELECT c.external_id FROM conversations v JOIN customers c ON c.id = v.customer_id")
+    assert owner["external_id"] == "player-5"
+    assert await page.evaluate("() => window.__violations") == []
+    assert await frame.locator("body").evaluate("() => window.__violations") == []
     assert errors.errors == []
     await context.close()
