@@ -138,19 +138,21 @@ class ReportService:
         agent_names = {a["id"]: a["name"] for a in options["agents"]}
         days = [(day.isoformat(), _stamp(Period(day, day).start), _stamp(Period(day, day).end)) for day in period.dates()]
 
-        chats = await store.chat_totals(self.db, start, end, filters)
-        chat_days = await store.chat_counts(self.db, days, filters)
-        chat_waits = await store.chat_first_responses(self.db, start, end, filters)
-        chat_ratings = await store.chat_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
-        complaints = await store.complaint_totals(self.db, start, end, filters, now=_stamp(now))
-        complaint_days = await store.complaint_counts(self.db, days, filters)
-        first_answers = await store.complaint_durations(self.db, start, end, filters, "first_response")
-        resolutions = await store.complaint_durations(self.db, start, end, filters, "resolution")
-        complaint_ratings = await store.complaint_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
-        money = await store.compensation_totals(self.db, start, end, filters)
-        chat_work = await store.chat_workload(self.db, start, end, filters)
-        complaint_work = await store.complaint_workload(self.db, start, end, filters)
-        recurring = await self._recurring(period, filters, now, category_names)
+        # one snapshot: the totals, the days, the categories and the rest agree however busy the desk is
+        async with self.db.snapshot():
+            chats = await store.chat_totals(self.db, start, end, filters)
+            chat_days = await store.chat_counts(self.db, days, filters)
+            chat_waits = await store.chat_first_responses(self.db, start, end, filters)
+            chat_ratings = await store.chat_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
+            complaints = await store.complaint_totals(self.db, start, end, filters, now=_stamp(now))
+            complaint_days = await store.complaint_counts(self.db, days, filters)
+            first_answers = await store.complaint_durations(self.db, start, end, filters, "first_response")
+            resolutions = await store.complaint_durations(self.db, start, end, filters, "resolution")
+            complaint_ratings = await store.complaint_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
+            money = await store.compensation_totals(self.db, start, end, filters)
+            chat_work = await store.chat_workload(self.db, start, end, filters)
+            complaint_work = await store.complaint_workload(self.db, start, end, filters)
+            recurring = await self._recurring(period, filters, now, category_names)
 
         total = int(complaints["total"])
         by_day = self._by_day(period, chat_days, complaint_days)

@@ -88,6 +88,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._snapshot_lock = asyncio.Lock()  # one read transaction at a time on the reader connection
         self._queued_writes = 0  # writes waiting for the lock
         self._busy_ms: int | None = None  # the writer connection's busy_timeout right now
         self._health = StorageHealth()
@@ -247,6 +248,24 @@ class Database:
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[None]:
+        """Reads that must agree with each other (a report's totals and its breakdowns): one read
+        transaction on the reader connection, so every read inside sees the database as of the first,
+        whatever is written meanwhile. Other reads on the connection meanwhile see it as of then too."""
+        assert self._reader is not None, "database is not open"
+        async with self._snapshot_lock:
+            try:
+                await self._reader.execute("BEGIN")
+            except sqlite3.Error as exc:
+                self._raise_storage_fault(exc)
+                raise
+            try:
+                yield
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._reader.execute("COMMIT")
 
     # -- faults and health --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ Chats: 11-01 09:00 withdrawals bob 30 s rated 5; 09:30 no topic carol 90 s (beca
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -154,6 +155,32 @@ async def test_one_day_and_the_period_edges(services, people, week):
     last_day = await services.reports.summary(people["sam"], Period(date(2026, 11, 8), date(2026, 11, 8)), Filters())
     assert last_day["complaints"]["total"] == 1  # the one at 11-08 00:00 belongs to the 8th
     assert last_day["complaints"]["sla"]["first_response"]["met"] == 1
+
+
+async def test_a_report_read_while_complaints_arrive_adds_up(services, people):
+    """Its total, its days and its categories count the same complaints, however busy the desk."""
+    h = History(services.db, BASE)
+    arriving = True
+
+    async def arrive() -> None:
+        n = 0
+        while arriving:
+            await h.complaint(1 + n / 1000, category="withdrawals" if n % 2 else "bonuses")
+            n += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(arrive())
+    try:
+        for _ in range(20):
+            report = await services.reports.summary(people["sam"], Period(date(2026, 11, 1), date(2026, 11, 1)), Filters())
+            total = report["complaints"]["total"]
+            assert sum(d["complaints"] for d in report["days"]) == total
+            assert sum(c["complaints"] for c in report["categories"]) == total
+            assert report["complaints"]["sla"]["first_response"]["missed"] == total  # none answered, all due by now
+            await asyncio.sleep(0)
+    finally:
+        arriving = False
+        await task
 
 
 async def test_only_supervisors_and_admins_read_reports(services, people, week):
