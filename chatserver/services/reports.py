@@ -139,20 +139,20 @@ class ReportService:
         days = [(day.isoformat(), _stamp(Period(day, day).start), _stamp(Period(day, day).end)) for day in period.dates()]
 
         # one snapshot: the totals, the days, the categories and the rest agree however busy the desk is
-        async with self.db.snapshot():
-            chats = await store.chat_totals(self.db, start, end, filters)
-            chat_days = await store.chat_counts(self.db, days, filters)
-            chat_waits = await store.chat_first_responses(self.db, start, end, filters)
-            chat_ratings = await store.chat_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
-            complaints = await store.complaint_totals(self.db, start, end, filters, now=_stamp(now))
-            complaint_days = await store.complaint_counts(self.db, days, filters)
-            first_answers = await store.complaint_durations(self.db, start, end, filters, "first_response")
-            resolutions = await store.complaint_durations(self.db, start, end, filters, "resolution")
-            complaint_ratings = await store.complaint_ratings(self.db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
-            money = await store.compensation_totals(self.db, start, end, filters)
-            chat_work = await store.chat_workload(self.db, start, end, filters)
-            complaint_work = await store.complaint_workload(self.db, start, end, filters)
-            recurring = await self._recurring(period, filters, now, category_names)
+        async with self.db.snapshot() as db:
+            chats = await store.chat_totals(db, start, end, filters)
+            chat_days = await store.chat_counts(db, days, filters)
+            chat_waits = await store.chat_first_responses(db, start, end, filters)
+            chat_ratings = await store.chat_ratings(db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
+            complaints = await store.complaint_totals(db, start, end, filters, now=_stamp(now))
+            complaint_days = await store.complaint_counts(db, days, filters)
+            first_answers = await store.complaint_durations(db, start, end, filters, "first_response")
+            resolutions = await store.complaint_durations(db, start, end, filters, "resolution")
+            complaint_ratings = await store.complaint_ratings(db, start, end, filters, satisfied_min=rules.SATISFIED_MIN)
+            money = await store.compensation_totals(db, start, end, filters)
+            chat_work = await store.chat_workload(db, start, end, filters)
+            complaint_work = await store.complaint_workload(db, start, end, filters)
+            recurring = await self._recurring(db, period, filters, now, category_names)
 
         total = int(complaints["total"])
         by_day = self._by_day(period, chat_days, complaint_days)
@@ -257,14 +257,16 @@ class ReportService:
             "by_category": sorted(categories, key=lambda c: _position(category_names, c["slug"])),
         }
 
-    async def _recurring(self, period: Period, filters: Filters, now: datetime, names: dict[str, str]) -> dict[str, Any]:
+    async def _recurring(
+        self, db: Database, period: Period, filters: Filters, now: datetime, names: dict[str, str]
+    ) -> dict[str, Any]:
         end = rules.recurring_end(period.end, now)
         edges = rules.week_bounds(end)
         weeks = [(k, _stamp(edges[k + 1]), _stamp(edges[k])) for k in range(rules.RECURRING_WEEKS + 1)]
         counts: dict[str, list[int]] = defaultdict(lambda: [0] * (rules.RECURRING_WEEKS + 1))
-        for row in await store.complaint_counts(self.db, weeks, filters):
+        for row in await store.complaint_counts(db, weeks, filters):
             counts[row["category"]][row["label"]] = int(row["n"])
-        covered = rules.history_weeks(end, parse_iso(await store.first_complaint_at(self.db)))
+        covered = rules.history_weeks(end, parse_iso(await store.first_complaint_at(db)))
         found = [rules.recurring_problem(slug, weeks[0], weeks[1 : covered + 1]) for slug, weeks in counts.items() if any(weeks)]
         found.sort(key=lambda r: (not r.flagged, -r.this_week, r.category))
         return {

@@ -88,7 +88,6 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
-        self._snapshot_lock = asyncio.Lock()  # one read transaction at a time on the reader connection
         self._queued_writes = 0  # writes waiting for the lock
         self._busy_ms: int | None = None  # the writer connection's busy_timeout right now
         self._health = StorageHealth()
@@ -250,22 +249,22 @@ class Database:
         return rows[0] if rows else None
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[None]:
-        """Reads that must agree with each other (a report's totals and its breakdowns): one read
-        transaction on the reader connection, so every read inside sees the database as of the first,
-        whatever is written meanwhile. Other reads on the connection meanwhile see it as of then too."""
-        assert self._reader is not None, "database is not open"
-        async with self._snapshot_lock:
-            try:
-                await self._reader.execute("BEGIN")
-            except sqlite3.Error as exc:
-                self._raise_storage_fault(exc)
-                raise
-            try:
-                yield
-            finally:
-                with contextlib.suppress(sqlite3.Error):
-                    await self._reader.execute("COMMIT")
+    async def snapshot(self) -> AsyncIterator["Database"]:
+        """Reads that must agree with each other (a report's totals and its breakdowns): a read-only
+        connection of their own, in one read transaction, so every read on it sees the database as of
+        the first, whatever is written meanwhile, while reads elsewhere still see each write at once."""
+        view = BackgroundReads(self.path, busy_timeout=self.busy_timeout)
+        try:
+            await view.open()
+            await view._reader.execute("BEGIN")  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            await view.close()
+            self._raise_storage_fault(exc)
+            raise
+        try:
+            yield view
+        finally:
+            await view.close()  # its transaction only read: closing ends it
 
     # -- faults and health --------------------------------------------------------------------
 

@@ -183,6 +183,27 @@ async def test_a_report_read_while_complaints_arrive_adds_up(services, people):
         await task
 
 
+async def test_a_complaint_just_filed_is_in_the_console_list_while_reports_are_read(services, people):
+    """Reports keep their reads together without holding the complaint list to the moment they began."""
+    h = History(services.db, BASE)
+    reading = True
+
+    async def read_reports() -> None:
+        while reading:
+            await services.reports.summary(people["sam"], Period(date(2026, 11, 1), date(2026, 11, 1)), Filters())
+
+    task = asyncio.create_task(read_reports())
+    try:
+        for n in range(30):
+            complaint_id = await h.complaint(1 + n / 1000, category="withdrawals")
+            listed = await services.complaints.list(people["sam"], sort="newest", limit=1)
+            assert [c["id"] for c in listed["complaints"]] == [complaint_id], n
+            await asyncio.sleep(0)
+    finally:
+        reading = False
+        await task
+
+
 async def test_only_supervisors_and_admins_read_reports(services, people, week):
     with pytest.raises(Forbidden):
         await services.reports.summary(people["bob"], WEEK, Filters())
