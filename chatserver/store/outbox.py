@@ -62,9 +62,10 @@ def _like_literal(text: str) -> str:
 
 
 async def pending(db: Database, now: str, limit: int = 50) -> list[Row]:
-    """Notices due for delivery at `now`, oldest first."""
+    """Notices due for delivery at `now`, in the order they were written: two written in the same
+    millisecond, or after the clock stepped back, still reach their reader in the order they happened."""
     return await db.fetch(
-        "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
+        "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY rowid LIMIT ?",
         (now, limit),
     )
 

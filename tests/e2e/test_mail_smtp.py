@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import AsyncIterator, Iterator
 
 import aiohttp
@@ -11,7 +12,9 @@ from aiohttp.test_utils import TestServer
 
 from chatserver import keys
 from chatserver.app import create_app
+from tests import complaint_steps as steps
 from tests import conftest, peers
+from tests.clock import FakeClock
 from tests.conftest import eventually
 from tests.procs import HOST, free_port
 from tests.smtp import SmtpServer, smtp_server
@@ -124,3 +127,51 @@ async def test_an_encoded_line_break_in_a_customers_subject_adds_no_header_to_th
     assert "thief@evil.test" not in "".join(f"{name}: {value}" for name, value in to_sam.message.items() if name != "Subject")
     assert str(to_sam.message["Subject"]).startswith(f"[{reference}] Complaint escalated to you: ")
     assert "\n" not in str(to_sam.message["Subject"]) and "\r" not in str(to_sam.message["Subject"])
+
+
+async def test_an_answer_and_a_resolution_written_in_the_same_instant_or_across_a_clock_step_arrive_in_order(tmp_path, smtp):
+    # the mail server is away while each customer's acknowledgement, answer and resolution are written:
+    # Anna's answer and resolution in the same millisecond, Boris's resolution after the clock stepped
+    # back two seconds. When it answers, each gets them in the order they happened.
+    smtp.inbox.refuse_senders = True
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    port = free_port()
+    settings = conftest.test_settings(
+        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
+        mail_from="Support <support@example.test>",
+    )
+    server = TestServer(create_app(settings, clock), host=HOST, port=port)
+    await server.start_server()
+    try:
+        services = server.app[keys.SERVICES]
+        await conftest.seed_cast(services)
+        base = f"http://{HOST}:{port}"
+        references = {}
+        for name in ("anna", "boris"):
+            customer = await peers.customer(base)
+            try:
+                filed = await customer.call("complaint:submit", {
+                    "category": "withdrawals", "subject": "Payout late", "body": "Since Monday", "email": f"{name}@example.test",
+                })
+                assert filed["ok"], filed
+                references[name] = filed["complaint"]["reference"]
+            finally:
+                await customer.close()
+        for name in ("anna", "boris"):
+            await steps.answer(services, references[name], "We are checking this with the payments team.")
+            if name == "boris":
+                clock.advance(seconds=-2)  # the system clock corrected back
+            await steps.resolve(services, references[name], "The payout was re-sent today.")
+
+        smtp.inbox.refuse_senders = False
+        clock.advance(minutes=5)
+        services.mail.notify()
+        await eventually(lambda: len(smtp.inbox.messages) == 6, timeout=10)
+    finally:
+        await server.close()
+
+    for name in ("boris", "anna"):
+        subjects = [m.message["Subject"] for m in smtp.inbox.messages if m.recipients == [f"{name}@example.test"]]
+        assert subjects == [
+            f"[{references[name]}] We received your complaint", f"[{references[name]}] A reply to your complaint", f"[{references[name]}] Your complaint has been resolved",
+        ], name
