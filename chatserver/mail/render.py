@@ -34,7 +34,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "complaint_reply": ("reference", "body", "tracking_url"),
     "complaint_question": ("reference", "body", "tracking_url", "close_by"),
     "complaint_resolved": ("reference", "body", "tracking_url", "close_by"),
-    "complaint_compensation": ("reference", "amount_minor", "currency", "reason", "tracking_url"),
+    "complaint_compensation": ("reference", "amount_minor", "currency", "reason", "tracking_url", "close_by"),
     "complaint_closed": ("reference", "tracking_url"),
     "complaint_escalated": ("reference", "subject", "level", "reason"),
     "complaint_sla_warning": ("reference", "subject", "target", "due_at"),

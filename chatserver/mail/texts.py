@@ -65,7 +65,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Compensation approved",
             "heading": "We have approved compensation",
             "intro": ("We have approved compensation of {amount} for your complaint {reference}.",),
-            "outro": ("You can see it and follow your complaint from the link below.",),
+            "outro": (
+                "You can see it and follow your complaint from the link below.",
+                "If we have not heard from you by {close_by}, we will close the complaint.",
+            ),
             "link": "See your complaint",
         },
         "complaint_closed": {
@@ -145,7 +148,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Компенсация одобрена",
             "heading": "Мы одобрили компенсацию",
             "intro": ("Мы одобрили компенсацию в размере {amount} по вашей жалобе {reference}.",),
-            "outro": ("Посмотреть её и следить за жалобой можно по ссылке ниже.",),
+            "outro": (
+                "Посмотреть её и следить за жалобой можно по ссылке ниже.",
+                "Если мы не получим ответа до {close_by}, жалоба будет закрыта.",
+            ),
             "link": "Открыть жалобу",
         },
         "complaint_closed": {
@@ -225,7 +231,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Przyznaliśmy rekompensatę",
             "heading": "Przyznaliśmy rekompensatę",
             "intro": ("Przyznaliśmy rekompensatę w wysokości {amount} w ramach Twojej reklamacji {reference}.",),
-            "outro": ("Szczegóły i dalszy przebieg reklamacji znajdziesz pod poniższym linkiem.",),
+            "outro": (
+                "Szczegóły i dalszy przebieg reklamacji znajdziesz pod poniższym linkiem.",
+                "Jeśli nie otrzymamy od Ciebie odpowiedzi do {close_by}, zamkniemy reklamację.",
+            ),
             "link": "Zobacz reklamację",
         },
         "complaint_closed": {

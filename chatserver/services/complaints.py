@@ -619,12 +619,12 @@ class ComplaintService:
             )
             if approve:
                 # the customer hears of it as of a reply: by e-mail when they left an address
-                await notices.to_customer(
-                    tx, step.row, "complaint_compensation",
-                    {"reference": row["reference"], "amount_minor": proposal["amount_minor"], "currency": proposal["currency"],
-                     "reason": proposal["reason"], "tracking_url": self.tracking_url(row["reference"])},
-                    step.row["updated_at"],
-                )
+                data = {"reference": row["reference"], "amount_minor": proposal["amount_minor"], "currency": proposal["currency"],
+                        "reason": proposal["reason"], "tracking_url": self.tracking_url(row["reference"])}
+                if step.row["status"] == "awaiting_customer":
+                    # a word while the team waits: the customer's whole period starts again, as after a reminder
+                    data["close_by"] = self._closes_by(step.row["updated_at"])
+                await notices.to_customer(tx, step.row, "complaint_compensation", data, step.row["updated_at"])
         await self._publish(step)
         return presenters.compensation(decided, for_customer=False)  # type: ignore[arg-type]
 

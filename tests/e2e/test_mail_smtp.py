@@ -175,3 +175,44 @@ async def test_an_answer_and_a_resolution_written_in_the_same_instant_or_across_
         assert subjects == [
             f"[{references[name]}] We received your complaint", f"[{references[name]}] A reply to your complaint", f"[{references[name]}] Your complaint has been resolved",
         ], name
+
+
+async def test_compensation_approved_while_the_team_waits_for_the_customer_says_the_new_date_silence_closes_it(tmp_path, smtp):
+    # the approval is the team's word to the customer, so the week of silence counts again from it:
+    # its e-mail must say so, or the customer is left with the question's date, which no longer holds
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    port = free_port()
+    settings = conftest.test_settings(
+        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
+        mail_from="Support <support@example.test>",
+    )
+    server = TestServer(create_app(settings, clock), host=HOST, port=port)
+    await server.start_server()
+    try:
+        services = server.app[keys.SERVICES]
+        await conftest.seed_cast(services)
+        vera = await peers.customer(f"http://{HOST}:{port}", locale="ru")
+        try:
+            filed = await vera.call("complaint:submit", {
+                "category": "withdrawals", "subject": "Вывод", "body": "Жду неделю", "email": "vera@example.test",
+            })
+            assert filed["ok"], filed
+        finally:
+            await vera.close()
+        reference = filed["complaint"]["reference"]
+        await steps.ask(services, reference, "Каким способом вы выводили?")
+        clock.advance(days=6)
+        await steps.compensate(services, reference, 2000, "EUR", "Задержка")
+        await eventually(lambda: len(smtp.inbox.messages) == 3, timeout=10)
+        clock.advance(days=1, seconds=1)
+        assert await services.complaints.sweep() == []  # the question's date no longer holds
+        clock.advance(days=6)
+        assert [fired["kind"] for fired in await services.complaints.sweep()] == ["auto_close"]
+    finally:
+        await server.close()
+
+    question, approval = smtp.inbox.messages[1:3]
+    assert "Если мы не получим ответа до 9 мар. 2026, 09:00 UTC, жалоба будет закрыта." in question.text
+    assert approval.message["Subject"] == f"[{reference}] Компенсация одобрена"
+    assert "Если мы не получим ответа до 15 мар. 2026, 09:00 UTC, жалоба будет закрыта." in approval.text
+    assert "15 мар. 2026, 09:00 UTC" in approval.html
