@@ -138,10 +138,11 @@ async def staged(
     return Step(after, action, entry, public, previous_status, event)
 
 
-async def tell_new_owners(tx: Tx, row: Row, reason: str) -> None:
-    """An e-mail to each staff member of the group that now owns the complaint."""
+async def tell_new_owners(tx: Tx, row: Row, reason: str, *, escalated_by: str | None = None) -> None:
+    """An e-mail to each staff member of the group that now owns the complaint, but the one who raised it."""
+    owners = [person for person in await notices.owners(tx, row, row["level"]) if person["id"] != escalated_by]
     await notices.to_staff(
-        tx, row, await notices.owners(tx, row, row["level"]), "complaint_escalated",
+        tx, row, owners, "complaint_escalated",
         {"reference": row["reference"], "subject": row["subject"], "level": row["level"], "reason": reason},
         row["updated_at"],
     )

@@ -536,7 +536,7 @@ class ComplaintService:
                          "level_since": iso(self.clock())},
                 details={"from_level": row["level"], "to_level": raised.level, "reason": text},
             )
-            await self._tell_new_owners(tx, step.row, text)
+            await changes.tell_new_owners(tx, step.row, text, escalated_by=user.id)
         return await self._done(step)
 
     async def set_category(self, user: ConsoleUser, reference: str, category: str) -> dict[str, Any]:
@@ -753,8 +753,6 @@ class ComplaintService:
     async def _publish(self, step: Step) -> None:
         await changes.publish(self.bus, step)
 
-    async def _tell_new_owners(self, tx: Tx, row: Row, reason: str) -> None:
-        await changes.tell_new_owners(tx, row, reason)
 
     async def _done(self, step: Step) -> dict[str, Any]:
         await self._publish(step)

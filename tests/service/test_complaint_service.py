@@ -392,6 +392,15 @@ async def test_illegal_staff_actions_are_conflicts(services, cast, alice):
 # -- who may do what ---------------------------------------------------------------------------
 
 
+async def test_whoever_escalates_is_not_told_by_e_mail_that_the_complaint_was_escalated_to_them(services, cast, alice):
+    reference = (await form(services, alice))["reference"]
+    up = await services.complaints.escalate(cast.sam, reference, "I will take it from the supervisors' queue")
+    assert up["level"] == 2
+    assert await outbox(services, "complaint_escalated") == []  # Sam is the only supervisor, and he did it
+    await services.complaints.escalate(cast.sam, reference, "Over my limit")
+    assert [m["recipient"] for m in await outbox(services, "complaint_escalated")] == ["ada@example.test"]
+
+
 async def test_levels_decide_who_may_write_and_escalation_tells_the_new_owners(services, cast, alice, published):
     reference = (await form(services, alice))["reference"]
     cs = services.complaints
