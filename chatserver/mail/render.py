@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import quote
 
 import jinja2
 
@@ -84,13 +85,20 @@ def clean_recipient(value: str) -> str:
         raise InvalidRecipient(f"not a single e-mail address: {header_text(text, 80)!r}") from exc
 
 
-def render(kind: str, locale: str, data: Mapping[str, Any], *, mail_from: str, recipient: str) -> EmailMessage:
-    """The e-mail for one outbox row: plain text plus an HTML alternative, in the row's language."""
+def render(
+    kind: str, locale: str, data: Mapping[str, Any], *, mail_from: str, recipient: str, base_url: str = ""
+) -> EmailMessage:
+    """The e-mail for one outbox row: plain text plus an HTML alternative, in the row's language.
+    `base_url` is where the server is reached: staff notices link to the complaint in the console."""
     if kind not in FIELDS:
         raise ValueError(f"no template for notice kind {kind!r}")
     code = language(locale)
     texts = TEXTS[code]
-    letter = _letter(kind, texts, _values(kind, data, texts, code))
+    values = _values(kind, data, texts, code)
+    link = values.get("tracking_url", "")  # the customer's page; staff get the complaint in the console
+    if kind in STAFF_KINDS and base_url.startswith(("https://", "http://")):
+        link = f"{base_url.rstrip('/')}/console#complaints/{quote(values['reference'], safe='')}"
+    letter = _letter(kind, texts, values, link)
     letter["locale"] = code
     message = EmailMessage()
     message["Subject"] = letter["subject"]
@@ -135,7 +143,7 @@ def _values(kind: str, data: Mapping[str, Any], texts: Mapping[str, Any], code: 
     return values
 
 
-def _letter(kind: str, texts: Mapping[str, Any], values: dict[str, str]) -> dict[str, Any]:
+def _letter(kind: str, texts: Mapping[str, Any], values: dict[str, str], url: str) -> dict[str, Any]:
     own = texts[kind]
     # the subject line carries visitor text only for staff, shortened; customers get ours alone
     subject_values = {**values, "subject": visitor_header_text(values.get("subject", ""), 80)}
@@ -143,7 +151,6 @@ def _letter(kind: str, texts: Mapping[str, Any], values: dict[str, str]) -> dict
     shown = {**values, "level": f"{values['level']} ({values['level_name']})" if values.get("level_name") else values.get("level", "")}
     # one line each, so visitor text cannot pose as another row
     facts = [(texts["labels"][key], header_text(shown[key], 300)) for key in FACTS.get(kind, ()) if shown.get(key)]
-    url = values.get("tracking_url", "")
     staff = kind in STAFF_KINDS
     return {
         "subject": subject,

@@ -85,11 +85,13 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Complaint escalated to you: {subject}",
             "heading": "A complaint has been escalated to you",
             "intro": ("Complaint {reference} was escalated to level {level} ({level_name}) and is now yours to handle.",),
+            "link": "Open it in the console",
         },
         "complaint_sla_warning": {
             "subject": "Complaint due soon: {subject}",
             "heading": "A complaint is nearly due",
             "intro": ("The {target_name} for complaint {reference} is {due_at}.",),
+            "link": "Open it in the console",
         },
     },
     "ru": {
@@ -168,11 +170,13 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Вам передана жалоба: {subject}",
             "heading": "Вам передана жалоба",
             "intro": ("Жалоба {reference} эскалирована на уровень {level} ({level_name}) и теперь за вами.",),
+            "link": "Открыть в консоли",
         },
         "complaint_sla_warning": {
             "subject": "Скоро истекает срок по жалобе: {subject}",
             "heading": "Срок по жалобе скоро истекает",
             "intro": ("По жалобе {reference} {target_name} истекает {due_at}.",),
+            "link": "Открыть в консоли",
         },
     },
     "pl": {
@@ -251,11 +255,13 @@ TEXTS: dict[str, dict[str, Any]] = {
             "subject": "Przekazano Ci reklamację: {subject}",
             "heading": "Przekazano Ci reklamację",
             "intro": ("Reklamacja {reference} została eskalowana na poziom {level} ({level_name}) i teraz należy do Ciebie.",),
+            "link": "Otwórz w konsoli",
         },
         "complaint_sla_warning": {
             "subject": "Zbliża się termin reklamacji: {subject}",
             "heading": "Zbliża się termin reklamacji",
             "intro": ("W reklamacji {reference} {target_name} upływa {due_at}.",),
+            "link": "Otwórz w konsoli",
         },
     },
 }

@@ -99,7 +99,7 @@ class MailWorker(DeliveryLoop):
         try:
             message = render(
                 row["kind"], row["locale"], json.loads(row["data"] or "{}"),
-                mail_from=self.settings.mail_from, recipient=row["recipient"],
+                mail_from=self.settings.mail_from, recipient=row["recipient"], base_url=self.settings.base_url,
             )
             stamp(message, notice_id=row["id"], when=self.clock())
             await self.transport.send(message, message["To"].addresses[0].addr_spec)

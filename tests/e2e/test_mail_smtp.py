@@ -127,6 +127,10 @@ async def test_an_encoded_line_break_in_a_customers_subject_adds_no_header_to_th
     assert "thief@evil.test" not in "".join(f"{name}: {value}" for name, value in to_sam.message.items() if name != "Subject")
     assert str(to_sam.message["Subject"]).startswith(f"[{reference}] Complaint escalated to you: ")
     assert "\n" not in str(to_sam.message["Subject"]) and "\r" not in str(to_sam.message["Subject"])
+    # the button takes Sam to the complaint in the console, not to the customer's tracking page
+    console_link = f"{settings.base_url}/console#complaints/{reference}"
+    assert console_link in to_sam.text and f'href="{console_link}"' in to_sam.html, to_sam.text
+    assert "/track/" not in to_sam.text + to_sam.html
 
 
 async def test_an_answer_and_a_resolution_written_in_the_same_instant_or_across_a_clock_step_arrive_in_order(tmp_path, smtp):
