@@ -515,3 +515,20 @@ async def test_a_resolution_written_while_the_customer_wrote_is_held_back_until_
     await expect(bob.locator(".cx-entry-reply .cx-card-body")).to_have_text(["We re-sent the withdrawal to the card ending in 4411 today."])
     await bob.unroute(f"**/api/complaints/{reference}")
     await customer.close()
+
+
+async def test_a_link_to_a_complaint_opened_while_signed_out_leads_to_it_after_signing_in(browser, live):
+    # the link in an escalation e-mail: the sign-in page keeps where it was going, the complaint included
+    reference = await logged(live, "Bonus not credited after deposit")
+    errors = drive.BrowserErrors()
+    context = await drive.new_context(browser, viewport=DESKTOP)
+    page = errors.watch(await context.new_page())
+    await page.goto(f"{live.url}/console#complaints/{reference}")
+    await expect(page).to_have_url(re.compile(r"/login\?next="))
+    await page.fill("input[name=email]", "sam@example.test")
+    await page.fill("input[name=password]", drive.CAST_PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{live.url}/console#complaints/{reference}")
+    await expect(page.locator("#cx-ref")).to_have_text(reference)
+    assert errors.errors == []
+    await context.close()
