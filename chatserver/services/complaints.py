@@ -382,10 +382,14 @@ class ComplaintService:
 
     # -- staff: writing ---------------------------------------------------------------------------
 
-    async def _writable(self, tx: Tx, user: ConsoleUser, reference: str) -> Row:
+    async def _writable(self, tx: Tx, user: ConsoleUser, reference: str, *, seen_level: int | None = None) -> Row:
+        """The complaint, when `user` may write at its level. With `seen_level` (the level the caller saw),
+        a complaint that rose meanwhile is a conflict first, even when it rose above the caller."""
         row = await complaints.with_names(tx, reference=reference)
         if row is None:
             raise NotFound("no complaint with this reference")
+        if seen_level is not None and row["level"] != seen_level:
+            raise Conflict(f"this complaint was escalated meanwhile; it is at level {row['level']} now")
         if not lifecycle.may_act(user.role, row["level"]):
             raise Forbidden(f"this complaint is at level {row['level']}, above what your role handles")
         return row
@@ -522,9 +526,7 @@ class ComplaintService:
         breach does it, raise it once, not two levels past what either confirmed."""
         text = rules.check_text(reason, "reason", rules.REASON_MAX)
         async with self.db.transaction() as tx:
-            row = await self._writable(tx, user, reference)
-            if from_level is not None and row["level"] != from_level:
-                raise Conflict(f"this complaint was escalated meanwhile; it is at level {row['level']} now")
+            row = await self._writable(tx, user, reference, seen_level=from_level)
             lifecycle.next_status(row["status"], "escalate")
             category = await complaints.category(tx, row["category"])
             raised = sla.escalate(row["level"], category["owner_group"])  # type: ignore[index]

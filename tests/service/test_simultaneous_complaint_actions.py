@@ -182,6 +182,25 @@ async def test_two_resolutions_sent_at_once_resolve_the_complaint_once_and_mail_
     assert len(await mail(services, "complaint_resolved")) == 1
 
 
+async def test_two_agents_escalating_at_once_raise_it_one_level_and_the_second_is_told_it_rose(services: Services) -> None:
+    bob, carol = await staff(services, "Bob"), await staff(services, "Carol")
+    await staff(services, "Sam", "supervisor")
+    _, reference = await complaint(services)
+
+    # two consoles, each with the escalation dialog opened at level 1
+    first, second = await both(
+        services.complaints.escalate(bob, reference, "Payout stuck for a week", from_level=1),
+        services.complaints.escalate(carol, reference, "Customer threatens to go public", from_level=1),
+    )
+
+    # level 2 is above what an agent handles, but what Carol is told is that it rose meanwhile
+    assert not isinstance(first, ChatError) and first["level"] == 2, first
+    assert refused(second, "conflict") and "level 2 now" in second.message, second
+    assert (await stored(services, reference))["level"] == 2
+    assert (await trail(services, reference)).count("complaint.escalate") == 1
+    assert await mail(services, "complaint_escalated") == [{"recipient": "sam@example.test"}]
+
+
 # -- the customer in two tabs ------------------------------------------------------------------
 
 
