@@ -337,7 +337,11 @@ class ChatService:
             live = self._live_assigned(conversation_id, user)
         except (NotFound, Forbidden) as refused:
             return await self._stored_before(conversation_id, client_id, user.id, refused, for_agent=True)
-        return await self._post(live, "agent", self._staff_name(user), user.id, body, internal, client_id, for_agent=True)
+        # checked again where it is written: a supervisor may move the chat a moment before
+        only_agent = None if user.is_supervisor else user.id
+        return await self._post(
+            live, "agent", self._staff_name(user), user.id, body, internal, client_id, for_agent=True, only_agent=only_agent,
+        )
 
     async def close_by_agent(self, user: ConsoleUser, conversation_id: str, outcome: str, category: str | None, summary: str | None) -> dict[str, Any]:
         live = self._live_assigned(conversation_id, user)
@@ -375,15 +379,19 @@ class ChatService:
 
     async def _post(
         self, live: LiveConversation, sender: str, author: str, author_id: str, body: str,
-        internal: bool, client_id: str, *, for_agent: bool,
+        internal: bool, client_id: str, *, for_agent: bool, only_agent: str | None = None,
     ) -> dict:
         stored = await conversations.append_message(
             self.db, conversation_id=live.id, sender=sender, author=author, author_id=author_id,
             body=body, internal=internal, client_id=client_id, now=iso(self.clock()),  # type: ignore[arg-type]
+            only_agent=only_agent,
         )
         if stored is None:
             original = await conversations.message_by_client_id(self.db, live.id, client_id)
             if original is None:
+                row = await conversations.get(self.db, live.id)
+                if only_agent is not None and row is not None and row["status"] != "closed" and row["agent_id"] != only_agent:
+                    raise Forbidden("this conversation is not assigned to you")
                 raise Conflict("the conversation has ended")
             if original["author_id"] != author_id:
                 raise Conflict("this client_id was already used by someone else")

@@ -17,6 +17,7 @@ INSERT INTO messages (id, conversation_id, seq, public_seq, sender, author, auth
 SELECT :id, c.id, c.last_seq + 1, CASE WHEN :internal THEN NULL ELSE c.last_public_seq + 1 END,
        :sender, :author, :author_id, :body, :internal, :client_id, :now
   FROM conversations c WHERE c.id = :conversation_id AND c.status != 'closed'
+   AND (:only_agent IS NULL OR c.agent_id IS :only_agent)
 ON CONFLICT (conversation_id, client_id) DO NOTHING
 RETURNING *
 """
@@ -24,11 +25,11 @@ RETURNING *
 
 def _appended(
     *, conversation_id: str, sender: str, author: str, author_id: str | None, body: str, internal: bool,
-    client_id: str | None, now: str,
+    client_id: str | None, now: str, only_agent: str | None = None,
 ) -> dict[str, object]:
     return {
         "id": new_id("m"), "conversation_id": conversation_id, "sender": sender, "author": author, "author_id": author_id,
-        "body": body, "internal": int(internal), "client_id": client_id, "now": now,
+        "body": body, "internal": int(internal), "client_id": client_id, "now": now, "only_agent": only_agent,
     }
 
 
@@ -152,13 +153,15 @@ async def append_message(
     internal: bool,
     client_id: str | None,
     now: str,
+    only_agent: str | None = None,
 ) -> Row | None:
-    """Store a message with the next seq in one statement; None if the conversation is closed
-    or the client_id was already used (the caller then looks the original up)."""
+    """Store a message with the next seq in one statement; None if the conversation is closed, is
+    no longer with `only_agent` (an agent writing in their own chat), or the client_id was already
+    used (the caller then looks the original up)."""
     rows = await db.write_returning(
         _APPEND,
         _appended(conversation_id=conversation_id, sender=sender, author=author, author_id=author_id, body=body,
-                  internal=internal, client_id=client_id, now=now),
+                  internal=internal, client_id=client_id, now=now, only_agent=only_agent),
     )
     return rows[0] if rows else None
 

@@ -2,6 +2,7 @@
 there, or out of the queue. When another supervisor moved or assigned it meanwhile, the takeover is a
 conflict naming where it went, and the chat stays with the colleague who has just got it."""
 
+import asyncio
 import json
 
 from tests import peers
@@ -75,4 +76,27 @@ async def test_a_takeover_of_a_waiting_chat_assigned_meanwhile_is_refused(server
     taken = await sam.call("chat:takeover", {"conversation_id": conversation_id})
     assert taken["ok"], taken
     for peer in (alice, carol, sam_console, sam, ada):
+        await peer.close()
+
+
+async def test_a_message_the_agent_sends_as_the_chat_is_taken_over_is_refused_not_written_into_the_supervisors_chat(server):
+    # Bob's reply reaches the server while Sam's takeover waits to be written: the takeover commits
+    # first, so the reply finds the chat no longer Bob's and is refused, not stored under Sam's chat
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    sam_console = await peers.agent(server.url, "sam@example.test", online=False)
+    sam = await monitor(server.url)
+    async with server.services.db.transaction():  # another write holds the database a moment
+        takeover = asyncio.ensure_future(sam.call("chat:takeover", {"conversation_id": conversation_id, "from_agent_id": _id(server, "Bob")}))
+        await asyncio.sleep(0.2)
+        reply = asyncio.ensure_future(bob.call("message:send", {"conversation_id": conversation_id, "client_id": peers.client_id(), "body": "One moment"}))
+        await asyncio.sleep(0.2)
+    assert (await takeover)["ok"]
+    refused = await reply
+    assert refused == {"ok": False, "error": {"code": "forbidden", "message": "this conversation is not assigned to you"}}, refused
+    rows = await server.services.db.fetch("SELECT body FROM messages WHERE conversation_id = ? AND sender = 'agent'", (conversation_id,))
+    assert rows == []
+    await sam_console.wait_for("chat:assigned", lambda d: d["conversation"]["id"] == conversation_id)
+    await asyncio.sleep(0.2)
+    assert not [m for name, m in alice.events if name == "message:new" and m["sender"] == "agent"]
+    for peer in (bob, alice, sam_console, sam):
         await peer.close()
