@@ -638,6 +638,8 @@ class Dispatcher:
         if target is None:
             raise NotFound("no such agent")
         async with self._lock:
+            if self.agents.get(agent_id) is not target:  # deactivated while this waited for the lock
+                raise NotFound("no such agent")
             live = self.conversations.get(conversation_id)
             if live is None:
                 raise NotFound("no such open conversation")

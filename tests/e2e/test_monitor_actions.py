@@ -127,6 +127,29 @@ async def test_assign_refuses_an_agent_without_a_console_and_a_chat_already_take
     await close_all(alice, sam, bob)
 
 
+async def test_assigning_to_an_agent_deactivated_as_the_assignment_waits_says_so_and_the_chat_keeps_waiting(server):
+    # the admin's deactivation holds routing's lock when Sam's assignment arrives for Bob: once it is
+    # through, Bob is no agent any more, which is what Sam is told (not that Bob is at capacity)
+    bob = await peers.agent(server.url, "bob@example.test")
+    await bob.call("presence:set", {"status": "away"})  # routing leaves the chat waiting
+    alice, conversation_id = await waiting_chat(server.url)
+    sam = await monitor(server.url)
+    ada = await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
+    bob_id = _id(server, "Bob")
+    async with server.services.db.transaction():  # another write holds the database a moment
+        deactivation = asyncio.ensure_future(server.services.admin.users.deactivate(ConsoleUser.from_row(ada), bob_id))
+        await asyncio.sleep(0.2)
+        assignment = asyncio.ensure_future(sam.call("chat:assign", {"conversation_id": conversation_id, "agent_id": bob_id}))
+        await asyncio.sleep(0.2)
+    await deactivation
+    refused = await assignment
+    assert refused == {"ok": False, "error": {"code": "not_found", "message": "no such agent"}}, refused
+    assert server.services.dispatcher.conversation(conversation_id).status == "queued"
+    assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.assigned") == 0
+    await sam.wait_for("monitor:snapshot", lambda s: bob_id not in [a["id"] for a in s["agents"]] and len(s["queue"]) == 1)
+    await close_all(bob, alice, sam)
+
+
 async def test_assigning_a_chat_an_agent_already_has_names_that_agent(server):
     bob, alice, conversation_id = await peers.active_chat(server.url)
     carol = await peers.agent(server.url, "carol@example.test")
