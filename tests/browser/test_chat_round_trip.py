@@ -302,3 +302,25 @@ async def test_a_customer_waiting_for_a_busy_agent_sees_the_estimate_and_no_comp
     assert "null" not in await status.inner_text()
     for peer in busy:
         await peer.close()
+
+
+async def test_a_supervisor_taking_over_clears_the_previous_agents_typing_line_at_once(browser, live):
+    errors = drive.BrowserErrors()
+    bob = await peers.agent(live.url, "bob@example.test")
+    sam_console = await peers.agent(live.url, "sam@example.test", online=False)  # open, so he can take over
+    sam = await peers.agent(live.url, "sam@example.test", namespace="/monitor")
+    page = errors.watch(await (await drive.new_context(browser)).new_page())
+    frame = await drive.open_widget(page, live.url)
+    await drive.start_chat(frame, "My bet was settled as lost", name="Alice")
+    chat = (await bob.wait_for("chat:assigned"))["conversation"]["id"]
+    await bob.emit("typing", {"conversation_id": chat, "typing": True})
+    await expect(frame.locator("#typing-text")).to_contain_text("Bob")
+
+    taken = await sam.call("chat:takeover", {"conversation_id": chat})
+    assert taken["ok"], taken
+    # Bob no longer has the chat: what he was typing will never come, so the line goes with him
+    await expect(frame.locator(".status--active .status-title")).to_have_text("Sam")
+    await expect(frame.locator("#typing")).to_be_hidden(timeout=1500)
+    assert errors.errors == []
+    for peer in (bob, sam, sam_console):
+        await peer.close()

@@ -74,6 +74,7 @@ export class Chat {
       if (!this.isCurrent(a.conversation_id)) return this.startedElsewhere();
       Object.assign(this.conversation, { status: 'active', agent: { name: a.agent && a.agent.name } });
       this.queue = null;
+      this.showAgentTyping(false);  // whoever typed before (taken over, transferred) will not send it now
       this.renderStatus();
     });
     this.conn.on('chat:requeued', (r) => {
