@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 import aiohttp
@@ -170,3 +171,29 @@ async def test_an_edited_article_is_found_by_its_new_words_and_no_longer_by_its_
     })
     assert await found("blik") == []
     assert await found("ROBOCZ karta") == ["Jak długo trwa wypłata?"]
+
+
+async def test_a_category_name_another_category_has_in_other_letters_is_refused_and_nothing_is_written(server, ada):
+    """Customers pick a topic by its name: two that read the same in one language cannot be told apart."""
+    before = await server.services.db.fetch("SELECT * FROM categories ORDER BY slug")
+    status, page, _ = await ada.post("/admin/categories", dict(
+        CATEGORY, name_en="  PAYMENTS and   withdrawals ", name_ru=unicodedata.normalize("NFD", "Расчёт ставок"),
+        name_pl="Gry kasynowe",
+    ))
+    assert status == 400
+    assert field_errors(page) == {
+        "name_en": "The category “Payments and withdrawals” (withdrawals) already has this English name.",
+        "name_ru": "The category “Bet settlement” (bet_settlement) already has this Russian name.",
+    }
+    assert input_value(page, "name_en") == "  PAYMENTS and   withdrawals " and input_value(page, "slug") == "casino_games"
+
+    # renaming one category to another's name is refused too; its own name in other letters is not
+    status, page, _ = await ada.post("/admin/categories/bonuses", dict(CATEGORY, name_en="other", name_ru="Бонусы и акции", name_pl="Bonusy i promocje"))
+    assert status == 400
+    assert field_errors(page) == {"name_en": "The category “Other” (other) already has this English name."}
+    assert await server.services.db.fetch("SELECT * FROM categories ORDER BY slug") == before
+    assert await audit.for_subject(server.services.db, "category:bonuses") == []
+
+    page = await ada.submit("/admin/categories/bonuses", dict(
+        CATEGORY, name_en="BONUSES AND PROMOTIONS", name_ru="Бонусы и акции", name_pl="Bonusy i promocje"))
+    assert (await categories.get(server.services.db, "bonuses"))["name_en"] == "BONUSES AND PROMOTIONS"  # type: ignore[index]

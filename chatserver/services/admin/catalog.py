@@ -7,14 +7,37 @@ complaint points at disappears.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from chatserver.domain.errors import NotFound
 from chatserver.services.admin.validate import CannedValues, CategoryValues, FaqValues, FieldErrors
 from chatserver.services.clock import Clock, now_iso
 from chatserver.store import audit, categories, knowledge
-from chatserver.store.db import Database, Row
+from chatserver.store.db import Database, Row, Tx
 from chatserver.store.ids import new_id
+
+
+LANGUAGE_NAMES = (("en", "English"), ("ru", "Russian"), ("pl", "Polish"))
+
+
+def _name_key(name: str) -> str:
+    """A name as a reader tells it apart: letter case, Unicode forms and runs of spaces do not count."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+async def _check_names_unique(tx: Tx, values: CategoryValues) -> None:
+    """Customers choose a topic, and staff filter, by its name: another category's in any state is taken."""
+    errors: dict[str, str] = {}
+    for row in await categories.all_categories(tx):
+        if row["slug"] == values.slug:
+            continue
+        for code, label in LANGUAGE_NAMES:
+            field = f"name_{code}"
+            if field not in errors and _name_key(row[field]) == _name_key(getattr(values, field)):
+                errors[field] = f"The category “{row['name_en']}” ({row['slug']}) already has this {label} name."
+    if errors:
+        raise FieldErrors(errors)
 
 
 def _changes(before: Row, after: dict[str, Any]) -> dict[str, Any]:
@@ -45,6 +68,7 @@ class CatalogAdmin:
         async with self.db.transaction() as tx:
             if await categories.get(tx, values.slug):
                 raise FieldErrors({"slug": "A category with this code already exists."})
+            await _check_names_unique(tx, values)
             await categories.create(tx, values.slug, values.columns())
             await audit.record(tx, actor=actor, action="category.created", subject=f"category:{values.slug}", now=now,
                                details=values.columns())
@@ -55,6 +79,7 @@ class CatalogAdmin:
             row = await categories.get(tx, values.slug)
             if row is None:
                 raise NotFound("No such category.")
+            await _check_names_unique(tx, values)
             # SLA targets apply to complaints created from now on; open ones keep their due times
             changes = _changes(dict(row, active=int(row["active"])), values.columns())
             if changes:
