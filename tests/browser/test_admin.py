@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
+from chatserver.services.admin import validate
 from tests.admin_steps import ADA, add_admin
 from tests.browser import drive
 from tests.peers import CAST_PASSWORD
@@ -164,3 +165,37 @@ async def test_on_a_phone_every_area_the_user_may_open_is_one_tap_away(browser, 
     agent = await drive.console(browser, live.url, "bob@example.test", online=False, viewport=drive.PHONE)
     await expect(agent.locator(".workspaces-toggle, .workspaces")).to_have_count(0)
     assert await agent.evaluate("() => document.documentElement.scrollWidth") <= drive.PHONE["width"]
+
+
+async def test_long_unbroken_names_titles_and_texts_wrap_instead_of_pushing_the_lists_sideways(browser, live):
+    # the longest words each field takes: a pasted address, a German compound, a name without spaces
+    services = live.services
+    ada = await add_admin(services)
+    word = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaftschaferswesen"
+    await services.admin.catalog.create_category(ada, validate.category(validate.RawForm.of({
+        "slug": "long_names", "name_en": word[:80], "name_ru": word[:79] + "R", "name_pl": word[:79] + "P",
+        "first_response_hours": "24", "resolution_hours": "48", "owner_group": "g" * 40, "position": "8", "active": True,
+    })))
+    await services.admin.catalog.save_canned_answer(ada, None, validate.canned_answer(validate.RawForm.of({
+        "shortcut": "s" * 32, "locale": "en", "title": (word * 2)[:120], "body": word * 3, "active": True,
+    })))
+    await services.admin.catalog.save_faq_article(ada, None, validate.faq_article(validate.RawForm.of({
+        "locale": "en", "category": "long_names", "position": "1", "question": (word * 3)[:200], "answer": word * 3,
+        "active": True,
+    }), ["long_names"]))
+    admin, errors = await admin_page(browser, live.url)
+    for viewport in (drive.PHONE, {"width": 900, "height": 800}, drive.DESKTOP):
+        await admin.set_viewport_size(viewport)
+        for path in ("/admin/categories", "/admin/canned", "/admin/faq", "/admin/users"):
+            await admin.goto(live.url + path)
+            width = await admin.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= viewport["width"], (viewport, path, width)
+    # at desktop size the table fits its card, and the other categories' English names still read as words,
+    # not a letter or two a line
+    await admin.goto(live.url + "/admin/categories")
+    card = await admin.locator(".table-card").evaluate("(e) => [e.scrollWidth, e.clientWidth]")
+    assert card[0] <= card[1], card
+    title = admin.locator(".categories-table a.row-title", has_text="Bet settlement")
+    assert len(await title.evaluate("(e) => Array.from(e.getClientRects())")) == 1
+    assert (await title.bounding_box())["height"] < 30  # type: ignore[index]
+    assert errors.errors == []
