@@ -168,4 +168,5 @@ def category(row: Row) -> dict[str, Any]:
         "names": {"en": row["name_en"], "ru": row["name_ru"], "pl": row["name_pl"]},
         "first_response_hours": row["first_response_hours"],
         "resolution_hours": row["resolution_hours"],
+        "active": bool(row["active"]),
     }

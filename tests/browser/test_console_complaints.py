@@ -11,7 +11,7 @@ from playwright.async_api import Page, expect
 
 from tests import peers
 from tests.browser import drive
-from tests.complaint_steps import staff
+from tests.complaint_steps import retire_category, staff
 from tests.conftest import seed_cast
 
 pytestmark = pytest.mark.browser
@@ -532,3 +532,31 @@ async def test_a_link_to_a_complaint_opened_while_signed_out_leads_to_it_after_s
     await expect(page.locator("#cx-ref")).to_have_text(reference)
     assert errors.errors == []
     await context.close()
+
+
+async def test_a_complaint_under_a_retired_category_keeps_its_name_and_can_be_found_but_none_is_filed_under_it(browser, live):
+    bonus = await logged(live, "Free spins never credited", category="bonuses")
+    await logged(live, "App crashes on login", category="technical")
+    await retire_category(live.services, "bonuses")
+    bob = await drive.console(browser, live.url, "bob@example.test", viewport=DESKTOP)
+    await open_complaints(bob)
+
+    rows = bob.locator("#cx-rows .cx-row")
+    await expect(rows).to_have_count(2)
+    row = rows.filter(has_text="Free spins never credited")
+    await expect(row.locator(".cx-row-category")).to_have_text("Bonuses and promotions")
+    await bob.select_option("#cx-f-category", label="Bonuses and promotions (retired)")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first.locator(".cx-ref")).to_have_text(bonus)
+    await rows.first.locator(".cx-row-main").click()
+    await expect(bob.locator("#cx-facts")).to_contain_text("Bonuses and promotions")
+
+    # moving it elsewhere offers the active categories and its own; a new complaint only the active ones
+    await bob.click("#cx-category")
+    options = bob.locator("#cx-category-dialog select option")
+    await expect(options.first).to_have_text("Bonuses and promotions")
+    await expect(bob.locator("#cx-category-dialog select")).to_have_value("bonuses")
+    await bob.keyboard.press("Escape")
+    await bob.click("#cx-log")
+    logged_options = await bob.locator("#cx-log-dialog select[name=category] option").all_inner_texts()
+    assert "Bonuses and promotions" not in logged_options and "Technical faults and bugs" in logged_options, logged_options

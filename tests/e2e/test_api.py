@@ -257,11 +257,21 @@ async def test_search_finds_russian_and_polish_words_in_any_letter_case(api):
     assert await found(polish["reference"].lower()) == [polish["reference"]]
 
 
-async def test_categories_and_staff_for_pickers(api):
+async def test_categories_and_staff_for_pickers(api, server):
     status, answer = await api.get("/api/categories")
     assert status == 200
     slugs = [c["slug"] for c in answer["categories"]]
     assert "withdrawals" in slugs and slugs[-1] == "other"
+    assert all(c["active"] for c in answer["categories"])
+    # a retired category is no longer offered, but names older complaints when asked for
+    await steps.retire_category(server.services, "bonuses")
+    assert "bonuses" not in [c["slug"] for c in (await api.get("/api/categories"))[1]["categories"]]
+    status, answer = await api.get("/api/categories?retired=true")
+    assert status == 200
+    assert {c["slug"]: c["active"] for c in answer["categories"]}["bonuses"] is False
+    assert [c["slug"] for c in answer["categories"] if c["active"]] == [s for s in slugs if s != "bonuses"]
+    status, answer = await api.get("/api/categories?retired=yes")
+    assert status == 400 and answer["error"]["code"] == "invalid", answer
     status, answer = await api.get("/api/users", "carol")
     assert status == 200
     assert {u["name"]: u["role"] for u in answer["users"]} == {"Ada": "admin", "Bob": "agent", "Carol": "agent", "Sam": "supervisor"}

@@ -95,7 +95,7 @@ export function setupClose({ call, done }) {
   return () => {
     const chat = state.chats.get(state.selected);
     const select = clear($('close-category'));
-    for (const category of state.categories) {
+    for (const category of state.categories.filter((c) => c.active)) {
       select.append(h('option', { value: category.slug, selected: chat && chat.conversation.topic === category.slug }, category.name));
     }
     dialog.querySelector('input[value="resolved"]').checked = true;

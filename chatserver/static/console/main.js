@@ -560,8 +560,12 @@ setInterval(renderLists, 10000);
 const complaints = setupComplaints({ socket, navigate: (reference) => { window.location.hash = complaintsHash(reference); } });
 setupSections({ enterComplaints: complaints.enter });
 
-fetch('/widget/config?locale=en', { credentials: 'same-origin' })
+// retired ones too, so an older chat's topic keeps its name; the close dialog offers the active ones
+fetch('/api/categories?retired=true', { credentials: 'same-origin' })
   .then((response) => (response.ok ? response.json() : { categories: [] }))
-  .then((config) => { state.categories = config.categories; renderAll(); })
+  .then((answer) => {
+    state.categories = answer.categories.map((c) => ({ slug: c.slug, name: c.names.en, active: c.active }));
+    renderAll();
+  })
   .catch(() => {});
 renderAll();

@@ -133,7 +133,8 @@ async def decide_compensation(request: web.Request) -> web.Response:
 
 async def list_categories(request: web.Request) -> web.Response:
     await api_user(request)
-    rows = await complaint_store.categories(request.config_dict[keys.SERVICES].db)
+    query = schemas.validate_query(schemas.CategoryListQuery, request.query)
+    rows = await complaint_store.categories(request.config_dict[keys.SERVICES].db, active_only=query.retired == "false")
     return answer({"categories": [category_view(row) for row in rows]})
 
 

@@ -136,6 +136,14 @@ class ComplaintListQuery(BaseModel):
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
 
 
+class CategoryListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retired: Literal["true", "false"] = Field(
+        "false", description="true: retired categories too (active false), for the names and filters of older complaints"
+    )
+
+
 class ChatPageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

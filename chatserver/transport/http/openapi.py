@@ -166,6 +166,7 @@ _CATEGORY = _closed(
         "names": _closed({locale: STRING for locale in LOCALES}),
         "first_response_hours": {"type": "number"},
         "resolution_hours": {"type": "number"},
+        "active": {"type": "boolean", "description": "false: retired, no longer offered for new complaints"},
     }
 )
 
@@ -490,7 +491,8 @@ def _paths() -> dict[str, Schema]:
             "get": {
                 "operationId": "listCategories",
                 "summary": "Complaint categories with their names and SLA targets",
-                "responses": {"200": _json("CategoryList", "the active categories"), **_errors()},
+                "parameters": _query_parameters(schemas.CategoryListQuery),
+                "responses": {"200": _json("CategoryList", "the active categories, or all with retired=true"), **_errors("invalid")},
             },
         },
         "/api/users": {

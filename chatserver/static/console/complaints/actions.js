@@ -3,7 +3,7 @@
 import { h, clear } from '../dom.js';
 import { patch, post, complaintPath } from './api.js';
 import { formDialog, refuse } from './dialog.js';
-import { cx, ROLE_MAX_LEVEL, categoryName } from './store.js';
+import { cx, ROLE_MAX_LEVEL, activeCategories, categoryName } from './store.js';
 import { LEVEL } from './format.js';
 
 const OPEN = new Set(['new', 'in_progress', 'awaiting_customer', 'reopened']);
@@ -132,7 +132,10 @@ export class ActionBar {
 
   prepareCategory(form) {
     const select = form.querySelector('select');
-    select.replaceChildren(...cx.categories.map((c) => h('option', { value: c.slug }, categoryName(c.slug))));
+    // its own category stays on offer, retired or not, so saving unchanged moves it nowhere
+    const offered = activeCategories().map((c) => c.slug);
+    if (!offered.includes(this.complaint.category)) offered.unshift(this.complaint.category);
+    select.replaceChildren(...offered.map((slug) => h('option', { value: slug }, categoryName(slug))));
     select.value = this.complaint.category;
   }
 

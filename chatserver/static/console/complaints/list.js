@@ -58,7 +58,7 @@ export class ComplaintList {
   fillOptions() {
     const category = $('cx-f-category');
     category.replaceChildren(h('option', { value: '' }, 'Any'),
-      ...cx.categories.map((c) => h('option', { value: c.slug }, categoryName(c.slug))));
+      ...cx.categories.map((c) => h('option', { value: c.slug }, c.active ? categoryName(c.slug) : `${categoryName(c.slug)} (retired)`)));
     category.value = cx.filters.category;
     const owner = $('cx-f-assignee');
     const colleagues = cx.users.filter((u) => u.id !== cx.me.id);

@@ -2,7 +2,7 @@
 import { h } from '../dom.js';
 import { post } from './api.js';
 import { formDialog, refuse } from './dialog.js';
-import { cx, categoryName } from './store.js';
+import { activeCategories, categoryName } from './store.js';
 import { uuid } from '../state.js';
 
 // the server's rule for an address that mail can reach (EMAIL_PATTERN in chatserver/domain/complaints.py)
@@ -18,8 +18,8 @@ export function setupLog({ created }) {
       form.reset();
       requestId = uuid();
       const select = form.querySelector('select[name="category"]');
-      select.replaceChildren(...cx.categories.map((c) => h('option', { value: c.slug }, categoryName(c.slug))));
-      select.value = cx.categories.some((c) => c.slug === 'other') ? 'other' : select.value;
+      select.replaceChildren(...activeCategories().map((c) => h('option', { value: c.slug }, categoryName(c.slug))));
+      select.value = activeCategories().some((c) => c.slug === 'other') ? 'other' : select.value;
     },
     async submit(form) {
       const value = (name) => form.elements[name].value.trim();

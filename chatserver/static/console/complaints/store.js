@@ -20,6 +20,9 @@ export const ROLE_MAX_LEVEL = { agent: 1, supervisor: 2, admin: 3 };
 
 export const isSupervisor = () => cx.me.role === 'supervisor' || cx.me.role === 'admin';
 
+/** The categories a complaint may be filed under or moved to now. */
+export const activeCategories = () => cx.categories.filter((c) => c.active);
+
 export function categoryName(slug) {
   const found = cx.categories.find((c) => c.slug === slug);
   return found ? (found.names && found.names.en) || found.name || slug : slug;

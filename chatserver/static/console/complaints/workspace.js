@@ -25,7 +25,8 @@ export function setupComplaints({ socket, navigate }) {
   /** Categories and staff for filters and pickers, once; the list does not wait for them. */
   function boot() {
     booted = booted || Promise.allSettled([
-      get('/api/categories').then((a) => { cx.categories = a.categories; }),
+      // retired ones too: older complaints keep their category's name, and the filter can find them
+      get('/api/categories?retired=true').then((a) => { cx.categories = a.categories; }),
       get('/api/users').then((a) => { cx.users = a.users; }),
     ]).then((results) => {
       const failed = results.find((r) => r.status === 'rejected');
