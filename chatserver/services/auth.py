@@ -15,16 +15,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from chatserver.domain.complaints import plausible_email
-from chatserver.domain.errors import Conflict, Invalid, Unauthorized, Unavailable
+from chatserver.domain.errors import Conflict, Forbidden, Invalid, Unauthorized, Unavailable
 from chatserver.domain.models import LOCALES, ROLES, iso, parse_iso
 from chatserver.domain.same_secret import same_secret
 from chatserver.services.clock import Clock
 from chatserver.services.events import USER_SESSIONS_ENDED, EventBus
 from chatserver.store import audit, categories, customers, users
-from chatserver.store.db import Database, Row
+from chatserver.store.db import Database, Row, Tx
 
 log = logging.getLogger(__name__)
 
+NO_LONGER_ADMIN = "You are no longer an admin, so nothing was changed."
 SESSION_LIFETIME = timedelta(hours=12)
 # argon2id takes about 0.1 s of CPU and 64 MiB a check, on purpose: checks run in threads, this many
 # at a time, so a burst of sign-ins waits its turn instead of stalling every chat on the event loop
@@ -275,3 +276,12 @@ class AuthService:
         async with self.db.transaction() as tx:
             customer = await customers.create(tx, token_hash=token_digest(new_token), locale=locale or "en", now=now)  # type: ignore[arg-type]
         return customer, new_token
+
+
+async def ensure_admin(tx: Tx, actor_id: str) -> None:
+    """The actor is still an active admin as the writing transaction reads them. The page checked their
+    session before another admin's change committed: two admins demoting or deactivating each other at
+    once both passed it and left no admin, and a demoted one could still make an admin or a token."""
+    row = await users.get(tx, actor_id)
+    if row is None or not row["active"] or row["role"] != "admin":
+        raise Forbidden(NO_LONGER_ADMIN)

@@ -18,7 +18,7 @@ from chatserver.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chatserver.domain.models import iso
 from chatserver.services import events as ev
 from chatserver.services import presenters
-from chatserver.services.auth import ConsoleUser
+from chatserver.services.auth import ConsoleUser, ensure_admin
 from chatserver.services.clock import Clock
 from chatserver.services.events import Event
 from chatserver.store import audit
@@ -174,6 +174,7 @@ class WebhookService:
         now: str = iso(self.clock())  # type: ignore[assignment]
         ordered = [name for name in PUBLIC_EVENTS if name in set(events)]
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             row = await store.create_endpoint(
                 tx, url=url, events=ordered, secret=secret, description=description, now=now, created_by=actor.id,
             )
@@ -188,6 +189,7 @@ class WebhookService:
         _check_admin(actor)
         now: str = iso(self.clock())  # type: ignore[assignment]
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             row = await store.get_endpoint(tx, endpoint_id)
             if row is None:
                 raise NotFound("no such webhook")
@@ -213,6 +215,7 @@ class WebhookService:
         data = {"endpoint_id": endpoint_id, "message": "A test delivery from Chatserver: verify its signature like any other."}
         now: str = iso(self.clock())  # type: ignore[assignment]
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor.id)
             delivery_id = await _write(tx, endpoint_id, TEST_EVENT, data, now)
             await audit.record(
                 tx, actor=actor.id, action="webhook.test", subject=endpoint_id, now=now, details={"delivery_id": delivery_id},

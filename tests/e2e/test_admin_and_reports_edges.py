@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 
 import aiohttp
 import pytest
 
 from chatserver.domain.errors import Forbidden
-from chatserver.services.admin.validate import NewPassword, TokenValues, UserProfile
+from chatserver.services.admin.validate import (
+    CannedValues, CategoryValues, FaqValues, NewPassword, TokenValues, UserProfile, WidgetValues,
+)
 from chatserver.services.auth import ConsoleUser
 from chatserver.store import audit, users
 from tests.admin_steps import ADA, CSRF, Browserless, add_admin, notices
@@ -88,6 +91,47 @@ async def test_an_admin_removed_a_moment_ago_creates_no_admin_and_issues_no_toke
     assert await server.services.admin.tokens.list() == []
     # Ada's password still signs her in
     await server.services.auth.login(ADA, CAST_PASSWORD)
+
+
+async def test_an_admin_removed_a_moment_ago_changes_no_catalogue_setting_token_or_webhook(server, admins):
+    # Eve's pages checked her before Ada's demotion committed: each of her writes reads her again
+    ada_id, eve_id = admins
+    ada = await server.services.auth.login(ADA, CAST_PASSWORD)
+    eve = await server.services.auth.login(EVE, CAST_PASSWORD)
+    admin = server.services.admin
+    token_id, _ = await admin.tokens.issue(ada_id, TokenValues(ada_id, "wallboard"))
+    hook, _ = await server.services.webhooks.register(ada, url="https://crm.example.com/hooks", events=["complaint.created"])
+    tables = ("categories", "canned_answers", "faq_articles", "runtime_settings", "identity_secrets", "api_tokens",
+              "webhook_endpoints", "webhook_deliveries", "audit_events")
+    before = {t: await server.services.db.fetch(f"SELECT * FROM {t}") for t in tables}
+    await _demote(server, ada, eve_id)
+    before["audit_events"] = await server.services.db.fetch("SELECT * FROM audit_events")
+
+    category = await admin.catalog.category("bonuses")
+    columns = {name: category[name] for name in CategoryValues.__dataclass_fields__ if name != "active"}
+    writes = {
+        "retire a category": admin.catalog.update_category(eve_id, CategoryValues(**columns, active=False)),
+        "add a category": admin.catalog.create_category(eve_id, replace(
+            CategoryValues(**columns, active=True), slug="eves", name_en="Eve's", name_ru="Евы", name_pl="Ewy"
+        )),
+        "add a canned answer": admin.catalog.save_canned_answer(eve_id, None, CannedValues("refund", "en", "Refund", "Sent.", True)),
+        "add an FAQ article": admin.catalog.save_faq_article(eve_id, None, FaqValues("en", None, 1, "Why?", "Because.", True)),
+        "open the widget to a site": admin.runtime.save_widget(
+            eve_id, WidgetValues(("https://evil.example",), "#000000", {"en": "Hi"}, 600.0)
+        ),
+        "reset the widget": admin.runtime.reset_widget(eve_id),
+        "rotate the identity secret": admin.runtime.rotate_identity_secret(eve_id),
+        "revoke a token": admin.tokens.revoke(eve_id, token_id),
+        "send data to a receiver of hers": server.services.webhooks.register(
+            eve, url="https://eve.example.net/hooks", events=["complaint.created"]
+        ),
+        "switch a receiver off": server.services.webhooks.set_active(eve, hook["id"], False),
+        "send a test delivery": server.services.webhooks.send_test(eve, hook["id"]),
+    }
+    for what, write in writes.items():
+        with pytest.raises(Forbidden, match="no longer an admin"):
+            await write
+    assert {t: await server.services.db.fetch(f"SELECT * FROM {t}") for t in tables} == before
 
 
 async def test_two_admins_demoting_each_other_over_http_leave_one_admin_and_get_answers_not_errors(server, admins):

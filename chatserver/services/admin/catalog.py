@@ -12,6 +12,7 @@ from typing import Any
 
 from chatserver.domain.errors import NotFound
 from chatserver.services.admin.validate import CannedValues, CategoryValues, FaqValues, FieldErrors
+from chatserver.services.auth import ensure_admin
 from chatserver.services.clock import Clock, now_iso
 from chatserver.store import audit, categories, knowledge
 from chatserver.store.db import Database, Row, Tx
@@ -66,6 +67,7 @@ class CatalogAdmin:
     async def create_category(self, actor: str, values: CategoryValues) -> None:
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             if await categories.get(tx, values.slug):
                 raise FieldErrors({"slug": "A category with this code already exists."})
             await _check_names_unique(tx, values)
@@ -76,6 +78,7 @@ class CatalogAdmin:
     async def update_category(self, actor: str, values: CategoryValues) -> dict[str, Any]:
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             row = await categories.get(tx, values.slug)
             if row is None:
                 raise NotFound("No such category.")
@@ -103,6 +106,7 @@ class CatalogAdmin:
         """Create (no id) or update; returns the id. A shortcut is unique per language."""
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             clash = await knowledge.canned_by_shortcut(tx, values.shortcut, values.locale)
             if clash is not None and clash["id"] != answer_id:
                 raise FieldErrors({"shortcut": f"/{values.shortcut} already exists in this language."})
@@ -135,6 +139,7 @@ class CatalogAdmin:
     async def save_faq_article(self, actor: str, article_id: str | None, values: FaqValues) -> str:
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             if values.category is not None and await categories.get(tx, values.category) is None:
                 raise FieldErrors({"category": "Choose a category from the list, or none."})
             if article_id is None:

@@ -15,7 +15,7 @@ from typing import Any
 from chatserver.config import Settings
 from chatserver.domain.models import LOCALES
 from chatserver.services.admin.validate import WidgetValues
-from chatserver.services.auth import AuthService
+from chatserver.services.auth import AuthService, ensure_admin
 from chatserver.services.chats import ChatService
 from chatserver.services.clock import Clock, now_iso
 from chatserver.services.dispatch import Dispatcher
@@ -114,6 +114,7 @@ class RuntimeSettings:
         changes = {key: {"from": current[key], "to": wanted[key]} for key in WIDGET_KEYS if current[key] != wanted[key]}
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             for key in WIDGET_KEYS:
                 if wanted[key] == configured[key]:
                     await admin_settings.delete_runtime_values(tx, [key])
@@ -126,6 +127,7 @@ class RuntimeSettings:
     async def reset_widget(self, actor: str) -> None:
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             await admin_settings.delete_runtime_values(tx, list(WIDGET_KEYS))
             await audit.record(
                 tx, actor=actor, action="settings.widget_reset", subject="widget", now=now,
@@ -149,6 +151,7 @@ class RuntimeSettings:
         secret = secrets.token_hex(32)
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             secret_id = await admin_settings.replace_identity_secret(tx, secret, now=now, actor=actor)
             # the audit trail records that it changed, never the value
             await audit.record(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chatserver.domain.errors import Conflict, NotFound
 from chatserver.services import events as ev
-from chatserver.services.admin.users import ensure_admin
+from chatserver.services.auth import ensure_admin
 from chatserver.services.admin.validate import FieldErrors, TokenValues
 from chatserver.services.auth import mint_token, token_digest
 from chatserver.services.clock import Clock, now_iso
@@ -50,6 +50,7 @@ class TokenAdmin:
     async def revoke(self, actor: str, token_id: str) -> Row:
         now = now_iso(self.clock)
         async with self.db.transaction() as tx:
+            await ensure_admin(tx, actor)
             row = await users.api_token(tx, token_id)
             if row is None:
                 raise NotFound("No such API token.")

@@ -17,7 +17,7 @@ from chatserver.domain.errors import Conflict, Forbidden, NotFound
 from chatserver.domain.text import isolate
 from chatserver.services import events as ev
 from chatserver.services.admin.validate import FieldErrors, NewPassword, UserProfile
-from chatserver.services.auth import ConsoleUser, hash_password
+from chatserver.services.auth import ConsoleUser, ensure_admin, hash_password
 from chatserver.services.clock import Clock, now_iso
 from chatserver.services.dispatch import Dispatcher
 from chatserver.services.events import EventBus
@@ -25,7 +25,6 @@ from chatserver.store import audit, categories, users
 from chatserver.store.db import Database, Row, Tx
 
 EMAIL_TAKEN = "Another user already has this e-mail address."
-NO_LONGER_ADMIN = "You are no longer an admin, so nothing was changed."
 CHANGED_MEANWHILE = "Someone changed this user while you were editing, so nothing was saved. The form now shows what is stored; make your change again."
 PROFILE_FIELDS = ("email", "name", "role", "max_chats", "skills", "languages")
 
@@ -38,15 +37,6 @@ def profile_version(row: Row) -> str:
     """A short fingerprint of the profile as stored: the edit form carries the one it was loaded with."""
     stored = json.dumps([row[key] for key in PROFILE_FIELDS], ensure_ascii=False)
     return hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16]
-
-
-async def ensure_admin(tx: Tx, actor_id: str) -> None:
-    """The actor is still an active admin as the writing transaction reads them. The page checked their
-    session before another admin's change committed: two admins demoting or deactivating each other at
-    once both passed it and left no admin, and a demoted one could still make an admin or a token."""
-    row = await users.get(tx, actor_id)
-    if row is None or not row["active"] or row["role"] != "admin":
-        raise Forbidden(NO_LONGER_ADMIN)
 
 
 class UserAdmin:
