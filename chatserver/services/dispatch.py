@@ -583,6 +583,8 @@ class Dispatcher:
         if target is None:
             raise NotFound("no such colleague")
         async with self._lock:
+            if self.agents.get(to_agent_id) is not target:  # deactivated while this waited for the lock
+                raise NotFound("no such colleague")
             live = self.conversations.get(conversation_id)
             if live is None or live.status != "active":
                 raise Conflict("the conversation is not active")

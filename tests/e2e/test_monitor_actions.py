@@ -150,6 +150,25 @@ async def test_assigning_to_an_agent_deactivated_as_the_assignment_waits_says_so
     await close_all(bob, alice, sam)
 
 
+async def test_transferring_to_a_colleague_deactivated_as_the_transfer_waits_says_so_and_the_chat_stays(server):
+    # as with an assignment: once the deactivation is through, Carol is no colleague any more
+    carol = await peers.agent(server.url, "carol@example.test")
+    bob, alice, conversation_id = await peers.active_chat(server.url)
+    ada = await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
+    carol_id = _id(server, "Carol")
+    async with server.services.db.transaction():  # another write holds the database a moment
+        deactivation = asyncio.ensure_future(server.services.admin.users.deactivate(ConsoleUser.from_row(ada), carol_id))
+        await asyncio.sleep(0.2)
+        transfer = asyncio.ensure_future(bob.call("chat:transfer", {"conversation_id": conversation_id, "to_agent_id": carol_id}))
+        await asyncio.sleep(0.2)
+    await deactivation
+    refused = await transfer
+    assert refused == {"ok": False, "error": {"code": "not_found", "message": "no such colleague"}}, refused
+    assert server.services.dispatcher.conversation(conversation_id).agent_id == _id(server, "Bob")
+    assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.transferred") == 0
+    await close_all(bob, alice, carol)
+
+
 async def test_assigning_a_chat_an_agent_already_has_names_that_agent(server):
     bob, alice, conversation_id = await peers.active_chat(server.url)
     carol = await peers.agent(server.url, "carol@example.test")
