@@ -152,8 +152,8 @@ async def test_assigning_to_an_agent_deactivated_as_the_assignment_waits_says_so
 
 async def test_transferring_to_a_colleague_deactivated_as_the_transfer_waits_says_so_and_the_chat_stays(server):
     # as with an assignment: once the deactivation is through, Carol is no colleague any more
-    carol = await peers.agent(server.url, "carol@example.test")
     bob, alice, conversation_id = await peers.active_chat(server.url)
+    carol = await peers.agent(server.url, "carol@example.test")  # online once the chat is Bob's
     ada = await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
     carol_id = _id(server, "Carol")
     async with server.services.db.transaction():  # another write holds the database a moment
