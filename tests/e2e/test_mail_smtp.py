@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import AsyncIterator, Iterator
 
@@ -12,6 +14,8 @@ from aiohttp.test_utils import TestServer
 
 from chatserver import keys
 from chatserver.app import create_app
+from chatserver.config import Settings
+from chatserver.services.container import Services
 from tests import complaint_steps as steps
 from tests import conftest, peers
 from tests.clock import FakeClock
@@ -26,20 +30,34 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-@pytest.fixture
-async def mail_server(tmp_path, smtp) -> AsyncIterator[str]:
-    """The real app on a port chosen up front, so its default public URL (http://host:port) is its real address."""
+@dataclass
+class Running:
+    services: Services
+    url: str
+    settings: Settings
+
+
+@asynccontextmanager
+async def running_with_smtp(tmp_path, smtp: SmtpServer, clock: FakeClock | None = None) -> AsyncIterator[Running]:
+    """The real app on a port chosen up front, so its default public URL (http://host:port) is its real
+    address, sending mail to the test SMTP server."""
     port = free_port()
     settings = conftest.test_settings(
         tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
         mail_from="Support <support@example.test>",
     )
-    server = TestServer(create_app(settings), host=HOST, port=port)
+    server = TestServer(create_app(settings, clock) if clock else create_app(settings), host=HOST, port=port)
     await server.start_server()
     try:
-        yield f"http://{HOST}:{port}"
+        yield Running(server.app[keys.SERVICES], f"http://{HOST}:{port}", settings)
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def mail_server(tmp_path, smtp) -> AsyncIterator[str]:
+    async with running_with_smtp(tmp_path, smtp) as running:
+        yield running.url
 
 
 async def test_a_form_complaint_with_an_email_is_acknowledged_by_mail(mail_server, smtp):
@@ -92,17 +110,9 @@ async def test_the_acknowledgement_names_the_category_in_the_customers_language(
 async def test_an_encoded_line_break_in_a_customers_subject_adds_no_header_to_the_staffs_mail(tmp_path, smtp):
     # RFC 2047 spelling of "Payout CR LF Reply-To: ...": the mail library decodes encoded words in a header
     # value it is given, so the control characters dropped from the raw text would come back there
-    port = free_port()
-    settings = conftest.test_settings(
-        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
-        mail_from="Support <support@example.test>",
-    )
-    server = TestServer(create_app(settings), host=HOST, port=port)
-    await server.start_server()
-    try:
-        services = server.app[keys.SERVICES]
+    async with running_with_smtp(tmp_path, smtp) as running:
+        services, base, settings = running.services, running.url, running.settings
         ids = await conftest.seed_cast(services)
-        base = f"http://{HOST}:{port}"
         mallory = await peers.customer(base)
         try:
             subject = "=?utf-8?q?Payout=0D=0AReply-To:_thief@evil.test?="
@@ -119,8 +129,6 @@ async def test_an_encoded_line_break_in_a_customers_subject_adds_no_header_to_th
             ) as response:
                 assert response.status == 200, await response.text()
         await eventually(lambda: any("sam@example.test" in m.recipients for m in smtp.inbox.messages), timeout=10)
-    finally:
-        await server.close()
 
     [to_sam] = [m for m in smtp.inbox.messages if "sam@example.test" in m.recipients]
     assert to_sam.message["Reply-To"] is None
@@ -139,17 +147,10 @@ async def test_an_answer_and_a_resolution_written_in_the_same_instant_or_across_
     # back two seconds. When it answers, each gets them in the order they happened.
     smtp.inbox.refuse_senders = True
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
-    port = free_port()
-    settings = conftest.test_settings(
-        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
-        mail_from="Support <support@example.test>",
-    )
-    server = TestServer(create_app(settings, clock), host=HOST, port=port)
-    await server.start_server()
-    try:
-        services = server.app[keys.SERVICES]
+    async with running_with_smtp(tmp_path, smtp, clock) as running:
+        services = running.services
         await conftest.seed_cast(services)
-        base = f"http://{HOST}:{port}"
+        base = running.url
         references = {}
         for name in ("anna", "boris"):
             customer = await peers.customer(base)
@@ -171,8 +172,6 @@ async def test_an_answer_and_a_resolution_written_in_the_same_instant_or_across_
         clock.advance(minutes=5)
         services.mail.notify()
         await eventually(lambda: len(smtp.inbox.messages) == 6, timeout=10)
-    finally:
-        await server.close()
 
     for name in ("boris", "anna"):
         subjects = [m.message["Subject"] for m in smtp.inbox.messages if m.recipients == [f"{name}@example.test"]]
@@ -185,17 +184,10 @@ async def test_compensation_approved_while_the_team_waits_for_the_customer_says_
     # the approval is the team's word to the customer, so the week of silence counts again from it:
     # its e-mail must say so, or the customer is left with the question's date, which no longer holds
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
-    port = free_port()
-    settings = conftest.test_settings(
-        tmp_path, host=HOST, port=port, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none",
-        mail_from="Support <support@example.test>",
-    )
-    server = TestServer(create_app(settings, clock), host=HOST, port=port)
-    await server.start_server()
-    try:
-        services = server.app[keys.SERVICES]
+    async with running_with_smtp(tmp_path, smtp, clock) as running:
+        services = running.services
         await conftest.seed_cast(services)
-        vera = await peers.customer(f"http://{HOST}:{port}", locale="ru")
+        vera = await peers.customer(running.url, locale="ru")
         try:
             filed = await vera.call("complaint:submit", {
                 "category": "withdrawals", "subject": "Вывод", "body": "Жду неделю", "email": "vera@example.test",
@@ -212,8 +204,6 @@ async def test_compensation_approved_while_the_team_waits_for_the_customer_says_
         assert await services.complaints.sweep() == []  # the question's date no longer holds
         clock.advance(days=6)
         assert [fired["kind"] for fired in await services.complaints.sweep()] == ["auto_close"]
-    finally:
-        await server.close()
 
     question, approval = smtp.inbox.messages[1:3]
     assert "Если мы не получим ответа до 9 мар. 2026, 09:00 UTC, жалоба будет закрыта." in question.text

@@ -4,6 +4,7 @@ reaches the consoles), the role checks, routing explained, and the figures it pu
 import asyncio
 import json
 from datetime import timedelta
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -127,6 +128,19 @@ async def test_assign_refuses_an_agent_without_a_console_and_a_chat_already_take
     await close_all(alice, sam, bob)
 
 
+async def behind_a_deactivation(server, user_id: str, request: Callable[[], Awaitable[Any]]) -> Any:
+    """The answer to `request`, sent while an admin's deactivation of `user_id` waits for the database
+    (another write holds it a moment): the deactivation goes first, then the request."""
+    ada = await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
+    async with server.services.db.transaction():
+        deactivation = asyncio.ensure_future(server.services.admin.users.deactivate(ConsoleUser.from_row(ada), user_id))
+        await asyncio.sleep(0.2)
+        answer = asyncio.ensure_future(request())
+        await asyncio.sleep(0.2)
+    await deactivation
+    return await answer
+
+
 async def test_assigning_to_an_agent_deactivated_as_the_assignment_waits_says_so_and_the_chat_keeps_waiting(server):
     # the admin's deactivation holds routing's lock when Sam's assignment arrives for Bob: once it is
     # through, Bob is no agent any more, which is what Sam is told (not that Bob is at capacity)
@@ -134,15 +148,10 @@ async def test_assigning_to_an_agent_deactivated_as_the_assignment_waits_says_so
     await bob.call("presence:set", {"status": "away"})  # routing leaves the chat waiting
     alice, conversation_id = await waiting_chat(server.url)
     sam = await monitor(server.url)
-    ada = await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
     bob_id = _id(server, "Bob")
-    async with server.services.db.transaction():  # another write holds the database a moment
-        deactivation = asyncio.ensure_future(server.services.admin.users.deactivate(ConsoleUser.from_row(ada), bob_id))
-        await asyncio.sleep(0.2)
-        assignment = asyncio.ensure_future(sam.call("chat:assign", {"conversation_id": conversation_id, "agent_id": bob_id}))
-        await asyncio.sleep(0.2)
-    await deactivation
-    refused = await assignment
+    refused = await behind_a_deactivation(
+        server, bob_id, lambda: sam.call("chat:assign", {"conversation_id": conversation_id, "agent_id": bob_id})
+    )
     assert refused == {"ok": False, "error": {"code": "not_found", "message": "no such agent"}}, refused
     assert server.services.dispatcher.conversation(conversation_id).status == "queued"
     assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.assigned") == 0
@@ -154,15 +163,10 @@ async def test_transferring_to_a_colleague_deactivated_as_the_transfer_waits_say
     # as with an assignment: once the deactivation is through, Carol is no colleague any more
     bob, alice, conversation_id = await peers.active_chat(server.url)
     carol = await peers.agent(server.url, "carol@example.test")  # online once the chat is Bob's
-    ada = await server.services.auth.create_user(email="ada@example.test", name="Ada", role="admin", password="ada-password-1")
     carol_id = _id(server, "Carol")
-    async with server.services.db.transaction():  # another write holds the database a moment
-        deactivation = asyncio.ensure_future(server.services.admin.users.deactivate(ConsoleUser.from_row(ada), carol_id))
-        await asyncio.sleep(0.2)
-        transfer = asyncio.ensure_future(bob.call("chat:transfer", {"conversation_id": conversation_id, "to_agent_id": carol_id}))
-        await asyncio.sleep(0.2)
-    await deactivation
-    refused = await transfer
+    refused = await behind_a_deactivation(
+        server, carol_id, lambda: bob.call("chat:transfer", {"conversation_id": conversation_id, "to_agent_id": carol_id})
+    )
     assert refused == {"ok": False, "error": {"code": "not_found", "message": "no such colleague"}}, refused
     assert server.services.dispatcher.conversation(conversation_id).agent_id == _id(server, "Bob")
     assert [e["action"] for e in await audit_of(server, conversation_id)].count("conversation.transferred") == 0
