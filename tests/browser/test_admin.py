@@ -199,3 +199,35 @@ async def test_long_unbroken_names_titles_and_texts_wrap_instead_of_pushing_the_
     assert len(await title.evaluate("(e) => Array.from(e.getClientRects())")) == 1
     assert (await title.bounding_box())["height"] < 30  # type: ignore[index]
     assert errors.errors == []
+
+
+# The keyboard's place, as the page draws it: an outline of at least 2px on the control or on the label
+# around it (a faint shadow is not one).
+FOCUS_RING = """(e) => [e, e.closest('label')].filter(Boolean).some((box) => {
+  const style = getComputedStyle(box);
+  return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+})"""
+
+
+async def test_every_checkbox_radio_button_and_colour_picker_shows_the_keyboard_focus(browser, live):
+    await add_admin(live.services)
+    admin, errors = await admin_page(browser, live.url)
+    bob = await live.services.db.fetch("SELECT id FROM users WHERE email = 'bob@example.test'")
+    reached: list[str] = []
+    for path in ("/admin/users/new", f"/admin/users/{bob[0]['id']}", "/admin/categories/new", "/admin/canned/new", "/admin/faq/new", "/admin/widget"):
+        await admin.goto(f"{live.url}{path}")
+        await admin.locator("#main").focus()
+        for _ in range(80):
+            await admin.keyboard.press("Tab")
+            focused = await admin.evaluate_handle("() => document.activeElement")
+            kind = await focused.evaluate("(e) => e.type || e.tagName")
+            if kind == "BODY":
+                break  # past the page's last control
+            if kind in ("checkbox", "radio", "color"):
+                name = await focused.evaluate("(e) => e.name || e.getAttribute('aria-label')")
+                reached.append(f"{path} {name}")
+                assert await focused.evaluate(FOCUS_RING), f"{path}: no visible focus on {kind} {name}"
+    # the toggles, the password choice, the confirmation and the picker were all among them
+    assert {"/admin/canned/new active", "/admin/users/new password_mode", "/admin/widget Pick the brand colour"} <= set(reached)
+    assert any(r.endswith(" confirm") for r in reached)
+    assert errors.errors == []
