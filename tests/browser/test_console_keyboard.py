@@ -92,3 +92,18 @@ async def test_a_chat_the_customer_ends_while_the_agent_types_takes_the_focus_to
     await expect(bob.locator("#chat-name")).to_have_text("Alice")
     await expect(bob.locator("#my-chats .chat-item", has_text="Alice")).to_contain_text("Closed")
     await alice.close()
+
+
+async def test_a_refused_sign_in_is_read_out_where_the_keyboard_lands(browser, live):
+    page = await (await drive.new_context(browser)).new_page()
+    await page.goto(f"{live.url}/login")
+    await page.fill("input[name=email]", "bob@example.test")
+    await page.fill("input[name=password]", "not his password")
+    await page.keyboard.press("Enter")
+    error = page.get_by_role("alert")
+    await expect(error).to_have_text("wrong e-mail or password")
+    # the page comes back with the focus in the address field, which names what went wrong; so does the password field
+    email, password = page.get_by_label("E-mail"), page.get_by_label("Password")
+    await expect(email).to_be_focused()
+    await expect(email).to_have_accessible_description("wrong e-mail or password")
+    await expect(password).to_have_accessible_description("wrong e-mail or password")
