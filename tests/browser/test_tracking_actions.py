@@ -128,3 +128,31 @@ async def test_the_tracking_page_is_in_the_customers_language_from_its_title_and
     await expect(page.locator("#track-error")).to_have_attribute("role", "alert")
     await expect(field).to_have_accessible_description(await page.locator("#track-error").inner_text())
     assert errors.errors == []
+
+
+async def test_a_refused_answer_or_rating_takes_the_focus_to_what_needs_fixing_on_a_phone(browser, live):
+    alice = await peers.customer(live.url)
+    complaint = await steps.submit(alice, subject="Deposit D-2291 never arrived")
+    await steps.ask(live.services, complaint["reference"], "Which card did you pay with?")
+    page, _, errors = await tracking_page(browser, live.url, complaint, viewport=drive.PHONE)
+
+    # sent empty: the page comes back on the message field, in view, and the field reads out the error
+    await page.get_by_role("button", name="Send").click()
+    field = page.get_by_label("Your message")
+    await expect(page.locator("#track-error")).to_be_visible()
+    await expect(field).to_be_focused()
+    await expect(field).to_be_in_viewport()
+    await expect(field).to_have_accessible_description(await page.locator("#track-error").inner_text())
+
+    # a rating sent without a score: on the first star, under the stars' own error
+    bob = await peers.customer(live.url)
+    closed = await steps.closed(live.services, bob)
+    page, _, errors = await tracking_page(browser, live.url, closed, viewport=drive.PHONE)
+    await page.get_by_role("button", name="Send rating").click()
+    await expect(page.locator("#track-error")).to_be_visible()
+    first = page.locator(".track-star input").first
+    await expect(first).to_be_focused()
+    await expect(page.locator("#track-error")).to_be_in_viewport()
+    assert errors.errors == []
+    await alice.close()
+    await bob.close()
