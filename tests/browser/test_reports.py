@@ -179,3 +179,26 @@ async def test_the_workload_table_shows_each_agents_share_as_text_and_fits_a_pho
         await expect(page.locator("#workload-table")).to_have_count(0)
         assert problems == []
         await page.context.close()
+
+
+async def test_the_period_can_be_stepped_through_with_the_arrow_keys_and_applied_with_enter(browser, live):
+    page, problems = await signed_in(browser, live.url, "sam@example.test")
+    await page.wait_for_url(f"{live.url}/reports")
+    loads: list[str] = []
+    page.on("request", lambda r: loads.append(r.url) if r.is_navigation_request() else None)
+    preset = page.locator("#preset")
+    await expect(preset).to_have_value("30d")
+    await preset.focus()
+    # each arrow only moves the choice: no reload under the keyboard, which stays on the list
+    await page.keyboard.press("ArrowDown")
+    await expect(preset).to_have_value("month")
+    await page.keyboard.press("ArrowDown")
+    await expect(preset).to_have_value("custom")
+    await page.keyboard.press("ArrowUp")
+    await expect(preset).to_be_focused()
+    await expect(page.locator("#from")).not_to_be_disabled()
+    await page.keyboard.press("Enter")  # applies it
+    await page.wait_for_url(re.compile(r"preset=month"))
+    await expect(page.locator("#preset")).to_have_value("month")
+    assert len(loads) == 1, loads
+    assert problems == []

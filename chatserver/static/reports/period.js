@@ -11,9 +11,23 @@ export function setupPeriod(form) {
     }
   }
 
+  // A preset chosen from the open list applies at once. Arrow keys and typing on the closed list only
+  // move the choice (each step would otherwise reload the page under the keyboard); Enter applies it.
+  let stepping = false;
+  preset.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    stepping = !event.altKey && (event.key.startsWith('Arrow') || ['Home', 'End', 'PageUp', 'PageDown'].includes(event.key)
+      || (event.key.length === 1 && event.key !== ' '));
+  });
+  preset.addEventListener('pointerdown', () => { stepping = false; });
   preset.addEventListener('change', () => {
     sync();
-    if (preset.value !== 'custom') form.requestSubmit();
+    if (preset.value !== 'custom' && !stepping) form.requestSubmit();
+    stepping = false;
   });
   for (const input of dates) {
     input.addEventListener('input', () => {
