@@ -231,3 +231,22 @@ async def test_every_checkbox_radio_button_and_colour_picker_shows_the_keyboard_
     assert {"/admin/canned/new active", "/admin/users/new password_mode", "/admin/widget Pick the brand colour"} <= set(reached)
     assert any(r.endswith(" confirm") for r in reached)
     assert errors.errors == []
+
+
+async def test_every_admin_table_has_a_name_and_column_headers(browser, live):
+    await add_admin(live.services)
+    admin, errors = await admin_page(browser, live.url)
+    await admin.goto(f"{live.url}/admin/tokens")
+    await admin.fill("#f-label", "CRM sync")
+    await admin.select_option("#f-user_id", index=1)
+    await admin.click("button:has-text('Create token')")
+    await expect(admin.locator(".notice-success")).to_be_visible()
+    expected = {"/admin/users": ["Users"], "/admin/categories": ["Complaint categories"], "/admin/tokens": ["API tokens"]}
+    for path, names in expected.items():
+        await admin.goto(f"{live.url}{path}")
+        tables = admin.get_by_role("table")
+        await expect(tables).to_have_count(len(names))
+        for n, name in enumerate(names):
+            await expect(tables.nth(n)).to_have_accessible_name(name)
+            assert await tables.nth(n).locator("thead th:not([scope=col])").count() == 0
+    assert errors.errors == []
