@@ -8,6 +8,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from chatserver.services.admin import validate
+from chatserver.services.auth import ConsoleUser
+from chatserver.store import users
 from tests.admin_steps import ADA, add_admin
 from tests.browser import drive
 from tests.peers import CAST_PASSWORD
@@ -234,14 +236,20 @@ async def test_every_checkbox_radio_button_and_colour_picker_shows_the_keyboard_
 
 
 async def test_every_admin_table_has_a_name_and_column_headers(browser, live):
-    await add_admin(live.services)
+    ada = await add_admin(live.services)
+    as_ada = ConsoleUser.from_row(await users.get(live.services.db, ada))  # type: ignore[arg-type]
+    receiver, _ = await live.services.webhooks.register(as_ada, url="https://crm.example.com/hooks", events=["complaint.created"])
+    await live.services.webhooks.send_test(as_ada, receiver["id"])  # a delivery, so the log has its table
     admin, errors = await admin_page(browser, live.url)
     await admin.goto(f"{live.url}/admin/tokens")
     await admin.fill("#f-label", "CRM sync")
     await admin.select_option("#f-user_id", index=1)
     await admin.click("button:has-text('Create token')")
     await expect(admin.locator(".notice-success")).to_be_visible()
-    expected = {"/admin/users": ["Users"], "/admin/categories": ["Complaint categories"], "/admin/tokens": ["API tokens"]}
+    expected = {
+        "/admin/users": ["Users"], "/admin/categories": ["Complaint categories"], "/admin/tokens": ["API tokens"],
+        "/admin/webhooks": ["Receivers", "Delivery log"],
+    }
     for path, names in expected.items():
         await admin.goto(f"{live.url}{path}")
         tables = admin.get_by_role("table")
