@@ -117,6 +117,10 @@ class Metrics:
             self.people.labels(namespace)
         for result in ("delivered", "retry", "failed"):
             self.webhook_attempts.labels(result)
+        # an alert on increase() sees nothing when a series first appears at 1
+        for kind in ("warning", "breach"):
+            for target in ("response", "resolution"):
+                self.sla.labels(kind, target)
 
     # -- bus observer ------------------------------------------------------------------------------
 

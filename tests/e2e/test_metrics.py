@@ -123,6 +123,16 @@ async def test_metrics_after_some_traffic(server):
     await bob.close()
 
 
+async def test_the_sla_counters_the_breach_alert_watches_are_there_at_zero_before_the_first_breach(server):
+    """`increase(chatserver_complaint_sla_total{kind="breach"}[1h]) > 0` (docs/operations.md) sees a
+    series that starts at 1 as no increase: the first breach after a start would raise no alert."""
+    found = samples((await scrape(server.url))[2])
+    for kind in ("warning", "breach"):
+        for target in ("response", "resolution"):
+            labels = frozenset({"kind": kind, "target": target}.items())
+            assert found.get(("chatserver_complaint_sla_total", labels)) == 0
+
+
 async def test_a_transfer_is_not_a_wait_and_a_requeued_chat_waits_again():
     metrics = Metrics()
     row = {"id": "cv_1", "queued_at": "2026-03-02T09:00:00.000Z", "created_at": "2026-03-02T09:00:00.000Z", "assigned_at": "2026-03-02T09:00:42.000Z"}
