@@ -217,6 +217,18 @@ def test_check_exits_1_on_a_broken_sequence_and_0_on_a_sound_file(sound: Path, t
     assert "conversation c1" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
+def test_check_refuses_a_file_a_newer_chatserver_made(sound: Path, tmp_path: Path) -> None:
+    # restoring it would end at the first start, which refuses it: the check says so before that
+    latest = max(version for version, _, _ in available_migrations())
+    with sqlite3.connect(sound) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (?, 'from_the_future.sql', ?)", (latest + 1, NOW))
+    checked = run_cli("check", "--db", str(sound), cwd=tmp_path)
+    assert checked.returncode == 1, checked
+    assert f"schema version {latest + 1}" in checked.stderr and "newer" in checked.stderr, checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
 # -- a live server ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatserver.store.db import available_migrations
+
 COUNTED_TABLES = ("conversations", "messages", "complaints")
 MAX_LISTED = 20  # problems listed per check; the rest are only counted
 
@@ -36,6 +38,17 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
     return conn
+
+
+def schema_problems(conn: sqlite3.Connection) -> list[str]:
+    """A file a newer chatserver migrated: this one would refuse to serve it, so it is no good here."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone():
+        return []
+    newest = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    known = max(version for version, _, _ in available_migrations())
+    if newest is not None and newest > known:
+        return [f"schema version {newest} is newer than this chatserver knows ({known}); use the version that made it"]
+    return []
 
 
 def integrity_problems(conn: sqlite3.Connection) -> list[str]:
@@ -99,7 +112,7 @@ def check_file(path: Path) -> CheckReport:
     """Integrity and sequence checks of a database file nobody needs to stop for (read-only)."""
     conn = open_readonly(path)
     try:
-        report = CheckReport(problems=integrity_problems(conn))
+        report = CheckReport(problems=integrity_problems(conn) + schema_problems(conn))
         if report.ok:  # the other queries mean little on a damaged file
             report.problems += sequence_problems(conn)
             report.counts = row_counts(conn)
