@@ -55,6 +55,10 @@ class Metrics:
         self.seats_free = Gauge("chatserver_seats_free", "Chats that online agents could still take (capacity minus load)", registry=r)
         self.chats_active = Gauge("chatserver_chats_active", "Chats assigned to an agent and not yet closed", registry=r)
         self.queue_length = Gauge("chatserver_queue_length", "Chats waiting for an agent", registry=r)
+        self.storage_writable = Gauge(
+            "chatserver_storage_writable", "1 while the database takes writes (what /healthz checks), 0 during a storage fault",
+            registry=r,
+        )
         self.queue_longest_wait = Gauge("chatserver_queue_longest_wait_seconds", "How long the longest-waiting chat has waited so far", registry=r)
         self.mail_pending = Gauge("chatserver_mail_outbox_pending", "E-mail notices not yet delivered (retries included)", registry=r)
         self.webhooks_pending = Gauge("chatserver_webhook_deliveries_pending", "Webhook deliveries not yet delivered (retries included)", registry=r)

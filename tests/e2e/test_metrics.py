@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Awaitable
+from pathlib import Path
 from unittest import mock
 
 import aiohttp
@@ -24,6 +26,7 @@ from chatserver.services import events as ev
 from chatserver.transport.http.metrics import may_read, request_middleware
 from tests import peers
 from tests.conftest import eventually
+from tests.faults import HeldWriteLock
 from tests.json_logs import JsonLog
 
 Samples = dict[tuple[str, frozenset], float]
@@ -131,6 +134,25 @@ async def test_the_sla_counters_the_breach_alert_watches_are_there_at_zero_befor
         for target in ("response", "resolution"):
             labels = frozenset({"kind": kind, "target": target}.items())
             assert found.get(("chatserver_complaint_sla_total", labels)) == 0
+
+
+async def test_a_storage_fault_shows_in_the_metrics_from_the_first_scrape_and_its_end_too(server):
+    # an alert on the gauge needs no refused request first, as one on the acks' counter does
+    async def writable() -> float:
+        return samples((await scrape(server.url))[2])[("chatserver_storage_writable", frozenset())]
+
+    assert await writable() == 1
+    lock = HeldWriteLock(Path(server.services.db.path))
+    lock.inject()
+    try:
+        await eventually(lambda: _is(writable(), 0))  # the next probe meets the lock
+    finally:
+        lock.clear()
+    await eventually(lambda: _is(writable(), 1))  # and the one after it finds the way clear
+
+
+async def _is(value: Awaitable[float], expected: float) -> bool:
+    return await value == expected
 
 
 async def test_a_transfer_is_not_a_wait_and_a_requeued_chat_waits_again():

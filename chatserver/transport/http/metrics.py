@@ -75,6 +75,7 @@ async def refresh(metrics: Metrics, services: Services, sio: socketio.AsyncServe
         connections = getattr(sio.namespace_handlers.get(namespace), "connections", {})
         metrics.sockets.labels(namespace).set(len(connections))
         metrics.people.labels(namespace).set(len({_principal_id(conn.principal) for conn in connections.values()}))
+    metrics.storage_writable.set(1 if (await services.db.health()).ok else 0)
     try:
         metrics.mail_pending.set(await outbox.pending_count(services.db))
         counts = await webhook_store.counts(services.db)
