@@ -13,7 +13,7 @@ import json
 import secrets
 from typing import Any
 
-from chatserver.domain.errors import Conflict, Forbidden, NotFound
+from chatserver.domain.errors import Conflict, NotFound
 from chatserver.domain.text import isolate
 from chatserver.services import events as ev
 from chatserver.services.admin.validate import FieldErrors, NewPassword, UserProfile
