@@ -134,6 +134,42 @@ async def test_an_admin_removed_a_moment_ago_changes_no_catalogue_setting_token_
     assert {t: await server.services.db.fetch(f"SELECT * FROM {t}") for t in tables} == before
 
 
+ADMIN_FORMS = {
+    "/admin/categories": {
+        "slug": "eves", "name_en": "Eve's", "name_ru": "Евы", "name_pl": "Ewy", "first_response_hours": "24",
+        "resolution_hours": "48", "owner_group": "agents", "position": "9", "active": "on",
+    },
+    "/admin/canned": {"shortcut": "refund", "locale": "en", "title": "Refund", "body": "Sent.", "active": "on"},
+    "/admin/faq": {"locale": "en", "category": "", "position": "1", "question": "Why?", "answer": "Because.", "active": "on"},
+    "/admin/widget": {"allowed_origins": "https://evil.example", "brand_color": "#000000", "queue_timeout": "600"},
+    "/admin/widget/reset": {},
+    "/admin/identity/rotate": {"confirm": "yes"},
+    "/admin/webhooks": {"url": "https://eve.example.net/hooks", "events": "complaint.created"},
+}
+
+
+@pytest.mark.parametrize("path", ADMIN_FORMS)
+async def test_an_admin_form_sent_as_its_sender_is_demoted_is_answered_with_a_notice_and_writes_nothing(server, admins, path):
+    ada_id, eve_id = admins
+    ada = await server.services.auth.login(ADA, CAST_PASSWORD)
+    eve = await Browserless.login(server.url, EVE)
+    tables = ("categories", "canned_answers", "faq_articles", "runtime_settings", "identity_secrets", "webhook_endpoints")
+    try:
+        token = await eve.csrf()
+        before = {t: await server.services.db.fetch(f"SELECT * FROM {t}") for t in tables}
+        async with server.services.db.transaction():  # another write holds the database a moment
+            demotion = asyncio.ensure_future(_demote(server, ada, eve_id))
+            await asyncio.sleep(0.2)
+            sent = asyncio.ensure_future(eve.post(path, ADMIN_FORMS[path], csrf=token))
+            await asyncio.sleep(0.2)
+        await demotion
+        status, text, _ = await sent
+    finally:
+        await eve.close()
+    assert status == 303, (status, text[:300])  # back to the page with "You are no longer an admin", not a 500
+    assert {t: await server.services.db.fetch(f"SELECT * FROM {t}") for t in tables} == before
+
+
 async def test_two_admins_demoting_each_other_over_http_leave_one_admin_and_get_answers_not_errors(server, admins):
     ada_id, eve_id = admins
     ada, eve = await Browserless.login(server.url, ADA), await Browserless.login(server.url, EVE)

@@ -62,6 +62,8 @@ async def webhook_create(request: web.Request) -> web.Response:
         )
     except InvalidEndpoint as exc:
         return await webhooks_page(request, user, form, exc.errors)
+    except ChatError as exc:  # demoted or deactivated while the form was on its way
+        raise failed(request, user, HOME, exc.message) from None
     raise done(
         request, user, HOME,
         f"Webhook to {endpoint['url']} added. Copy its signing secret now: it is not shown again.",

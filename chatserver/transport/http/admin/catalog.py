@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from chatserver import keys
-from chatserver.domain.errors import NotFound
+from chatserver.domain.errors import Forbidden, NotFound
 from chatserver.domain.models import LOCALES
 from chatserver.services.admin.catalog import CatalogAdmin
 from chatserver.services.admin.validate import FieldErrors, RawForm, canned_answer, category, faq_article
 from chatserver.services.auth import ConsoleUser
-from chatserver.transport.http.admin.common import admin_form, done, page, require_admin
+from chatserver.transport.http.admin.common import admin_form, done, failed, page, require_admin
 
 LANGUAGES = (("en", "English"), ("ru", "Russian"), ("pl", "Polish"))
 CATEGORY_FIELDS = ("position", "name_en", "name_ru", "name_pl", "first_response_hours", "resolution_hours", "owner_group", "active")
@@ -69,6 +69,8 @@ async def category_create(request: web.Request) -> web.Response:
         await _catalog(request).create_category(user.id, values)
     except FieldErrors as exc:
         return await category_page(request, user, None, form, exc.errors)
+    except Forbidden as exc:  # demoted or deactivated while the form was on its way
+        raise failed(request, user, "/admin/categories", exc.message) from None
     raise done(request, user, "/admin/categories", f"Category “{values.name_en}” created.")
 
 
@@ -80,6 +82,8 @@ async def category_update(request: web.Request) -> web.Response:
         changes = await _catalog(request).update_category(user.id, values)
     except FieldErrors as exc:
         return await category_page(request, user, slug, form, exc.errors)
+    except Forbidden as exc:
+        raise failed(request, user, "/admin/categories", exc.message) from None
     except NotFound:
         raise web.HTTPNotFound(text="No such category.") from None
     text = f"Category “{values.name_en}” saved." if changes else "Nothing changed."
@@ -128,6 +132,8 @@ async def canned_save(request: web.Request) -> web.Response:
         return await canned_page(request, user, answer_id, form, exc.errors)
     except NotFound:
         raise web.HTTPNotFound(text="No such canned answer.") from None
+    except Forbidden as exc:
+        raise failed(request, user, "/admin/canned", exc.message) from None
     verb = "saved" if answer_id else "created"
     raise done(request, user, f"/admin/canned?locale={values.locale}", f"Canned answer /{values.shortcut} ({values.locale}) {verb}.")
 
@@ -177,6 +183,8 @@ async def faq_save(request: web.Request) -> web.Response:
         return await faq_page(request, user, article_id, form, exc.errors)
     except NotFound:
         raise web.HTTPNotFound(text="No such FAQ article.") from None
+    except Forbidden as exc:
+        raise failed(request, user, "/admin/faq", exc.message) from None
     verb = "saved" if article_id else "created"
     raise done(request, user, f"/admin/faq?locale={values.locale}", f"FAQ article {verb}: “{values.question}”.")
 

@@ -54,12 +54,17 @@ async def widget_save(request: web.Request) -> web.Response:
         changes = await _runtime(request).save_widget(user.id, widget(form))
     except FieldErrors as exc:
         return await widget_page(request, user, form, exc.errors)
+    except ChatError as exc:  # demoted or deactivated while the form was on its way
+        raise failed(request, user, "/admin/widget", exc.message) from None
     raise done(request, user, "/admin/widget", "Widget settings saved; they apply now." if changes else "Nothing changed.")
 
 
 async def widget_reset(request: web.Request) -> web.Response:
     user, _ = await admin_form(request)
-    await _runtime(request).reset_widget(user.id)
+    try:
+        await _runtime(request).reset_widget(user.id)
+    except ChatError as exc:
+        raise failed(request, user, "/admin/widget", exc.message) from None
     raise done(request, user, "/admin/widget", "Widget settings are back to the configured values.")
 
 
@@ -79,7 +84,10 @@ async def identity_rotate(request: web.Request) -> web.Response:
     if runtime.identity.source is not None and form.first("confirm") != "yes":
         raise failed(request, user, "/admin/identity",
                      "Tick the box to confirm: signatures made with the current secret stop working at once.")
-    secret = await runtime.rotate_identity_secret(user.id)
+    try:
+        secret = await runtime.rotate_identity_secret(user.id)
+    except ChatError as exc:
+        raise failed(request, user, "/admin/identity", exc.message) from None
     raise done(request, user, "/admin/identity",
                "New identity secret in use. Copy it to the sites that sign identities; it is shown only now.",
                secret=secret, label="Identity secret")
